@@ -1,0 +1,126 @@
+import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Config, HostPort } from './config.ts';
+import { formatHostPort } from './config.ts';
+import { ImapscopeError } from './errors.ts';
+import type { Logger } from './log.ts';
+import { startListener } from './net/listener.ts';
+import { relayConnection } from './net/relay.ts';
+import { startUiServer } from './hub/http.ts';
+import { SessionRegistry } from './hub/registry.ts';
+import { startPracticeServer } from './practice/server.ts';
+import type { PracticeServer } from './practice/server.ts';
+
+export interface RunningImapscope {
+  listen: HostPort;
+  ui: HostPort;
+  upstream: HostPort;
+  practice: PracticeServer | null;
+  url: string;
+  token: string;
+  close(): Promise<void>;
+}
+
+/** The viewer token: the configured one, else the one kept in the data dir, else a new one saved there. */
+function loadToken(config: Config): string {
+  if (config.token) return config.token;
+  const file = join(config.dataDir, 'token');
+  try {
+    const saved = readFileSync(file, 'utf8').trim();
+    if (saved.length >= 8) return saved;
+  } catch {
+    // first run: no token yet
+  }
+  const token = randomBytes(18).toString('base64url');
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  return token;
+}
+
+/**
+ * Starts everything a run needs: the data dir, the practice server when no
+ * upstream is configured, the client listener with its relay, and the UI
+ * server. Logs exactly one "ready" line when all of it is listening.
+ */
+export async function startImapscope(config: Config, log: Logger): Promise<RunningImapscope> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(config.dataDir, 0o700);
+  const token = loadToken(config);
+
+  const practice = config.upstream ? null : await startPracticeServer();
+  const upstream = config.upstream ?? { host: practice!.host, port: practice!.port };
+
+  const registry = new SessionRegistry();
+  const sessions = new Set<{ close(): void }>();
+  const onConnection = (socket: import('node:net').Socket): void => {
+    const s = relayConnection(socket, {
+      upstream,
+      log,
+      inspect: (info) => {
+        registry.opened(info);
+        return { chunks() {}, gap() {}, close() {} };
+      },
+      onClose: (summary) => {
+        sessions.delete(s);
+        registry.closed(summary);
+      },
+    });
+    sessions.add(s);
+  };
+
+  const listener = await startListener(config.listen, onConnection).catch(
+    (err: NodeJS.ErrnoException) => {
+      throw new ImapscopeError(
+        'ERR_LISTEN_FAILED',
+        `--listen ${formatHostPort(config.listen)}: ${err.code ?? err.message}`,
+      );
+    },
+  );
+  const ui = await startUiServer(config.ui, token, registry).catch((err: NodeJS.ErrnoException) => {
+    listener.server.close();
+    throw new ImapscopeError(
+      'ERR_LISTEN_FAILED',
+      `--ui ${formatHostPort(config.ui)}: ${err.code ?? err.message}`,
+    );
+  });
+
+  const url = `http://${formatHostPort(ui.address)}/?token=${encodeURIComponent(token)}`;
+  log.info(
+    {
+      listen: formatHostPort(listener.address),
+      upstream: practice ? 'practice' : formatHostPort(upstream),
+      ui: formatHostPort(ui.address),
+      url,
+      ...(practice
+        ? {
+            practice: {
+              server: formatHostPort(upstream),
+              user: practice.user,
+              password: practice.password,
+            },
+          }
+        : {}),
+    },
+    'ready',
+  );
+
+  return {
+    listen: listener.address,
+    ui: ui.address,
+    upstream,
+    practice,
+    url,
+    token,
+    async close() {
+      for (const s of sessions) s.close();
+      await Promise.all([
+        new Promise<void>((r) => listener.server.close(() => r())),
+        new Promise<void>((r) => {
+          ui.server.closeAllConnections();
+          ui.server.close(() => r());
+        }),
+      ]);
+      await practice?.close();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { parseHostPort, resolveConfig } from '../proxy/config.ts';
+import { ConfigError } from '../proxy/errors.ts';
+
+describe('parseHostPort', () => {
+  it('reads HOST:PORT, [v6]:PORT and :PORT', () => {
+    expect(parseHostPort('--x', 'mail.example.com:993')).toEqual({
+      host: 'mail.example.com',
+      port: 993,
+    });
+    expect(parseHostPort('--x', '[::1]:1143')).toEqual({ host: '::1', port: 1143 });
+    expect(parseHostPort('--x', ':1143')).toEqual({ host: '127.0.0.1', port: 1143 });
+  });
+
+  it('accepts port 65535 and refuses 65536', () => {
+    expect(parseHostPort('--x', 'h:65535').port).toBe(65535);
+    expect(() => parseHostPort('--x', 'h:65536')).toThrow(ConfigError);
+  });
+
+  it('accepts port 0 for listening but not for an upstream', () => {
+    expect(parseHostPort('--listen', 'h:0').port).toBe(0);
+    expect(() => parseHostPort('--upstream', 'h:0', false)).toThrow(
+      /--upstream: port out of range/,
+    );
+  });
+
+  it('names the flag when the text is not HOST:PORT', () => {
+    expect(() => parseHostPort('--listen', 'nonsense')).toThrow(
+      "--listen: expected HOST:PORT, got 'nonsense'",
+    );
+  });
+});
+
+describe('resolveConfig', () => {
+  it('uses the documented defaults when nothing is given', () => {
+    const c = resolveConfig({}, {});
+    expect(c.listen).toEqual({ host: '127.0.0.1', port: 1143 });
+    expect(c.ui).toEqual({ host: '127.0.0.1', port: 8025 });
+    expect(c.upstream).toBeNull();
+    expect(c.logLevel).toBe('info');
+    expect(c.dataDir).toMatch(/\.imapscope$/);
+  });
+
+  it('takes environment variables, and flags over them', () => {
+    const env = { IMAPSCOPE_LISTEN: '127.0.0.1:2143', IMAPSCOPE_UPSTREAM: 'imap.example.org:143' };
+    expect(resolveConfig({}, env).listen.port).toBe(2143);
+    expect(resolveConfig({ listen: ':3143' }, env).listen.port).toBe(3143);
+    expect(resolveConfig({}, env).upstream).toEqual({ host: 'imap.example.org', port: 143 });
+  });
+
+  it('names the environment variable when its value is bad', () => {
+    expect(() => resolveConfig({}, { IMAPSCOPE_LOG_LEVEL: 'loud' })).toThrow(
+      /^IMAPSCOPE_LOG_LEVEL: unknown level 'loud'/,
+    );
+  });
+
+  it('refuses a token shorter than 8 characters and accepts one of 8', () => {
+    expect(() => resolveConfig({ token: 'short77' }, {})).toThrow(/--token/);
+    expect(resolveConfig({ token: 'exactly8' }, {}).token).toBe('exactly8');
+  });
+});
