@@ -47,7 +47,15 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
   chmodSync(config.dataDir, 0o700);
   const token = loadToken(config);
 
-  const practice = config.upstream ? null : await startPracticeServer();
+  const practice = config.upstream
+    ? null
+    : await startPracticeServer({
+        onCommandError: (err, command) =>
+          log.warn(
+            { command, err: err instanceof Error ? err.message : String(err) },
+            'practice server command failed',
+          ),
+      });
   const upstream = config.upstream ?? { host: practice!.host, port: practice!.port };
 
   const registry = new SessionRegistry();

@@ -19,13 +19,19 @@ function usageError(message: string): never {
 function buildProgram(): Command {
   const program = new Command('imapscope')
     .description(
-      'A transparent IMAP proxy and live traffic inspector: point a mail client at --listen,\n' +
+      'A transparent IMAP proxy and live traffic inspector: point a mail client at --listen, ' +
         'imapscope forwards every byte to --upstream and shows the conversation in the viewer at --ui.',
     )
     .version(pkg.version)
     .exitOverride()
     .configureOutput({
-      outputError: (str, write) => write(`imapscope: ${str.replace(/^error: /, '').trim()}\n`),
+      outputError: (str, write) =>
+        write(
+          `imapscope: ${str
+            .replace(/^error: /, '')
+            .trim()
+            .replace(/\s*\n\s*/g, ' ')}\n`,
+        ),
     })
     .addHelpText(
       'after',
@@ -34,9 +40,10 @@ function buildProgram(): Command {
         'gives its user and password and the viewer URL with its token.',
     );
   for (const row of OPTION_TABLE) {
-    const opt = new Option(`${row.flag} <${row.value}>`, `${row.help} [env ${row.env}]`);
-    if (row.def !== undefined) opt.default(undefined, row.def);
-    program.addOption(opt);
+    const def = row.def === undefined ? '' : ` (default: ${row.def})`;
+    program.addOption(
+      new Option(`${row.flag} <${row.value}>`, `${row.help}${def} [env ${row.env}]`),
+    );
   }
   program.action(async (opts: RawOptions) => {
     const config = resolveConfig(opts, process.env);

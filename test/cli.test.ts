@@ -24,7 +24,7 @@ describe('the imapscope command', () => {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toContain('IMAPSCOPE_LISTEN');
-    expect(r.stdout).toContain('(default: "127.0.0.1:1143")');
+    expect(r.stdout).toContain('(default: 127.0.0.1:1143)');
   });
 
   it('refuses an unknown flag with one line naming it and exit code 2', () => {
