@@ -1,0 +1,159 @@
+/**
+ * The event schema: the product's language. The session tracker produces these,
+ * the log, archive, WebSocket and every export carry them, and the viewer draws
+ * them. One union discriminated on `type`; consumers switch on it exhaustively
+ * (see `assertNever`).
+ *
+ * Versioned: a change that breaks a reader bumps EVENT_SCHEMA_VERSION.
+ */
+import type { Direction } from './direction.ts';
+import type { Message, ResponseCode } from './messages.ts';
+
+export const EVENT_SCHEMA_VERSION = 1;
+
+/** The IMAP connection states of RFC 3501 / RFC 9051 §3. */
+export type ImapState = 'not-authenticated' | 'authenticated' | 'selected' | 'logout';
+
+export const IMAP_STATES: readonly ImapState[] = [
+  'not-authenticated',
+  'authenticated',
+  'selected',
+  'logout',
+];
+
+/** Fields on every event. */
+export interface EventBase {
+  /** Schema version. */
+  v: typeof EVENT_SCHEMA_VERSION;
+  /** Session id (from the relay). */
+  session: string;
+  /** 1, 2, 3… within the session, with no holes: the order of the session's events. */
+  seq: number;
+  /** Order across all sessions of this imapscope process; 0 until the hub stamps it. */
+  gseq: number;
+  /** When it happened, ms since the epoch. */
+  at: number;
+}
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface SessionOpenEvent extends EventBase {
+  type: 'session.open';
+  client: Endpoint;
+  upstream: Endpoint;
+}
+
+export interface SessionCloseEvent extends EventBase {
+  type: 'session.close';
+  bytes: Record<Direction, number>;
+  durationMs: number;
+  /** Why it ended: closed, client-reset, upstream-reset, upstream-unavailable, shutdown… */
+  reason: string;
+  /** The state the session was in at the end. */
+  state: ImapState;
+  /** The user that logged in, if any (LOGIN's user or the SASL authorization identity when known). */
+  user: string | null;
+}
+
+/** One decoded command or response (never a Malformed one: those are `malformed` events). */
+export interface MessageEvent extends EventBase {
+  type: 'message';
+  direction: Direction;
+  message: Exclude<Message, { type: 'malformed' }>;
+  /** An untagged response no command in flight asked for (EXISTS during IDLE, BYE, ALERT…). */
+  unsolicited: boolean;
+}
+
+/** Bytes that did not decode; they were forwarded all the same. */
+export interface MalformedEvent extends EventBase {
+  type: 'malformed';
+  direction: Direction;
+  message: Extract<Message, { type: 'malformed' }>;
+}
+
+/** How an exchange ended. `aborted`: the connection closed before the tagged completion. */
+export type ExchangeStatus = 'OK' | 'NO' | 'BAD' | 'aborted';
+
+/** A command with everything that answered it, emitted when its tagged completion arrives. */
+export interface ExchangeEvent extends EventBase {
+  type: 'exchange';
+  tag: string;
+  /** Command name as decoded (FETCH for UID FETCH; see `uid`). */
+  command: string;
+  uid: boolean;
+  /** seq of the command's `message` event. */
+  commandSeq: number;
+  /** seqs of the continuation requests (`+ …`) sent for this command. */
+  continuationSeqs: number[];
+  /** seqs of the untagged responses received while this command was in flight. */
+  untaggedSeqs: number[];
+  /** seq of the tagged completion; null when aborted. */
+  completionSeq: number | null;
+  status: ExchangeStatus;
+  code: ResponseCode | null;
+  text: string;
+  /** ms from the command's last byte to the completion's first byte; null when aborted. */
+  latencyMs: number | null;
+}
+
+export interface StateChangeEvent extends EventBase {
+  type: 'state.change';
+  from: ImapState;
+  to: ImapState;
+  /** The selected mailbox (decoded name) in the new state, else null. */
+  mailbox: string | null;
+  readOnly: boolean | null;
+  /** What caused it: the command's tag and name, or a response (greeting PREAUTH, BYE). */
+  cause: { tag: string | null; command: string | null; seq: number; text: string };
+}
+
+export type LintSeverity = 'info' | 'warning' | 'error';
+
+/** A protocol mistake or notable event, explained for a learner. */
+export interface LintEvent extends EventBase {
+  type: 'lint';
+  severity: LintSeverity;
+  /** Stable code, e.g. LINT_COMMAND_INVALID_STATE. */
+  code: string;
+  /** One line. */
+  title: string;
+  /** One paragraph for a learner: what happened, why it matters, what to send instead. */
+  explanation: string;
+  /** e.g. "RFC 3501 §6.4.5 / RFC 9051 §6.4.5" */
+  rfc: string;
+  /** seq of the message it is about, if any. */
+  relatedSeq: number | null;
+}
+
+/** Inspection lost bytes (it fell behind and its bounded queue overflowed); the relay did not. */
+export interface GapEvent extends EventBase {
+  type: 'gap';
+  direction: Direction;
+  droppedChunks: number;
+  droppedBytes: number;
+}
+
+export type ImapscopeEvent =
+  | SessionOpenEvent
+  | SessionCloseEvent
+  | MessageEvent
+  | MalformedEvent
+  | ExchangeEvent
+  | StateChangeEvent
+  | LintEvent
+  | GapEvent;
+
+export type EventType = ImapscopeEvent['type'];
+
+/** Distributes Omit over the union, so an event can be built without its base fields. */
+export type EventBody<E extends ImapscopeEvent = ImapscopeEvent> = E extends ImapscopeEvent
+  ? Omit<E, keyof EventBase>
+  : never;
+
+/** For exhaustive switches: a new event type fails to compile until it is handled. */
+export function assertNever(x: never): never {
+  throw new Error(`unhandled: ${JSON.stringify(x)}`);
+}

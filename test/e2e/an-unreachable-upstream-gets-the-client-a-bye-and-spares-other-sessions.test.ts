@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
+import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { freePort } from '../helpers/net.ts';
+import { converse, readUntilClose } from '../helpers/raw-imap.ts';
+
+let dovecot: Dovecot;
+let down: Imapscope;
+let good: Imapscope;
+let deadPort: number;
+
+beforeAll(async () => {
+  dovecot = await startDovecot();
+  deadPort = await freePort(); // nothing listens here: connecting is refused
+  [down, good] = await Promise.all([
+    startImapscope(['--upstream', `127.0.0.1:${deadPort}`]),
+    startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`]),
+  ]);
+});
+
+afterAll(async () => {
+  await down?.stop();
+  await good?.stop();
+  await dovecot?.stop();
+});
+
+/** pino levels: 40 warn, 50 error. */
+const atLeastWarn = (level: unknown): boolean =>
+  typeof level === 'number' ? level >= 40 : level === 'warn' || level === 'error';
+
+describe('an unreachable upstream', () => {
+  it('gets the client a * BYE [UNAVAILABLE] naming the upstream, then closes it', async () => {
+    const { text, closedBy } = await readUntilClose(down.listen.host, down.listen.port);
+    expect(closedBy).toBe('server');
+    const lines = text.split('\r\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\* BYE \[UNAVAILABLE\] /);
+    expect(lines[0]).toContain(`127.0.0.1:${deadPort}`);
+    expect(text.endsWith('\r\n')).toBe(true);
+  });
+
+  it('is logged at warn or above with the reason', async () => {
+    const line = await down.waitForLog((l) => l.msg === 'upstream unavailable');
+    expect(atLeastWarn(line.level)).toBe(true);
+    expect(JSON.stringify(line)).toMatch(/ECONNREFUSED|refused/i);
+  });
+
+  it('leaves the process serving: the next client gets the same BYE', async () => {
+    const again = await readUntilClose(down.listen.host, down.listen.port);
+    expect(again.text).toMatch(/^\* BYE \[UNAVAILABLE\] /);
+    expect(down.process.exitCode).toBeNull();
+  });
+
+  it('does not disturb a session through another imapscope to a live upstream', async () => {
+    const [refused, served] = await Promise.all([
+      readUntilClose(down.listen.host, down.listen.port),
+      converse(good.listen.host, good.listen.port, [
+        `LOGIN ${dovecot.user} ${dovecot.password}`,
+        'SELECT INBOX',
+        'LOGOUT',
+      ]),
+    ]);
+    expect(refused.text).toMatch(/^\* BYE \[UNAVAILABLE\] /);
+    expect(served.greeting).toMatch(/^\* OK /);
+    expect(served.replies.map((r) => r.at(-1))).toEqual([
+      expect.stringMatching(/^a1 OK /),
+      expect.stringMatching(/^a2 OK \[READ-WRITE\]/),
+      expect.stringMatching(/^a3 OK /),
+    ]);
+  });
+});

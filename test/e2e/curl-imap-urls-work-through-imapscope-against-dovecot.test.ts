@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
+import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+
+const execFileAsync = promisify(execFile);
+
+let dovecot: Dovecot;
+let scope: Imapscope;
+let tmp: string;
+
+beforeAll(async () => {
+  dovecot = await startDovecot();
+  scope = await startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`]);
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'imapscope-curl-'));
+});
+
+afterAll(async () => {
+  await scope?.stop();
+  await dovecot?.stop();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+function url(suffix = ''): string {
+  return `imap://${dovecot.user}:${dovecot.password}@${scope.listen.host}:${scope.listen.port}/${suffix}`;
+}
+
+async function curl(...args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync('curl', ['--silent', '--show-error', ...args], {
+    encoding: 'latin1',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+describe("curl's imap:// through imapscope against Dovecot", () => {
+  it('lists the mailboxes', async () => {
+    const out = await curl(url());
+    const names = out
+      .trim()
+      .split('\r\n')
+      .map((line) => line.replace(/^\* LIST \([^)]*\) "\/" /, ''));
+    expect(names.sort()).toEqual(['Drafts', 'INBOX', 'Sent', 'Trash']);
+  });
+
+  it('uploads a message and fetches it back by UID, byte for byte', async () => {
+    const text =
+      'From: curl@example.test\r\nTo: test@example.test\r\nSubject: via curl\r\n\r\n' +
+      'Uploaded with curl -T through imapscope.\r\n';
+    const file = path.join(tmp, 'upload.eml');
+    await writeFile(file, text);
+    await curl('-T', file, url('INBOX'));
+    expect(await curl(url('INBOX;UID=1'))).toBe(text);
+    expect(await curl('-X', 'UID SEARCH ALL', url('INBOX'))).toBe('* SEARCH 1\r\n');
+  });
+});

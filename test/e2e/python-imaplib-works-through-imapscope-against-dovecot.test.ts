@@ -1,0 +1,76 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
+import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { sha256 } from '../helpers/mail.ts';
+
+const execFileAsync = promisify(execFile);
+const CLIENT = fileURLToPath(new URL('../helpers/imaplib-client.py', import.meta.url));
+
+let dovecot: Dovecot;
+let scope: Imapscope;
+let tmp: string;
+
+beforeAll(async () => {
+  dovecot = await startDovecot();
+  scope = await startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`]);
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'imapscope-imaplib-'));
+});
+
+afterAll(async () => {
+  await scope?.stop();
+  await dovecot?.stop();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+describe("Python 3's imaplib through imapscope against Dovecot", () => {
+  it('logs in, selects, appends, fetches the same bytes back and logs out', async () => {
+    const messages = [
+      'From: a@example.test\r\nSubject: one\r\n\r\nFirst message.\r\n',
+      'From: b@example.test\r\nSubject: two\r\n\r\nSecond message,\r\nwith two lines.\r\n',
+    ];
+    const files: string[] = [];
+    for (const [i, text] of messages.entries()) {
+      const file = path.join(tmp, `m${i}.eml`);
+      await writeFile(file, text);
+      files.push(file);
+    }
+    const { stdout } = await execFileAsync('python3', [
+      CLIENT,
+      scope.listen.host,
+      String(scope.listen.port),
+      dovecot.user,
+      dovecot.password,
+      ...files,
+    ]);
+    const out = JSON.parse(stdout) as {
+      greeting: string;
+      login: string;
+      select: [string, number];
+      appended: { uid: number; bytes: number; sha256: string }[];
+      fetched: { uid: number; bytes: number; sha256: string; head: string }[];
+      logout: string;
+    };
+    expect(out.greeting).toMatch(/^\* OK .*Dovecot/);
+    expect(out.login).toBe('OK');
+    expect(out.select).toEqual(['OK', 0]);
+    expect(out.appended.map((a) => a.uid)).toEqual([1, 2]);
+    expect(out.fetched).toEqual(
+      messages.map((text, i) => ({
+        uid: i + 1,
+        bytes: Buffer.byteLength(text),
+        sha256: sha256(text),
+        head: text,
+      })),
+    );
+    expect(out.logout).toBe('BYE');
+    const close = await scope.waitForLog((l) => l.msg === 'session close');
+    expect(close.bytesC2s).toBeGreaterThan(0);
+    expect(close.bytesS2c).toBeGreaterThan(0);
+  });
+});
