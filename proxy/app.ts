@@ -93,7 +93,9 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
   });
 
   const url = `http://${formatHostPort(ui.address)}/?token=${encodeURIComponent(token)}`;
-  log.info(
+  // The ready line is the operator's contract: it is written at any level but silent.
+  const readyLog = log.level === 'silent' ? log : log.child({}, { level: 'info' });
+  readyLog.info(
     {
       listen: formatHostPort(listener.address),
       upstream: practice ? 'practice' : formatHostPort(upstream),
