@@ -4,10 +4,7 @@
  * for failures that end something.
  */
 export type ErrorCode =
-  | 'ERR_CONFIG_INVALID'
-  | 'ERR_UPSTREAM_UNAVAILABLE'
-  | 'ERR_LISTEN_FAILED'
-  | 'ERR_PRACTICE_SERVER';
+  'ERR_CONFIG_INVALID' | 'ERR_UPSTREAM_UNAVAILABLE' | 'ERR_LISTEN_FAILED' | 'ERR_PRACTICE_SERVER';
 
 export class ImapscopeError extends Error {
   readonly code: ErrorCode;

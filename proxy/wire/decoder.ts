@@ -1,0 +1,58 @@
+/**
+ * One direction's framer and decoder together: what the proxy calls per tap chunk.
+ */
+import type { Direction } from '../../shared/direction.ts';
+import type { Message } from '../../shared/messages.ts';
+import { decodeFrame } from './decode.ts';
+import { type Frame, Framer, type FramerMode, type FramerOptions } from './framer.ts';
+
+/**
+ * Decodes one direction of an IMAP session. Never throws; memory is bounded by the framer's
+ * caps whatever the input. On s2c the first message is decoded as the greeting.
+ */
+export class WireDecoder {
+  readonly direction: Direction;
+  readonly framer: Framer;
+  private greetingPending: boolean;
+
+  constructor(direction: Direction, options: FramerOptions = {}) {
+    this.direction = direction;
+    this.framer = new Framer(direction, options);
+    this.greetingPending = direction === 's2c';
+  }
+
+  /** Feeds a chunk; returns the messages it completed, in stream order. */
+  push(chunk: Buffer): Message[] {
+    return this.decodeAll(this.framer.push(chunk));
+  }
+
+  /** The stream ended: the message in progress (if any) as Malformed ERR_WIRE_INCOMPLETE. */
+  end(): Message[] {
+    return this.decodeAll(this.framer.end());
+  }
+
+  /** See {@link Framer.setMode}: `sasl` during AUTHENTICATE, `idle` once IDLE's `+` came, else `normal`. */
+  setMode(mode: FramerMode): void {
+    this.framer.setMode(mode);
+  }
+
+  /** See {@link Framer.refuseLiteral}: the server answered NO/BAD instead of `+`. */
+  refuseLiteral(): Message[] {
+    return this.decodeAll(this.framer.refuseLiteral());
+  }
+
+  /** See {@link Framer.pendingSyncLiteral}. */
+  get pendingSyncLiteral(): { size: number; literal8: boolean; received: number } | null {
+    return this.framer.pendingSyncLiteral;
+  }
+
+  private decodeAll(frames: Frame[]): Message[] {
+    const out: Message[] = new Array<Message>(frames.length);
+    for (let i = 0; i < frames.length; i++) {
+      const greeting = this.greetingPending;
+      this.greetingPending = false;
+      out[i] = decodeFrame(frames[i] as Frame, { greeting });
+    }
+    return out;
+  }
+}
