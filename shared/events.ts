@@ -88,8 +88,10 @@ export interface ExchangeEvent extends EventBase {
   commandSeq: number;
   /** seqs of the continuation requests (`+ …`) sent for this command. */
   continuationSeqs: number[];
-  /** seqs of the untagged responses received while this command was in flight. */
+  /** seqs of the untagged responses received while this command was in flight (the first MAX_EXCHANGE_UNTAGGED_SEQS). */
   untaggedSeqs: number[];
+  /** How many untagged responses arrived while it was in flight (may exceed untaggedSeqs.length). */
+  untaggedCount: number;
   /** seq of the tagged completion; null when aborted. */
   completionSeq: number | null;
   status: ExchangeStatus;
@@ -112,12 +114,32 @@ export interface StateChangeEvent extends EventBase {
 
 export type LintSeverity = 'info' | 'warning' | 'error';
 
+/** Every lint code; stable: the viewer, archives and users' filters rely on them. */
+export const LINT_CODES = [
+  'LINT_COMMAND_INVALID_STATE',
+  'LINT_UNKNOWN_COMMAND',
+  'LINT_TAG_REUSED',
+  'LINT_COMPLETION_BAD',
+  'LINT_COMPLETION_NO',
+  'LINT_CLEARTEXT_LOGIN',
+  'LINT_LOGIN_DISABLED',
+  'LINT_LITERAL_NOT_SYNCHRONIZED',
+  'LINT_NONSYNC_LITERAL_UNSUPPORTED',
+  'LINT_UNKNOWN_TAG',
+  'LINT_STARTTLS_INJECTION',
+  'LINT_STARTTLS_PASSTHROUGH',
+  'LINT_STARTTLS_REFUSED',
+  'LINT_COMPRESS_CORRUPT',
+] as const;
+
+export type LintCode = (typeof LINT_CODES)[number];
+
 /** A protocol mistake or notable event, explained for a learner. */
 export interface LintEvent extends EventBase {
   type: 'lint';
   severity: LintSeverity;
-  /** Stable code, e.g. LINT_COMMAND_INVALID_STATE. */
-  code: string;
+  /** Stable code, one of LINT_CODES. */
+  code: LintCode;
   /** One line. */
   title: string;
   /** One paragraph for a learner: what happened, why it matters, what to send instead. */
@@ -136,15 +158,90 @@ export interface GapEvent extends EventBase {
   droppedBytes: number;
 }
 
+/**
+ * What the tracker knows about the session besides its state, sent whenever some of it changes
+ * (at most once per batch of chunks): capabilities, the selected mailbox's counters, modes.
+ */
+export interface SessionFacts {
+  state: ImapState;
+  /** Current capabilities (upper-cased); empty when unknown (after STARTTLS or login, until re-announced). */
+  capabilities: string[];
+  /** Extensions switched on by ENABLE. */
+  enabled: string[];
+  /** Decoded name of the selected mailbox, else null. */
+  mailbox: string | null;
+  readOnly: boolean | null;
+  uidValidity: number | null;
+  exists: number | null;
+  /** An IDLE is in progress (the server sent its `+`, DONE not yet answered). */
+  idle: boolean;
+  /** The client leg is encrypted (implicit TLS or after STARTTLS). */
+  tls: boolean;
+  /** COMPRESS=DEFLATE is active. */
+  compressed: boolean;
+  /** The user that logged in, when known. */
+  user: string | null;
+}
+
+export interface SessionFactsEvent extends EventBase, SessionFacts {
+  type: 'session.facts';
+}
+
+/** A certificate as shown to a learner or an auditor. */
+export interface TlsCertificateSummary {
+  /** e.g. "CN=imap.example.com" */
+  subject: string;
+  issuer: string;
+  /** DNS and IP names, e.g. "DNS:localhost, IP Address:127.0.0.1"; null when absent. */
+  subjectAltName: string | null;
+  /** SHA-256 of the DER certificate, colon-separated upper-case hex. */
+  fingerprint256: string;
+  /** As OpenSSL prints them, e.g. "Nov 26 12:00:00 2025 GMT". */
+  validFrom: string;
+  validTo: string;
+}
+
+/** TLS is up on one leg: from the first byte (implicit) or after STARTTLS. */
+export interface TlsEstablishedEvent extends EventBase {
+  type: 'tls.established';
+  /** client: between the mail client and imapscope; upstream: between imapscope and the server. */
+  leg: 'client' | 'upstream';
+  via: 'implicit' | 'starttls';
+  /** e.g. "TLSv1.3" */
+  protocol: string | null;
+  /** e.g. "TLS_AES_256_GCM_SHA384" */
+  cipher: string | null;
+  /** The server name sent (upstream leg) or received (client leg); null when none. */
+  sni: string | null;
+  alpn: string | null;
+  /** Upstream leg: whether the server's certificate verified; client leg: null. */
+  authorized: boolean | null;
+  /** Why verification failed (with --upstream-insecure the session goes on anyway). */
+  authorizationError: string | null;
+  /** The certificate the TLS server side presented: the upstream's, or imapscope's leaf to the client. */
+  certificate: TlsCertificateSummary | null;
+}
+
+/** COMPRESS=DEFLATE (RFC 4978) took effect: both directions are deflate streams from here. */
+export interface CompressStartedEvent extends EventBase {
+  type: 'compress.started';
+  algorithm: 'DEFLATE';
+  /** Tag of the COMPRESS command. */
+  tag: string;
+}
+
 export type ImapscopeEvent =
   | SessionOpenEvent
   | SessionCloseEvent
+  | SessionFactsEvent
   | MessageEvent
   | MalformedEvent
   | ExchangeEvent
   | StateChangeEvent
   | LintEvent
-  | GapEvent;
+  | GapEvent
+  | TlsEstablishedEvent
+  | CompressStartedEvent;
 
 export type EventType = ImapscopeEvent['type'];
 

@@ -1,73 +1,125 @@
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import sirv from 'sirv';
 import type { HostPort } from '../config.ts';
-import type { SessionRegistry } from './registry.ts';
+import { handleApi } from './api.ts';
+import type { ApiContext } from './api.ts';
+import type { WsSink } from './sinks/ws-sink.ts';
+
+/** The built viewer, served when present (viewer/ builds it). */
+export const VIEWER_DIST = fileURLToPath(new URL('../../viewer/dist/', import.meta.url));
+
+const COOKIE = 'imapscope_token';
 
 /**
- * The token a request carries: `?token=`, `Authorization: Bearer …`, or
- * `X-Imapscope-Token`. Compared in constant time.
+ * The token a request carries: `?token=`, `Authorization: Bearer …`, `X-Imapscope-Token`, or
+ * the SameSite=Strict cookie set when a page was opened with `?token=` (so the viewer's own
+ * scripts and styles load). Compared in constant time.
  */
 export function requestHasToken(req: IncomingMessage, token: string): boolean {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const auth = req.headers.authorization;
+  const cookie = /(?:^|;\s*)imapscope_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
   const offered =
     url.searchParams.get('token') ??
     (auth?.startsWith('Bearer ') ? auth.slice(7) : undefined) ??
-    (req.headers['x-imapscope-token'] as string | undefined);
+    (req.headers['x-imapscope-token'] as string | undefined) ??
+    (cookie === undefined ? undefined : decodeURIComponent(cookie));
   if (offered === undefined) return false;
   const a = Buffer.from(offered);
   const b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, {
-    'content-type': type,
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-  });
-  res.end(body);
+/**
+ * A WebSocket upgrade is same-origin when it has no Origin (not a browser) or its Origin's
+ * host is the Host it was sent to. Anything else is refused, token or not.
+ */
+export function sameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
 }
+
+import { SECURITY_HEADERS, send, sendError } from './respond.ts';
+
+export { send, sendError };
 
 // A small self-refreshing session list until the React viewer (viewer/) is built and served here.
 const PAGE = `<!doctype html><meta charset="utf-8"><title>imapscope</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}
 td,th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}.live{color:#080}</style>
-<h1>imapscope</h1><p>Sessions through this proxy (refreshes every 2 s).</p>
-<table><thead><tr><th>session</th><th>client</th><th>upstream</th><th>started</th><th>bytes c2s</th><th>bytes s2c</th><th>end</th></tr></thead><tbody id="rows"></tbody></table>
+<h1>imapscope</h1><p>Sessions through this proxy (refreshes every 2 s). Exports: JSONL, transcript, pcapng.</p>
+<table><thead><tr><th>session</th><th>client</th><th>user</th><th>started</th><th>events</th><th>end</th><th>export</th></tr></thead><tbody id="rows"></tbody></table>
 <script>
-const q = location.search;
-async function load(){const r=await fetch('/api/sessions'+q);const rows=await r.json();
-document.getElementById('rows').innerHTML=rows.map(s=>'<tr><td>'+s.id+'</td><td>'+s.client+'</td><td>'+s.upstream+
-'</td><td>'+new Date(s.startedAt).toLocaleTimeString()+'</td><td>'+(s.bytesC2s??'')+'</td><td>'+(s.bytesS2c??'')+
-'</td><td>'+(s.reason??'<span class=live>live</span>')+'</td></tr>').join('');}
+const esc=s=>String(s??'').replace(/[&<>"]/g,c=>'&#'+c.charCodeAt(0)+';');
+async function load(){const r=await fetch('/api/sessions');const rows=await r.json();
+document.getElementById('rows').innerHTML=rows.map(s=>'<tr><td>'+esc(s.id)+'</td><td>'+esc(s.client)+'</td><td>'+esc(s.user)+
+'</td><td>'+new Date(s.startedAt).toLocaleTimeString()+'</td><td>'+s.events+'</td><td>'+(s.reason?esc(s.reason):'<span class=live>live</span>')+
+'</td><td>'+['jsonl','transcript','pcapng'].map(f=>'<a href="/api/sessions/'+encodeURIComponent(s.id)+'/export?format='+f+'">'+f+'</a>').join(' ')+'</td></tr>').join('');}
 load();setInterval(load,2000);
 </script>`;
 
-/** The UI server: every request needs the token; unknown paths are 404. */
+/**
+ * The UI server: the viewer (viewer/dist when built, else a small fallback page), the REST
+ * API under /api and the WebSocket at /ws. Every request needs the token; a WebSocket upgrade
+ * also needs the same origin. Unknown paths are 404.
+ */
 export function startUiServer(
   at: HostPort,
   token: string,
-  registry: SessionRegistry,
+  ctx: ApiContext & { ws: WsSink | null },
 ): Promise<{ server: Server; address: HostPort }> {
+  const viewer = existsSync(VIEWER_DIST)
+    ? sirv(VIEWER_DIST, { single: true, dev: false, etag: true })
+    : null;
+  const cookie = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
   const server = createServer((req, res) => {
     if (!requestHasToken(req, token)) {
-      send(
-        res,
-        401,
-        'text/plain; charset=utf-8',
-        'imapscope: a valid token is required (?token=…)\n',
-      );
+      sendError(res, 401, 'ERR_API_UNAUTHORIZED', 'a valid token is required (?token=…)');
       return;
     }
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (req.method !== 'GET') send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
-    else if (path === '/') send(res, 200, 'text/html; charset=utf-8', PAGE);
-    else if (path === '/api/sessions')
-      send(res, 200, 'application/json', JSON.stringify(registry.list()));
-    else send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname.startsWith('/api/')) {
+      handleApi(ctx, req, res, url);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendError(res, 405, 'ERR_API_METHOD', 'method not allowed');
+      return;
+    }
+    if (url.searchParams.has('token')) res.setHeader('set-cookie', cookie);
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    if (viewer) {
+      viewer(req, res, () => sendError(res, 404, 'ERR_API_NOT_FOUND', 'not found'));
+    } else if (url.pathname === '/') {
+      send(res, 200, 'text/html; charset=utf-8', PAGE);
+    } else sendError(res, 404, 'ERR_API_NOT_FOUND', 'not found');
+  });
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const refuse = (status: string): void => {
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (!requestHasToken(req, token)) return refuse('401 Unauthorized');
+    if (!sameOrigin(req)) return refuse('403 Forbidden');
+    if (url.pathname !== '/ws' || !ctx.ws) return refuse('404 Not Found');
+    const num = (name: string): number | null => {
+      const v = url.searchParams.get(name);
+      return v !== null && /^\d+$/.test(v) ? Number(v) : null;
+    };
+    ctx.ws.upgrade(req, socket, head, {
+      session: url.searchParams.get('session'),
+      after: num('after'),
+      afterSeq: num('afterSeq'),
+    });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -15,7 +15,13 @@ let tmp: string;
 
 beforeAll(async () => {
   dovecot = await startDovecot();
-  scope = await startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`]);
+  // Debug level: one line per decoded message, so Malformed ones would show.
+  scope = await startImapscope([
+    '--upstream',
+    `${dovecot.host}:${dovecot.port}`,
+    '--log-level',
+    'debug',
+  ]);
   tmp = await mkdtemp(path.join(os.tmpdir(), 'imapscope-curl-'));
 });
 
@@ -56,5 +62,23 @@ describe("curl's imap:// through imapscope against Dovecot", () => {
     await curl('-T', file, url('INBOX'));
     expect(await curl(url('INBOX;UID=1'))).toBe(text);
     expect(await curl('-X', 'UID SEARCH ALL', url('INBOX'))).toBe('* SEARCH 1\r\n');
+  });
+
+  it('decodes every curl session with zero Malformed and pairs every command', async () => {
+    await scope.waitForLog(() => scope.logs.filter((l) => l.msg === 'session close').length >= 4);
+    await new Promise((r) => setTimeout(r, 300));
+    const sessions = scope.logs.filter((l) => l.msg === 'session close').map((l) => l.session);
+    expect(scope.logs.filter((l) => l.msg === 'malformed')).toEqual([]);
+    for (const session of sessions) {
+      const lines = scope.logs.filter((l) => l.session === session);
+      const exchanges = lines.filter((l) => l.msg === 'exchange');
+      expect(exchanges.length).toBeGreaterThan(0);
+      for (const e of exchanges) expect(e.status).not.toBe('aborted');
+      const states = lines.filter((l) => l.msg === 'state change').map((l) => l.to);
+      expect(states[0]).toBe('authenticated');
+    }
+    // The upload went through APPEND with its literal, and the UID fetch through UID FETCH.
+    const commands = scope.logs.filter((l) => l.msg === 'exchange').map((l) => l.command);
+    expect(commands).toEqual(expect.arrayContaining(['APPEND', 'UID FETCH', 'UID SEARCH']));
   });
 });

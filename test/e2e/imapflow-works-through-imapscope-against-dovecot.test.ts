@@ -8,7 +8,13 @@ let scope: Imapscope;
 
 beforeAll(async () => {
   dovecot = await startDovecot();
-  scope = await startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`]);
+  // Debug level: one line per decoded message, so Malformed ones would show.
+  scope = await startImapscope([
+    '--upstream',
+    `${dovecot.host}:${dovecot.port}`,
+    '--log-level',
+    'debug',
+  ]);
 });
 
 afterAll(async () => {
@@ -100,9 +106,44 @@ describe('imapflow through imapscope against Dovecot', () => {
       expect(typeof line.session).not.toBe('undefined');
       expect(typeof line.durationMs).toBe('number');
     }
+
+    // Both sessions decoded with zero Malformed, every command paired, and the states followed.
+    await new Promise((r) => setTimeout(r, 300));
+    const [sa, sb] = closeLines()
+      .slice(closedBefore)
+      .map((l) => l.session);
+    for (const session of [sa, sb]) {
+      const lines = scope.logs.filter((l) => l.session === session);
+      expect(lines.filter((l) => l.msg === 'malformed')).toEqual([]);
+      const exchanges = lines.filter((l) => l.msg === 'exchange');
+      for (const e of exchanges) expect(e.status).not.toBe('aborted');
+      expect(new Set(exchanges.map((e) => e.tag)).size).toBe(exchanges.length);
+    }
+    const all = scope.logs.filter((l) => l.session === sa || l.session === sb);
+    const commands = all.filter((l) => l.msg === 'exchange').map((l) => l.command);
+    expect(commands, commands.join(' ')).toEqual(
+      expect.arrayContaining([
+        'AUTHENTICATE',
+        'LIST',
+        'CREATE',
+        'APPEND',
+        'SELECT',
+        'FETCH',
+        'IDLE',
+        'LOGOUT',
+      ]),
+    );
+    const idle = all.find((l) => l.msg === 'exchange' && l.command === 'IDLE');
+    expect(idle?.status).toBe('OK');
+    const paths = [sa, sb].map((session) =>
+      scope.logs.filter((l) => l.session === session && l.msg === 'state change').map((l) => l.to),
+    );
+    expect(paths).toContainEqual(['authenticated', 'selected', 'logout']);
+    expect(paths).toContainEqual(['authenticated', 'logout']);
   });
 
   it('works with STARTTLS and COMPRESS=DEFLATE negotiated end to end through imapscope', async () => {
+    const closedBefore = closeLines().length;
     const c = client({ tls: { ca: [dovecot.certPem], servername: 'localhost' } });
     await c.connect();
     expect(c.secureConnection).toBe(true);
@@ -117,5 +158,13 @@ describe('imapflow through imapscope against Dovecot', () => {
       lock.release();
     }
     await c.logout();
+    const close = await scope.waitForLog(() => closeLines().length > closedBefore);
+    await new Promise((r) => setTimeout(r, 300));
+    // Before STARTTLS the session decodes; after it nothing garbled is decoded.
+    const lines = scope.logs.filter((l) => l.session === close.session);
+    expect(lines.filter((l) => l.msg === 'malformed')).toEqual([]);
+    expect(
+      lines.some((l) => l.msg === 'exchange' && l.command === 'STARTTLS' && l.status === 'OK'),
+    ).toBe(true);
   });
 });

@@ -18,7 +18,13 @@ let tmp: string;
 
 beforeAll(async () => {
   dovecot = await startDovecot();
-  scope = await startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`]);
+  // Debug level: one line per decoded message, so Malformed ones would show.
+  scope = await startImapscope([
+    '--upstream',
+    `${dovecot.host}:${dovecot.port}`,
+    '--log-level',
+    'debug',
+  ]);
   tmp = await mkdtemp(path.join(os.tmpdir(), 'imapscope-imaplib-'));
 });
 
@@ -72,5 +78,27 @@ describe("Python 3's imaplib through imapscope against Dovecot", () => {
     const close = await scope.waitForLog((l) => l.msg === 'session close');
     expect(close.bytesC2s).toBeGreaterThan(0);
     expect(close.bytesS2c).toBeGreaterThan(0);
+
+    // The session decoded cleanly, paired every command and followed the states.
+    await scope.waitForLog(
+      (l) => l.session === close.session && l.msg === 'exchange' && l.command === 'LOGOUT',
+    );
+    const lines = scope.logs.filter((l) => l.session === close.session);
+    expect(lines.filter((l) => l.msg === 'malformed')).toEqual([]);
+    const exchanges = lines.filter((l) => l.msg === 'exchange');
+    const commands = exchanges.map((l) => l.command);
+    expect(commands, commands.join(' ')).toEqual([
+      'CAPABILITY',
+      'LOGIN',
+      'SELECT',
+      'APPEND',
+      'APPEND',
+      'UID FETCH',
+      'UID FETCH',
+      'LOGOUT',
+    ]);
+    for (const e of exchanges) expect(e.status).toBe('OK');
+    const states = lines.filter((l) => l.msg === 'state change').map((l) => l.to);
+    expect(states).toEqual(['authenticated', 'selected', 'logout']);
   });
 });

@@ -26,6 +26,7 @@ function writeOne(log: Logger, e: ImapscopeEvent): void {
           command: e.uid ? `UID ${e.command}` : e.command,
           status: e.status,
           latencyMs: e.latencyMs,
+          untagged: e.untaggedCount,
         },
         'exchange',
       );
@@ -38,6 +39,7 @@ function writeOne(log: Logger, e: ImapscopeEvent): void {
             direction: e.direction,
             kind: e.message.type,
             raw: e.message.raw.slice(0, 200),
+            ...(e.unsolicited ? { unsolicited: true } : {}),
           },
           'message',
         );
@@ -73,6 +75,12 @@ function writeOne(log: Logger, e: ImapscopeEvent): void {
         },
         'inspection gap',
       );
+      return;
+    case 'session.facts':
+      if (log.isLevelEnabled('debug')) {
+        const { v: _v, seq: _seq, gseq: _gseq, at: _at, type: _type, ...facts } = e;
+        log.debug(facts, 'session facts');
+      }
       return;
     case 'session.open':
     case 'session.close':

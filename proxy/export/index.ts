@@ -1,0 +1,100 @@
+/**
+ * Per-session exports: JSONL of events, a C:/S: transcript, pcapng. Each renders lazily as a
+ * sequence of buffers, so the API streams it and the CLI writes it, without holding a whole
+ * session in memory.
+ */
+import type { Database as Db } from 'better-sqlite3';
+import type { ImapscopeEvent } from '../../shared/events.ts';
+import type { SessionRow } from '../../shared/protocol.ts';
+import { toJson } from '../../shared/protocol.ts';
+import { getSession, hasChunks, sessionChunks, sessionEvents } from '../hub/archive/read.ts';
+import type { StoredChunk } from '../hub/archive/read.ts';
+import { writePcapng } from './pcapng.ts';
+import { messageBytes } from './reconstruct.ts';
+import { writeTranscript } from './transcript.ts';
+
+export const EXPORT_FORMATS = ['jsonl', 'transcript', 'pcapng'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export function isExportFormat(s: string): s is ExportFormat {
+  return (EXPORT_FORMATS as readonly string[]).includes(s);
+}
+
+/** What an export reads: the session row, its events, its raw chunks. */
+export interface ExportSource {
+  session: SessionRow;
+  events(): Iterable<ImapscopeEvent>;
+  /** The raw (redacted) chunks; rebuilt from message events when none were archived. */
+  chunks(): Iterable<StoredChunk>;
+}
+
+/** An archived session as an export source, or undefined if the archive has no such session. */
+export function archiveSource(db: Db, id: string): ExportSource | undefined {
+  const session = getSession(db, id);
+  if (!session) return undefined;
+  const events = function* (): Generator<ImapscopeEvent> {
+    let after = 0;
+    for (;;) {
+      const page = sessionEvents(db, id, after, 1000);
+      if (page.length === 0) return;
+      yield* page;
+      after = page[page.length - 1]!.seq;
+    }
+  };
+  return {
+    session,
+    events,
+    chunks: () => (hasChunks(db, id) ? sessionChunks(db, id) : chunksFromEvents(events())),
+  };
+}
+
+/** Stream bytes rebuilt from decoded messages (literal bodies cut to their previews). */
+export function* chunksFromEvents(events: Iterable<ImapscopeEvent>): Generator<StoredChunk> {
+  for (const e of events) {
+    if (e.type !== 'message' && e.type !== 'malformed') continue;
+    yield { direction: e.direction, at: e.at, data: messageBytes(e.message).bytes };
+  }
+}
+
+export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
+  jsonl: 'application/x-ndjson',
+  transcript: 'text/plain; charset=utf-8',
+  pcapng: 'application/vnd.tcpdump.pcap',
+};
+
+/** A file name for the download: `imapscope-<session>.<ext>`. */
+export function exportFileName(session: string, format: ExportFormat): string {
+  const ext = format === 'transcript' ? 'txt' : format;
+  return `imapscope-${session.replace(/[^\w.-]/g, '_')}.${ext}`;
+}
+
+function parseHost(hp: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(hp);
+  return m ? { host: m[1]!, port: Number(m[2]) } : { host: '', port: 0 };
+}
+
+/** Renders one export as a sequence of buffers. */
+export function* renderExport(src: ExportSource, format: ExportFormat): Generator<Buffer> {
+  const s = src.session;
+  switch (format) {
+    case 'jsonl':
+      for (const e of src.events()) yield Buffer.from(toJson(e) + '\n');
+      return;
+    case 'transcript': {
+      const header = `session=${s.id} client=${s.client} upstream=${s.upstream} user=${s.user ?? '-'}`;
+      for (const text of writeTranscript(header, src.chunks())) yield Buffer.from(text, 'utf8');
+      return;
+    }
+    case 'pcapng':
+      yield* writePcapng(
+        {
+          client: parseHost(s.client),
+          server: parseHost(s.upstream),
+          startedAt: s.startedAt,
+          endedAt: s.endedAt,
+        },
+        src.chunks(),
+      );
+      return;
+  }
+}

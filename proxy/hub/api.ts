@@ -1,0 +1,170 @@
+/**
+ * The REST API under /api (the token is checked before these run). All responses are JSON
+ * except exports and literal previews.
+ *
+ * - `GET /api/status`: `{ lastGseq, archive: stats | null, viewers }`
+ * - `GET /api/sessions?user=&client=&from=&to=&state=&text=&limit=`: SessionRow[], newest first
+ * - `GET /api/sessions/:id`: SessionRow
+ * - `GET /api/sessions/:id/events?afterSeq=&limit=`: EventPage
+ * - `GET /api/sessions/:id/events/:seq/literals/:n`: the n-th (0-based) literal's preview bytes,
+ *   with `x-literal-size` and `x-literal-sha256`
+ * - `GET /api/sessions/:id/export?format=jsonl|transcript|pcapng`: a download
+ * - `GET /api/events?after=&until=&session=&limit=`: GseqPage (refetch after a WS gap)
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EventPage, GseqPage, SessionFilter } from '../../shared/protocol.ts';
+import { toJson } from '../../shared/protocol.ts';
+import {
+  EXPORT_CONTENT_TYPES,
+  archiveSource,
+  exportFileName,
+  isExportFormat,
+  renderExport,
+} from '../export/index.ts';
+import { messageLiterals } from '../export/reconstruct.ts';
+import type { Archive } from './archive/archive.ts';
+import {
+  eventsByGseq,
+  getSession,
+  listSessions,
+  pageSize,
+  sessionEvent,
+  sessionEvents,
+} from './archive/read.ts';
+import type { Hub } from './hub.ts';
+import { send, sendError } from './respond.ts';
+import type { SessionRegistry } from './registry.ts';
+import type { WsSink } from './sinks/ws-sink.ts';
+
+export interface ApiContext {
+  hub: Hub;
+  /** null when the archive is off (--max-archive-mb 0): only the in-memory list is served. */
+  archive: Archive | null;
+  registry: SessionRegistry;
+  ws: WsSink | null;
+}
+
+const json = (res: ServerResponse, body: unknown): void =>
+  send(res, 200, 'application/json', toJson(body));
+
+function int(url: URL, name: string): number | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** `from`/`to` accept ms since the epoch or an ISO date. */
+function time(url: URL, name: string): number | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null || v === '') return undefined;
+  return /^\d+$/.test(v) ? Number(v) : Date.parse(v) || undefined;
+}
+
+export function handleApi(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): void {
+  if (req.method !== 'GET') return sendError(res, 405, 'ERR_API_METHOD', 'only GET is supported');
+  const path = url.pathname.split('/').slice(2).map(decodeURIComponent);
+  const archive = ctx.archive;
+  // Reads see every event published so far: the queue is written first (synchronously).
+  archive?.flush();
+  const [first, id, sub, seqText, sub2, nText] = path;
+  if (first === 'status' && path.length === 1) {
+    return json(res, {
+      lastGseq: ctx.hub.lastGseq,
+      archive: archive ? { ...archive.stats, pending: archive.pending } : null,
+      viewers: ctx.ws?.clientCount ?? 0,
+    });
+  }
+  if (first === 'sessions' && path.length === 1) {
+    const f: SessionFilter = {
+      user: url.searchParams.get('user') ?? undefined,
+      client: url.searchParams.get('client') ?? undefined,
+      from: time(url, 'from'),
+      to: time(url, 'to'),
+      state: url.searchParams.get('state') ?? undefined,
+      text: url.searchParams.get('text') ?? undefined,
+      limit: int(url, 'limit'),
+    };
+    return json(res, archive ? listSessions(archive.db, f) : ctx.registry.list(f));
+  }
+  if (first === 'events' && path.length === 1) {
+    if (!archive) return noArchive(res);
+    const limit = pageSize(int(url, 'limit'));
+    const session = url.searchParams.get('session');
+    const until = int(url, 'until') ?? Number.MAX_SAFE_INTEGER;
+    let after = int(url, 'after') ?? 0;
+    const events = [];
+    // With a session filter, scan pages of all events until the page is full or the range ends.
+    for (;;) {
+      const page = eventsByGseq(archive.db, after, until, limit);
+      for (const e of page) if (session === null || e.session === session) events.push(e);
+      if (page.length < limit || events.length >= limit) break;
+      after = page[page.length - 1]!.gseq;
+    }
+    const last = events[events.length - 1];
+    const body: GseqPage = {
+      events,
+      nextAfter: events.length >= limit && last ? last.gseq : null,
+    };
+    return json(res, body);
+  }
+  if (first !== 'sessions' || id === undefined) return notFound(res);
+  const row = archive ? getSession(archive.db, id) : ctx.registry.get(id);
+  if (!row) return notFound(res, `no session ${id}`);
+  if (path.length === 2) return json(res, row);
+  if (!archive) return noArchive(res);
+  if (sub === 'events' && path.length === 3) {
+    const limit = pageSize(int(url, 'limit'));
+    const events = sessionEvents(archive.db, id, int(url, 'afterSeq') ?? 0, limit);
+    const last = events[events.length - 1];
+    const body: EventPage = {
+      session: id,
+      events,
+      nextAfterSeq: events.length === limit && last ? last.seq : null,
+    };
+    return json(res, body);
+  }
+  if (sub === 'events' && sub2 === 'literals' && path.length === 6) {
+    const event = sessionEvent(archive.db, id, Number(seqText));
+    if (!event || (event.type !== 'message' && event.type !== 'malformed')) {
+      return notFound(res, `no message ${seqText} in ${id}`);
+    }
+    const lit = messageLiterals(event.message)[Number(nText)];
+    if (!lit) return notFound(res, `no literal ${nText} in message ${seqText}`);
+    return send(res, 200, 'application/octet-stream', Buffer.from(lit.preview), {
+      'x-literal-size': String(lit.size),
+      'x-literal-sha256': lit.sha256 ?? '',
+      'x-literal-preview-bytes': String(lit.preview.length),
+    });
+  }
+  if (sub === 'export' && path.length === 3) {
+    const format = url.searchParams.get('format') ?? 'jsonl';
+    if (!isExportFormat(format)) {
+      return sendError(res, 400, 'ERR_API_BAD_REQUEST', 'format: jsonl, transcript or pcapng');
+    }
+    const src = archiveSource(archive.db, id)!;
+    res.writeHead(200, {
+      'content-type': EXPORT_CONTENT_TYPES[format],
+      'content-disposition': `attachment; filename="${exportFileName(id, format)}"`,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    for (const part of renderExport(src, format)) res.write(part);
+    res.end();
+    return;
+  }
+  return notFound(res);
+}
+
+function notFound(res: ServerResponse, message = 'not found'): void {
+  sendError(res, 404, 'ERR_API_NOT_FOUND', message);
+}
+
+function noArchive(res: ServerResponse): void {
+  sendError(res, 409, 'ERR_API_NO_ARCHIVE', 'the archive is off (--max-archive-mb 0)');
+}

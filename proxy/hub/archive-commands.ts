@@ -1,0 +1,78 @@
+/**
+ * The archive's CLI subcommands, added to the program by cli.ts:
+ *
+ *   imapscope export SESSION [--format jsonl|transcript|pcapng] [-o FILE]   (stdout without -o)
+ *   imapscope import FILE      (a JSONL export, a transcript, or a Dovecot rawlog .in/.out)
+ *
+ * Both use the archive in --data; they work while imapscope runs (SQLite WAL).
+ */
+import { createWriteStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { resolveConfig } from '../config.ts';
+import type { RawOptions, RawSwitches } from '../config.ts';
+import { ImapscopeError } from '../errors.ts';
+import { EXPORT_FORMATS, archiveSource, isExportFormat, renderExport } from '../export/index.ts';
+import { importFile } from '../import/index.ts';
+import { Archive } from './archive/archive.ts';
+import { ARCHIVE_FILE, openArchiveDb } from './archive/schema.ts';
+
+function archivePath(cmd: Command): string {
+  const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
+  return join(config.dataDir, ARCHIVE_FILE);
+}
+
+/** Fails like a usage error: one line naming what is wrong (exit code 2 through cli.ts). */
+function fail(message: string): never {
+  throw new ImapscopeError('ERR_CONFIG_INVALID', message);
+}
+
+export function addArchiveCommands(program: Command): void {
+  program
+    .command('export')
+    .description('write an archived session as JSONL events, a C:/S: transcript or pcapng')
+    .argument('<id>', 'session id (see the viewer or GET /api/sessions)')
+    .option('--format <format>', `one of ${EXPORT_FORMATS.join(', ')}`, 'jsonl')
+    .option('-o, --output <file>', 'write to FILE instead of stdout')
+    .action(async (session: string, opts: { format: string; output?: string }, cmd: Command) => {
+      if (!isExportFormat(opts.format)) fail(`--format: use ${EXPORT_FORMATS.join(', ')}`);
+      const file = archivePath(cmd);
+      if (!existsSync(file)) fail(`no archive at ${file}`);
+      const db = openArchiveDb(file, { readonly: true });
+      try {
+        const src = archiveSource(db, session);
+        if (!src) fail(`no session ${session} in ${file}`);
+        const out: NodeJS.WritableStream = opts.output
+          ? createWriteStream(opts.output)
+          : process.stdout;
+        for (const part of renderExport(src, opts.format)) {
+          if (!out.write(part)) await new Promise<void>((r) => out.once('drain', () => r()));
+        }
+        if (opts.output) await new Promise<void>((r) => out.end(() => r()));
+      } finally {
+        db.close();
+      }
+    });
+  program
+    .command('import')
+    .description(
+      'load a JSONL export, a C:/S: transcript or a Dovecot rawlog pair (.in/.out) into the ' +
+        'archive as a new session, decoded like live traffic; prints the new session id',
+    )
+    .argument('<file>', 'the file (for a rawlog, either half of the pair)')
+    .action((file: string, _opts: unknown, cmd: Command) => {
+      if (!existsSync(file)) fail(`no such file: ${file}`);
+      const archive = new Archive(archivePath(cmd));
+      try {
+        const r = importFile(archive, file);
+        process.stdout.write(`${r.session}\t${r.kind}\t${r.events} events\n`);
+      } catch (err) {
+        if (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_IMPORT')) {
+          fail(err.message);
+        }
+        throw err;
+      } finally {
+        void archive.close();
+      }
+    });
+}

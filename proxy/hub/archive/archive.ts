@@ -1,0 +1,365 @@
+import type { Database as Db, Statement } from 'better-sqlite3';
+import type { ImapscopeEvent } from '../../../shared/events.ts';
+import { assertNever } from '../../../shared/events.ts';
+import { toJson } from '../../../shared/protocol.ts';
+import {
+  ARCHIVE_FLUSH_EVENTS,
+  ARCHIVE_FLUSH_MS,
+  ARCHIVE_MAX_QUEUE_BYTES,
+  ARCHIVE_MAX_QUEUE_EVENTS,
+  ARCHIVE_RETENTION_INTERVAL_MS,
+} from '../../limits.ts';
+import type { RawChunk, Sink } from '../hub.ts';
+import { openArchiveDb } from './schema.ts';
+
+export interface ArchiveOptions {
+  /** Ended sessions older than this many days are deleted; 0 keeps them forever. */
+  retainDays?: number;
+  /** Oldest ended sessions are deleted while the database is larger; 0: no size cap. */
+  maxBytes?: number;
+  /** A failed write (the queued events are lost; the proxy goes on). */
+  onError?: (err: unknown) => void;
+  now?: () => number;
+}
+
+/** Counters for the log, the API and the benchmark. */
+export interface ArchiveStats {
+  eventsWritten: number;
+  chunksWritten: number;
+  eventsDropped: number;
+  chunksDropped: number;
+  flushes: number;
+  /** Longest single write transaction, ms (how long it held the event loop). */
+  maxFlushMs: number;
+}
+
+interface SessionPatch {
+  events: number;
+  lastAt: number;
+  firstAt: number;
+  user: string | null;
+  state: string | null;
+  endedAt: number | null;
+  reason: string | null;
+  bytesC2s: number | null;
+  bytesS2c: number | null;
+  dropped: number;
+}
+
+const hp = (h: { host: string; port: number }): string =>
+  h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
+
+/**
+ * The durable archive (SQLite, WAL) as a hub sink. `write` and `raw` only queue (O(1), never
+ * touching disk); the queue is written in one transaction per flush, every ARCHIVE_FLUSH_MS or
+ * as soon as ARCHIVE_FLUSH_EVENTS are queued, so a SIGKILL loses at most the last flush
+ * interval. Past ARCHIVE_MAX_QUEUE_EVENTS (or _BYTES of raw data) events are dropped and
+ * counted per session (`dropped` in the session row).
+ */
+export class Archive implements Sink {
+  readonly name = 'archive';
+  readonly db: Db;
+  readonly stats: ArchiveStats = {
+    eventsWritten: 0,
+    chunksWritten: 0,
+    eventsDropped: 0,
+    chunksDropped: 0,
+    flushes: 0,
+    maxFlushMs: 0,
+  };
+  private queue: ImapscopeEvent[] = [];
+  private rawQueue: RawChunk[] = [];
+  private rawQueued = 0;
+  private droppedBySession = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private readonly retention: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly insertEvent: Statement;
+  private readonly insertChunk: Statement;
+  private readonly openSession: Statement;
+  private readonly patchSession: Statement;
+  private readonly txn: () => void;
+  private readonly now: () => number;
+
+  constructor(
+    file: string,
+    private readonly opts: ArchiveOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.db = openArchiveDb(file);
+    this.insertEvent = this.db.prepare(
+      `INSERT OR IGNORE INTO events(session, seq, gseq, at, type, body) VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertChunk = this.db.prepare(
+      `INSERT INTO chunks(session, direction, at, data) VALUES (?, ?, ?, ?)`,
+    );
+    this.openSession = this.db.prepare(
+      `INSERT OR IGNORE INTO sessions(id, started_at, client, upstream, source, last_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    this.patchSession = this.db.prepare(
+      `UPDATE sessions SET events = events + ?, last_at = max(last_at, ?),
+         user = coalesce(?, user), state = coalesce(?, state), ended_at = coalesce(?, ended_at),
+         reason = coalesce(?, reason), bytes_c2s = coalesce(?, bytes_c2s),
+         bytes_s2c = coalesce(?, bytes_s2c), dropped = dropped + ?
+       WHERE id = ?`,
+    );
+    this.txn = this.db.transaction(() => this.writeQueued());
+    if (opts.retainDays || opts.maxBytes) {
+      this.prune();
+      this.retention = setInterval(() => this.prune(), ARCHIVE_RETENTION_INTERVAL_MS);
+      this.retention.unref();
+    }
+  }
+
+  /**
+   * Marks live sessions left by a process that died (SIGKILL, crash) as ended `interrupted`
+   * at their last event. Call once at start, before this process records sessions.
+   */
+  closeInterrupted(): number {
+    return this.db
+      .prepare(
+        `UPDATE sessions SET ended_at = last_at, reason = 'interrupted'
+         WHERE ended_at IS NULL AND source = 'live'`,
+      )
+      .run().changes;
+  }
+
+  /** Names an imported session's source and ends it (an import is never live). */
+  markImported(id: string, source: string, endedAt: number): void {
+    this.flush();
+    this.db
+      .prepare(
+        `UPDATE sessions SET source = ?, ended_at = coalesce(ended_at, ?),
+           reason = coalesce(reason, 'imported') WHERE id = ?`,
+      )
+      .run(source, endedAt, id);
+  }
+
+  write(events: readonly ImapscopeEvent[]): void {
+    if (this.closed) return;
+    if (this.queue.length + events.length > ARCHIVE_MAX_QUEUE_EVENTS) {
+      for (const e of events) {
+        this.droppedBySession.set(e.session, (this.droppedBySession.get(e.session) ?? 0) + 1);
+      }
+      this.stats.eventsDropped += events.length;
+      this.schedule();
+      return;
+    }
+    for (const e of events) this.queue.push(e);
+    this.schedule();
+  }
+
+  raw(chunks: readonly RawChunk[]): void {
+    if (this.closed) return;
+    for (const c of chunks) {
+      if (this.rawQueued + c.data.byteLength > ARCHIVE_MAX_QUEUE_BYTES) {
+        this.stats.chunksDropped += 1;
+        continue;
+      }
+      this.rawQueue.push(c);
+      this.rawQueued += c.data.byteLength;
+    }
+    this.schedule();
+  }
+
+  /** Writes everything queued, in one transaction. Synchronous; safe to call any time. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+    if (this.queue.length === 0 && this.rawQueue.length === 0 && this.droppedBySession.size === 0)
+      return;
+    const t0 = performance.now();
+    try {
+      this.txn();
+    } catch (err) {
+      // A full disk or a locked file: what was queued is lost; the proxy goes on.
+      this.stats.eventsDropped += this.queue.length;
+      this.queue = [];
+      this.rawQueue = [];
+      this.rawQueued = 0;
+      this.opts.onError?.(err);
+    }
+    const ms = performance.now() - t0;
+    this.stats.flushes += 1;
+    if (ms > this.stats.maxFlushMs) this.stats.maxFlushMs = ms;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    if (this.retention) clearInterval(this.retention);
+    this.db.close();
+  }
+
+  /** Queued events not yet written. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  private schedule(): void {
+    if (this.queue.length >= ARCHIVE_FLUSH_EVENTS) {
+      this.immediate ??= setImmediate(() => this.flush());
+      return;
+    }
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), ARCHIVE_FLUSH_MS);
+      this.timer.unref();
+    }
+  }
+
+  private writeQueued(): void {
+    const events = this.queue;
+    const chunks = this.rawQueue;
+    this.queue = [];
+    this.rawQueue = [];
+    this.rawQueued = 0;
+    const patches = new Map<string, SessionPatch>();
+    for (const e of events) {
+      if (e.type === 'session.open') {
+        this.openSession.run(e.session, e.at, hp(e.client), hp(e.upstream), 'live', e.at);
+      }
+      let p = patches.get(e.session);
+      if (!p) {
+        p = emptyPatch(e.at);
+        patches.set(e.session, p);
+      }
+      p.events += 1;
+      p.lastAt = Math.max(p.lastAt, e.at);
+      applyToPatch(p, e);
+      this.insertEvent.run(e.session, e.seq, e.gseq, e.at, e.type, toJson(e));
+    }
+    for (const [session, n] of this.droppedBySession) {
+      const p = patches.get(session) ?? emptyPatch(this.now());
+      p.dropped += n;
+      patches.set(session, p);
+    }
+    this.droppedBySession.clear();
+    for (const [id, p] of patches) {
+      // A session whose session.open came before the archive (or was dropped) still gets a row.
+      this.openSession.run(id, p.firstAt, '', '', 'live', p.lastAt);
+      this.patchSession.run(
+        p.events,
+        p.lastAt,
+        p.user,
+        p.state,
+        p.endedAt,
+        p.reason,
+        p.bytesC2s,
+        p.bytesS2c,
+        p.dropped,
+        id,
+      );
+    }
+    for (const c of chunks) {
+      this.insertChunk.run(c.session, c.direction, c.at, c.data);
+    }
+    this.stats.eventsWritten += events.length;
+    this.stats.chunksWritten += chunks.length;
+  }
+
+  /**
+   * Retention: deletes ended sessions older than `retainDays`, then the oldest ended sessions
+   * while the database holds more than `maxBytes`, and gives the freed pages back to the file
+   * system. Live sessions are never deleted. Returns how many sessions went.
+   */
+  prune(): number {
+    if (this.closed) return 0;
+    this.flush();
+    let removed = 0;
+    const del = this.db.transaction((ids: string[]) => {
+      for (const id of ids) {
+        this.db.prepare(`DELETE FROM events WHERE session = ?`).run(id);
+        this.db.prepare(`DELETE FROM chunks WHERE session = ?`).run(id);
+        this.db.prepare(`DELETE FROM sessions WHERE id = ?`).run(id);
+      }
+    });
+    const days = this.opts.retainDays ?? 0;
+    if (days > 0) {
+      const cutoff = this.now() - days * 86_400_000;
+      const ids = this.db
+        .prepare(`SELECT id FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?`)
+        .pluck()
+        .all(cutoff) as string[];
+      del(ids);
+      removed += ids.length;
+    }
+    const max = this.opts.maxBytes ?? 0;
+    for (let round = 0; max > 0 && round < 100 && this.usedBytes() > max; round++) {
+      const ids = this.db
+        .prepare(
+          `SELECT id FROM sessions WHERE ended_at IS NOT NULL ORDER BY started_at LIMIT
+           max(1, (SELECT count(*) FROM sessions) / 10)`,
+        )
+        .pluck()
+        .all() as string[];
+      if (ids.length === 0) break;
+      del(ids);
+      removed += ids.length;
+    }
+    if (removed > 0) {
+      this.db.pragma('incremental_vacuum');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    }
+    return removed;
+  }
+
+  /** Bytes of the database in use (pages minus free pages). */
+  usedBytes(): number {
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const size = this.db.pragma('page_size', { simple: true }) as number;
+    return (pages - free) * size;
+  }
+}
+
+function emptyPatch(at: number): SessionPatch {
+  return {
+    events: 0,
+    lastAt: at,
+    firstAt: at,
+    user: null,
+    state: null,
+    endedAt: null,
+    reason: null,
+    bytesC2s: null,
+    bytesS2c: null,
+    dropped: 0,
+  };
+}
+
+/** What an event tells the session row. */
+function applyToPatch(p: SessionPatch, e: ImapscopeEvent): void {
+  switch (e.type) {
+    case 'session.facts':
+      p.state = e.state;
+      if (e.user !== null) p.user = e.user;
+      return;
+    case 'state.change':
+      p.state = e.to;
+      return;
+    case 'session.close':
+      p.state = e.state;
+      if (e.user !== null) p.user = e.user;
+      p.endedAt = e.at;
+      p.reason = e.reason;
+      p.bytesC2s = e.bytes.c2s;
+      p.bytesS2c = e.bytes.s2c;
+      return;
+    case 'session.open':
+    case 'message':
+    case 'malformed':
+    case 'exchange':
+    case 'lint':
+    case 'gap':
+    case 'tls.established':
+    case 'compress.started':
+      return;
+    default:
+      assertNever(e);
+  }
+}

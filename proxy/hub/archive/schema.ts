@@ -1,0 +1,86 @@
+import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+
+/** Bumped when the tables change in a way an older imapscope cannot read. */
+export const ARCHIVE_SCHEMA_VERSION = 1;
+
+/** The archive's file name inside the data directory. */
+export const ARCHIVE_FILE = 'archive.sqlite';
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions(
+  id TEXT PRIMARY KEY,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  client TEXT NOT NULL DEFAULT '',
+  upstream TEXT NOT NULL DEFAULT '',
+  user TEXT,
+  state TEXT,
+  reason TEXT,
+  bytes_c2s INTEGER,
+  bytes_s2c INTEGER,
+  events INTEGER NOT NULL DEFAULT 0,
+  dropped INTEGER NOT NULL DEFAULT 0,
+  source TEXT NOT NULL DEFAULT 'live',
+  last_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_started ON sessions(started_at);
+CREATE TABLE IF NOT EXISTS events(
+  id INTEGER PRIMARY KEY,
+  session TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  gseq INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_session_seq ON events(session, seq);
+CREATE INDEX IF NOT EXISTS events_gseq ON events(gseq) WHERE gseq > 0;
+CREATE TABLE IF NOT EXISTS chunks(
+  id INTEGER PRIMARY KEY,
+  session TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_session ON chunks(session, id);
+`;
+
+/** Thrown when the archive was written by a newer imapscope. */
+export class ArchiveVersionError extends Error {
+  readonly code = 'ERR_ARCHIVE_VERSION';
+}
+
+/**
+ * Opens (creating if needed) the archive database: WAL journal (readers never block the
+ * writer, and a killed process leaves every committed transaction intact), synchronous=NORMAL
+ * (a commit is durable against a process crash; only a power cut can lose the last few),
+ * incremental auto-vacuum so retention can give space back.
+ */
+export function openArchiveDb(file: string, opts: { readonly?: boolean } = {}): Db {
+  const db = new Database(file, {
+    readonly: opts.readonly ?? false,
+    fileMustExist: opts.readonly ?? false,
+  });
+  db.pragma('busy_timeout = 5000');
+  if (opts.readonly) return db;
+  // auto_vacuum only takes effect before the first table exists.
+  db.pragma('auto_vacuum = INCREMENTAL');
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(DDL);
+  const row = db.prepare(`SELECT value FROM meta WHERE key = 'schema'`).get() as
+    { value: string } | undefined;
+  if (row === undefined) {
+    db.prepare(`INSERT INTO meta(key, value) VALUES ('schema', ?)`).run(
+      String(ARCHIVE_SCHEMA_VERSION),
+    );
+  } else if (Number(row.value) > ARCHIVE_SCHEMA_VERSION) {
+    db.close();
+    throw new ArchiveVersionError(
+      `${file}: archive schema ${row.value} is newer than this imapscope (${ARCHIVE_SCHEMA_VERSION})`,
+    );
+  }
+  return db;
+}

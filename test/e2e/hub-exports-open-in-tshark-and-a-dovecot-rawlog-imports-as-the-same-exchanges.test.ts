@@ -1,0 +1,145 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { ImapFlow } from 'imapflow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImapscopeEvent } from '../../shared/events.ts';
+import type { EventPage, SessionRow } from '../../shared/protocol.ts';
+import { fromJson } from '../../shared/protocol.ts';
+import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
+import { REPO_ROOT, startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+
+let dovecot: Dovecot;
+let scope: Imapscope;
+
+beforeAll(async () => {
+  dovecot = await startDovecot({ rawlog: true });
+  scope = await startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`]);
+});
+
+afterAll(async () => {
+  await scope?.stop();
+  await dovecot?.stop();
+});
+
+function cli(...args: string[]): string {
+  return execFileSync(
+    process.execPath,
+    [path.join(REPO_ROOT, 'proxy/imapscope.mjs'), ...args, '--data', scope.dataDir],
+    { encoding: 'utf8', cwd: REPO_ROOT },
+  );
+}
+
+async function api<T>(route: string): Promise<T> {
+  const url = new URL(route, scope.url);
+  for (const [k, v] of new URL(scope.url).searchParams) url.searchParams.set(k, v);
+  return fromJson<T>(await (await fetch(url)).text());
+}
+
+async function events(session: string): Promise<ImapscopeEvent[]> {
+  return (await api<EventPage>(`/api/sessions/${session}/events?limit=5000`)).events;
+}
+
+const exchanges = (events: ImapscopeEvent[]): string[] =>
+  events.flatMap((e) => (e.type === 'exchange' ? [`${e.tag} ${e.command} ${e.status}`] : []));
+
+let live: SessionRow;
+
+describe('exports and imports of a real session', () => {
+  it('records an imapflow session against Dovecot', async () => {
+    const c = new ImapFlow({
+      host: scope.listen.host,
+      port: scope.listen.port,
+      secure: false,
+      doSTARTTLS: false,
+      disableCompression: true,
+      auth: { user: dovecot.user, pass: dovecot.password },
+      logger: false,
+    });
+    await c.connect();
+    await c.append('INBOX', Buffer.from('Subject: hello\r\n\r\nThe body.\r\n'));
+    await c.mailboxOpen('INBOX');
+    for await (const _ of c.fetch('1:*', { uid: true, source: true })) void _;
+    await c.logout();
+    for (let i = 0; i < 50; i++) {
+      const rows = await api<SessionRow[]>('/api/sessions?state=ended');
+      if (rows[0]) {
+        live = rows[0];
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(live.user).toBe(dovecot.user);
+  });
+
+  it('exports pcapng that tshark shows as IMAP requests with tags and commands', () => {
+    const file = path.join(scope.dataDir, 'live.pcapng');
+    cli('export', live.id, '--format', 'pcapng', '-o', file);
+    const out = execFileSync(
+      'tshark',
+      [
+        '-r',
+        file,
+        '-Y',
+        'imap.request',
+        '-T',
+        'fields',
+        '-e',
+        'imap.request_tag',
+        '-e',
+        'imap.request.command',
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const requests = out
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    // (tshark's IMAP dissector reads each line of a literal as a request line too.)
+    const commands = requests.map((r) => r[1]?.split(',')[0]?.toUpperCase());
+    expect(commands).toEqual(
+      expect.arrayContaining(['AUTHENTICATE', 'APPEND', 'SELECT', 'LOGOUT']),
+    );
+    expect(requests.find((r) => r[1]?.toUpperCase() === 'SELECT')?.[0]).toMatch(/^\w+$/);
+  });
+
+  it('exports a transcript with the password masked, which imports as the same exchanges', async () => {
+    const file = path.join(scope.dataDir, 'live.txt');
+    cli('export', live.id, '--format', 'transcript', '-o', file);
+    const text = execFileSync('cat', [file], { encoding: 'utf8' });
+    expect(text).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z C: \S+ SELECT INBOX$/m);
+    expect(text).not.toContain(
+      Buffer.from(`\0${dovecot.user}\0${dovecot.password}`).toString('base64'),
+    );
+    const [id] = cli('import', file).split('\t');
+    expect(exchanges(await events(id!))).toEqual(exchanges(await events(live.id)));
+  });
+
+  it('round-trips a JSONL export', async () => {
+    const file = path.join(scope.dataDir, 'live.jsonl');
+    cli('export', live.id, '--format', 'jsonl', '-o', file);
+    const [id, kind] = cli('import', file).split('\t');
+    expect(kind).toBe('jsonl');
+    const back = await events(id!);
+    const orig = await events(live.id);
+    expect(back.map((e) => ({ ...e, session: '', gseq: 0 }))).toEqual(
+      orig.map((e) => ({ ...e, session: '', gseq: 0 })),
+    );
+  });
+
+  it('imports the Dovecot rawlog of the same session with the same post-login exchanges', async () => {
+    const dir = dovecot.rawlogDir!;
+    const imported: string[][] = [];
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.in'))) {
+      const [id, kind] = cli('import', path.join(dir, name)).split('\t');
+      expect(kind).toBe('rawlog');
+      imported.push(exchanges(await events(id!)));
+    }
+    const post = imported.find((x) => x.some((e) => e.includes(' SELECT ')));
+    expect(post).toBeDefined();
+    const liveExchanges = exchanges(await events(live.id));
+    const firstPost = liveExchanges.findIndex((e) => e === post![0]);
+    expect(firstPost).toBeGreaterThan(0);
+    expect(post).toEqual(liveExchanges.slice(firstPost));
+  });
+});

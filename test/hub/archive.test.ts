@@ -1,0 +1,172 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Archive } from '../../proxy/hub/archive/archive.ts';
+import { getSession, listSessions, maxGseq, sessionEvents } from '../../proxy/hub/archive/read.ts';
+import { Hub } from '../../proxy/hub/hub.ts';
+import { archiveSource, renderExport } from '../../proxy/export/index.ts';
+import { LOGIN_SCRIPT, play } from './helpers.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function archiveIn(opts: ConstructorParameters<typeof Archive>[1] = {}): Archive {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'imapscope-archive-'));
+  dirs.push(dir);
+  return new Archive(path.join(dir, 'archive.sqlite'), opts);
+}
+
+describe('the archive', () => {
+  it('stores sessions, events and masked raw bytes, readable after a flush', () => {
+    const archive = archiveIn();
+    const hub = new Hub();
+    hub.add(archive);
+    play(hub, 's1', LOGIN_SCRIPT);
+    archive.flush();
+    const row = getSession(archive.db, 's1')!;
+    expect(row).toMatchObject({ user: 'alice', state: 'logout', reason: 'closed', source: 'live' });
+    expect(row.client).toBe('127.0.0.1:50000');
+    const events = sessionEvents(archive.db, 's1', 0, 1000);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.length).toBe(row.events);
+    expect(maxGseq(archive.db)).toBe(hub.lastGseq);
+    const transcript = Buffer.concat([
+      ...renderExport(archiveSource(archive.db, 's1')!, 'transcript'),
+    ]);
+    expect(transcript.toString()).toContain('C: a1 LOGIN alice "******"');
+    expect(transcript.toString()).not.toContain('hunter');
+  });
+
+  it('filters the session list by user, client, state and text', () => {
+    const archive = archiveIn();
+    const hub = new Hub();
+    hub.add(archive);
+    const now = Date.now();
+    play(hub, 's1', LOGIN_SCRIPT, now - 60_000);
+    play(
+      hub,
+      's2',
+      [
+        ['s2c', '* OK hi\r\n'],
+        ['c2s', 'b1 CAPABILITY\r\n'],
+      ],
+      now - 1_000,
+      {
+        keepOpen: true,
+      },
+    );
+    archive.flush();
+    const ids = (f: Parameters<typeof listSessions>[1]): string[] =>
+      listSessions(archive.db, f).map((s) => s.id);
+    expect(ids({})).toEqual(['s2', 's1']);
+    expect(ids({ user: 'ALI' })).toEqual(['s1']);
+    expect(ids({ text: 'CAPABILITY' })).toEqual(['s2']);
+    expect(ids({ state: 'logout' })).toEqual(['s1']);
+    expect(ids({ state: 'live' })).toEqual(['s2']);
+    expect(ids({ from: now + 60_000 })).toEqual(['s2']);
+    expect(ids({ to: now - 30_000 })).toEqual(['s1']);
+    expect(ids({ client: '127.0.0.1' })).toEqual(['s2', 's1']);
+  });
+
+  it('deletes ended sessions past --retain-days and keeps the rest', () => {
+    let now = Date.now();
+    const archive = archiveIn({ retainDays: 1, now: () => now });
+    const hub = new Hub();
+    hub.add(archive);
+    play(hub, 'old', LOGIN_SCRIPT, now);
+    play(hub, 'new', LOGIN_SCRIPT, now, { keepOpen: true });
+    now += 2 * 86_400_000;
+    expect(archive.prune()).toBe(1);
+    expect(listSessions(archive.db).map((s) => s.id)).toEqual(['new']);
+    expect(sessionEvents(archive.db, 'old', 0, 10)).toEqual([]);
+  });
+
+  it('deletes the oldest ended sessions while bigger than --max-archive-mb', () => {
+    const archive = archiveIn({ maxBytes: 200 * 1024 });
+    const hub = new Hub();
+    hub.add(archive);
+    const body = 'y'.repeat(50_000);
+    for (let i = 0; i < 10; i++) {
+      play(
+        hub,
+        `s${i}`,
+        [
+          ['s2c', '* OK hi\r\n'],
+          ['s2c', `* 1 FETCH (BODY[] {${body.length}}\r\n${body})\r\n`],
+        ],
+        1_000 + i,
+      );
+    }
+    archive.prune();
+    expect(archive.usedBytes()).toBeLessThanOrEqual(200 * 1024);
+    const left = listSessions(archive.db).map((s) => s.id);
+    expect(left.length).toBeGreaterThan(0);
+    expect(left[0]).toBe('s9');
+  });
+
+  it('gives every event a gseq that goes on after a reopen', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'imapscope-archive-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'a.sqlite');
+    let a = new Archive(file);
+    let hub = new Hub();
+    hub.add(a);
+    play(hub, 's1', LOGIN_SCRIPT);
+    const last = hub.lastGseq;
+    a.flush();
+    a.db.close();
+    a = new Archive(file);
+    hub = new Hub();
+    hub.seed(maxGseq(a.db));
+    hub.add(a);
+    play(hub, 's2', LOGIN_SCRIPT);
+    a.flush();
+    expect(sessionEvents(a.db, 's2', 0, 1)[0]!.gseq).toBe(last + 1);
+  });
+});
+
+describe('the pcapng export', () => {
+  it('is read by tshark as IMAP requests with their tags and commands', () => {
+    const archive = archiveIn();
+    const hub = new Hub();
+    hub.add(archive);
+    play(hub, 's1', LOGIN_SCRIPT);
+    archive.flush();
+    const file = path.join(dirs[0]!, 's1.pcapng');
+    writeFileSync(
+      file,
+      Buffer.concat([...renderExport(archiveSource(archive.db, 's1')!, 'pcapng')]),
+    );
+    const out = execFileSync(
+      'tshark',
+      [
+        '-r',
+        file,
+        '-Y',
+        'imap.request',
+        '-T',
+        'fields',
+        '-e',
+        'imap.request_tag',
+        '-e',
+        'imap.request.command',
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const rows = out
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    expect(rows).toContainEqual(['a1', 'LOGIN']);
+    expect(rows).toContainEqual(['a3', 'SELECT']);
+    expect(rows).toContainEqual(['a4', 'LOGOUT']);
+    const analysis = execFileSync('tshark', ['-r', file, '-Y', 'tcp.analysis.flags'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    expect(analysis.trim()).toBe('');
+  });
+});
