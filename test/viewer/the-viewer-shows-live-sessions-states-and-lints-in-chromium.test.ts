@@ -1,0 +1,174 @@
+/**
+ * The viewer end to end: Debian's Chromium (playwright-core) on the viewer served by a real
+ * imapscope in front of a real Dovecot. Saves the README's screenshots under docs/.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { ImapFlow } from 'imapflow';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
+import { REPO_ROOT, startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { ensureViewerBuilt, launchChromium } from './browser.ts';
+import { play, seedDialog } from './seed-dialog.ts';
+
+const DOCS = path.join(REPO_ROOT, 'docs');
+const WAIT = { timeout: 20_000 };
+
+let dovecot: Dovecot;
+let scope: Imapscope;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  ensureViewerBuilt();
+  mkdirSync(DOCS, { recursive: true });
+  dovecot = await startDovecot();
+  scope = await startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`]);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1440, height: 860 }, colorScheme: 'light' });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await scope?.stop();
+  await dovecot?.stop();
+});
+
+function imapflow(): ImapFlow {
+  return new ImapFlow({
+    host: scope.listen.host,
+    port: scope.listen.port,
+    secure: false,
+    auth: { user: dovecot.user, pass: dovecot.password },
+    // Plain on both legs (Dovecot's test certificate is self-signed).
+    doSTARTTLS: false,
+    logger: false,
+  });
+}
+
+const shot = (name: string): Promise<Buffer> =>
+  page.screenshot({ path: path.join(DOCS, name), animations: 'disabled' });
+
+describe('the viewer in Chromium against imapscope and Dovecot', () => {
+  it('shows how to point a client at imapscope before any session', async () => {
+    await page.goto(scope.url);
+    await page.getByTestId('empty-state').waitFor(WAIT);
+    expect(await page.getByTestId('empty-state').textContent()).toMatch(/IMAP server/);
+    await page.getByTestId('connection').and(page.locator('[data-status="open"]')).waitFor(WAIT);
+  });
+
+  it("shows an imapflow session's exchanges live, as they happen", async () => {
+    const client = imapflow();
+    await client.connect();
+    // The new session appears in the list without a reload.
+    const row = page.locator('[data-session]').first();
+    await row.waitFor(WAIT);
+    await row.click();
+    await page
+      .locator('.row.group', { hasText: /LOGIN|AUTHENTICATE/ })
+      .first()
+      .waitFor(WAIT);
+    // The password never reaches the page.
+    expect(await page.content()).not.toContain(dovecot.password);
+
+    // Exchanges made while the page is open show up live.
+    await client.append('INBOX', message('Grüße from the viewer test'), ['\\Seen']);
+    await client.mailboxOpen('INBOX');
+    await page.locator('.row.group', { hasText: 'APPEND' }).waitFor(WAIT);
+    await page.locator('.row.group', { hasText: 'SELECT' }).waitFor(WAIT);
+    for await (const _m of client.fetch('1:*', { envelope: true, source: true })) {
+      // drain
+    }
+    await page.locator('.row.group', { hasText: 'FETCH' }).first().waitFor(WAIT);
+    expect(await page.getByTestId('current-state').textContent()).toBe('Selected');
+    await client.logout();
+    await page.getByTestId('current-state').getByText('Logout').waitFor(WAIT);
+    expect(await page.locator('.row.group[data-status="OK"]').count()).toBeGreaterThanOrEqual(4);
+
+    // The inspector shows the fetched message's literal with its MIME headers.
+    const fetch = page.locator('.row.group', { hasText: /FETCH .*BODY/ }).first();
+    await fetch.click();
+    await page.keyboard.press('Enter');
+    const answer = page.locator('.row.child', { hasText: /\* 1 FETCH/ }).first();
+    await answer.click();
+    const inspector = page.getByTestId('inspector');
+    await inspector.getByTestId('literal').first().waitFor(WAIT);
+    expect(await inspector.textContent()).toContain('Grüße from the viewer test');
+    expect(await page.getByTestId('teach').textContent()).toMatch(/Response FETCH/);
+    await inspector.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await shot('viewer-inspector.png');
+  });
+
+  it('replays the seed dialog: state path, FETCH and Quit lints in the teach panel', async () => {
+    await page.goto(scope.url);
+    await page.locator('[data-session]').first().waitFor(WAIT);
+    const before = await page.locator('[data-session]').count();
+    const received = await play(
+      scope.listen.host,
+      scope.listen.port,
+      seedDialog(dovecot.user, dovecot.password),
+      60,
+    );
+    expect(received.at(-1)).toMatch(/^A0006 OK/);
+    await expect.poll(() => page.locator('[data-session]').count(), WAIT).toBe(before + 1);
+    // Newest first: the seed session is on top, with its BAD and lint counts.
+    const top = page.locator('[data-session]').first();
+    await expect.poll(async () => (await top.textContent()) ?? '', WAIT).toMatch(/Logout/);
+    await shot('viewer-session-list.png');
+
+    await top.click();
+    const path = page.getByTestId('state-path');
+    await path.getByText('Logout').waitFor(WAIT);
+    const steps = await path
+      .locator('button')
+      .evaluateAll((b) => b.map((x) => x.getAttribute('data-to')));
+    expect(steps).toEqual(['authenticated', 'selected', 'logout']);
+    expect(await page.locator('.diagram .node.current').getAttribute('data-state')).toBe('logout');
+
+    // FETCH 1:3 without data items: BAD, and the teach panel says why, with the RFC.
+    await page.locator('.row.group', { hasText: 'FETCH 1:3' }).click();
+    const teach = page.getByTestId('teach');
+    await teach.getByTestId('lint').first().waitFor(WAIT);
+    const fetchText = (await teach.textContent()) ?? '';
+    expect(fetchText).toMatch(/Retrieves data about messages/);
+    expect(fetchText).toMatch(/RFC 3501 §6\.4\.5/);
+    expect(
+      await teach.locator('[data-code="LINT_COMPLETION_BAD"]').count(),
+      fetchText,
+    ).toBeGreaterThanOrEqual(1);
+    await shot('viewer-session.png');
+
+    // Quit: not an IMAP command; LOGOUT is (§6.1.3).
+    await page.locator('.row.group', { hasText: 'Quit' }).click();
+    await teach
+      .getByText(/QUIT is not an IMAP command/)
+      .first()
+      .waitFor(WAIT);
+    expect(await teach.textContent()).toMatch(/6\.1\.3/);
+
+    // Clicking a step of the path jumps to the command that caused it.
+    await path.locator('button[data-to="selected"]').click();
+    await expect
+      .poll(() => page.locator('.row.selected').textContent(), WAIT)
+      .toMatch(/A0003 SELECT mailbox1/);
+
+    // Dark theme, for the README.
+    await page.getByTestId('theme').click();
+    await page.locator('.row.group', { hasText: 'FETCH 1:3' }).click();
+    await shot('viewer-session-dark.png');
+    await page.getByTestId('theme').click();
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+function message(subject: string): Buffer {
+  return Buffer.from(
+    `From: Ada <ada@example.test>\r\nTo: test@example.test\r\nSubject: ${subject}\r\n` +
+      `Date: Wed, 26 Nov 2025 12:00:00 +0000\r\nMessage-ID: <viewer@example.test>\r\n` +
+      `MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n` +
+      `Hello from the end-to-end test.\r\n`,
+  );
+}

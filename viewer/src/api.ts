@@ -1,0 +1,97 @@
+/**
+ * The hub's REST API as the viewer calls it. The token comes from the page URL (`?token=`,
+ * as printed in the ready line) and rides on every request as a bearer header; the hub also
+ * set a SameSite cookie when the page loaded, which covers downloads and the WebSocket.
+ */
+import type { ImapscopeEvent } from '../../shared/events.ts';
+import type { EventPage, GseqPage, SessionRow } from '../../shared/protocol.ts';
+import { fromJson } from '../../shared/protocol.ts';
+
+/** The token in the page's URL, or null (then the cookie has to do). */
+export function tokenFromUrl(href: string = location.href): string | null {
+  return new URL(href).searchParams.get('token');
+}
+
+/** Adds the token to a same-origin path, for links (downloads) and the WebSocket URL. */
+export function withToken(path: string, token: string | null): string {
+  if (token === null) return path;
+  return `${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function getJson<T>(path: string, token: string | null): Promise<T> {
+  const res = await fetch(path, {
+    headers: token === null ? {} : { authorization: `Bearer ${token}` },
+    cache: 'no-store',
+  });
+  const text = await res.text();
+  if (!res.ok) {
+    let code = `HTTP_${res.status}`;
+    let message = text;
+    try {
+      const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+      code = body.error?.code ?? code;
+      message = body.error?.message ?? message;
+    } catch {
+      // not JSON: keep the text
+    }
+    throw new ApiError(res.status, code, message);
+  }
+  return fromJson<T>(text);
+}
+
+/** What `/api/status` tells; `listen` only when the hub exposes it. */
+export interface HubStatus {
+  lastGseq: number;
+  viewers: number;
+  listen?: string;
+}
+
+export const api = {
+  status: (token: string | null) => getJson<HubStatus>('/api/status', token),
+  sessions: (token: string | null, text?: string) =>
+    getJson<SessionRow[]>(
+      `/api/sessions?limit=1000${text ? `&text=${encodeURIComponent(text)}` : ''}`,
+      token,
+    ),
+  session: (token: string | null, id: string) =>
+    getJson<SessionRow>(`/api/sessions/${encodeURIComponent(id)}`, token),
+  sessionEvents: (token: string | null, id: string, afterSeq: number, limit: number) =>
+    getJson<EventPage>(
+      `/api/sessions/${encodeURIComponent(id)}/events?afterSeq=${afterSeq}&limit=${limit}`,
+      token,
+    ),
+  eventsByGseq: (token: string | null, after: number, until: number) =>
+    getJson<GseqPage>(`/api/events?after=${after}&until=${until}&limit=5000`, token),
+};
+
+/** Every event with gseq in [from, to], page after page (refetch after a WebSocket gap). */
+export async function fetchGseqRange(
+  token: string | null,
+  from: number,
+  to: number,
+): Promise<ImapscopeEvent[]> {
+  const out: ImapscopeEvent[] = [];
+  let after = from - 1;
+  for (;;) {
+    const page = await api.eventsByGseq(token, after, to);
+    out.push(...page.events);
+    if (page.nextAfter === null) return out;
+    after = page.nextAfter;
+  }
+}
+
+export type ExportFormat = 'jsonl' | 'transcript' | 'pcapng';
+
+export function exportUrl(id: string, format: ExportFormat, token: string | null): string {
+  return withToken(`/api/sessions/${encodeURIComponent(id)}/export?format=${format}`, token);
+}

@@ -1,0 +1,58 @@
+import { useEffect } from 'react';
+import type { AppStore } from '../../state/app-store.ts';
+import { useEmitter } from '../../state/emitter.ts';
+import { SessionList } from '../SessionList/session-list.tsx';
+import { SessionView } from '../SessionView/session-view.tsx';
+import { ConnectionStatus } from './connection-status.tsx';
+import { useRoute } from './use-route.ts';
+import { useTheme } from './use-theme.ts';
+
+/** The page: a top bar (brand, where you are, connection, theme) over the list or one session. */
+export function App({ store }: { store: AppStore }) {
+  useEmitter(store.emitter);
+  const [route, go] = useRoute();
+  const [theme, toggleTheme] = useTheme();
+  const sessionId = route.page === 'session' ? route.id : null;
+  useEffect(() => store.openSession(sessionId), [store, sessionId]);
+  return (
+    <div className="app">
+      <header className="topbar">
+        <a className="brand" href="#/">
+          imap<span>scope</span>
+        </a>
+        {sessionId ? (
+          <span className="crumb">
+            <a href="#/">sessions</a> / {sessionId}
+          </span>
+        ) : (
+          <span className="crumb">sessions</span>
+        )}
+        <span className="spacer" />
+        <span className="hint">
+          <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>enter</kbd> open · <kbd>esc</kbd> back
+        </span>
+        <ConnectionStatus status={store.status} detail={store.statusDetail} />
+        <button
+          type="button"
+          onClick={toggleTheme}
+          title="Switch light/dark theme"
+          data-testid="theme"
+        >
+          {theme === 'dark' ? '☀ Light' : '☾ Dark'}
+        </button>
+      </header>
+      <main className="main">
+        {sessionId && store.session?.id === sessionId ? (
+          <SessionView
+            key={sessionId}
+            store={store}
+            model={store.session}
+            onBack={() => go({ page: 'list' })}
+          />
+        ) : sessionId ? null : (
+          <SessionList store={store} onOpen={(id) => go({ page: 'session', id })} />
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,48 @@
+import type { LiteralRef } from '../../../../shared/messages.ts';
+import { formatBytes, looksBinary, printable } from '../../format.ts';
+import { hexDump, mimeHeaders } from './literals.ts';
+
+/** A literal: size and hash, then its preview as MIME headers + text, or as hex when binary. */
+export function LiteralView({ literal, index }: { literal: LiteralRef; index: number }) {
+  const binary = literal.literal8 || looksBinary(literal.preview);
+  const text = binary ? '' : new TextDecoder('utf-8', { fatal: false }).decode(literal.preview);
+  const mime = binary ? null : mimeHeaders(text);
+  const cut = literal.preview.length < literal.size;
+  return (
+    <div className="literal" data-testid="literal">
+      <div className="muted">
+        Literal {index + 1}: {literal.literal8 ? 'literal8 ' : ''}
+        {literal.kind === 'sync' ? 'synchronizing' : 'non-synchronizing (LITERAL+)'},{' '}
+        {formatBytes(literal.size)}
+        {literal.refused ? ', refused by the server (the body never came)' : ''}
+        {cut ? `, first ${formatBytes(literal.preview.length)} shown` : ''}
+      </div>
+      {literal.sha256 ? (
+        <div className="muted mono" title="SHA-256 of the whole body">
+          sha256 {literal.sha256.slice(0, 32)}…
+        </div>
+      ) : null}
+      {binary ? (
+        <pre className="hex" data-testid="hex">
+          {hexDump(literal.preview)}
+        </pre>
+      ) : mime ? (
+        <>
+          <dl className="kv">
+            {mime.fields.slice(0, 20).map(([k, v], i) => (
+              <div key={i} style={{ display: 'contents' }}>
+                <dt>{k}</dt>
+                <dd>{v}</dd>
+              </div>
+            ))}
+          </dl>
+          {mime.body ? (
+            <pre className="raw">{printable(new TextEncoder().encode(mime.body))}</pre>
+          ) : null}
+        </>
+      ) : (
+        <pre className="raw">{printable(literal.preview)}</pre>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,130 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { AppStore } from '../../state/app-store.ts';
+import { useEmitter } from '../../state/emitter.ts';
+import type { SessionModel } from '../../state/session-model.ts';
+import { rowSeq } from '../../state/session-model.ts';
+import { Inspector } from '../Inspector/inspector.tsx';
+import { typingIn } from '../SessionList/use-list-keys.ts';
+import { StateDiagram } from '../StateDiagram/state-diagram.tsx';
+import { TeachPanel } from '../Teach/teach-panel.tsx';
+import { Timeline } from '../Timeline/timeline.tsx';
+import { SessionBar } from './session-bar.tsx';
+
+/** One session: its bar, the timeline, and beside it the state diagram, inspector and teach panel. */
+export function SessionView(props: { store: AppStore; model: SessionModel; onBack: () => void }) {
+  const { store, model, onBack } = props;
+  useEmitter(model.emitter);
+  useEmitter(store.list.emitter);
+  const [selectedSeq, setSelectedSeq] = useState<number | null>(null);
+  const [follow, setFollow] = useState(() => store.list.get(model.id)?.endedAt === null);
+  /** While paused, the timeline shows this many entries and new ones wait. */
+  const [pausedAt, setPausedAt] = useState<number | null>(null);
+  const [reveal, setReveal] = useState(0);
+  const rows = model.flat(pausedAt ?? Infinity);
+  const selected = selectedSeq === null ? -1 : model.rowIndexOf(selectedSeq, rows);
+  const waiting = pausedAt === null ? 0 : model.entries.length - pausedAt;
+
+  const select = useCallback(
+    (index: number, scroll = false) => {
+      const r = rows[index];
+      if (!r) return;
+      setSelectedSeq(rowSeq(r));
+      if (scroll) {
+        setFollow(false);
+        setReveal((n) => n + 1);
+      }
+    },
+    [rows],
+  );
+  const toggle = useCallback(
+    (index: number) => {
+      const r = rows[index];
+      if (r?.kind === 'entry' && r.entry.kind === 'group') {
+        model.setExpanded(r.entry, !model.isExpanded(r.entry));
+      }
+    },
+    [rows, model],
+  );
+  const jump = useCallback((seq: number) => {
+    setSelectedSeq(seq);
+    setFollow(false);
+    setReveal((n) => n + 1);
+  }, []);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if (typingIn(e) || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === 'j' || e.key === 'ArrowDown')
+        select(Math.min(rows.length - 1, selected + 1), true);
+      else if (e.key === 'k' || e.key === 'ArrowUp') select(Math.max(0, selected - 1), true);
+      else if (e.key === 'Enter' && selected >= 0) toggle(selected);
+      else if (e.key === 'Escape') onBack();
+      else if (e.key === 'f') setFollow((f) => !f);
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [rows.length, selected, select, toggle, onBack]);
+
+  return (
+    <>
+      <SessionBar store={store} model={model} />
+      <div className="session-body">
+        <div className="timeline-pane">
+          <div className="timeline-tools">
+            <button
+              type="button"
+              aria-pressed={follow}
+              onClick={() => setFollow((f) => !f)}
+              title="Keep the newest exchange in view (f)"
+              data-testid="follow"
+            >
+              ⇣ Follow
+            </button>
+            <button
+              type="button"
+              aria-pressed={pausedAt !== null}
+              onClick={() => setPausedAt((p) => (p === null ? model.entries.length : null))}
+              title="Freeze the timeline; new events wait"
+              data-testid="pause"
+            >
+              {pausedAt === null ? '❚❚ Pause' : `▶ Resume${waiting > 0 ? ` (${waiting} new)` : ''}`}
+            </button>
+            <button type="button" onClick={() => expandAll(model, true)}>
+              Expand all
+            </button>
+            <button type="button" onClick={() => expandAll(model, false)}>
+              Collapse all
+            </button>
+            <span className="spacer" />
+            <span data-testid="row-count">
+              {model.entries.length.toLocaleString()} rows · {model.applied.toLocaleString()} events
+              {model.caughtUp ? '' : ' · loading…'}
+            </span>
+          </div>
+          {store.sessionError ? <div className="panel muted">{store.sessionError}</div> : null}
+          <Timeline
+            model={model}
+            rows={rows}
+            selected={selected}
+            onSelect={select}
+            onToggle={toggle}
+            follow={follow}
+            reveal={reveal}
+            onScrolledAway={() => setFollow(false)}
+          />
+        </div>
+        <aside className="side">
+          <StateDiagram current={model.state} path={model.path} onJump={jump} />
+          <TeachPanel model={model} seq={selectedSeq} />
+          <Inspector model={model} seq={selectedSeq} />
+        </aside>
+      </div>
+    </>
+  );
+}
+
+function expandAll(model: SessionModel, open: boolean): void {
+  for (const e of model.entries) if (e.kind === 'group') model.setExpanded(e, open);
+}

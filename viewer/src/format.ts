@@ -1,0 +1,70 @@
+/** Small formatting helpers shared by the components. */
+import type { ImapState } from '../../shared/events.ts';
+
+export function formatBytes(n: number | null): string {
+  if (n === null) return '–';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function formatTime(at: number): string {
+  const d = new Date(at);
+  const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+export function formatDateTime(at: number): string {
+  const d = new Date(at);
+  return `${d.toLocaleDateString()} ${formatTime(at).slice(0, 8)}`;
+}
+
+export const STATE_LABELS: Record<ImapState, string> = {
+  'not-authenticated': 'Not authenticated',
+  authenticated: 'Authenticated',
+  selected: 'Selected',
+  logout: 'Logout',
+};
+
+/**
+ * Links for an RFC reference such as `RFC 3501 §6.4.5 / RFC 9051 §6.4.5`: one per RFC named,
+ * pointing at the section when one is given.
+ */
+export function rfcLinks(ref: string): { label: string; href: string }[] {
+  const out: { label: string; href: string }[] = [];
+  for (const m of ref.matchAll(/RFC\s*(\d+)(?:\s*§\s*([\d.]+\d))?/g)) {
+    const [label, num, section] = m;
+    out.push({
+      label,
+      href: `https://www.rfc-editor.org/rfc/rfc${num}${section ? `#section-${section}` : ''}`,
+    });
+  }
+  return out;
+}
+
+/** Printable text of bytes: ASCII as is, everything else as `·`. */
+export function printable(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes)
+    s += b === 10 || b === 9 || (b >= 32 && b < 127) ? String.fromCharCode(b) : b === 13 ? '' : '·';
+  return s;
+}
+
+/** Whether bytes look like text (no NULs, few control bytes). */
+export function looksBinary(bytes: Uint8Array): boolean {
+  let odd = 0;
+  for (const b of bytes) {
+    if (b === 0) return true;
+    if (b < 9 || (b > 13 && b < 32)) odd++;
+  }
+  return odd > bytes.length / 20;
+}

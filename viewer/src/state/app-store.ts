@@ -1,0 +1,139 @@
+/**
+ * The viewer's state outside React: the connection, the session list, and the one session
+ * open in the session view (loaded over REST, then kept live from the same WebSocket).
+ */
+import type { ImapscopeEvent } from '../../../shared/events.ts';
+import type { SessionRow } from '../../../shared/protocol.ts';
+import { api } from '../api.ts';
+import type { ConnectionStatus } from '../connection.ts';
+import { Connection } from '../connection.ts';
+import { Emitter } from './emitter.ts';
+import { SessionListModel } from './session-list-model.ts';
+import { SessionModel } from './session-model.ts';
+
+/** Events per REST page when opening a session (the hub's maximum); the first page is small so the timeline draws at once. */
+export const SESSION_PAGE = 5_000;
+export const FIRST_PAGE = 500;
+/** Counts for the session list are filled in for this many sessions of at most COUNT_PAGE events. */
+const COUNT_SESSIONS = 50;
+const COUNT_PAGE = 2_000;
+
+export class AppStore {
+  readonly emitter = new Emitter();
+  readonly list = new SessionListModel();
+  status: ConnectionStatus = 'connecting';
+  statusDetail: string | null = null;
+  /** Once the first snapshot arrived. */
+  ready = false;
+  listen: string | null = null;
+  session: SessionModel | null = null;
+  sessionError: string | null = null;
+  /** Time the open session's first page was applied (ms after `openSession`), for the figures. */
+  firstPageMs: number | null = null;
+  private connection: Connection | null = null;
+
+  constructor(readonly token: string | null) {}
+
+  start(): void {
+    this.connection = new Connection(this.token, {
+      snapshot: (rows, resumed) => this.snapshot(rows, resumed),
+      events: (events) => this.events(events),
+      status: (status, detail) => {
+        this.status = status;
+        this.statusDetail = detail;
+        this.emitter.changed();
+      },
+    });
+    this.connection.start();
+    api.status(this.token).then(
+      (s) => {
+        if (typeof s.listen === 'string') {
+          this.listen = s.listen;
+          this.emitter.changed();
+        }
+      },
+      () => undefined,
+    );
+  }
+
+  stop(): void {
+    this.connection?.stop();
+  }
+
+  private snapshot(rows: SessionRow[], resumed: boolean): void {
+    this.list.setRows(rows);
+    this.ready = true;
+    this.emitter.changed();
+    void this.fillCounts();
+    // After a resume the open session may have missed events the resume does not replay
+    // (it replays them, but a session opened meanwhile may be behind): top it up.
+    if (resumed && this.session) void this.loadPages(this.session);
+  }
+
+  private events(events: ImapscopeEvent[]): void {
+    this.list.apply(events);
+    const s = this.session;
+    if (s) {
+      const mine = events.filter((e) => e.session === s.id);
+      if (mine.length > 0) s.add(mine);
+    }
+  }
+
+  /**
+   * The hub's rows carry no NO/BAD/lint counts: count them from the events of the newest
+   * small ended sessions (one REST page each), so the list shows them without opening each.
+   */
+  private async fillCounts(): Promise<void> {
+    const todo = this.list
+      .list()
+      .filter((r) => !r.counts.exact && r.endedAt !== null && r.events <= COUNT_PAGE)
+      .slice(0, COUNT_SESSIONS);
+    for (const r of todo) {
+      try {
+        const page = await api.sessionEvents(this.token, r.id, 0, COUNT_PAGE);
+        const m = new SessionModel(r.id);
+        m.add(page.events);
+        m.markCaughtUp();
+        this.list.setCounts(r.id, { ...m.counts });
+      } catch {
+        return; // no archive: counts stay unknown
+      }
+    }
+  }
+
+  /** Opens a session in the session view (null closes it). */
+  openSession(id: string | null): void {
+    if (this.session?.id === id) return;
+    this.session = id === null ? null : new SessionModel(id);
+    this.sessionError = null;
+    this.firstPageMs = null;
+    this.emitter.changed();
+    if (this.session) void this.loadPages(this.session);
+  }
+
+  private async loadPages(model: SessionModel): Promise<void> {
+    const started = performance.now();
+    try {
+      let after = model.applied;
+      for (;;) {
+        const limit = after === 0 ? FIRST_PAGE : SESSION_PAGE;
+        const page = await api.sessionEvents(this.token, model.id, after, limit);
+        if (this.session !== model) return;
+        model.add(page.events);
+        if (this.firstPageMs === null) {
+          this.firstPageMs = performance.now() - started;
+        }
+        if (page.nextAfterSeq === null) break;
+        after = page.nextAfterSeq;
+      }
+      model.markCaughtUp();
+      this.list.setCounts(model.id, { ...model.counts });
+    } catch (err) {
+      if (this.session !== model) return;
+      this.sessionError = (err as Error).message;
+      // Without the archive only live events are known: show what arrives.
+      model.markCaughtUp();
+      this.emitter.changed();
+    }
+  }
+}
