@@ -1,10 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { ConfigError, ImapscopeError } from './errors.ts';
-import { OPTION_TABLE, resolveConfig } from './config.ts';
-import type { RawOptions } from './config.ts';
+import { OPTION_TABLE, SWITCH_TABLE, resolveConfig } from './config.ts';
+import type { RawOptions, RawSwitches } from './config.ts';
 import { createLogger } from './log.ts';
 import { startImapscope } from './app.ts';
+import { addArchiveCommands } from './hub/archive-commands.ts';
+import { CertificateAuthority } from './net/ca.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -45,7 +47,10 @@ function buildProgram(): Command {
       new Option(`${row.flag} <${row.value}>`, `${row.help}${def} [env ${row.env}]`),
     );
   }
-  program.action(async (opts: RawOptions) => {
+  for (const row of SWITCH_TABLE) {
+    program.addOption(new Option(row.flag, `${row.help} [env ${row.env}]`));
+  }
+  program.action(async (opts: RawOptions & RawSwitches) => {
     const config = resolveConfig(opts, process.env);
     const log = createLogger(config.logLevel);
     const app = await startImapscope(config, log);
@@ -59,6 +64,21 @@ function buildProgram(): Command {
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));
   });
+  program
+    .command('ca')
+    .description(
+      "print where imapscope's CA certificate is, its fingerprint and its PEM (creating the CA " +
+        'in the data dir on first use); trust it in mail clients used with --client-tls',
+    )
+    .action(async (_opts: unknown, cmd: Command) => {
+      const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
+      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      const ca = await CertificateAuthority.load(config.dataDir);
+      process.stdout.write(
+        `CA certificate: ${ca.certPath}\nSHA-256 fingerprint: ${ca.fingerprint256}\n${ca.certPem}`,
+      );
+    });
+  addArchiveCommands(program);
   return program;
 }
 

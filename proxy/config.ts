@@ -3,6 +3,8 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
 import { LOG_LEVELS } from './log.ts';
+import { TLS_MODES } from './net/tls-modes.ts';
+import type { TlsMode } from './net/tls-modes.ts';
 
 export interface HostPort {
   host: string;
@@ -18,6 +20,23 @@ export interface Config {
   token: string | null;
   dataDir: string;
   logLevel: string;
+  /** Leave passwords and SASL data readable in events and logs (masked by default). */
+  revealSecrets: boolean;
+  /** TLS between mail clients and imapscope. */
+  clientTls: TlsMode;
+  /** TLS between imapscope and the upstream (default: implicit for port 993, else none). */
+  upstreamTls: TlsMode;
+  /** The client leg's certificate and key (PEM files); null: leaves from imapscope's CA. */
+  cert: string | null;
+  key: string | null;
+  /** Trust only the CAs in this PEM file for the upstream; null: the system trust store. */
+  upstreamCa: string | null;
+  /** Skip the upstream's certificate verification (warned about). */
+  upstreamInsecure: boolean;
+  /** Ended sessions older than this many days leave the archive; 0 keeps them. */
+  retainDays: number;
+  /** Archive size cap in MiB (oldest ended sessions go first); 0 turns the archive off. */
+  maxArchiveMb: number;
 }
 
 /** What the command line parser hands over: raw strings, flags not given are undefined. */
@@ -28,6 +47,13 @@ export interface RawOptions {
   token?: string;
   data?: string;
   logLevel?: string;
+  clientTls?: string;
+  upstreamTls?: string;
+  cert?: string;
+  key?: string;
+  upstreamCa?: string;
+  retainDays?: string;
+  maxArchiveMb?: string;
 }
 
 /** Each flag, its environment variable and its default; the help text is built from this table. */
@@ -80,6 +106,62 @@ export const OPTION_TABLE = [
     def: 'info',
     help: `one of ${LOG_LEVELS.join(', ')}`,
   },
+  {
+    key: 'clientTls',
+    flag: '--client-tls',
+    env: 'IMAPSCOPE_CLIENT_TLS',
+    value: 'MODE',
+    def: 'none',
+    help: "TLS with mail clients: none, implicit or starttls (certificates from imapscope's CA)",
+  },
+  {
+    key: 'upstreamTls',
+    flag: '--upstream-tls',
+    env: 'IMAPSCOPE_UPSTREAM_TLS',
+    value: 'MODE',
+    def: undefined,
+    help: 'TLS with the upstream: none, implicit or starttls (default: implicit for port 993, else none)',
+  },
+  {
+    key: 'cert',
+    flag: '--cert',
+    env: 'IMAPSCOPE_CERT',
+    value: 'FILE',
+    def: undefined,
+    help: "PEM certificate (chain) for the client leg, with --key (default: issued by imapscope's CA)",
+  },
+  {
+    key: 'key',
+    flag: '--key',
+    env: 'IMAPSCOPE_KEY',
+    value: 'FILE',
+    def: undefined,
+    help: 'PEM private key for --cert',
+  },
+  {
+    key: 'upstreamCa',
+    flag: '--upstream-ca',
+    env: 'IMAPSCOPE_UPSTREAM_CA',
+    value: 'FILE',
+    def: undefined,
+    help: 'trust only the CA certificates in this PEM file for the upstream (default: the system store)',
+  },
+  {
+    key: 'retainDays',
+    flag: '--retain-days',
+    env: 'IMAPSCOPE_RETAIN_DAYS',
+    value: 'DAYS',
+    def: '30',
+    help: 'delete archived sessions that ended more than DAYS ago (0: keep forever)',
+  },
+  {
+    key: 'maxArchiveMb',
+    flag: '--max-archive-mb',
+    env: 'IMAPSCOPE_MAX_ARCHIVE_MB',
+    value: 'MB',
+    def: '1024',
+    help: 'archive size cap; the oldest ended sessions are deleted past it (0: no archive)',
+  },
 ] as const satisfies readonly {
   key: keyof RawOptions;
   flag: string;
@@ -88,6 +170,37 @@ export const OPTION_TABLE = [
   def: string | undefined;
   help: string;
 }[];
+
+/** Boolean switches given without a value; their environment variables take 1/true/yes or 0/false/no. */
+export interface RawSwitches {
+  revealSecrets?: boolean;
+  upstreamInsecure?: boolean;
+}
+
+/** Each switch and its environment variable; the help text is built from this table too. */
+export const SWITCH_TABLE = [
+  {
+    key: 'revealSecrets',
+    flag: '--reveal-secrets',
+    env: 'IMAPSCOPE_REVEAL_SECRETS',
+    help: 'show LOGIN passwords and SASL data in events and logs instead of masking them',
+  },
+  {
+    key: 'upstreamInsecure',
+    flag: '--upstream-insecure',
+    env: 'IMAPSCOPE_UPSTREAM_INSECURE',
+    help: "do not verify the upstream's certificate (warned about in the log and the ready line)",
+  },
+] as const satisfies readonly { key: keyof RawSwitches; flag: string; env: string; help: string }[];
+
+function resolveSwitch(key: keyof RawSwitches, raw: RawSwitches, env: NodeJS.ProcessEnv): boolean {
+  const row = SWITCH_TABLE.find((r) => r.key === key)!;
+  if (raw[key] !== undefined) return raw[key] === true;
+  const value = (env[row.env] ?? '').trim().toLowerCase();
+  if (value === '' || value === '0' || value === 'false' || value === 'no') return false;
+  if (value === '1' || value === 'true' || value === 'yes') return true;
+  throw new ConfigError(row.env, `expected 1/true/yes or 0/false/no, got '${env[row.env]}'`);
+}
 
 /**
  * Parses `HOST:PORT`, `[v6]:PORT` or `:PORT` (host defaults to 127.0.0.1).
@@ -112,7 +225,10 @@ export function formatHostPort({ host, port }: HostPort): string {
 }
 
 /** Flags win over environment variables, which win over defaults. */
-export function resolveConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.env): Config {
+export function resolveConfig(
+  raw: RawOptions & RawSwitches,
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
   const pick = (key: keyof RawOptions): { value: string | undefined; source: string } => {
     const row = OPTION_TABLE.find((r) => r.key === key)!;
     if (raw[key] !== undefined) return { value: raw[key], source: row.flag };
@@ -144,5 +260,55 @@ export function resolveConfig(raw: RawOptions, env: NodeJS.ProcessEnv = process.
     token: token.value ?? null,
     dataDir: resolve(data.value!),
     logLevel: level.value!,
+    revealSecrets: resolveSwitch('revealSecrets', raw, env),
+    retainDays: count(pick('retainDays')),
+    maxArchiveMb: count(pick('maxArchiveMb')),
+    ...resolveTls(raw, env, pick),
+  };
+}
+
+/** A whole number ≥ 0 (days, MiB); anything else is a ConfigError naming the flag. */
+function count(picked: { value: string | undefined; source: string }): number {
+  const v = (picked.value ?? '0').trim();
+  if (!/^\d{1,9}$/.test(v))
+    throw new ConfigError(picked.source, `expected a whole number, got '${v}'`);
+  return Number(v);
+}
+
+function tlsMode(picked: { value: string | undefined; source: string }): TlsMode | undefined {
+  if (picked.value === undefined) return undefined;
+  const mode = picked.value.trim().toLowerCase();
+  if (!(TLS_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(
+      picked.source,
+      `unknown mode '${picked.value}' (use ${TLS_MODES.join(', ')})`,
+    );
+  }
+  return mode as TlsMode;
+}
+
+/** The TLS part of the config; the upstream default depends on the port (993: implicit). */
+function resolveTls(
+  raw: RawOptions & RawSwitches,
+  env: NodeJS.ProcessEnv,
+  pick: (key: keyof RawOptions) => { value: string | undefined; source: string },
+): Pick<Config, 'clientTls' | 'upstreamTls' | 'cert' | 'key' | 'upstreamCa' | 'upstreamInsecure'> {
+  const upstream = pick('upstream').value;
+  const port = upstream === undefined ? null : Number(/:(\d+)$/.exec(upstream.trim())?.[1]);
+  const cert = pick('cert');
+  const key = pick('key');
+  if ((cert.value === undefined) !== (key.value === undefined)) {
+    throw new ConfigError(
+      cert.value === undefined ? key.source : cert.source,
+      'needs both --cert and --key',
+    );
+  }
+  return {
+    clientTls: tlsMode(pick('clientTls')) ?? 'none',
+    upstreamTls: tlsMode(pick('upstreamTls')) ?? (port === 993 ? 'implicit' : 'none'),
+    cert: cert.value === undefined ? null : resolve(cert.value),
+    key: key.value === undefined ? null : resolve(key.value),
+    upstreamCa: pick('upstreamCa').value === undefined ? null : resolve(pick('upstreamCa').value!),
+    upstreamInsecure: resolveSwitch('upstreamInsecure', raw, env),
   };
 }

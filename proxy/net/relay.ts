@@ -3,10 +3,14 @@ import type { Socket } from 'node:net';
 import type { Direction } from '../../shared/direction.ts';
 import { formatHostPort } from '../config.ts';
 import type { HostPort } from '../config.ts';
-import { UPSTREAM_CONNECT_TIMEOUT_MS } from '../limits.ts';
+import { MAX_TRANSPORT_HOLD_BYTES, UPSTREAM_CONNECT_TIMEOUT_MS } from '../limits.ts';
 import type { Logger } from '../log.ts';
+import { TransportFollower } from './compress.ts';
+import { StarttlsWatcher, upgradeUpstreamFirst } from './starttls.ts';
 import { Tap } from './tap.ts';
-import type { SessionInspector } from './tap.ts';
+import type { SessionInspector, TransportEvent, TransportNoticeCode } from './tap.ts';
+import { acceptClientTls, connectUpstreamTls, describeTlsError, tlsEstablished } from './tls.ts';
+import type { TlsSetup } from './tls.ts';
 
 /** What is known about a session when it opens; handed to the inspector factory. */
 export interface SessionInfo {
@@ -24,6 +28,9 @@ export type CloseReason =
   | 'client-error'
   | 'upstream-error'
   | 'upstream-unavailable'
+  | 'client-tls-failed' // the client's TLS handshake failed (implicit or after STARTTLS)
+  | 'upstream-tls-failed' // the upstream's handshake or certificate verification failed
+  | 'starttls-injection' // more plaintext after STARTTLS than MAX_TRANSPORT_HOLD_BYTES
   | 'shutdown';
 
 export interface SessionSummary extends SessionInfo {
@@ -40,6 +47,8 @@ export interface RelayOptions {
   inspect?: (info: SessionInfo) => SessionInspector;
   onClose?: (summary: SessionSummary) => void;
   connectTimeoutMs?: number;
+  /** TLS on each leg (see tls.ts prepareTls); without it both legs are plain. */
+  tls?: TlsSetup;
 }
 
 let counter = 0;
@@ -50,6 +59,7 @@ export function newSessionId(now = Date.now()): string {
 }
 
 const noopInspector: SessionInspector = { chunks() {}, gap() {}, close() {} };
+type Side = 'client' | 'upstream';
 
 /**
  * Relays one client connection to a fresh upstream connection, byte for byte.
@@ -60,46 +70,80 @@ const noopInspector: SessionInspector = { chunks() {}, gap() {}, close() {} };
  * until 'drain'. A FIN on one side becomes a FIN on the other (half-close); a
  * reset on one side resets the other. If the upstream cannot be reached the
  * client gets one `* BYE [UNAVAILABLE]` line naming it and is closed.
+ *
+ * With `tls`, either leg may be TLS from the start (implicit) or after STARTTLS: the client's
+ * STARTTLS is answered only once the upstream leg is secure (then the client's handshake
+ * runs), plaintext sent after STARTTLS is dropped and reported, and the tap goes on seeing
+ * the plaintext of both legs. A failed upstream verification gets the client a BYE saying so.
  */
-export function relayConnection(client: Socket, opts: RelayOptions): { id: string; close(): void } {
+export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; close(): void } {
   const startedAt = Date.now();
   const info: SessionInfo = {
     id: newSessionId(startedAt),
-    client: { host: client.remoteAddress ?? '?', port: client.remotePort ?? 0 },
+    client: { host: raw.remoteAddress ?? '?', port: raw.remotePort ?? 0 },
     upstream: opts.upstream,
     startedAt,
   };
   const log = opts.log.child({ session: info.id });
+  const target = formatHostPort(opts.upstream);
+  const clientMode = opts.tls?.client.mode ?? 'none';
+  const upstreamMode = opts.tls?.upstream.mode ?? 'none';
   const bytes: Record<Direction, number> = { c2s: 0, s2c: 0 };
   let reason: CloseReason = 'closed';
+  const setReason = (r: CloseReason): void => {
+    if (reason === 'closed') reason = r;
+  };
   let tap: Tap | null = null;
+  const early: TransportEvent[] = [];
   let finished = false;
+  const watcher = clientMode === 'starttls' ? new StarttlsWatcher() : null;
+  let held: Buffer[] = [];
+  let heldBytes = 0;
 
-  log.info(
-    { client: formatHostPort(info.client), upstream: formatHostPort(info.upstream) },
-    'session open',
-  );
-  client.setNoDelay(true);
-  client.on('error', (err: NodeJS.ErrnoException) => {
-    if (reason === 'closed') reason = err.code === 'ECONNRESET' ? 'client-reset' : 'client-error';
+  log.info({ client: formatHostPort(info.client), upstream: target }, 'session open');
+  raw.setNoDelay(true);
+  const onClientError = (err: NodeJS.ErrnoException): void => {
+    setReason(err.code === 'ECONNRESET' ? 'client-reset' : 'client-error');
     log.debug({ err: err.message, code: err.code }, 'client socket error');
-  });
+  };
+  const onUpstreamError = (err: NodeJS.ErrnoException): void => {
+    setReason(err.code === 'ECONNRESET' ? 'upstream-reset' : 'upstream-error');
+    log.debug({ err: err.message, code: err.code }, 'upstream socket error');
+  };
+  raw.on('error', onClientError);
 
-  const upstream = connect({
+  const upstreamRaw = connect({
     host: opts.upstream.host,
     port: opts.upstream.port,
     allowHalfOpen: true,
   });
-  upstream.setNoDelay(true);
+  upstreamRaw.setNoDelay(true);
+  const legs: Record<Side, Socket> = { client: raw, upstream: upstreamRaw };
+  const raws: Record<Side, Socket> = { client: raw, upstream: upstreamRaw };
   const timeoutMs = opts.connectTimeoutMs ?? UPSTREAM_CONNECT_TIMEOUT_MS;
-  upstream.setTimeout(timeoutMs, () => {
-    upstream.destroy(
+  upstreamRaw.setTimeout(timeoutMs, () => {
+    upstreamRaw.destroy(
       Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }),
     );
   });
 
+  const transport = (event: TransportEvent): void => {
+    if (tap) tap.transport(event);
+    else early.push(event);
+  };
+  const notice = (
+    code: TransportNoticeCode,
+    direction: Direction | null,
+    message: string,
+    n = 0,
+  ): void => {
+    log.warn({ code, direction, bytes: n }, message);
+    transport({ type: 'transport.notice', code, direction, message, bytes: n, at: Date.now() });
+  };
+
   const finish = (): void => {
-    if (finished || !client.destroyed || !upstream.destroyed) return;
+    if (finished) return;
+    if (![raws.client, raws.upstream, legs.client, legs.upstream].every((s) => s.destroyed)) return;
     finished = true;
     tap?.close();
     const endedAt = Date.now();
@@ -115,64 +159,289 @@ export function relayConnection(client: Socket, opts: RelayOptions): { id: strin
     );
     opts.onClose?.({ ...info, endedAt, bytes, reason, droppedTapChunks: tap?.droppedTotal ?? 0 });
   };
+  raw.on('close', finish);
+  upstreamRaw.on('close', finish);
+
+  /** Makes `socket` the application-data socket of a leg (a TLS socket over its raw one). */
+  const adopt = (side: Side, socket: Socket): void => {
+    legs[side] = socket;
+    socket.on('error', side === 'client' ? onClientError : onUpstreamError);
+    socket.on('close', () => {
+      raws[side].destroy();
+      finish();
+    });
+  };
+  const destroyAll = (): void => {
+    for (const s of [legs.client, legs.upstream, raws.client, raws.upstream]) s.destroy();
+  };
+
+  // A client whose handshake fails: one log line, the session closes, nothing else is touched.
+  const clientTlsFailed = (err: NodeJS.ErrnoException): false => {
+    // The same error also reached the socket's error listener, which called it a client error.
+    if (reason !== 'shutdown') reason = 'client-tls-failed';
+    log.warn({ err: err.message, code: err.code }, 'client TLS handshake failed');
+    destroyAll();
+    return false;
+  };
+  let clientSecure: Promise<boolean> = Promise.resolve(true);
+  if (clientMode === 'implicit') {
+    const { socket, secure } = acceptClientTls(raw, opts.tls!.client);
+    adopt('client', socket);
+    clientSecure = secure.then(() => {
+      transport(tlsEstablished(socket, 'client', 'implicit'));
+      return true;
+    }, clientTlsFailed);
+  }
+
+  /** Ends the session with one BYE line to the client (over TLS if its leg has it). */
+  const bye = (text: string): void => {
+    legs.upstream.destroy();
+    upstreamRaw.destroy();
+    void clientSecure.then((ok) => {
+      if (!ok) return;
+      const c = legs.client;
+      // Read and discard what the client sends so closing does not turn into a reset that loses the BYE.
+      c.on('data', () => {});
+      c.on('end', () => c.destroy());
+      c.resume();
+      c.end(text);
+      setTimeout(() => c.destroy(), 2000).unref();
+    });
+  };
 
   const onConnectError = (err: NodeJS.ErrnoException): void => {
-    reason = 'upstream-unavailable';
-    const target = formatHostPort(opts.upstream);
+    setReason('upstream-unavailable');
     const why = err.code ?? err.message;
     log.warn({ upstream: target, code: err.code, err: err.message }, 'upstream unavailable');
-    // Read and discard what the client sends so closing does not turn into a reset that loses the BYE.
-    client.on('data', () => {});
-    client.on('end', () => client.destroy());
-    client.on('close', finish);
-    client.resume();
-    client.end(`* BYE [UNAVAILABLE] imapscope cannot reach upstream ${target}: ${why}\r\n`);
-    setTimeout(() => client.destroy(), 2000).unref();
-    upstream.on('close', finish);
+    bye(`* BYE [UNAVAILABLE] imapscope cannot reach upstream ${target}: ${why}\r\n`);
   };
-  upstream.once('error', onConnectError);
+  const upstreamTlsFailed = (err: NodeJS.ErrnoException): void => {
+    setReason('upstream-tls-failed');
+    const why = describeTlsError(err);
+    log.warn({ upstream: target, code: err.code, err: err.message }, `upstream TLS failed: ${why}`);
+    bye(`* BYE [UNAVAILABLE] imapscope: upstream ${target} ${why}\r\n`);
+  };
+  upstreamRaw.once('error', onConnectError);
 
-  upstream.once('connect', () => {
-    upstream.setTimeout(0);
-    upstream.off('error', onConnectError);
-    upstream.on('error', (err: NodeJS.ErrnoException) => {
-      if (reason === 'closed')
-        reason = err.code === 'ECONNRESET' ? 'upstream-reset' : 'upstream-error';
-      log.debug({ err: err.message, code: err.code }, 'upstream socket error');
-    });
-    tap = new Tap(opts.inspect?.(info) ?? noopInspector);
-    forward(client, upstream, 'c2s');
-    forward(upstream, client, 's2c');
-    client.resume();
+  upstreamRaw.once('connect', () => {
+    upstreamRaw.setTimeout(0);
+    upstreamRaw.off('error', onConnectError);
+    upstreamRaw.on('error', onUpstreamError);
+    // Without an inspector nothing reads inflated bytes: skip following COMPRESS altogether.
+    const inner = opts.inspect?.(info);
+    tap = new Tap(inner ? new TransportFollower(inner, clientMode === 'starttls') : noopInspector);
+    for (const e of early.splice(0)) tap.transport(e);
+    void setupUpstream();
   });
 
-  function forward(from: Socket, to: Socket, direction: Direction): void {
-    from.on('data', (chunk: Buffer) => {
-      if (!to.write(chunk)) from.pause();
-      bytes[direction] += chunk.length;
-      tap!.push(direction, chunk);
-    });
-    to.on('drain', () => from.resume());
-    from.on('end', () => to.end());
-    from.on('close', (hadError) => {
+  async function setupUpstream(): Promise<void> {
+    const up = opts.tls?.upstream;
+    let greeting: Buffer | null = null;
+    try {
+      if (up && upstreamMode === 'implicit') {
+        const secured = await connectUpstreamTls(upstreamRaw, up);
+        adopt('upstream', secured);
+        transport(tlsEstablished(secured, 'upstream', 'implicit', up.servername));
+      } else if (up && upstreamMode === 'starttls' && clientMode !== 'starttls') {
+        const r = await upgradeUpstreamFirst(upstreamRaw, (s) => connectUpstreamTls(s, up));
+        if (!r.ok) {
+          setReason('upstream-unavailable');
+          notice('STARTTLS_REFUSED', null, r.why);
+          bye(r.bye);
+          return;
+        }
+        adopt('upstream', r.tls);
+        transport(tlsEstablished(r.tls, 'upstream', 'starttls', up.servername));
+        greeting = r.greeting;
+      }
+    } catch (err) {
+      if (!finished && !raws.client.destroyed) upstreamTlsFailed(err as NodeJS.ErrnoException);
+      else destroyAll();
+      return;
+    }
+    if (!(await clientSecure)) return;
+    if (greeting) {
+      legs.client.write(greeting);
+      bytes.s2c += greeting.length;
+      tap!.push('s2c', greeting);
+    }
+    attach();
+  }
+
+  // ---- forwarding ---------------------------------------------------------------------------
+  let detachers: (() => void)[] = [];
+  function attach(): void {
+    // A leg that closed while nothing listened (during a handshake) takes the other with it.
+    if (legs.client.destroyed || legs.upstream.destroyed) return destroyAll();
+    detachers = [
+      forward(legs.client, legs.upstream, 'c2s'),
+      forward(legs.upstream, legs.client, 's2c'),
+    ];
+    legs.client.resume();
+    legs.upstream.resume();
+  }
+  function detach(): void {
+    for (const off of detachers) off();
+    detachers = [];
+    legs.client.pause();
+    legs.upstream.pause();
+  }
+
+  function send(direction: Direction, data: Buffer): void {
+    const [from, to] =
+      direction === 'c2s' ? [legs.client, legs.upstream] : [legs.upstream, legs.client];
+    if (!to.write(data)) from.pause();
+    bytes[direction] += data.length;
+    tap!.push(direction, data);
+  }
+
+  function hold(data: Buffer): void {
+    held.push(data);
+    heldBytes += data.length;
+    if (heldBytes > MAX_TRANSPORT_HOLD_BYTES) {
+      setReason('starttls-injection');
+      notice(
+        'STARTTLS_INJECTION',
+        'c2s',
+        `over ${MAX_TRANSPORT_HOLD_BYTES} bytes of plaintext after STARTTLS: session closed`,
+        heldBytes,
+      );
+      destroyAll();
+    }
+  }
+
+  function onC2s(chunk: Buffer): void {
+    if (watcher?.active) {
+      const v = watcher.c2s(chunk);
+      if (v.kind === 'hold') return hold(chunk);
+      if (v.kind === 'starttls') {
+        const command = chunk.subarray(0, v.end);
+        if (v.end < chunk.length) hold(chunk.subarray(v.end));
+        if (upstreamMode === 'starttls') return send('c2s', command);
+        // The upstream leg is plain or already TLS: imapscope answers STARTTLS itself.
+        bytes.c2s += command.length;
+        tap!.push('c2s', command);
+        void upgrade(Buffer.from(`${v.tag} OK Begin TLS negotiation now (imapscope)\r\n`), false);
+        return;
+      }
+    }
+    send('c2s', chunk);
+  }
+
+  function onS2c(chunk: Buffer): void {
+    if (watcher?.active) {
+      const v = watcher.s2c(chunk);
+      if (v.kind === 'answer') {
+        if (v.status !== 'OK') {
+          send('s2c', chunk);
+          watcher.refused();
+          const again = held;
+          held = [];
+          heldBytes = 0;
+          for (const b of again) onC2s(b);
+          return;
+        }
+        if (v.end < chunk.length) {
+          notice(
+            'STARTTLS_INJECTION',
+            's2c',
+            'the server sent plaintext after its STARTTLS OK: dropped',
+            chunk.length - v.end,
+          );
+        }
+        void upgrade(chunk.subarray(0, v.end), true);
+        return;
+      }
+    }
+    send('s2c', chunk);
+  }
+
+  /** STARTTLS accepted: TLS with the upstream first (when `upstreamToo`), then with the client. */
+  async function upgrade(answer: Buffer, upstreamToo: boolean): Promise<void> {
+    detach();
+    const up = opts.tls!.upstream;
+    if (upstreamToo) {
+      let secured;
+      try {
+        secured = await connectUpstreamTls(upstreamRaw, up);
+      } catch (err) {
+        // The client has not seen the OK yet: the BYE reaches it in plaintext.
+        upstreamTlsFailed(err as NodeJS.ErrnoException);
+        return;
+      }
+      adopt('upstream', secured);
+      transport(tlsEstablished(secured, 'upstream', 'starttls', up.servername));
+    }
+    const buffered = raw.read() as Buffer | null;
+    if (buffered) hold(buffered);
+    if (heldBytes > 0) {
+      notice(
+        'STARTTLS_INJECTION',
+        'c2s',
+        `${heldBytes} bytes sent in plaintext after STARTTLS were dropped, never passed on inside TLS`,
+        heldBytes,
+      );
+    }
+    held = [];
+    heldBytes = 0;
+    raw.write(answer);
+    bytes.s2c += answer.length;
+    tap!.push('s2c', answer);
+    const { socket, secure } = acceptClientTls(raw, opts.tls!.client);
+    adopt('client', socket);
+    try {
+      await secure;
+    } catch (err) {
+      clientTlsFailed(err as NodeJS.ErrnoException);
+      return;
+    }
+    transport(tlsEstablished(socket, 'client', 'starttls'));
+    watcher?.upgraded();
+    attach();
+  }
+
+  function reset(side: Side): void {
+    try {
+      raws[side].resetAndDestroy();
+    } catch {
+      // a TLS leg whose handle is not a plain TCP one: a close is the best we can do
+    }
+    legs[side].destroy();
+  }
+
+  function forward(from: Socket, to: Socket, direction: Direction): () => void {
+    const toSide: Side = direction === 'c2s' ? 'upstream' : 'client';
+    const onData = direction === 'c2s' ? onC2s : onS2c;
+    const onDrain = (): void => void from.resume();
+    const onEnd = (): void => void to.end();
+    const onClose = (hadError: boolean): void => {
       if (hadError && !to.destroyed) {
         // A reset (or other error) on one side: reset the other so the peer learns it too.
-        to.resetAndDestroy();
+        reset(toSide);
       } else if (!to.writableEnded) {
         to.end();
       }
       // Nothing more can reach a side that is gone: stop the other from waiting on it.
       if (!to.destroyed && from.readableEnded === false) to.destroy();
       finish();
-    });
+    };
+    from.on('data', onData);
+    to.on('drain', onDrain);
+    from.on('end', onEnd);
+    from.on('close', onClose);
+    return () => {
+      from.off('data', onData);
+      to.off('drain', onDrain);
+      from.off('end', onEnd);
+      from.off('close', onClose);
+    };
   }
 
   return {
     id: info.id,
     close() {
       reason = 'shutdown';
-      client.destroy();
-      upstream.destroy();
+      destroyAll();
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Direction } from '../../shared/direction.ts';
+import type { CompressStartedEvent, EventBase, TlsEstablishedEvent } from '../../shared/events.ts';
 import { MAX_TAP_QUEUE_CHUNKS } from '../limits.ts';
 
 /** One chunk as it crossed the relay: its direction, its bytes, and when (ms since the epoch). */
@@ -8,11 +9,50 @@ export interface TapChunk {
   at: number;
 }
 
+/** Stable codes of transport notices; the session layer maps each to a lint. */
+export type TransportNoticeCode =
+  /** Plaintext arrived after STARTTLS and before the handshake; it was dropped, never passed on. */
+  | 'STARTTLS_INJECTION'
+  /** STARTTLS succeeded end to end without imapscope in it (--client-tls none): bytes from here are ciphertext. */
+  | 'STARTTLS_PASSTHROUGH'
+  /** The upstream refused imapscope's own STARTTLS (--upstream-tls starttls). */
+  | 'STARTTLS_REFUSED'
+  /** A compressed direction did not inflate (or a gap broke it): inspection of the session stops. */
+  | 'COMPRESS_CORRUPT';
+
+/** Something about the transport that is worth an event or a lint, but is not IMAP bytes. */
+export interface TransportNotice {
+  type: 'transport.notice';
+  code: TransportNoticeCode;
+  direction: Direction | null;
+  /** One line for the log and the learner. */
+  message: string;
+  /** Bytes concerned (dropped injection bytes, say); 0 when none. */
+  bytes: number;
+  at: number;
+}
+
+/** What the net layer tells the inspector besides bytes, in stream order with the chunks. */
+export type TransportEvent =
+  | (Omit<TlsEstablishedEvent, keyof EventBase> & { at: number })
+  | (Omit<CompressStartedEvent, keyof EventBase> & { at: number })
+  | TransportNotice;
+
 /** What inspects one session's bytes. Called off the forwarding path, in arrival order. */
 export interface SessionInspector {
+  /**
+   * Plaintext of each leg, in arrival order: decrypted when a leg is TLS, inflated after
+   * COMPRESS=DEFLATE (see compress.ts), and never anything after STARTTLS_PASSTHROUGH or
+   * COMPRESS_CORRUPT.
+   */
   chunks(batch: readonly TapChunk[]): void;
   /** Chunks were dropped because inspection fell behind; the stream has a hole here. */
   gap(direction: Direction, droppedChunks: number, droppedBytes: number): void;
+  /**
+   * A transport change (TLS established on a leg, COMPRESS started) or notice, delivered
+   * between the chunks it falls between. Optional: inspectors without it ignore these.
+   */
+  transport?(event: TransportEvent): void;
   close(): void;
 }
 
@@ -23,7 +63,7 @@ export interface SessionInspector {
  * and counted, and the inspector hears of the gap before the next chunk it sees.
  */
 export class Tap {
-  private queue: TapChunk[] = [];
+  private queue: (TapChunk | TransportEvent)[] = [];
   private scheduled = false;
   private closed = false;
   private dropped: Record<Direction, { chunks: number; bytes: number }> = {
@@ -55,6 +95,19 @@ export class Tap {
     }
   }
 
+  /**
+   * Queues a transport event behind the chunks pushed so far. Never dropped (there are few
+   * of them, a handful per session), so the inspector always learns of TLS and COMPRESS.
+   */
+  transport(event: TransportEvent): void {
+    if (this.closed) return;
+    this.queue.push(event);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.drain);
+    }
+  }
+
   /** Inspects what is still queued, then closes the inspector. */
   close(): void {
     if (this.closed) return;
@@ -76,8 +129,18 @@ export class Tap {
   private readonly drain = (): void => {
     this.scheduled = false;
     if (this.queue.length === 0 || this.closed) return;
-    const batch = this.queue;
+    const items = this.queue;
     this.queue = [];
-    this.inspector.chunks(batch);
+    let batch: TapChunk[] = [];
+    for (const item of items) {
+      if (!('type' in item)) {
+        batch.push(item);
+        continue;
+      }
+      if (batch.length > 0) this.inspector.chunks(batch);
+      batch = [];
+      this.inspector.transport?.(item);
+    }
+    if (batch.length > 0) this.inspector.chunks(batch);
   };
 }
