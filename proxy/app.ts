@@ -1,14 +1,15 @@
 import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Config, HostPort } from './config.ts';
 import { formatHostPort } from './config.ts';
 import { ImapscopeError } from './errors.ts';
 import type { Logger } from './log.ts';
+import { InspectionThread } from './hub/thread-client.ts';
 import { startListener } from './net/listener.ts';
 import { relayConnection } from './net/relay.ts';
-import { startUiServer } from './hub/http.ts';
-import { SessionRegistry } from './hub/registry.ts';
+import { prepareTls } from './net/tls.ts';
 import { startPracticeServer } from './practice/server.ts';
 import type { PracticeServer } from './practice/server.ts';
 
@@ -57,20 +58,38 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
           ),
       });
   const upstream = config.upstream ?? { host: practice!.host, port: practice!.port };
+  const tls = await prepareTls({ ...config, upstream, listen: config.listen });
+  if (config.upstreamInsecure && config.upstreamTls !== 'none') {
+    log.warn(
+      { upstream: formatHostPort(upstream) },
+      "--upstream-insecure: the upstream's certificate is not verified",
+    );
+  }
 
-  const registry = new SessionRegistry();
+  // Everything that looks at the bytes (decoders, trackers, hub, archive, UI server) runs in
+  // the inspection thread; this thread only relays.
+  const inspection = await InspectionThread.start({
+    dataDir: config.dataDir,
+    retainDays: config.retainDays,
+    maxArchiveMb: config.maxArchiveMb,
+    revealSecrets: config.revealSecrets,
+    ui: config.ui,
+    token,
+    logLevel: config.logLevel,
+    prettyLogs: process.stdout.isTTY === true,
+  }).catch((err: Error) => {
+    throw new ImapscopeError('ERR_LISTEN_FAILED', err.message);
+  });
   const sessions = new Set<{ close(): void }>();
-  const onConnection = (socket: import('node:net').Socket): void => {
+  const onConnection = (socket: Socket): void => {
     const s = relayConnection(socket, {
       upstream,
       log,
-      inspect: (info) => {
-        registry.opened(info);
-        return { chunks() {}, gap() {}, close() {} };
-      },
+      tls,
+      inspect: (info) => inspection.inspector(info),
       onClose: (summary) => {
         sessions.delete(s);
-        registry.closed(summary);
+        inspection.closed(summary);
       },
     });
     sessions.add(s);
@@ -78,20 +97,14 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
 
   const listener = await startListener(config.listen, onConnection).catch(
     (err: NodeJS.ErrnoException) => {
+      void inspection.stop();
       throw new ImapscopeError(
         'ERR_LISTEN_FAILED',
         `--listen ${formatHostPort(config.listen)}: ${err.code ?? err.message}`,
       );
     },
   );
-  const ui = await startUiServer(config.ui, token, registry).catch((err: NodeJS.ErrnoException) => {
-    listener.server.close();
-    throw new ImapscopeError(
-      'ERR_LISTEN_FAILED',
-      `--ui ${formatHostPort(config.ui)}: ${err.code ?? err.message}`,
-    );
-  });
-
+  const ui = { address: inspection.ui };
   const url = `http://${formatHostPort(ui.address)}/?token=${encodeURIComponent(token)}`;
   // The ready line is the operator's contract: it is written at any level but silent.
   const readyLog = log.level === 'silent' ? log : log.child({}, { level: 'info' });
@@ -101,6 +114,12 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       upstream: practice ? 'practice' : formatHostPort(upstream),
       ui: formatHostPort(ui.address),
       url,
+      clientTls: config.clientTls,
+      upstreamTls: config.upstreamTls,
+      ...(tls.ca ? { ca: tls.ca.certPath } : {}),
+      ...(config.upstreamInsecure && config.upstreamTls !== 'none'
+        ? { warning: "--upstream-insecure: the upstream's certificate is not verified" }
+        : {}),
       ...(practice
         ? {
             practice: {
@@ -125,10 +144,7 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       for (const s of sessions) s.close();
       await Promise.all([
         new Promise<void>((r) => listener.server.close(() => r())),
-        new Promise<void>((r) => {
-          ui.server.closeAllConnections();
-          ui.server.close(() => r());
-        }),
+        inspection.stop(),
       ]);
       await practice?.close();
     },

@@ -41,3 +41,48 @@ export const MAX_TRANSPORT_HOLD_BYTES = 64 * 1024;
 
 /** Most bytes one tapped chunk may inflate to; more is reported as corrupt deflate data. */
 export const MAX_INFLATED_CHUNK_BYTES = 64 * 1024 * 1024;
+
+/** Untagged response seqs listed on one exchange event; past it they are only counted (a FETCH 1:* of a big mailbox). */
+export const MAX_EXCHANGE_UNTAGGED_SEQS = 1000;
+
+// --- hub: archive, WebSocket, API (issue 6) ---
+
+/** The archive writes its queue at least this often (a SIGKILL loses at most about this much). */
+export const ARCHIVE_FLUSH_MS = 250;
+
+/** Queued events that make the archive write at once (next tick) instead of waiting for the timer. */
+export const ARCHIVE_FLUSH_EVENTS = 4_000;
+
+/** Events queued for the archive before further events are dropped and counted. */
+export const ARCHIVE_MAX_QUEUE_EVENTS = 200_000;
+
+/** Raw bytes queued for the archive before further chunks are dropped and counted. */
+export const ARCHIVE_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
+
+/** How often retention (--retain-days, --max-archive-mb) runs. */
+export const ARCHIVE_RETENTION_INTERVAL_MS = 60_000;
+
+/**
+ * Client bytes held back from the archive while the message they belong to is not yet decoded,
+ * so a credential in it can be masked first. Past this, the held bytes are let through (masked
+ * whole if they start a LOGIN or AUTHENTICATE line).
+ */
+export const RAW_REDACT_HOLD_BYTES = 256 * 1024;
+
+/** WebSocket viewers connected at once; more are refused with 503. */
+export const WS_MAX_CLIENTS = 64;
+
+/** Bytes queued to one viewer before it counts as slow: events past it are skipped with a gap. */
+export const WS_CLIENT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+/** Recent events kept in memory for resuming viewers (older resume points read the archive). */
+export const WS_REPLAY_EVENTS = 20_000;
+
+/** Events a resume or a snapshot sends at most; past it the viewer gets a gap and pages over REST. */
+export const WS_SNAPSHOT_EVENTS = 5_000;
+
+/** Largest page of events or sessions one API request returns. */
+export const API_PAGE_MAX = 5_000;
+
+/** Tap bytes posted to the inspection thread and not yet inspected; past this, batches are dropped and a gap event says so. */
+export const MAX_INSPECTION_BACKLOG_BYTES = 64 * 1024 * 1024;

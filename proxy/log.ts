@@ -28,5 +28,7 @@ export function createLogger(level: string, opts: { pretty?: boolean } = {}): Lo
       },
     });
   }
-  return pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 1, sync: false }));
+  // Synchronous writes: two threads (relay and inspection) log to the same stdout, and a
+  // line written in one write(2) of under PIPE_BUF bytes is never interleaved with another.
+  return pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 1, sync: true }));
 }

@@ -1,0 +1,140 @@
+/**
+ * The relay thread's side of the inspection thread (thread.ts): starts the worker, and gives
+ * each session a SessionInspector that packs tap batches into one transferred buffer and
+ * posts them. Posting never waits. What the worker has not yet consumed is counted; past
+ * MAX_INSPECTION_BACKLOG_BYTES batches are dropped (the session gets a gap event) instead of
+ * queueing without bound.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Direction } from '../../shared/direction.ts';
+import type { HostPort } from '../config.ts';
+import { MAX_INSPECTION_BACKLOG_BYTES } from '../limits.ts';
+import type { SessionInfo, SessionSummary } from '../net/relay.ts';
+import type { SessionInspector, TapChunk } from '../net/tap.ts';
+import type {
+  FromInspection,
+  InspectionConfig,
+  PackedBatch,
+  ToInspection,
+} from './thread-protocol.ts';
+
+function pack(batch: readonly TapChunk[]): { packed: PackedBatch; bytes: number } {
+  let bytes = 0;
+  for (const c of batch) bytes += c.data.length;
+  const data = new ArrayBuffer(bytes);
+  const view = new Uint8Array(data);
+  const directions: Direction[] = [];
+  const lengths: number[] = [];
+  const ats: number[] = [];
+  let offset = 0;
+  for (const c of batch) {
+    view.set(c.data, offset);
+    offset += c.data.length;
+    directions.push(c.direction);
+    lengths.push(c.data.length);
+    ats.push(c.at);
+  }
+  return { packed: { data, directions, lengths, ats }, bytes };
+}
+
+export class InspectionThread {
+  /** Bytes posted to the worker that it has not reported consumed. */
+  private backlog = 0;
+  private stopped: Promise<void> | null = null;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly ui: HostPort,
+    private readonly backlogCap: number,
+  ) {
+    worker.on('message', (m: FromInspection) => {
+      if (m.type === 'consumed') this.backlog = Math.max(0, this.backlog - m.bytes);
+    });
+  }
+
+  /** Starts the worker; resolves once its UI server listens, rejects with its one-line reason. */
+  static start(
+    config: InspectionConfig,
+    backlogCap = MAX_INSPECTION_BACKLOG_BYTES,
+  ): Promise<InspectionThread> {
+    // thread-entry.mjs loads tsx in the worker, which then runs thread.ts as it is.
+    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
+      workerData: config,
+    });
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: FromInspection): void => {
+        if (m.type === 'ready') {
+          worker.off('message', onMessage);
+          worker.off('error', reject);
+          resolve(new InspectionThread(worker, m.ui, backlogCap));
+        } else if (m.type === 'failed') {
+          void worker.terminate();
+          reject(new Error(m.message));
+        }
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+  }
+
+  private post(m: ToInspection, transfer?: ArrayBuffer[]): void {
+    this.worker.postMessage(m, transfer);
+  }
+
+  /** The inspector the relay hands a session's tap batches to. */
+  inspector(info: SessionInfo): SessionInspector {
+    const session = info.id;
+    this.post({ type: 'open', info });
+    return {
+      chunks: (batch) => {
+        if (this.backlog > this.backlogCap) {
+          // Inspection is behind by more than the cap: drop, and say so in the event stream.
+          const dropped: Record<Direction, [number, number]> = { c2s: [0, 0], s2c: [0, 0] };
+          for (const c of batch) {
+            dropped[c.direction][0] += 1;
+            dropped[c.direction][1] += c.data.length;
+          }
+          for (const direction of ['c2s', 's2c'] as const) {
+            const [chunks, bytes] = dropped[direction];
+            if (chunks > 0)
+              this.post({
+                type: 'gap',
+                session,
+                direction,
+                droppedChunks: chunks,
+                droppedBytes: bytes,
+              });
+          }
+          return;
+        }
+        const { packed, bytes } = pack(batch);
+        this.backlog += bytes;
+        this.post({ type: 'chunks', session, batch: packed }, [packed.data]);
+      },
+      gap: (direction, droppedChunks, droppedBytes) =>
+        this.post({ type: 'gap', session, direction, droppedChunks, droppedBytes }),
+      transport: (event) => this.post({ type: 'transport', session, event }),
+      close: () => this.post({ type: 'end', session }),
+    };
+  }
+
+  /** The relay's summary of a closed session (bytes, reason): session.close is published from it. */
+  closed(summary: SessionSummary): void {
+    this.post({ type: 'closed', summary });
+  }
+
+  /** Flushes the archive, closes the UI server and ends the worker. */
+  stop(): Promise<void> {
+    this.stopped ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(() => void this.worker.terminate().then(() => resolve()), 5000);
+      this.worker.on('message', (m: FromInspection) => {
+        if (m.type === 'stopped') {
+          clearTimeout(timer);
+          void this.worker.terminate().then(() => resolve());
+        }
+      });
+      this.post({ type: 'shutdown' });
+    });
+    return this.stopped;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Messages between the relay thread and the inspection thread (see thread.ts). The relay
+ * thread only forwards bytes; everything that looks at them runs in the inspection thread.
+ */
+import type { Direction } from '../../shared/direction.ts';
+import type { HostPort } from '../config.ts';
+import type { SessionInfo, SessionSummary } from '../net/relay.ts';
+import type { TransportEvent } from '../net/tap.ts';
+
+/** What the inspection thread needs to start: the hub's and UI server's part of the config. */
+export interface InspectionConfig {
+  dataDir: string;
+  retainDays: number;
+  maxArchiveMb: number;
+  revealSecrets: boolean;
+  ui: HostPort;
+  token: string;
+  logLevel: string;
+  prettyLogs: boolean;
+}
+
+/**
+ * A tap batch: the chunks' bytes packed into one transferred buffer (one copy, no clone of
+ * the sockets' own buffers), with each chunk's direction, length and time.
+ */
+export interface PackedBatch {
+  data: ArrayBuffer;
+  directions: Direction[];
+  lengths: number[];
+  ats: number[];
+}
+
+export type ToInspection =
+  | { type: 'open'; info: SessionInfo }
+  | { type: 'chunks'; session: string; batch: PackedBatch }
+  | {
+      type: 'gap';
+      session: string;
+      direction: Direction;
+      droppedChunks: number;
+      droppedBytes: number;
+    }
+  | { type: 'transport'; session: string; event: TransportEvent }
+  | { type: 'end'; session: string }
+  | { type: 'closed'; summary: SessionSummary }
+  | { type: 'shutdown' };
+
+export type FromInspection =
+  | { type: 'ready'; ui: HostPort }
+  | { type: 'failed'; message: string }
+  /** Bytes of tap batches fully inspected since the last report: the relay's backlog shrinks. */
+  | { type: 'consumed'; bytes: number }
+  | { type: 'stopped' };
