@@ -104,6 +104,7 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       );
     },
   );
+  inspection.listening(formatHostPort(listener.address));
   const ui = { address: inspection.ui };
   const url = `http://${formatHostPort(ui.address)}/?token=${encodeURIComponent(token)}`;
   // The ready line is the operator's contract: it is written at any level but silent.

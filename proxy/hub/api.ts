@@ -2,7 +2,7 @@
  * The REST API under /api (the token is checked before these run). All responses are JSON
  * except exports and literal previews.
  *
- * - `GET /api/status`: `{ lastGseq, archive: stats | null, viewers }`
+ * - `GET /api/status`: `{ lastGseq, archive: stats | null, viewers, listen }`
  * - `GET /api/sessions?user=&client=&from=&to=&state=&text=&limit=`: SessionRow[], newest first
  * - `GET /api/sessions/:id`: SessionRow
  * - `GET /api/sessions/:id/events?afterSeq=&limit=`: EventPage
@@ -42,6 +42,8 @@ export interface ApiContext {
   archive: Archive | null;
   registry: SessionRegistry;
   ws: WsSink | null;
+  /** Where mail clients connect (HOST:PORT), once the listener is up. */
+  listen?: string;
 }
 
 const json = (res: ServerResponse, body: unknown): void =>
@@ -78,6 +80,7 @@ export function handleApi(
       lastGseq: ctx.hub.lastGseq,
       archive: archive ? { ...archive.stats, pending: archive.pending } : null,
       viewers: ctx.ws?.clientCount ?? 0,
+      ...(ctx.listen ? { listen: ctx.listen } : {}),
     });
   }
   if (first === 'sessions' && path.length === 1) {

@@ -118,6 +118,11 @@ export class InspectionThread {
     };
   }
 
+  /** Tells the API where mail clients connect (shown in the viewer's empty state). */
+  listening(listen: string): void {
+    this.post({ type: 'listening', listen });
+  }
+
   /** The relay's summary of a closed session (bytes, reason): session.close is published from it. */
   closed(summary: SessionSummary): void {
     this.post({ type: 'closed', summary });

@@ -42,6 +42,8 @@ export type ToInspection =
     }
   | { type: 'transport'; session: string; event: TransportEvent }
   | { type: 'end'; session: string }
+  /** The client listener is up: the API tells the viewer where mail clients connect. */
+  | { type: 'listening'; listen: string }
   | { type: 'closed'; summary: SessionSummary }
   | { type: 'shutdown' };
 

@@ -90,6 +90,9 @@ async function main(): Promise<void> {
       case 'end':
         inspectors.get(m.session)?.close();
         return;
+      case 'listening':
+        services.listen = m.listen;
+        return;
       case 'closed': {
         const s = m.summary;
         registry.closed(s);

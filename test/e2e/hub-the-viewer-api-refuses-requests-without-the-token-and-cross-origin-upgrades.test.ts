@@ -27,7 +27,11 @@ describe('the viewer API', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(bearer.status).toBe(200);
-    expect(await bearer.json()).toMatchObject({ lastGseq: expect.any(Number) });
+    // The status tells the viewer where mail clients connect (its empty state shows it).
+    expect(await bearer.json()).toMatchObject({
+      lastGseq: expect.any(Number),
+      listen: `${scope.listen.host}:${scope.listen.port}`,
+    });
   });
 
   it('refuses a WebSocket upgrade without the token', async () => {
