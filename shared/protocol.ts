@@ -40,6 +40,11 @@ export interface SessionRow {
   source: string;
   /** Events the archive had to drop for this session (its queue overflowed). */
   droppedEvents: number;
+  /** Exchanges completed, and how many of them ended NO or BAD; lints raised. */
+  exchangeCount: number;
+  noCount: number;
+  badCount: number;
+  lintCount: number;
 }
 
 /** Filters of `GET /api/sessions` (all optional; `text` searches the session's events). */

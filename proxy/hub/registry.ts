@@ -56,10 +56,22 @@ export class SessionRegistry implements Sink {
           this.end(row, e.at, e.reason, e.bytes.c2s, e.bytes.s2c);
           break;
         }
+        case 'exchange': {
+          const row = this.ensure(e.session, e.at, '', '');
+          row.exchangeCount += 1;
+          if (e.status === 'NO') row.noCount += 1;
+          if (e.status === 'BAD') row.badCount += 1;
+          row.events += 1;
+          break;
+        }
+        case 'lint': {
+          const row = this.ensure(e.session, e.at, '', '');
+          row.lintCount += 1;
+          row.events += 1;
+          break;
+        }
         case 'message':
         case 'malformed':
-        case 'exchange':
-        case 'lint':
         case 'gap':
         case 'tls.established':
         case 'compress.started':
@@ -110,6 +122,10 @@ export class SessionRegistry implements Sink {
         events: 0,
         source: 'live',
         droppedEvents: 0,
+        exchangeCount: 0,
+        noCount: 0,
+        badCount: 0,
+        lintCount: 0,
       };
       this.rows.set(id, row);
     }

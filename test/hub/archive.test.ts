@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Archive } from '../../proxy/hub/archive/archive.ts';
 import { getSession, listSessions, maxGseq, sessionEvents } from '../../proxy/hub/archive/read.ts';
 import { Hub } from '../../proxy/hub/hub.ts';
+import { SessionRegistry } from '../../proxy/hub/registry.ts';
 import { archiveSource, renderExport } from '../../proxy/export/index.ts';
 import { LOGIN_SCRIPT, play } from './helpers.ts';
 
@@ -13,6 +14,9 @@ const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
+function hubLints(archive: Archive, session: string): number {
+  return sessionEvents(archive.db, session, 0, 1000).filter((e) => e.type === 'lint').length;
+}
 function archiveIn(opts: ConstructorParameters<typeof Archive>[1] = {}): Archive {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'imapscope-archive-'));
   dirs.push(dir);
@@ -38,6 +42,29 @@ describe('the archive', () => {
     ]);
     expect(transcript.toString()).toContain('C: a1 LOGIN alice "******"');
     expect(transcript.toString()).not.toContain('hunter');
+  });
+
+  it('counts exchanges, NO and BAD completions and lints per session, in the archive and the registry alike', () => {
+    const archive = archiveIn();
+    const registry = new SessionRegistry();
+    const hub = new Hub();
+    hub.add(archive);
+    hub.add(registry);
+    play(hub, 's1', [
+      ['s2c', '* OK ready\r\n'],
+      ['c2s', 'a1 FETCH 1\r\n'],
+      ['s2c', 'a1 BAD not now\r\n'],
+      ['c2s', 'a2 SELECT nowhere\r\n'],
+      ['s2c', 'a2 NO no such mailbox\r\n'],
+      ['c2s', 'a3 NOOP\r\n'],
+      ['s2c', 'a3 OK done\r\n'],
+    ]);
+    archive.flush();
+    const lints = hubLints(archive, 's1');
+    expect(lints).toBeGreaterThanOrEqual(2); // the BAD and the NO are each explained
+    const counts = { exchangeCount: 3, noCount: 1, badCount: 1, lintCount: lints };
+    expect(getSession(archive.db, 's1')).toMatchObject(counts);
+    expect(registry.get('s1')).toMatchObject(counts);
   });
 
   it('filters the session list by user, client, state and text', () => {

@@ -44,6 +44,10 @@ interface SessionPatch {
   bytesC2s: number | null;
   bytesS2c: number | null;
   dropped: number;
+  exchanges: number;
+  nos: number;
+  bads: number;
+  lints: number;
 }
 
 const hp = (h: { host: string; port: number }): string =>
@@ -102,7 +106,8 @@ export class Archive implements Sink {
       `UPDATE sessions SET events = events + ?, last_at = max(last_at, ?),
          user = coalesce(?, user), state = coalesce(?, state), ended_at = coalesce(?, ended_at),
          reason = coalesce(?, reason), bytes_c2s = coalesce(?, bytes_c2s),
-         bytes_s2c = coalesce(?, bytes_s2c), dropped = dropped + ?
+         bytes_s2c = coalesce(?, bytes_s2c), dropped = dropped + ?, exchanges = exchanges + ?,
+         nos = nos + ?, bads = bads + ?, lints = lints + ?
        WHERE id = ?`,
     );
     this.txn = this.db.transaction(() => this.writeQueued());
@@ -252,6 +257,10 @@ export class Archive implements Sink {
         p.bytesC2s,
         p.bytesS2c,
         p.dropped,
+        p.exchanges,
+        p.nos,
+        p.bads,
+        p.lints,
         id,
       );
     }
@@ -329,6 +338,10 @@ function emptyPatch(at: number): SessionPatch {
     bytesC2s: null,
     bytesS2c: null,
     dropped: 0,
+    exchanges: 0,
+    nos: 0,
+    bads: 0,
+    lints: 0,
   };
 }
 
@@ -350,11 +363,17 @@ function applyToPatch(p: SessionPatch, e: ImapscopeEvent): void {
       p.bytesC2s = e.bytes.c2s;
       p.bytesS2c = e.bytes.s2c;
       return;
+    case 'exchange':
+      p.exchanges += 1;
+      if (e.status === 'NO') p.nos += 1;
+      if (e.status === 'BAD') p.bads += 1;
+      return;
+    case 'lint':
+      p.lints += 1;
+      return;
     case 'session.open':
     case 'message':
     case 'malformed':
-    case 'exchange':
-    case 'lint':
     case 'gap':
     case 'tls.established':
     case 'compress.started':

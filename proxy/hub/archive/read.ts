@@ -24,6 +24,10 @@ interface SessionDbRow {
   events: number;
   dropped: number;
   source: string;
+  exchanges: number;
+  nos: number;
+  bads: number;
+  lints: number;
 }
 
 function toRow(r: SessionDbRow): SessionRow {
@@ -41,6 +45,10 @@ function toRow(r: SessionDbRow): SessionRow {
     events: r.events,
     source: r.source,
     droppedEvents: r.dropped,
+    exchangeCount: r.exchanges,
+    noCount: r.nos,
+    badCount: r.bads,
+    lintCount: r.lints,
   };
 }
 

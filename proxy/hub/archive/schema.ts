@@ -23,7 +23,11 @@ CREATE TABLE IF NOT EXISTS sessions(
   events INTEGER NOT NULL DEFAULT 0,
   dropped INTEGER NOT NULL DEFAULT 0,
   source TEXT NOT NULL DEFAULT 'live',
-  last_at INTEGER NOT NULL
+  last_at INTEGER NOT NULL,
+  exchanges INTEGER NOT NULL DEFAULT 0,
+  nos INTEGER NOT NULL DEFAULT 0,
+  bads INTEGER NOT NULL DEFAULT 0,
+  lints INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sessions_started ON sessions(started_at);
 CREATE TABLE IF NOT EXISTS events(
@@ -70,6 +74,13 @@ export function openArchiveDb(file: string, opts: { readonly?: boolean } = {}): 
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec(DDL);
+  // Columns added after the first archives were written: add them where they are missing.
+  const columns = new Set(
+    (db.prepare(`PRAGMA table_info(sessions)`).all() as { name: string }[]).map((c) => c.name),
+  );
+  for (const c of ['exchanges', 'nos', 'bads', 'lints']) {
+    if (!columns.has(c)) db.exec(`ALTER TABLE sessions ADD COLUMN ${c} INTEGER NOT NULL DEFAULT 0`);
+  }
   const row = db.prepare(`SELECT value FROM meta WHERE key = 'schema'`).get() as
     { value: string } | undefined;
   if (row === undefined) {

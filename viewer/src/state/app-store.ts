@@ -14,9 +14,6 @@ import { SessionModel } from './session-model.ts';
 /** Events per REST page when opening a session (the hub's maximum); the first page is small so the timeline draws at once. */
 export const SESSION_PAGE = 5_000;
 export const FIRST_PAGE = 500;
-/** Counts for the session list are filled in for this many sessions of at most COUNT_PAGE events. */
-const COUNT_SESSIONS = 50;
-const COUNT_PAGE = 2_000;
 
 export class AppStore {
   readonly emitter = new Emitter();
@@ -64,7 +61,6 @@ export class AppStore {
     this.list.setRows(rows);
     this.ready = true;
     this.emitter.changed();
-    void this.fillCounts();
     // After a resume the open session may have missed events the resume does not replay
     // (it replays them, but a session opened meanwhile may be behind): top it up.
     if (resumed && this.session) void this.loadPages(this.session);
@@ -76,28 +72,6 @@ export class AppStore {
     if (s) {
       const mine = events.filter((e) => e.session === s.id);
       if (mine.length > 0) s.add(mine);
-    }
-  }
-
-  /**
-   * The hub's rows carry no NO/BAD/lint counts: count them from the events of the newest
-   * small ended sessions (one REST page each), so the list shows them without opening each.
-   */
-  private async fillCounts(): Promise<void> {
-    const todo = this.list
-      .list()
-      .filter((r) => !r.counts.exact && r.endedAt !== null && r.events <= COUNT_PAGE)
-      .slice(0, COUNT_SESSIONS);
-    for (const r of todo) {
-      try {
-        const page = await api.sessionEvents(this.token, r.id, 0, COUNT_PAGE);
-        const m = new SessionModel(r.id);
-        m.add(page.events);
-        m.markCaughtUp();
-        this.list.setCounts(r.id, { ...m.counts });
-      } catch {
-        return; // no archive: counts stay unknown
-      }
     }
   }
 

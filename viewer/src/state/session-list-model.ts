@@ -1,6 +1,6 @@
 /**
  * The session list: rows from the hub's snapshot and REST list, kept current by live events
- * (new sessions, state and user, close, and the NO/BAD/lint counts the hub's rows lack).
+ * (new sessions, state and user, close, and the NO/BAD/lint counts).
  */
 import type { ImapscopeEvent } from '../../../shared/events.ts';
 import { assertNever } from '../../../shared/events.ts';
@@ -29,7 +29,7 @@ export class SessionListModel {
     const next = new Map<string, SessionListRow>();
     for (const r of rows) {
       const old = this.rows.get(r.id);
-      next.set(r.id, { ...r, counts: old?.counts ?? emptyCounts(false) });
+      next.set(r.id, { ...r, counts: old?.counts ?? countsOf(r) });
     }
     // Sessions seen live but not in a (limited) list stay.
     for (const [id, r] of this.rows) if (!next.has(id)) next.set(id, r);
@@ -79,6 +79,10 @@ export class SessionListModel {
           events: 1,
           source: 'live',
           droppedEvents: 0,
+          exchangeCount: 0,
+          noCount: 0,
+          badCount: 0,
+          lintCount: 0,
           // Seen from its first event: the counts are complete.
           counts: emptyCounts(e.seq === 1),
         });
@@ -124,6 +128,17 @@ export class SessionListModel {
     row.events += 1;
     return true;
   }
+}
+
+/** The counts the hub keeps per session (archive or registry): complete for what it has seen. */
+function countsOf(r: SessionRow): SessionCounts {
+  return {
+    no: r.noCount,
+    bad: r.badCount,
+    lints: r.lintCount,
+    exchanges: r.exchangeCount,
+    exact: true,
+  };
 }
 
 export function emptyCounts(exact: boolean): SessionCounts {
