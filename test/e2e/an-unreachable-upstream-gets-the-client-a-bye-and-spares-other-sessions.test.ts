@@ -1,27 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
 import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
 import { freePort } from '../helpers/net.ts';
 import { converse, readUntilClose } from '../helpers/raw-imap.ts';
+import { useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
 
-let dovecot: Dovecot;
+const stack = useScopeOverDovecot();
 let down: Imapscope;
-let good: Imapscope;
 let deadPort: number;
 
 beforeAll(async () => {
-  dovecot = await startDovecot();
   deadPort = await freePort(); // nothing listens here: connecting is refused
-  [down, good] = await Promise.all([
-    startImapscope(['--upstream', `127.0.0.1:${deadPort}`]),
-    startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`]),
-  ]);
+  down = await startImapscope(['--upstream', `127.0.0.1:${deadPort}`]);
 });
 
 afterAll(async () => {
   await down?.stop();
-  await good?.stop();
-  await dovecot?.stop();
 });
 
 /** pino levels: 40 warn, 50 error. */
@@ -52,9 +45,10 @@ describe('an unreachable upstream', () => {
   });
 
   it('does not disturb a session through another imapscope to a live upstream', async () => {
+    const { scope, dovecot } = stack();
     const [refused, served] = await Promise.all([
       readUntilClose(down.listen.host, down.listen.port),
-      converse(good.listen.host, good.listen.port, [
+      converse(scope.listen.host, scope.listen.port, [
         `LOGIN ${dovecot.user} ${dovecot.password}`,
         'SELECT INBOX',
         'LOGOUT',

@@ -1,37 +1,19 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { describe, expect, it } from 'vitest';
+import { useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
+import { useTempDir } from '../helpers/temp-dir.ts';
 
 const execFileAsync = promisify(execFile);
 
-let dovecot: Dovecot;
-let scope: Imapscope;
-let tmp: string;
-
-beforeAll(async () => {
-  dovecot = await startDovecot();
-  // Debug level: one line per decoded message, so Malformed ones would show.
-  scope = await startImapscope([
-    '--upstream',
-    `${dovecot.host}:${dovecot.port}`,
-    '--log-level',
-    'debug',
-  ]);
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'imapscope-curl-'));
-});
-
-afterAll(async () => {
-  await scope?.stop();
-  await dovecot?.stop();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
+// Debug level: one line per decoded message, so Malformed ones would show.
+const stack = useScopeOverDovecot({ args: ['--log-level', 'debug'] });
+const tmp = useTempDir('imapscope-curl-');
 
 function url(suffix = ''): string {
+  const { scope, dovecot } = stack();
   return `imap://${dovecot.user}:${dovecot.password}@${scope.listen.host}:${scope.listen.port}/${suffix}`;
 }
 
@@ -57,7 +39,7 @@ describe("curl's imap:// through imapscope against Dovecot", () => {
     const text =
       'From: curl@example.test\r\nTo: test@example.test\r\nSubject: via curl\r\n\r\n' +
       'Uploaded with curl -T through imapscope.\r\n';
-    const file = path.join(tmp, 'upload.eml');
+    const file = path.join(tmp(), 'upload.eml');
     await writeFile(file, text);
     await curl('-T', file, url('INBOX'));
     expect(await curl(url('INBOX;UID=1'))).toBe(text);
@@ -65,6 +47,7 @@ describe("curl's imap:// through imapscope against Dovecot", () => {
   });
 
   it('decodes every curl session with zero Malformed and pairs every command', async () => {
+    const { scope } = stack();
     await scope.waitForLog(() => scope.logs.filter((l) => l.msg === 'session close').length >= 4);
     await new Promise((r) => setTimeout(r, 300));
     const sessions = scope.logs.filter((l) => l.msg === 'session close').map((l) => l.session);

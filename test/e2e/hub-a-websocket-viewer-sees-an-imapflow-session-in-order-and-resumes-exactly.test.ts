@@ -1,35 +1,15 @@
-import { ImapFlow } from 'imapflow';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import type { GseqPage } from '../../shared/protocol.ts';
 import { fromJson } from '../../shared/protocol.ts';
-import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { imapflowFor, PLAIN, useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
 import { connectViewer } from '../helpers/viewer-client.ts';
 
-let dovecot: Dovecot;
-let scope: Imapscope;
-
-beforeAll(async () => {
-  dovecot = await startDovecot();
-  scope = await startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`]);
-});
-
-afterAll(async () => {
-  await scope?.stop();
-  await dovecot?.stop();
-});
+const stack = useScopeOverDovecot();
 
 async function imapflowSession(): Promise<void> {
-  const c = new ImapFlow({
-    host: scope.listen.host,
-    port: scope.listen.port,
-    secure: false,
-    doSTARTTLS: false,
-    disableCompression: true,
-    auth: { user: dovecot.user, pass: dovecot.password },
-    logger: false,
-  });
+  const { scope, dovecot } = stack();
+  const c = imapflowFor(scope, dovecot, PLAIN);
   await c.connect();
   await c.mailboxOpen('INBOX');
   await c.noop();
@@ -37,6 +17,7 @@ async function imapflowSession(): Promise<void> {
 }
 
 async function allEvents(after: number): Promise<ImapscopeEvent[]> {
+  const { scope } = stack();
   const out: ImapscopeEvent[] = [];
   for (;;) {
     const url = new URL('/api/events', scope.url);
@@ -54,6 +35,7 @@ const closed = (events: ImapscopeEvent[], n: number): boolean =>
 
 describe('the WebSocket viewer API', () => {
   it('sends a snapshot, then every event of an imapflow session in order', async () => {
+    const { scope, dovecot } = stack();
     const viewer = await connectViewer(scope.url);
     await viewer.until((v) => v.messages.length >= 1);
     const snapshot = viewer.messages[0]!;
@@ -83,6 +65,7 @@ describe('the WebSocket viewer API', () => {
   });
 
   it('resumes after a reconnect with exactly the events it missed', async () => {
+    const { scope } = stack();
     const first = await connectViewer(scope.url);
     await first.until((v) => v.messages.length >= 1);
     const snap = first.messages[0]!;
@@ -114,6 +97,7 @@ describe('the WebSocket viewer API', () => {
   });
 
   it('gives a session-filtered viewer that session so far, then its live events', async () => {
+    const { scope } = stack();
     const watcher = await connectViewer(scope.url);
     await watcher.until((v) => v.messages.length >= 1);
     await imapflowSession();

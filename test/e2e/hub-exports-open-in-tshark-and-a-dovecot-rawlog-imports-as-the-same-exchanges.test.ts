@@ -1,28 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { ImapFlow } from 'imapflow';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import type { EventPage, SessionRow } from '../../shared/protocol.ts';
 import { fromJson } from '../../shared/protocol.ts';
-import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { REPO_ROOT, startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { REPO_ROOT } from '../helpers/imapscope.ts';
+import { imapflowFor, PLAIN, useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
+import { tsharkImapRequests } from '../helpers/tshark.ts';
 
-let dovecot: Dovecot;
-let scope: Imapscope;
-
-beforeAll(async () => {
-  dovecot = await startDovecot({ rawlog: true });
-  scope = await startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`]);
-});
-
-afterAll(async () => {
-  await scope?.stop();
-  await dovecot?.stop();
-});
+const stack = useScopeOverDovecot({ dovecot: { rawlog: true } });
 
 function cli(...args: string[]): string {
+  const { scope } = stack();
   return execFileSync(
     process.execPath,
     [path.join(REPO_ROOT, 'proxy/imapscope.mjs'), ...args, '--data', scope.dataDir],
@@ -31,6 +21,7 @@ function cli(...args: string[]): string {
 }
 
 async function api<T>(route: string): Promise<T> {
+  const { scope } = stack();
   const url = new URL(route, scope.url);
   for (const [k, v] of new URL(scope.url).searchParams) url.searchParams.set(k, v);
   return fromJson<T>(await (await fetch(url)).text());
@@ -47,15 +38,8 @@ let live: SessionRow;
 
 describe('exports and imports of a real session', () => {
   it('records an imapflow session against Dovecot', async () => {
-    const c = new ImapFlow({
-      host: scope.listen.host,
-      port: scope.listen.port,
-      secure: false,
-      doSTARTTLS: false,
-      disableCompression: true,
-      auth: { user: dovecot.user, pass: dovecot.password },
-      logger: false,
-    });
+    const { scope, dovecot } = stack();
+    const c = imapflowFor(scope, dovecot, PLAIN);
     await c.connect();
     await c.append('INBOX', Buffer.from('Subject: hello\r\n\r\nThe body.\r\n'));
     await c.mailboxOpen('INBOX');
@@ -73,28 +57,10 @@ describe('exports and imports of a real session', () => {
   });
 
   it('exports pcapng that tshark shows as IMAP requests with tags and commands', () => {
+    const { scope } = stack();
     const file = path.join(scope.dataDir, 'live.pcapng');
     cli('export', live.id, '--format', 'pcapng', '-o', file);
-    const out = execFileSync(
-      'tshark',
-      [
-        '-r',
-        file,
-        '-Y',
-        'imap.request',
-        '-T',
-        'fields',
-        '-e',
-        'imap.request_tag',
-        '-e',
-        'imap.request.command',
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    const requests = out
-      .trim()
-      .split('\n')
-      .map((l) => l.split('\t'));
+    const requests = tsharkImapRequests(file);
     // (tshark's IMAP dissector reads each line of a literal as a request line too.)
     const commands = requests.map((r) => r[1]?.split(',')[0]?.toUpperCase());
     expect(commands).toEqual(
@@ -104,6 +70,7 @@ describe('exports and imports of a real session', () => {
   });
 
   it('exports a transcript with the password masked, which imports as the same exchanges', async () => {
+    const { scope, dovecot } = stack();
     const file = path.join(scope.dataDir, 'live.txt');
     cli('export', live.id, '--format', 'transcript', '-o', file);
     const text = execFileSync('cat', [file], { encoding: 'utf8' });
@@ -116,6 +83,7 @@ describe('exports and imports of a real session', () => {
   });
 
   it('round-trips a JSONL export', async () => {
+    const { scope } = stack();
     const file = path.join(scope.dataDir, 'live.jsonl');
     cli('export', live.id, '--format', 'jsonl', '-o', file);
     const [id, kind] = cli('import', file).split('\t');
@@ -128,6 +96,7 @@ describe('exports and imports of a real session', () => {
   });
 
   it('imports the Dovecot rawlog of the same session with the same post-login exchanges', async () => {
+    const { dovecot } = stack();
     const dir = dovecot.rawlogDir!;
     const imported: string[][] = [];
     for (const name of readdirSync(dir).filter((n) => n.endsWith('.in'))) {

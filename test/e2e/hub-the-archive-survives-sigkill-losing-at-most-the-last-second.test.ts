@@ -1,27 +1,16 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ImapscopeEvent } from '../../shared/events.ts';
-import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
 import { connectViewer } from '../helpers/viewer-client.ts';
 import { converse } from '../helpers/raw-imap.ts';
 
-let dovecot: Dovecot;
-let scope: Imapscope;
-
-beforeAll(async () => {
-  dovecot = await startDovecot();
-  scope = await startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`]);
-});
-
-afterAll(async () => {
-  await scope?.stop();
-  await dovecot?.stop();
-});
+const stack = useScopeOverDovecot();
 
 describe('the archive under SIGKILL', () => {
   it('keeps every event older than a second, reopens and passes integrity_check', async () => {
+    const { scope, dovecot } = stack();
     const viewer = await connectViewer(scope.url);
     const seen: { at: number; event: ImapscopeEvent }[] = [];
     viewer.ws.on('message', () => {

@@ -1,36 +1,14 @@
-import { ImapFlow, type ImapFlowOptions } from 'imapflow';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { startImapscope, type Imapscope, type LogLine } from '../helpers/imapscope.ts';
+import type { ImapFlow, ImapFlowOptions } from 'imapflow';
+import { describe, expect, it } from 'vitest';
+import type { LogLine } from '../helpers/imapscope.ts';
+import { imapflowFor, PLAIN, useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
 
-let dovecot: Dovecot;
-let scope: Imapscope;
-
-beforeAll(async () => {
-  dovecot = await startDovecot();
-  // Debug level: one line per decoded message, so Malformed ones would show.
-  scope = await startImapscope([
-    '--upstream',
-    `${dovecot.host}:${dovecot.port}`,
-    '--log-level',
-    'debug',
-  ]);
-});
-
-afterAll(async () => {
-  await scope?.stop();
-  await dovecot?.stop();
-});
+// Debug level: one line per decoded message, so Malformed ones would show.
+const stack = useScopeOverDovecot({ args: ['--log-level', 'debug'] });
 
 function client(extra: Partial<ImapFlowOptions> = {}): ImapFlow {
-  return new ImapFlow({
-    host: scope.listen.host,
-    port: scope.listen.port,
-    secure: false,
-    auth: { user: dovecot.user, pass: dovecot.password },
-    logger: false,
-    ...extra,
-  });
+  const { scope, dovecot } = stack();
+  return imapflowFor(scope, dovecot, extra);
 }
 
 function message(subject: string, body: string): Buffer {
@@ -41,13 +19,14 @@ function message(subject: string, body: string): Buffer {
   );
 }
 
-const closeLines = (): LogLine[] => scope.logs.filter((l) => l.msg === 'session close');
+const closeLines = (): LogLine[] => stack().scope.logs.filter((l) => l.msg === 'session close');
 
 describe('imapflow through imapscope against Dovecot', () => {
   it('logs in, lists, selects, appends, fetches bodies, idles until another client appends, and logs out', async () => {
+    const { scope } = stack();
     const closedBefore = closeLines().length;
     // Plain text on the wire (no STARTTLS, no COMPRESS) so the whole conversation is inspectable.
-    const a = client({ doSTARTTLS: false, disableCompression: true });
+    const a = client(PLAIN);
     await a.connect();
     expect(a.authenticated).toBeTruthy();
 
@@ -89,7 +68,7 @@ describe('imapflow through imapscope against Dovecot', () => {
       a.on('exists', (data: { count: number }) => resolve(data.count));
     });
     const idling = a.idle();
-    const b = client({ doSTARTTLS: false, disableCompression: true });
+    const b = client(PLAIN);
     await b.connect();
     await b.append('INBOX', message('third', 'Wakes the idler.'));
     await b.logout();
@@ -143,6 +122,7 @@ describe('imapflow through imapscope against Dovecot', () => {
   });
 
   it('works with STARTTLS and COMPRESS=DEFLATE negotiated end to end through imapscope', async () => {
+    const { scope, dovecot } = stack();
     const closedBefore = closeLines().length;
     const c = client({ tls: { ca: [dovecot.certPem], servername: 'localhost' } });
     await c.connect();

@@ -1,25 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { describe, expect, it } from 'vitest';
+import { useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
 import { converse } from '../helpers/raw-imap.ts';
 
 const CLIENTS = 100;
 
-let dovecot: Dovecot;
-let scope: Imapscope;
-
-beforeAll(async () => {
-  dovecot = await startDovecot();
-  scope = await startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`]);
-});
-
-afterAll(async () => {
-  await scope?.stop();
-  await dovecot?.stop();
-});
+const stack = useScopeOverDovecot();
 
 describe('imapscope under concurrency', () => {
   it(`serves ${CLIENTS} simultaneous clients doing LOGIN, SELECT, LOGOUT`, async () => {
+    const { scope, dovecot } = stack();
     const started = Date.now();
     const results = await Promise.allSettled(
       Array.from({ length: CLIENTS }, () =>

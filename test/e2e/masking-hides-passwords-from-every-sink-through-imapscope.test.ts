@@ -1,23 +1,21 @@
 import { ImapFlow } from 'imapflow';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
+import { describe, expect, it } from 'vitest';
+import { useDovecot } from '../helpers/dovecot.ts';
 import { startImapscope, type Imapscope, type LogLine } from '../helpers/imapscope.ts';
 import { converse } from '../helpers/raw-imap.ts';
 
 // A password no other log field could contain by accident.
 const PASSWORD = 'Mask-me-7f3c9a1e';
 
-let dovecot: Dovecot;
+const dovecot = useDovecot({ extraUsers: [{ user: 'masked', password: PASSWORD }] });
 
-beforeAll(async () => {
-  dovecot = await startDovecot({ extraUsers: [{ user: 'masked', password: PASSWORD }] });
-});
-
-afterAll(async () => {
-  await dovecot?.stop();
-});
+/** imapscope at debug level in front of this file's Dovecot, started by the test itself. */
+function debugScopeOverDovecot(...args: string[]): Promise<Imapscope> {
+  const { host, port } = dovecot();
+  return startImapscope(['--upstream', `${host}:${port}`, '--log-level', 'debug', ...args]);
+}
 
 /** Everything a sink wrote: every log line except "ready" (the operator's own contract), and stderr. */
 function sinkOutput(scope: Imapscope): string {
@@ -79,12 +77,7 @@ async function loginEveryWay(scope: Imapscope, user: string, password: string): 
 
 describe('credentials are masked in every sink', () => {
   it('no sink shows the password of LOGIN (atom, quoted, literal) or AUTHENTICATE PLAIN at debug level', async () => {
-    const scope = await startImapscope([
-      '--upstream',
-      `${dovecot.host}:${dovecot.port}`,
-      '--log-level',
-      'debug',
-    ]);
+    const scope = await debugScopeOverDovecot();
     try {
       await loginEveryWay(scope, 'masked', PASSWORD);
       await sessionsClosed(scope, 5);
@@ -110,13 +103,7 @@ describe('credentials are masked in every sink', () => {
   });
 
   it('shows the password with --reveal-secrets', async () => {
-    const scope = await startImapscope([
-      '--upstream',
-      `${dovecot.host}:${dovecot.port}`,
-      '--log-level',
-      'debug',
-      '--reveal-secrets',
-    ]);
+    const scope = await debugScopeOverDovecot('--reveal-secrets');
     try {
       await converse(scope.listen.host, scope.listen.port, [`LOGIN masked ${PASSWORD}`, 'LOGOUT']);
       await sessionsClosed(scope, 1);

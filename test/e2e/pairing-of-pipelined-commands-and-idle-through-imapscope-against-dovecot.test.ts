@@ -1,51 +1,30 @@
-import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import type { ImapFlow, ImapFlowOptions } from 'imapflow';
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { startImapscope, type Imapscope, type LogLine } from '../helpers/imapscope.ts';
+import { describe, expect, it } from 'vitest';
+import type { LogLine } from '../helpers/imapscope.ts';
+import { imapflowFor, PLAIN, useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
 
-let dovecot: Dovecot;
-let scope: Imapscope;
-
-beforeAll(async () => {
-  dovecot = await startDovecot();
-  scope = await startImapscope([
-    '--upstream',
-    `${dovecot.host}:${dovecot.port}`,
-    '--log-level',
-    'debug',
-  ]);
-});
-
-afterAll(async () => {
-  await scope?.stop();
-  await dovecot?.stop();
-});
+const stack = useScopeOverDovecot({ args: ['--log-level', 'debug'] });
 
 function client(extra: Partial<ImapFlowOptions> = {}): ImapFlow {
-  return new ImapFlow({
-    host: scope.listen.host,
-    port: scope.listen.port,
-    secure: false,
-    doSTARTTLS: false,
-    disableCompression: true,
-    auth: { user: dovecot.user, pass: dovecot.password },
-    logger: false,
-    ...extra,
-  });
+  const { scope, dovecot } = stack();
+  return imapflowFor(scope, dovecot, { ...PLAIN, ...extra });
 }
 
 const message = (subject: string): Buffer =>
   Buffer.from(`From: a@example.test\r\nSubject: ${subject}\r\n\r\n${subject}\r\n`);
 
 /** Session ids in the order their sessions opened, from `from` on in the log. */
-const opened = (from: number): string[] =>
-  scope.logs
+function opened(from: number): string[] {
+  const { scope } = stack();
+  return scope.logs
     .slice(from)
     .filter((l) => l.msg === 'session open')
     .map((l) => String(l.session));
+}
 
 async function closed(session: string): Promise<LogLine[]> {
+  const { scope } = stack();
   await scope.waitForLog((l) => l.msg === 'session close' && l.session === session, 15_000);
   await new Promise((r) => setTimeout(r, 300));
   return scope.logs.filter((l) => l.session === session);
@@ -65,6 +44,7 @@ function expectCleanPairing(lines: LogLine[]): void {
 
 describe('pairing through imapscope against Dovecot', () => {
   it('pairs an IDLE woken by an APPEND from a second client, with the EXISTS unsolicited and attached', async () => {
+    const { scope } = stack();
     const mark = scope.logs.length;
     const a = client();
     await a.connect();
@@ -102,6 +82,7 @@ describe('pairing through imapscope against Dovecot', () => {
   });
 
   it('pairs commands pipelined in one write by tag, each with its own latency', async () => {
+    const { scope, dovecot } = stack();
     const mark = scope.logs.length;
     const c = client();
     await c.connect();

@@ -1,48 +1,30 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { describe, expect, it } from 'vitest';
+import { useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
+import { useTempDir } from '../helpers/temp-dir.ts';
 import { sha256 } from '../helpers/mail.ts';
 
 const execFileAsync = promisify(execFile);
 const CLIENT = fileURLToPath(new URL('../helpers/imaplib-client.py', import.meta.url));
 
-let dovecot: Dovecot;
-let scope: Imapscope;
-let tmp: string;
-
-beforeAll(async () => {
-  dovecot = await startDovecot();
-  // Debug level: one line per decoded message, so Malformed ones would show.
-  scope = await startImapscope([
-    '--upstream',
-    `${dovecot.host}:${dovecot.port}`,
-    '--log-level',
-    'debug',
-  ]);
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'imapscope-imaplib-'));
-});
-
-afterAll(async () => {
-  await scope?.stop();
-  await dovecot?.stop();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
+// Debug level: one line per decoded message, so Malformed ones would show.
+const stack = useScopeOverDovecot({ args: ['--log-level', 'debug'] });
+const tmp = useTempDir('imapscope-imaplib-');
 
 describe("Python 3's imaplib through imapscope against Dovecot", () => {
   it('logs in, selects, appends, fetches the same bytes back and logs out', async () => {
+    const { scope, dovecot } = stack();
     const messages = [
       'From: a@example.test\r\nSubject: one\r\n\r\nFirst message.\r\n',
       'From: b@example.test\r\nSubject: two\r\n\r\nSecond message,\r\nwith two lines.\r\n',
     ];
     const files: string[] = [];
     for (const [i, text] of messages.entries()) {
-      const file = path.join(tmp, `m${i}.eml`);
+      const file = path.join(tmp(), `m${i}.eml`);
       await writeFile(file, text);
       files.push(file);
     }

@@ -1,68 +1,13 @@
-import { readFileSync } from 'node:fs';
-import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { startImapscope, type Imapscope, type LogLine } from '../helpers/imapscope.ts';
+import { describe, expect, it } from 'vitest';
+import type { LogLine } from '../helpers/imapscope.ts';
+import { useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
+import { play, seedDialog } from '../helpers/seed-dialog.ts';
 
-let dovecot: Dovecot;
-let scope: Imapscope;
-
-beforeAll(async () => {
-  dovecot = await startDovecot();
-  scope = await startImapscope([
-    '--upstream',
-    `${dovecot.host}:${dovecot.port}`,
-    '--log-level',
-    'debug',
-  ]);
-});
-
-afterAll(async () => {
-  await scope?.stop();
-  await dovecot?.stop();
-});
-
-/** The seed dialog's lines (comments dropped), with USER/PASS replaced by the test account. */
-function seedDialog(user: string, password: string): string[] {
-  return readFileSync(new URL('../fixtures/seed-dialog.txt', import.meta.url), 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'))
-    .map((l) => l.replace(/^(\S+ LOGIN) USER PASS$/, `$1 ${user} ${password}`));
-}
-
-/** Sends each line after the greeting, waiting for the tagged response to the previous one. */
-function play(host: string, port: number, lines: string[]): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port });
-    const received: string[] = [];
-    let pending = '';
-    let next = 0;
-    const send = (): void => {
-      const line = lines[next];
-      if (line !== undefined) socket.write(`${line}\r\n`);
-    };
-    socket.on('data', (chunk: Buffer) => {
-      pending += chunk.toString('latin1');
-      let nl: number;
-      while ((nl = pending.indexOf('\r\n')) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 2);
-        received.push(line);
-        if (received.length === 1) send();
-        else if (line.startsWith(`${lines[next]?.split(' ')[0]} `)) {
-          next++;
-          send();
-        }
-      }
-    });
-    socket.on('error', reject);
-    socket.on('close', () => resolve(received));
-  });
-}
+const stack = useScopeOverDovecot({ args: ['--log-level', 'debug'] });
 
 describe('the seed dialog through imapscope against Dovecot', () => {
   it('yields not authenticated → authenticated → selected → logout and explains FETCH 1:3 and Quit', async () => {
+    const { scope, dovecot } = stack();
     const lines = seedDialog(dovecot.user, dovecot.password);
     expect(lines).toHaveLength(6);
     const received = await play(scope.listen.host, scope.listen.port, lines);

@@ -8,6 +8,7 @@ import { getSession, listSessions, maxGseq, sessionEvents } from '../../proxy/hu
 import { Hub } from '../../proxy/hub/hub.ts';
 import { SessionRegistry } from '../../proxy/hub/registry.ts';
 import { archiveSource, renderExport } from '../../proxy/export/index.ts';
+import { tsharkImapRequests } from '../helpers/tshark.ts';
 import { LOGIN_SCRIPT, play } from './helpers.ts';
 
 const dirs: string[] = [];
@@ -167,26 +168,7 @@ describe('the pcapng export', () => {
       file,
       Buffer.concat([...renderExport(archiveSource(archive.db, 's1')!, 'pcapng')]),
     );
-    const out = execFileSync(
-      'tshark',
-      [
-        '-r',
-        file,
-        '-Y',
-        'imap.request',
-        '-T',
-        'fields',
-        '-e',
-        'imap.request_tag',
-        '-e',
-        'imap.request.command',
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    const rows = out
-      .trim()
-      .split('\n')
-      .map((l) => l.split('\t'));
+    const rows = tsharkImapRequests(file);
     expect(rows).toContainEqual(['a1', 'LOGIN']);
     expect(rows).toContainEqual(['a3', 'SELECT']);
     expect(rows).toContainEqual(['a4', 'LOGOUT']);

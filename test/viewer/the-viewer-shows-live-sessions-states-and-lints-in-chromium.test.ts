@@ -4,28 +4,30 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { REPO_ROOT, startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { REPO_ROOT } from '../helpers/imapscope.ts';
+import { imapflowFor, useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
+import { play, seedDialog } from '../helpers/seed-dialog.ts';
 import { ensureViewerBuilt, launchChromium } from './browser.ts';
-import { play, seedDialog } from './seed-dialog.ts';
 
 const DOCS = path.join(REPO_ROOT, 'docs');
 const WAIT = { timeout: 20_000 };
 
-let dovecot: Dovecot;
-let scope: Imapscope;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
-beforeAll(async () => {
+// The viewer is built before imapscope starts, which serves it.
+beforeAll(() => {
   ensureViewerBuilt();
   mkdirSync(DOCS, { recursive: true });
-  dovecot = await startDovecot();
-  scope = await startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`]);
+}, 120_000);
+
+const stack = useScopeOverDovecot();
+
+beforeAll(async () => {
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 860 }, colorScheme: 'light' });
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -33,20 +35,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await scope?.stop();
-  await dovecot?.stop();
 });
 
 function imapflow(): ImapFlow {
-  return new ImapFlow({
-    host: scope.listen.host,
-    port: scope.listen.port,
-    secure: false,
-    auth: { user: dovecot.user, pass: dovecot.password },
-    // Plain on both legs (Dovecot's test certificate is self-signed).
-    doSTARTTLS: false,
-    logger: false,
-  });
+  const { scope, dovecot } = stack();
+  // Plain on both legs (Dovecot's test certificate is self-signed).
+  return imapflowFor(scope, dovecot, { doSTARTTLS: false });
 }
 
 const shot = (name: string): Promise<Buffer> =>
@@ -54,6 +48,7 @@ const shot = (name: string): Promise<Buffer> =>
 
 describe('the viewer in Chromium against imapscope and Dovecot', () => {
   it('shows how to point a client at imapscope before any session', async () => {
+    const { scope } = stack();
     await page.goto(scope.url);
     await page.getByTestId('empty-state').waitFor(WAIT);
     expect(await page.getByTestId('empty-state').textContent()).toMatch(/IMAP server/);
@@ -61,6 +56,7 @@ describe('the viewer in Chromium against imapscope and Dovecot', () => {
   });
 
   it("shows an imapflow session's exchanges live, as they happen", async () => {
+    const { dovecot } = stack();
     const client = imapflow();
     await client.connect();
     // The new session appears in the list without a reload.
@@ -103,6 +99,7 @@ describe('the viewer in Chromium against imapscope and Dovecot', () => {
   });
 
   it('replays the seed dialog: state path, FETCH and Quit lints in the teach panel', async () => {
+    const { scope, dovecot } = stack();
     await page.goto(scope.url);
     await page.locator('[data-session]').first().waitFor(WAIT);
     const before = await page.locator('[data-session]').count();

@@ -1,4 +1,4 @@
-/** The seed dialog (test/fixtures/seed-dialog.txt) played line by line, as its e2e test does. */
+/** The seed dialog (test/fixtures/seed-dialog.txt), played line by line. */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
@@ -11,7 +11,11 @@ export function seedDialog(user: string, password: string): string[] {
     .map((l) => l.replace(/^(\S+ LOGIN) USER PASS$/, `$1 ${user} ${password}`));
 }
 
-/** Sends each line after the greeting, waiting for the tagged response to the previous one. */
+/**
+ * Sends each line after the greeting, waiting for the tagged response to the previous one
+ * (and then `pauseMs` more, when given). Resolves with every line received once the server
+ * closes the connection.
+ */
 export function play(host: string, port: number, lines: string[], pauseMs = 0): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
@@ -20,7 +24,9 @@ export function play(host: string, port: number, lines: string[], pauseMs = 0): 
     let next = 0;
     const send = (): void => {
       const line = lines[next];
-      if (line !== undefined) setTimeout(() => socket.write(`${line}\r\n`), pauseMs);
+      if (line === undefined) return;
+      if (pauseMs > 0) setTimeout(() => socket.write(`${line}\r\n`), pauseMs);
+      else socket.write(`${line}\r\n`);
     };
     socket.on('data', (chunk: Buffer) => {
       pending += chunk.toString('latin1');
