@@ -3,10 +3,11 @@ import type { Socket } from 'node:net';
 import type { Direction } from '../../shared/direction.ts';
 import { formatHostPort } from '../config.ts';
 import type { HostPort } from '../config.ts';
-import { MAX_TRANSPORT_HOLD_BYTES, UPSTREAM_CONNECT_TIMEOUT_MS } from '../limits.ts';
+import { UPSTREAM_CONNECT_TIMEOUT_MS } from '../limits.ts';
 import type { Logger } from '../log.ts';
 import { TransportFollower } from './compress.ts';
-import { StarttlsWatcher, upgradeUpstreamFirst } from './starttls.ts';
+import { upgradeUpstreamFirst } from './starttls.ts';
+import { StarttlsInterceptor } from './starttls-relay.ts';
 import { Tap } from './tap.ts';
 import type { SessionInspector, TransportEvent, TransportNoticeCode } from './tap.ts';
 import { acceptClientTls, connectUpstreamTls, describeTlsError, tlsEstablished } from './tls.ts';
@@ -59,7 +60,18 @@ export function newSessionId(now = Date.now()): string {
 }
 
 const noopInspector: SessionInspector = { chunks() {}, gap() {}, close() {} };
-type Side = 'client' | 'upstream';
+export type Side = 'client' | 'upstream';
+
+/**
+ * What the forwarding path calls for each chunk read from a leg. The plain relay's hooks
+ * forward it (`send`); STARTTLS interception (starttls-relay.ts) puts its own in front.
+ */
+export interface RelayHooks {
+  c2s(chunk: Buffer): void;
+  s2c(chunk: Buffer): void;
+  /** Called when a direction's reading side ended, before the end is passed on. */
+  end?(direction: Direction): void;
+}
 
 /**
  * Relays one client connection to a fresh upstream connection, byte for byte.
@@ -71,10 +83,11 @@ type Side = 'client' | 'upstream';
  * reset on one side resets the other. If the upstream cannot be reached the
  * client gets one `* BYE [UNAVAILABLE]` line naming it and is closed.
  *
- * With `tls`, either leg may be TLS from the start (implicit) or after STARTTLS: the client's
- * STARTTLS is answered only once the upstream leg is secure (then the client's handshake
- * runs), plaintext sent after STARTTLS is dropped and reported, and the tap goes on seeing
- * the plaintext of both legs. A failed upstream verification gets the client a BYE saying so.
+ * With `tls`, either leg may be TLS from the start (implicit) or after STARTTLS: the
+ * upstream's STARTTLS prelude for a client that does not do STARTTLS itself runs here
+ * (starttls.ts), the client's STARTTLS is intercepted by the hooks of starttls-relay.ts, and
+ * the tap goes on seeing the plaintext of both legs. A failed upstream verification gets the
+ * client a BYE saying so.
  */
 export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; close(): void } {
   const startedAt = Date.now();
@@ -96,9 +109,6 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
   let tap: Tap | null = null;
   const early: TransportEvent[] = [];
   let finished = false;
-  const watcher = clientMode === 'starttls' ? new StarttlsWatcher() : null;
-  let held: Buffer[] = [];
-  let heldBytes = 0;
 
   log.info({ client: formatHostPort(info.client), upstream: target }, 'session open');
   raw.setNoDelay(true);
@@ -262,8 +272,7 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
     if (!(await clientSecure)) return;
     if (greeting) {
       legs.client.write(greeting);
-      bytes.s2c += greeting.length;
-      tap!.push('s2c', greeting);
+      record('s2c', greeting);
     }
     attach();
   }
@@ -294,111 +303,32 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
     bytes[direction] += data.length;
     tap!.push(direction, data);
   }
-
-  function hold(data: Buffer): void {
-    held.push(data);
-    heldBytes += data.length;
-    if (heldBytes > MAX_TRANSPORT_HOLD_BYTES) {
-      setReason('starttls-injection');
-      notice(
-        'STARTTLS_INJECTION',
-        'c2s',
-        `over ${MAX_TRANSPORT_HOLD_BYTES} bytes of plaintext after STARTTLS: session closed`,
-        heldBytes,
-      );
-      destroyAll();
-    }
+  function record(direction: Direction, data: Buffer): void {
+    bytes[direction] += data.length;
+    tap!.push(direction, data);
   }
 
-  function onC2s(chunk: Buffer): void {
-    if (watcher?.active) {
-      const v = watcher.c2s(chunk);
-      if (v.kind === 'hold') return hold(chunk);
-      if (v.kind === 'starttls') {
-        const command = chunk.subarray(0, v.end);
-        if (v.end < chunk.length) hold(chunk.subarray(v.end));
-        if (upstreamMode === 'starttls') return send('c2s', command);
-        // The upstream leg is plain or already TLS: imapscope answers STARTTLS itself.
-        bytes.c2s += command.length;
-        tap!.push('c2s', command);
-        void upgrade(Buffer.from(`${v.tag} OK Begin TLS negotiation now (imapscope)\r\n`), false);
-        return;
-      }
-    }
-    send('c2s', chunk);
-  }
-
-  function onS2c(chunk: Buffer): void {
-    if (watcher?.active) {
-      const v = watcher.s2c(chunk);
-      if (v.kind === 'answer') {
-        if (v.status !== 'OK') {
-          send('s2c', chunk);
-          watcher.refused();
-          const again = held;
-          held = [];
-          heldBytes = 0;
-          for (const b of again) onC2s(b);
-          return;
-        }
-        if (v.end < chunk.length) {
-          notice(
-            'STARTTLS_INJECTION',
-            's2c',
-            'the server sent plaintext after its STARTTLS OK: dropped',
-            chunk.length - v.end,
-          );
-        }
-        void upgrade(chunk.subarray(0, v.end), true);
-        return;
-      }
-    }
-    send('s2c', chunk);
-  }
-
-  /** STARTTLS accepted: TLS with the upstream first (when `upstreamToo`), then with the client. */
-  async function upgrade(answer: Buffer, upstreamToo: boolean): Promise<void> {
-    detach();
-    const up = opts.tls!.upstream;
-    if (upstreamToo) {
-      let secured;
-      try {
-        secured = await connectUpstreamTls(upstreamRaw, up);
-      } catch (err) {
-        // The client has not seen the OK yet: the BYE reaches it in plaintext.
-        upstreamTlsFailed(err as NodeJS.ErrnoException);
-        return;
-      }
-      adopt('upstream', secured);
-      transport(tlsEstablished(secured, 'upstream', 'starttls', up.servername));
-    }
-    const buffered = raw.read() as Buffer | null;
-    if (buffered) hold(buffered);
-    if (heldBytes > 0) {
-      notice(
-        'STARTTLS_INJECTION',
-        'c2s',
-        `${heldBytes} bytes sent in plaintext after STARTTLS were dropped, never passed on inside TLS`,
-        heldBytes,
-      );
-    }
-    held = [];
-    heldBytes = 0;
-    raw.write(answer);
-    bytes.s2c += answer.length;
-    tap!.push('s2c', answer);
-    const { socket, secure } = acceptClientTls(raw, opts.tls!.client);
-    adopt('client', socket);
-    try {
-      await secure;
-    } catch (err) {
-      clientTlsFailed(err as NodeJS.ErrnoException);
-      return;
-    }
-    transport(tlsEstablished(socket, 'client', 'starttls'));
-    watcher?.upgraded();
-    attach();
-  }
+  const hooks: RelayHooks =
+    clientMode === 'starttls'
+      ? new StarttlsInterceptor(
+          {
+            raws,
+            log,
+            send,
+            record,
+            detach,
+            attach,
+            adopt,
+            transport,
+            notice,
+            setReason,
+            destroyAll,
+            clientTlsFailed,
+            upstreamTlsFailed,
+          },
+          opts.tls!,
+        )
+      : { c2s: (chunk) => send('c2s', chunk), s2c: (chunk) => send('s2c', chunk) };
 
   function reset(side: Side): void {
     try {
@@ -411,9 +341,12 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
 
   function forward(from: Socket, to: Socket, direction: Direction): () => void {
     const toSide: Side = direction === 'c2s' ? 'upstream' : 'client';
-    const onData = direction === 'c2s' ? onC2s : onS2c;
+    const onData = direction === 'c2s' ? hooks.c2s : hooks.s2c;
     const onDrain = (): void => void from.resume();
-    const onEnd = (): void => void to.end();
+    const onEnd = (): void => {
+      hooks.end?.(direction);
+      to.end();
+    };
     const onClose = (hadError: boolean): void => {
       if (hadError && !to.destroyed) {
         // A reset (or other error) on one side: reset the other so the peer learns it too.

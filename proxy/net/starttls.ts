@@ -18,7 +18,12 @@ export type C2sVerdict =
 
 /** What to do with one server chunk. */
 export type S2cVerdict =
-  | { kind: 'forward' }
+  /**
+   * Forward it all. `done`, when present, is where the watcher stopped (just past a PREAUTH
+   * greeting or the OK that authenticated the session): bytes from there on are no longer
+   * in the not-authenticated state.
+   */
+  | { kind: 'forward'; done?: number }
   /** The tagged answer to STARTTLS ends at `end`; bytes after it were sent in plaintext after the answer. */
   | { kind: 'answer'; status: 'OK' | 'NO' | 'BAD'; end: number };
 
@@ -68,7 +73,7 @@ export class StarttlsWatcher {
         this.greeted = true;
         if (/^\* PREAUTH\b/i.test(line.head)) {
           this.state = 'done';
-          return { kind: 'forward' };
+          return { kind: 'forward', done: line.end };
         }
       }
       if (this.state === 'pending') {
@@ -81,7 +86,7 @@ export class StarttlsWatcher {
         if (status) this.authTags.delete(tag);
         if (status === 'OK') {
           this.state = 'done';
-          return { kind: 'forward' };
+          return { kind: 'forward', done: line.end };
         }
       }
     }

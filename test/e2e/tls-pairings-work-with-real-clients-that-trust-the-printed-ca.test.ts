@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { REPO_ROOT, startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { REPO_ROOT, startImapscope, type Imapscope, type LogLine } from '../helpers/imapscope.ts';
 import { readUntilClose } from '../helpers/raw-imap.ts';
 
 const execFileAsync = promisify(execFile);
@@ -42,7 +42,12 @@ interface Running {
   caFile: string;
 }
 
-async function run(clientTls: string, upstreamTls: string, verify = true): Promise<Running> {
+async function run(
+  clientTls: string,
+  upstreamTls: string,
+  verify = true,
+  extra: string[] = [],
+): Promise<Running> {
   const port = upstreamTls === 'implicit' ? dovecot.tlsPort : dovecot.port;
   const scope = await startImapscope([
     '--upstream',
@@ -52,6 +57,7 @@ async function run(clientTls: string, upstreamTls: string, verify = true): Promi
     '--upstream-tls',
     upstreamTls,
     ...(verify ? ['--upstream-ca', upstreamCa] : []),
+    ...extra,
   ]);
   scopes.push(scope);
   const { stdout } = await execFileAsync(process.execPath, [
@@ -114,6 +120,60 @@ async function curl(...args: string[]): Promise<string> {
   return stdout;
 }
 
+/** imapflow, imaplib and curl, each over the pairing's client TLS mode, against `r`. */
+async function threeClients(r: Running, secure: boolean): Promise<void> {
+  await imapflowRoundTrip(r, secure, true);
+  const { host, port } = r.scope.listen;
+  const py = await execFileAsync('python3', [
+    '-c',
+    PY,
+    host,
+    String(port),
+    secure ? 'ssl' : 'starttls',
+    r.caFile,
+    dovecot.user,
+    dovecot.password,
+  ]);
+  expect(py.stdout.trim()).toBe('OK OK SSLSocket');
+  const scheme = secure ? 'imaps' : 'imap';
+  const list = await curl(
+    ...(secure ? [] : ['--ssl-reqd']),
+    '--cacert',
+    r.caFile,
+    `${scheme}://${dovecot.user}:${dovecot.password}@${host}:${port}/`,
+  );
+  expect(list).toContain('INBOX');
+}
+
+/**
+ * The debug log lines of each of the first `count` sessions, once all have closed and
+ * inspection has caught up: decoded with zero Malformed and every command answered.
+ */
+async function decodedSessions(scope: Imapscope, count: number): Promise<LogLine[][]> {
+  const closes = (): LogLine[] => scope.logs.filter((l) => l.msg === 'session close');
+  await scope.waitForLog(() => closes().length >= count, 20_000);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  // In the order the sessions opened (the clients run one after the other).
+  const ids = scope.logs.filter((l) => l.msg === 'session open').map((l) => l.session);
+  const sessions = ids.map((id) => scope.logs.filter((l) => l.session === id));
+  expect(sessions).toHaveLength(count);
+  for (const lines of sessions) {
+    expect(lines.filter((l) => l.msg === 'malformed')).toEqual([]);
+    const exchanges = lines.filter((l) => l.msg === 'exchange');
+    for (const e of exchanges) expect(e.status).not.toBe('aborted');
+    expect(lines.filter((l) => l.msg === 'inspection gap')).toEqual([]);
+  }
+  return sessions;
+}
+
+const commandsOf = (lines: LogLine[]): string[] =>
+  lines.filter((l) => l.msg === 'exchange').map((l) => `${l.command} ${l.status}`);
+
+/** Exchanges each client's session must include once it is secure and logged in. */
+const IMAPFLOW_DOES = ['APPEND OK', 'SELECT OK', 'UID FETCH OK', 'LOGOUT OK'];
+const IMAPLIB_DOES = ['LOGIN OK', 'SELECT OK', 'LOGOUT OK'];
+const CURL_DOES = ['LIST OK'];
+
 describe('TLS pairings through imapscope with clients that trust `imapscope ca`', () => {
   it('implicit TLS on both legs: imapflow with and without COMPRESS, imaplib IMAP4_SSL, curl imaps://', async () => {
     const r = await run('implicit', 'implicit');
@@ -163,6 +223,53 @@ describe('TLS pairings through imapscope with clients that trust `imapscope ca`'
       `imap://${dovecot.user}:${dovecot.password}@${host}:${port}/`,
     );
     expect(list).toContain('INBOX');
+  });
+
+  it('--client-tls starttls over a plain and an implicit-TLS upstream: imapscope answers STARTTLS, advertises it, and decoding goes on inside TLS', async () => {
+    for (const upstreamTls of ['none', 'implicit']) {
+      const r = await run('starttls', upstreamTls, true, ['--log-level', 'debug']);
+      expect(r.scope.readyLine).toMatchObject({ clientTls: 'starttls', upstreamTls });
+      // imapflow (doSTARTTLS: true), imaplib's starttls() and curl --ssl-reqd all refuse to
+      // go on unless STARTTLS is advertised: an implicit-TLS Dovecot never does.
+      await threeClients(r, false);
+      const sessions = await decodedSessions(r.scope, 3);
+      for (const lines of sessions) {
+        const commands = commandsOf(lines);
+        expect(commands, commands.join(', ')).toContain('STARTTLS OK');
+        // The greeting as the client saw it, STARTTLS included, is what was decoded.
+        const greeting = lines.find((l) => l.msg === 'message' && l.direction === 's2c');
+        expect(String(greeting?.raw)).toMatch(/^\* OK \[CAPABILITY [^\]]*\bSTARTTLS\b/);
+      }
+      const [flow, py, curlSession] = sessions.map(commandsOf);
+      expect(flow).toEqual(expect.arrayContaining([...IMAPFLOW_DOES, 'COMPRESS OK']));
+      expect(flow!.some((c) => /^(AUTHENTICATE|LOGIN) OK$/.test(c))).toBe(true);
+      expect(py).toEqual(expect.arrayContaining(IMAPLIB_DOES));
+      expect(curlSession).toEqual(expect.arrayContaining(CURL_DOES));
+      // Every exchange after STARTTLS was decoded from inside TLS.
+      for (const commands of [flow!, py!, curlSession!]) {
+        expect(commands.indexOf('STARTTLS OK')).toBeLessThan(commands.length - 1);
+      }
+    }
+  });
+
+  it('--client-tls implicit over a STARTTLS and a plain upstream: imapflow, imaplib IMAP4_SSL and curl imaps:// decode inside TLS', async () => {
+    for (const upstreamTls of ['starttls', 'none']) {
+      const r = await run('implicit', upstreamTls, true, ['--log-level', 'debug']);
+      expect(r.scope.readyLine).toMatchObject({ clientTls: 'implicit', upstreamTls });
+      await threeClients(r, true);
+      const sessions = await decodedSessions(r.scope, 3);
+      const [flow, py, curlSession] = sessions.map(commandsOf);
+      expect(flow, flow!.join(', ')).toEqual(
+        expect.arrayContaining([...IMAPFLOW_DOES, 'COMPRESS OK']),
+      );
+      expect(flow!.some((c) => /^(AUTHENTICATE|LOGIN) OK$/.test(c))).toBe(true);
+      expect(py).toEqual(expect.arrayContaining(IMAPLIB_DOES));
+      expect(curlSession).toEqual(expect.arrayContaining(CURL_DOES));
+      // imapscope's own upstream STARTTLS prelude is not shown as the client's.
+      for (const commands of [flow!, py!, curlSession!]) {
+        expect(commands.filter((c) => c.startsWith('STARTTLS'))).toEqual([]);
+      }
+    }
   });
 
   it('a plain client with imapscope upgrading the upstream by STARTTLS, and with implicit TLS upstream', async () => {

@@ -56,7 +56,11 @@ describe('StarttlsWatcher', () => {
     expect(w.s2c(b('a NO not now\r\n'))).toMatchObject({ kind: 'answer', status: 'NO' });
     w.refused();
     w.c2s(b('b LOGIN u p\r\n'));
-    w.s2c(b('b OK logged in\r\n'));
+    // `done` marks where the not-authenticated state ended within the chunk.
+    expect(w.s2c(b('b OK logged in\r\n* CAPABILITY X\r\n'))).toEqual({
+      kind: 'forward',
+      done: 16,
+    });
     expect(w.active).toBe(false);
     expect(w.c2s(b('c STARTTLS\r\n'))).toEqual({ kind: 'forward' });
   });

@@ -238,6 +238,41 @@ describe('the relay with TLS on both legs, against Dovecot', () => {
     expect(malformed('s2c', tapped(s, 's2c'))).toEqual([]);
   });
 
+  it('answers STARTTLS itself over an implicit-TLS or plain upstream, advertising it first, and taps what the client saw', async () => {
+    for (const upstreamTls of ['implicit', 'none'] as const) {
+      const h = await harness('starttls', upstreamTls);
+      const c = await ScriptedClient.connect(h.port);
+      const greeting = await c.waitFor(/^\* OK[^\n]*\n/);
+      expect(greeting).toMatch(/^\* OK \[CAPABILITY [^\]]*\bSTARTTLS\b[^\]]*\] /);
+      expect(greeting.match(/STARTTLS/g)).toHaveLength(1);
+      const caps = await c.command('a1', 'CAPABILITY');
+      expect(caps).toMatch(/^\* CAPABILITY [^\n]*\bSTARTTLS\b/m);
+      expect(await c.command('a2', 'STARTTLS')).toMatch(
+        /^a2 OK Begin TLS negotiation now \(imapscope\)/m,
+      );
+      await c.starttls(h.caPem);
+      // Inside TLS the server's own list is shown again, unchanged.
+      const after = await c.command('b1', 'CAPABILITY');
+      if (upstreamTls === 'implicit') expect(after).not.toMatch(/STARTTLS/);
+      await mailSession(c, true);
+      await until(() => c.closed && h.sessions.at(-1)?.closed === true);
+      const s = h.sessions.at(-1)!;
+      expect(tapped(s, 'c2s').equals(Buffer.concat(c.sent))).toBe(true);
+      expect(tapped(s, 's2c').equals(Buffer.concat(c.received))).toBe(true);
+      expect(
+        s.transport.map((e) =>
+          e.type === 'tls.established' ? `${e.type}:${e.leg}:${e.via}` : e.type,
+        ),
+      ).toEqual([
+        ...(upstreamTls === 'implicit' ? ['tls.established:upstream:implicit'] : []),
+        'tls.established:client:starttls',
+        'compress.started',
+      ]);
+      expect(malformed('c2s', tapped(s, 'c2s'))).toEqual([]);
+      expect(malformed('s2c', tapped(s, 's2c'))).toEqual([]);
+    }
+  });
+
   it('upgrades the upstream itself for a plain client and shows it the post-TLS capabilities', async () => {
     const h = await harness('none', 'starttls');
     const c = await ScriptedClient.connect(h.port);
