@@ -43,3 +43,24 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
 export function msSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
+
+const runStart = process.hrtime.bigint();
+
+/** A progress line on stderr, with the seconds since the benchmark started. */
+export function progress(message: string): void {
+  const s = (msSince(runStart) / 1000).toFixed(1).padStart(6);
+  process.stderr.write(`[bench ${s}s] ${message}\n`);
+}
+
+/** VmRSS and VmHWM (peak RSS) of a process in bytes, from /proc; undefined if unreadable. */
+export function memory(pid: number | undefined): { rss: number; hwm: number } | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string): number =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
+  } catch {
+    return undefined;
+  }
+}

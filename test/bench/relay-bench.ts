@@ -1,0 +1,262 @@
+/**
+ * The relay benchmark (issue 2, item 7): imapscope against a plain Node relay and against no
+ * relay at all, all three paths to the same private Dovecot, in one run.
+ *
+ *   (a) bulk FETCH: `UID FETCH 1:20 BODY.PEEK[]` of 20 messages of 5 MiB, MB/s, median of rounds
+ *   (b) 2,000 sequential NOOP round-trips on one connection per path: p50 and p99 in µs
+ *   (c) 200 concurrent sessions, each LOGIN, SELECT INBOX, FETCH 1:50 (FLAGS ENVELOPE), LOGOUT
+ *
+ * The paths are interleaved (a different order each round) so that drift on a noisy machine
+ * spreads over all of them. Every figure is also given as a ratio to the plain relay measured
+ * in the same run; the targets of issue 2 are judged on those ratios.
+ */
+import type { Dovecot } from '../helpers/dovecot.ts';
+import type { ImapDriver } from './imap-driver.ts';
+import { cpuSeconds, median, percentile, progress, rotate } from './stats.ts';
+import {
+  bulkConnection,
+  bulkFetch,
+  concurrentSessions,
+  login,
+  oneSession,
+  settle,
+  SESSIONS,
+  startPlainRelay,
+  startScope,
+} from './workload.ts';
+import type { BulkSample, SessionsSample } from './workload.ts';
+
+export const BULK_ROUNDS = 9;
+export const BULK_WARMUPS = 2;
+export const NOOP_COUNT = 2_000;
+export const NOOP_BLOCKS = 8; // the 2,000 NOOPs of each path run in blocks, interleaved
+export const NOOP_WARMUP = 200;
+export const SESSION_ROUNDS = 5;
+
+// Targets (issue 2, item 7), as ratios to the plain relay.
+const TARGET_THROUGHPUT_RATIO = 0.9;
+const TARGET_P50_RATIO = 1.2;
+
+export type PathName = 'direct' | 'plain relay' | 'imapscope';
+interface Path {
+  name: PathName;
+  host: string;
+  port: number;
+  /** The relaying process, for its CPU time; none for the direct path. */
+  pid?: number;
+}
+
+/** One path's figure in one table, with its ratio to the plain relay. */
+export interface RelayRow {
+  path: PathName;
+  value: number;
+  ratio: number;
+  target: string;
+  pass: boolean | null;
+  extra?: Record<string, unknown>;
+}
+
+export interface RelayResult {
+  bulk: RelayRow[];
+  p50: RelayRow[];
+  p99: RelayRow[];
+  sessions: RelayRow[];
+  /** Warning or error lines imapscope logged while relaying. */
+  imapscopeWarnings: number;
+  /** "inspection gap" lines among them: chunks relayed but not decoded, and their bytes. */
+  inspectionGaps: number;
+  inspectionGapBytes: number;
+}
+
+const f0 = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** Runs (a), (b) and (c) against `dovecot` (whose mail {@link prepareMail} put there). */
+export async function benchRelay(dovecot: Dovecot): Promise<RelayResult> {
+  progress('relay: starting the plain relay and imapscope (each its own process)');
+  const relay = await startPlainRelay(dovecot);
+  const scope = await startScope(dovecot).catch(async (err: unknown) => {
+    await relay.stop();
+    throw err;
+  });
+  try {
+    const paths: Path[] = [
+      { name: 'direct', host: dovecot.host, port: dovecot.port },
+      { name: 'plain relay', ...relay },
+      { name: 'imapscope', ...scope.listen, pid: scope.process.pid },
+    ];
+    const bulk = await measureBulk(paths, dovecot);
+    const noops = await measureNoops(paths, dovecot);
+    const sessions = await measureSessions(paths, dovecot);
+    // imapscope must not have complained while relaying (pino levels: 40 warn, 50 error).
+    const complaints = scope.logs.filter((l) => typeof l.level === 'number' && l.level >= 40);
+    const gaps = complaints.filter((l) => l.msg === 'inspection gap');
+    const inspectionGapBytes = gaps.reduce((a, l) => a + Number(l.droppedBytes ?? 0), 0);
+    for (const l of complaints.filter((c) => !gaps.includes(c)).slice(0, 5)) {
+      progress(`  imapscope logged: ${JSON.stringify(l)}`);
+    }
+    if (gaps.length > 0) {
+      progress(
+        `  imapscope: ${gaps.length} inspection gaps, ${inspectionGapBytes} bytes not decoded`,
+      );
+    }
+    return {
+      ...figures(paths, bulk, noops, sessions),
+      imapscopeWarnings: complaints.length,
+      inspectionGaps: gaps.length,
+      inspectionGapBytes,
+    };
+  } finally {
+    await scope.stop().catch(() => undefined);
+    await relay.stop().catch(() => undefined);
+  }
+}
+
+interface BulkRun {
+  samples: Map<PathName, BulkSample[]>;
+  cpu: Map<PathName, number>;
+}
+
+async function measureBulk(paths: Path[], dovecot: Dovecot): Promise<BulkRun> {
+  progress(`relay (a) bulk FETCH: ${BULK_WARMUPS} warm-ups + ${BULK_ROUNDS} rounds per path`);
+  const conns = new Map<PathName, ImapDriver>();
+  const samples = new Map<PathName, BulkSample[]>();
+  const cpu = new Map<PathName, number>();
+  for (const p of paths) {
+    const d = await bulkConnection(p, dovecot);
+    // Warm-up: page cache, Dovecot's index and cache, TCP windows, the relays' JIT.
+    for (let i = 0; i < BULK_WARMUPS; i++) await bulkFetch(d);
+    conns.set(p.name, d);
+    samples.set(p.name, []);
+    cpu.set(p.name, 0);
+  }
+  for (let round = 0; round < BULK_ROUNDS; round++) {
+    const line: string[] = [];
+    for (const p of rotate(paths, round)) {
+      const before = cpuSeconds(p.pid);
+      const s = await bulkFetch(conns.get(p.name)!);
+      const after = cpuSeconds(p.pid);
+      if (before !== undefined && after !== undefined) {
+        cpu.set(p.name, cpu.get(p.name)! + after - before);
+      }
+      samples.get(p.name)!.push(s);
+      line.push(`${p.name} ${f0(s.mbPerS)} MB/s`);
+    }
+    progress(`  round ${round + 1}/${BULK_ROUNDS}: ${line.join(', ')}`);
+  }
+  for (const d of conns.values()) await d.logout();
+  return { samples, cpu };
+}
+
+async function measureNoops(paths: Path[], dovecot: Dovecot): Promise<Map<PathName, number[]>> {
+  progress(`relay (b) NOOP: ${NOOP_WARMUP} warm-up + ${NOOP_COUNT} per path, interleaved blocks`);
+  const conns = new Map<PathName, ImapDriver>();
+  const noops = new Map<PathName, number[]>();
+  for (const p of paths) {
+    const d = await login(p, dovecot.user2.user, dovecot.user2.password);
+    await d.ok('SELECT INBOX');
+    for (let i = 0; i < NOOP_WARMUP; i++) await d.ok('NOOP');
+    conns.set(p.name, d);
+    noops.set(p.name, []);
+  }
+  for (let block = 0; block < NOOP_BLOCKS; block++) {
+    for (const p of rotate(paths, block)) {
+      const d = conns.get(p.name)!;
+      const samples = noops.get(p.name)!;
+      for (let i = 0; i < NOOP_COUNT / NOOP_BLOCKS; i++) {
+        const start = process.hrtime.bigint();
+        await d.ok('NOOP');
+        samples.push(Number(process.hrtime.bigint() - start) / 1000);
+      }
+    }
+  }
+  for (const d of conns.values()) await d.logout();
+  for (const p of paths) {
+    const s = noops.get(p.name)!;
+    progress(`  ${p.name}: p50 ${f0(percentile(s, 50))} µs, p99 ${f0(percentile(s, 99))} µs`);
+  }
+  return noops;
+}
+
+async function measureSessions(
+  paths: Path[],
+  dovecot: Dovecot,
+): Promise<Map<PathName, SessionsSample[]>> {
+  progress(`relay (c) ${SESSIONS} concurrent sessions: ${SESSION_ROUNDS} rounds per path`);
+  const { user, password } = dovecot.user2;
+  const sessions = new Map<PathName, SessionsSample[]>();
+  for (const p of paths) {
+    await oneSession(p, user, password);
+    sessions.set(p.name, []);
+  }
+  for (let round = 0; round < SESSION_ROUNDS; round++) {
+    const line: string[] = [];
+    for (const p of rotate(paths, round)) {
+      const s = await concurrentSessions(p, user, password);
+      sessions.get(p.name)!.push(s);
+      line.push(`${p.name} ${s.completed}/${SESSIONS} in ${f0(s.totalMs)} ms`);
+      for (const e of s.errors) progress(`    ${p.name} error: ${e}`);
+      await settle();
+    }
+    progress(`  round ${round + 1}/${SESSION_ROUNDS}: ${line.join(', ')}`);
+  }
+  return sessions;
+}
+
+function figures(
+  paths: Path[],
+  bulk: BulkRun,
+  noops: Map<PathName, number[]>,
+  sessions: Map<PathName, SessionsSample[]>,
+): Omit<RelayResult, 'imapscopeWarnings' | 'inspectionGaps' | 'inspectionGapBytes'> {
+  const bulkMedian = (n: PathName): number => median(bulk.samples.get(n)!.map((s) => s.mbPerS));
+  const bulkRows = paths.map((p): RelayRow => {
+    const value = bulkMedian(p.name);
+    const ratio = value / bulkMedian('plain relay');
+    const samples = bulk.samples.get(p.name)!;
+    const mb = samples.reduce((a, s) => a + s.bytes, 0) / 1e6;
+    const judged = p.name === 'imapscope';
+    return {
+      path: p.name,
+      value,
+      ratio,
+      target: judged ? `≥ ${TARGET_THROUGHPUT_RATIO}×` : '',
+      pass: judged ? ratio >= TARGET_THROUGHPUT_RATIO : null,
+      extra: {
+        samplesMBps: samples.map((s) => Math.round(s.mbPerS)),
+        ...(p.pid !== undefined ? { relayCpuMsPerMB: (bulk.cpu.get(p.name)! * 1000) / mb } : {}),
+      },
+    };
+  });
+  const noopRows = (pct: number): RelayRow[] =>
+    paths.map((p) => {
+      const value = percentile(noops.get(p.name)!, pct);
+      const ratio = value / percentile(noops.get('plain relay')!, pct);
+      const judged = p.name === 'imapscope' && pct === 50;
+      return {
+        path: p.name,
+        value,
+        ratio,
+        target: judged ? `≤ ${TARGET_P50_RATIO}×` : '',
+        pass: judged ? ratio <= TARGET_P50_RATIO : null,
+      };
+    });
+  const relayMs = median(sessions.get('plain relay')!.map((s) => s.totalMs));
+  const sessionRows = paths.map((p): RelayRow => {
+    const samples = sessions.get(p.name)!;
+    const value = median(samples.map((s) => s.totalMs));
+    const worst = Math.min(...samples.map((s) => s.completed));
+    return {
+      path: p.name,
+      value,
+      ratio: value / relayMs,
+      target: `${SESSIONS}/${SESSIONS}`,
+      pass: worst === SESSIONS,
+      extra: {
+        completedPerRound: samples.map((s) => s.completed),
+        totalMsPerRound: samples.map((s) => Math.round(s.totalMs)),
+        errors: samples.flatMap((s) => s.errors),
+      },
+    };
+  });
+  return { bulk: bulkRows, p50: noopRows(50), p99: noopRows(99), sessions: sessionRows };
+}

@@ -1,0 +1,405 @@
+/**
+ * The sections of BENCHMARKS.md: a one-line "how measured", then a table with each figure, its
+ * ratio to the baseline measured in the same run, the target and the result.
+ */
+import type { HubResult } from './hub.ts';
+import type { RelayResult, RelayRow } from './relay-bench.ts';
+import {
+  BULK_ROUNDS,
+  BULK_WARMUPS,
+  NOOP_BLOCKS,
+  NOOP_COUNT,
+  NOOP_WARMUP,
+  SESSION_ROUNDS,
+} from './relay-bench.ts';
+import {
+  BULK_MESSAGE_BYTES,
+  BULK_MESSAGES,
+  SESSION_FETCH,
+  SESSIONS,
+  SMALL_MESSAGES,
+} from './workload.ts';
+
+/** What a section's function returned, or why it did not. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+function verdict(pass: boolean | null | undefined): string {
+  return pass === null || pass === undefined ? '—' : pass ? 'pass' : '**FAIL**';
+}
+
+function table(header: string[], rows: string[][]): string {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+const cell = (v: unknown): string =>
+  typeof v === 'number'
+    ? fmt(v, Number.isInteger(v) ? 0 : 2)
+    : typeof v === 'string'
+      ? v.replaceAll('|', '\\|')
+      : JSON.stringify(v ?? '');
+
+/** Rows of any shape as a table (for a section whose rows changed shape). */
+function genericTable(rows: unknown[]): string {
+  const objects = rows.filter((r): r is Record<string, unknown> => typeof r === 'object' && !!r);
+  if (objects.length === 0) return '_(no rows)_';
+  const keys = [...new Set(objects.flatMap((o) => Object.keys(o)))];
+  return table(
+    keys,
+    objects.map((o) => keys.map((k) => cell(o[k]))),
+  );
+}
+
+const mib = (b: number | undefined): string =>
+  b === undefined || Number.isNaN(b) ? '?' : `${fmt(b / 2 ** 20)} MiB`;
+
+const notMeasured = (o: { reason: string }): string => `_Not measured in this run: ${o.reason}._`;
+
+// Relay ------------------------------------------------------------------------------------
+
+function relayRatio(r: RelayRow): string {
+  return r.path === 'plain relay' ? '1.00× (baseline)' : `${fmt(r.ratio, 2)}×`;
+}
+
+export function relaySection(o: Outcome<RelayResult>): string[] {
+  const head = [
+    '## Relay (issue 2)',
+    '',
+    'How measured: direct vs a plain Node `pipe()` relay vs imapscope, each its own process, to ' +
+      'the same Dovecot, interleaved round by round; ratios are to the plain relay of this run.',
+    '',
+    '- **direct**: the benchmark client talks to Dovecot itself;',
+    '- **plain relay**: test/bench/relay.ts, `c.pipe(u).pipe(c)` with `setNoDelay(true)` on both ' +
+      'sockets;',
+    '- **imapscope**: the real `imapscope` command (proxy/imapscope.mjs) at its default log ' +
+      'level (info), decoding everything, with its archive on (the default) and no viewer.',
+    '',
+    'The client is a small raw-socket IMAP driver (test/bench/imap-driver.ts): one command in ' +
+      'flight, responses scanned only for line ends, literal bodies skipped by their `{n}` ' +
+      'count, so the client is not the bottleneck.',
+    '',
+  ];
+  if (!o.ok) return [...head, notMeasured(o), ''];
+  const r = o.value;
+  return [
+    ...head,
+    '### (a) Bulk FETCH',
+    '',
+    `${BULK_MESSAGES} messages of 5 MiB (random base64 bodies) APPENDed once; then, on one ` +
+      `connection per path, \`UID FETCH 1:${BULK_MESSAGES} BODY.PEEK[]\` (about ` +
+      `${fmt((BULK_MESSAGES * BULK_MESSAGE_BYTES) / 1e6)} MB), ${BULK_WARMUPS} warm-ups and ` +
+      `${BULK_ROUNDS} timed rounds; the figure is the median. MB/s counts every byte received ` +
+      'from sending the command to its tagged OK, MB = 10^6 bytes.',
+    '',
+    table(
+      ['Path', 'MB/s (median)', 'Rounds (MB/s)', 'Ratio to plain relay', 'Target', 'Result'],
+      r.bulk.map((x) => [
+        x.path,
+        fmt(x.value),
+        (x.extra!.samplesMBps as number[]).map((v) => fmt(v)).join(', '),
+        relayRatio(x),
+        x.target || '—',
+        verdict(x.pass),
+      ]),
+    ),
+    '',
+    'CPU time of the relaying process per MB relayed during the timed rounds: ' +
+      r.bulk
+        .filter((x) => x.extra!.relayCpuMsPerMB !== undefined)
+        .map((x) => `${x.path} ${fmt(x.extra!.relayCpuMsPerMB as number, 2)} ms/MB`)
+        .join(', ') +
+      '.',
+    '',
+    '### (b) NOOP round-trips',
+    '',
+    `${NOOP_COUNT} sequential \`NOOP\`s on one connection per path (after LOGIN, SELECT INBOX ` +
+      `and ${NOOP_WARMUP} warm-up NOOPs), timed from write to tagged OK, in ${NOOP_BLOCKS} ` +
+      'blocks interleaved with the other paths. Nearest-rank percentiles.',
+    '',
+    table(
+      ['Path', 'p50 (µs)', 'p50 ratio', 'p99 (µs)', 'p99 ratio', 'Target (p50)', 'Result'],
+      r.p50.map((r50, i) => {
+        const r99 = r.p99[i]!;
+        return [
+          r50.path,
+          fmt(r50.value),
+          relayRatio(r50),
+          fmt(r99.value),
+          relayRatio(r99),
+          r50.target || '—',
+          verdict(r50.pass),
+        ];
+      }),
+    ),
+    '',
+    `### (c) ${SESSIONS} concurrent sessions`,
+    '',
+    `${SESSIONS} sessions started at once, each on its own connection: LOGIN, SELECT INBOX, ` +
+      `FETCH 1:${SESSION_FETCH} (FLAGS ENVELOPE), LOGOUT (waiting for the server to close), on ` +
+      `a mailbox of ${SMALL_MESSAGES} small messages. Total time is from the first connect to ` +
+      `the last close; ${SESSION_ROUNDS} rounds per path, the figure is the median; a session ` +
+      'counts as completed when every command got OK; the result uses the worst round.',
+    '',
+    table(
+      [
+        'Path',
+        'Total time (ms, median)',
+        'Rounds (ms)',
+        'Ratio to plain relay',
+        'Completed (per round)',
+        'Target',
+        'Result',
+      ],
+      r.sessions.map((x) => [
+        x.path,
+        fmt(x.value),
+        (x.extra!.totalMsPerRound as number[]).map((v) => fmt(v)).join(', '),
+        relayRatio(x),
+        (x.extra!.completedPerRound as number[]).map((n) => `${n}/${SESSIONS}`).join(', '),
+        x.target,
+        verdict(x.pass),
+      ]),
+    ),
+    '',
+    ...r.sessions.flatMap((x) =>
+      (x.extra!.errors as string[]).length > 0
+        ? [`Errors on ${x.path}: ${(x.extra!.errors as string[]).join('; ')}`, '']
+        : [],
+    ),
+    `imapscope logged ${r.imapscopeWarnings} warning or error line(s) during the relay rounds, ` +
+      `${r.inspectionGaps} of them "inspection gap": ${fmt(r.inspectionGapBytes / 1e6, 1)} MB ` +
+      'relayed but not decoded (the inspection thread fell behind and its queue overflowed).',
+    '',
+  ];
+}
+
+// Decode -----------------------------------------------------------------------------------
+
+interface DecodeRow {
+  stream: string;
+  parser: string;
+  mbps: number;
+  bytes: number;
+  messages: number;
+}
+
+export function isDecodeRows(rows: unknown[]): rows is DecodeRow[] {
+  return rows.every(
+    (r) =>
+      typeof r === 'object' &&
+      r !== null &&
+      typeof (r as DecodeRow).stream === 'string' &&
+      typeof (r as DecodeRow).parser === 'string' &&
+      typeof (r as DecodeRow).mbps === 'number',
+  );
+}
+
+/** Targets of issue 3: (a) an absolute rate, (b) a ratio to imapflow. */
+const DECODE_TARGETS: Record<string, { mbps?: number; ratio?: number }> = {
+  'bulk-fetch': { mbps: 1_000 },
+  'envelope-fetch': { ratio: 2 },
+};
+
+export function decodeVerdicts(rows: DecodeRow[]): { cells: string[]; pass: boolean | null }[] {
+  const streams = [...new Set(rows.map((r) => r.stream))];
+  return streams.map((stream) => {
+    const ours = rows.find((r) => r.stream === stream && r.parser === 'imapscope');
+    const theirs = rows.find((r) => r.stream === stream && r.parser === 'imapflow');
+    const ratio = ours && theirs ? ours.mbps / theirs.mbps : NaN;
+    const t = DECODE_TARGETS[stream] ?? {};
+    const pass =
+      ours === undefined
+        ? null
+        : t.mbps !== undefined
+          ? ours.mbps >= t.mbps
+          : t.ratio !== undefined
+            ? ratio >= t.ratio
+            : null;
+    const target =
+      t.mbps !== undefined
+        ? `≥ ${fmt(t.mbps)} MB/s`
+        : t.ratio !== undefined
+          ? `≥ ${t.ratio}× imapflow`
+          : '—';
+    return {
+      cells: [
+        stream,
+        ours ? `${fmt(ours.bytes / 1e6, 1)} MB, ${fmt(ours.messages)} messages` : '—',
+        ours ? fmt(ours.mbps) : '—',
+        theirs ? fmt(theirs.mbps) : '—',
+        Number.isNaN(ratio) ? '—' : `${fmt(ratio, 2)}×`,
+        target,
+        verdict(pass),
+      ],
+      pass,
+    };
+  });
+}
+
+export function decodeSection(o: Outcome<unknown[]>): string[] {
+  const head = [
+    '## Decoder (issue 3)',
+    '',
+    "How measured: `benchDecode()` (test/bench/decode.ts) runs proxy/wire and imapflow's " +
+      'response parser on the same synthesized s2c streams, in process, in 64 KiB chunks, no ' +
+      'sockets; MB = 10^6 bytes, median of rounds; baseline: imapflow in the same run. (The ' +
+      'relay target "with decoding on, ≥ 0.9× a plain relay" is the relay section\'s (a).)',
+    '',
+  ];
+  if (!o.ok) return [...head, notMeasured(o), ''];
+  if (!isDecodeRows(o.value)) return [...head, genericTable(o.value), ''];
+  return [
+    ...head,
+    table(
+      [
+        'Stream',
+        'Size',
+        'imapscope MB/s',
+        'imapflow MB/s (baseline)',
+        'Ratio to imapflow',
+        'Target',
+        'Result',
+      ],
+      decodeVerdicts(o.value).map((v) => v.cells),
+    ),
+    '',
+  ];
+}
+
+// TLS --------------------------------------------------------------------------------------
+
+interface TlsRow {
+  compress: boolean;
+  path: string;
+  mbPerS: number;
+  samplesMBps?: number[];
+  ratioToPlainRelay: number;
+  target: number | null;
+  pass: boolean | null;
+}
+
+export function isTlsRows(rows: unknown[]): rows is TlsRow[] {
+  return rows.every(
+    (r) =>
+      typeof r === 'object' &&
+      r !== null &&
+      typeof (r as TlsRow).path === 'string' &&
+      typeof (r as TlsRow).mbPerS === 'number' &&
+      typeof (r as TlsRow).ratioToPlainRelay === 'number',
+  );
+}
+
+export function tlsSection(o: Outcome<unknown[]>): string[] {
+  const head = [
+    '## TLS on both legs (issue 5)',
+    '',
+    'How measured: `benchTls()` (test/bench/tls.ts): bulk FETCH of 20 × 5 MiB over implicit TLS ' +
+      'on both legs against its own Dovecot, imapscope (verifying the upstream) vs a plain Node ' +
+      'TLS-terminating relay (`tls.createServer` → `tls.connect` → `pipe`), each its own ' +
+      'process, interleaved, without and with COMPRESS=DEFLATE; MB/s of decrypted, inflated ' +
+      'IMAP, median of rounds; baseline: the plain TLS relay of this run.',
+    '',
+  ];
+  if (!o.ok) return [...head, notMeasured(o), ''];
+  if (!isTlsRows(o.value)) return [...head, genericTable(o.value), ''];
+  return [
+    ...head,
+    table(
+      [
+        'COMPRESS',
+        'Path',
+        'MB/s (median)',
+        'Rounds (MB/s)',
+        'Ratio to plain TLS relay',
+        'Target',
+        'Result',
+      ],
+      o.value.map((r) => [
+        r.compress ? 'on' : 'off',
+        r.path,
+        fmt(r.mbPerS),
+        (r.samplesMBps ?? []).map((v) => fmt(v)).join(', '),
+        r.path === 'plain TLS relay' ? '1.00× (baseline)' : `${fmt(r.ratioToPlainRelay, 2)}×`,
+        r.target === null ? '—' : `≥ ${r.target}×`,
+        verdict(r.pass),
+      ]),
+    ),
+    '',
+  ];
+}
+
+// Hub --------------------------------------------------------------------------------------
+
+export function hubSection(o: Outcome<HubResult>): string[] {
+  const head = [
+    '## Hub: viewer, archive, stalled viewer (issue 6)',
+    '',
+    "How measured: test/bench/hub.ts, against the relay section's Dovecot: imapscope with a " +
+      'WebSocket viewer reading `/ws` and the archive on vs imapscope with `--max-archive-mb 0` ' +
+      'and no viewer, interleaved (200-session rounds, bulk FETCH rounds; throughput ratio = ' +
+      'inverse of the time ratio for the sessions); archive ingest in process by replaying the ' +
+      "events the viewer received under fresh session ids into proxy/hub/archive's Archive, in " +
+      'batches of 8, flushing on its own schedule; RSS of the imapscope process sampled every ' +
+      '50 ms from /proc during back-to-back 200-session rounds (the event-heavy load; bulk FETCH ' +
+      'makes few events), first without a viewer, then ' +
+      'with a viewer whose socket is paused.',
+    '',
+  ];
+  if (!o.ok) return [...head, notMeasured(o), ''];
+  const d = o.value.details as {
+    ingest: { withRaw: { rawMB: number; maxFlushMs: number }; templateEvents: number };
+    stall: {
+      hwm: number | null;
+      hwmReset: boolean;
+      rssBefore: number;
+      viewerAfterResume: { eventsDelivered: number; gapNotices: number; skipped: number };
+    };
+    viewerGapsWhileReading: number;
+    rssAfterTraffic: { on?: { rss: number }; off?: { rss: number } };
+    inspectionGapBytes: Record<string, number>;
+    sessionsIncomplete: number;
+  };
+  return [
+    ...head,
+    table(
+      ['Figure', 'Value', 'Baseline (same run)', 'Ratio', 'Target', 'Result'],
+      o.value.rows.map((r) => [
+        r.figure,
+        r.value,
+        r.baseline,
+        r.ratio === null ? '—' : `${fmt(r.ratio, 2)}×`,
+        r.target,
+        verdict(r.pass),
+      ]),
+    ),
+    '',
+    `Ingest replayed ${fmt(d.ingest.templateEvents)} recorded events per copy; the raw-bytes run ` +
+      `also wrote ${fmt(d.ingest.withRaw.rawMB)} MB of raw chunks; the longest single archive ` +
+      `flush held the event loop ${fmt(d.ingest.withRaw.maxFlushMs, 1)} ms. ` +
+      `Stall: VmHWM ${d.stall.hwm === null ? 'unreadable' : `${fmt(d.stall.hwm / 2 ** 20)} MiB`}` +
+      `${d.stall.hwmReset ? ' (reset before the stall)' : ' (whole process life)'}; once it ` +
+      `read again the stalled viewer got ${fmt(d.stall.viewerAfterResume.eventsDelivered)} ` +
+      `events and ${d.stall.viewerAfterResume.gapNotices} gap notice(s) for ` +
+      `${fmt(d.stall.viewerAfterResume.skipped)} skipped events. RSS after the throughput ` +
+      `rounds: ${mib(d.rssAfterTraffic.on?.rss)} (hub on), ${mib(d.rssAfterTraffic.off?.rss)} ` +
+      `(hub off); before the stall phases ${mib(d.stall.rssBefore)}. ` +
+      `The reading viewer got ${d.viewerGapsWhileReading} gap notice(s); ` +
+      `${d.sessionsIncomplete} session(s) did not complete. Bytes relayed but not decoded ` +
+      '("inspection gap"): ' +
+      Object.entries(d.inspectionGapBytes)
+        .map(([k, v]) => `${k} ${fmt(v / 1e6, 1)} MB`)
+        .join(', ') +
+      '.',
+    '',
+  ];
+}
