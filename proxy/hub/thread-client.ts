@@ -18,23 +18,40 @@ import type {
   ToInspection,
 } from './thread-protocol.ts';
 
-function pack(batch: readonly TapChunk[]): { packed: PackedBatch; bytes: number } {
-  let bytes = 0;
-  for (const c of batch) bytes += c.data.length;
-  const data = new ArrayBuffer(bytes);
-  const view = new Uint8Array(data);
+/**
+ * Packs a batch for posting. A chunk the relay is done with (`owned`) that is the whole of
+ * its ArrayBuffer (socket reads are) is transferred as it is: no copy. Anything else (bytes
+ * still being written, slices of a shared buffer) is copied into a buffer of its own.
+ */
+function pack(batch: readonly TapChunk[]): PackedBatch {
+  const buffers: ArrayBuffer[] = [];
+  const taken = new Set<ArrayBufferLike>();
   const directions: Direction[] = [];
-  const lengths: number[] = [];
   const ats: number[] = [];
-  let offset = 0;
+  let bytes = 0;
   for (const c of batch) {
-    view.set(c.data, offset);
-    offset += c.data.length;
+    const d = c.data;
+    const whole =
+      c.owned === true &&
+      d.byteOffset === 0 &&
+      d.byteLength === d.buffer.byteLength &&
+      d.buffer instanceof ArrayBuffer &&
+      !taken.has(d.buffer);
+    let ab: ArrayBuffer;
+    if (whole) {
+      ab = d.buffer as ArrayBuffer;
+    } else {
+      const copy = Buffer.allocUnsafeSlow(d.length);
+      d.copy(copy);
+      ab = copy.buffer as ArrayBuffer;
+    }
+    taken.add(ab);
+    buffers.push(ab);
     directions.push(c.direction);
-    lengths.push(c.data.length);
     ats.push(c.at);
+    bytes += d.length;
   }
-  return { packed: { data, directions, lengths, ats }, bytes };
+  return { buffers, directions, ats, bytes };
 }
 
 export class InspectionThread {
@@ -107,9 +124,9 @@ export class InspectionThread {
           }
           return;
         }
-        const { packed, bytes } = pack(batch);
-        this.backlog += bytes;
-        this.post({ type: 'chunks', session, batch: packed }, [packed.data]);
+        const packed = pack(batch);
+        this.backlog += packed.bytes;
+        this.post({ type: 'chunks', session, batch: packed }, packed.buffers);
       },
       gap: (direction, droppedChunks, droppedBytes) =>
         this.post({ type: 'gap', session, direction, droppedChunks, droppedBytes }),

@@ -20,14 +20,16 @@ export interface InspectionConfig {
 }
 
 /**
- * A tap batch: the chunks' bytes packed into one transferred buffer (one copy, no clone of
- * the sockets' own buffers), with each chunk's direction, length and time.
+ * A tap batch: each chunk's bytes as an ArrayBuffer of its own, transferred (not cloned),
+ * with its direction and time. A socket's chunk whose write has completed is handed over
+ * as it is; others are copied first.
  */
 export interface PackedBatch {
-  data: ArrayBuffer;
+  buffers: ArrayBuffer[];
   directions: Direction[];
-  lengths: number[];
   ats: number[];
+  /** Sum of the buffers' sizes. */
+  bytes: number;
 }
 
 export type ToInspection =

@@ -5,8 +5,11 @@
  * so decoding, archiving and serving viewers cannot delay mail traffic (DESIGN rule 1), and
  * on a machine with more than one core they run beside it.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Direction } from '../../shared/direction.ts';
+import { INSPECTION_THREAD_NICE } from '../limits.ts';
 import { createLogger } from '../log.ts';
 import type { TapChunk } from '../net/tap.ts';
 import { createSessionInspector, type TrackingInspector } from '../session/inspector.ts';
@@ -30,23 +33,34 @@ const post = (m: FromInspection): void => port.postMessage(m);
 const CONSUMED_REPORT_BYTES = 1024 * 1024;
 
 function unpack(batch: PackedBatch): TapChunk[] {
-  const all = Buffer.from(batch.data);
-  const out: TapChunk[] = [];
-  let offset = 0;
-  for (let i = 0; i < batch.lengths.length; i++) {
-    const length = batch.lengths[i]!;
-    out.push({
-      direction: batch.directions[i] as Direction,
-      data: all.subarray(offset, offset + length),
-      at: batch.ats[i]!,
-    });
-    offset += length;
+  return batch.buffers.map((ab, i) => ({
+    direction: batch.directions[i] as Direction,
+    data: Buffer.from(ab),
+    at: batch.ats[i]!,
+  }));
+}
+
+/**
+ * Lowers this thread's scheduling priority (Linux: a thread's id works as a pid for
+ * setpriority). When the CPU is saturated the relay thread, the mail server and the client go
+ * first; inspection takes what is left, and if that is not enough the relay drops batches and
+ * says so with gap events (thread-client.ts) rather than slowing mail down. Returns the nice
+ * value set, or null where the platform does not allow it.
+ */
+function yieldToTheRelay(): number | null {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(tid) || tid <= 0) return null;
+    setPriority(tid, INSPECTION_THREAD_NICE);
+    return INSPECTION_THREAD_NICE;
+  } catch {
+    return null;
   }
-  return out;
 }
 
 async function main(): Promise<void> {
   const log = createLogger(config.logLevel, { pretty: config.prettyLogs });
+  log.debug({ nice: yieldToTheRelay() }, 'inspection thread started');
   const registry = new SessionRegistry();
   const hub = new Hub((sink, err) =>
     log.error({ sink, err: err instanceof Error ? err.message : String(err) }, 'sink failed'),
@@ -74,7 +88,7 @@ async function main(): Promise<void> {
         return;
       case 'chunks': {
         inspectors.get(m.session)?.chunks(unpack(m.batch));
-        consumed += m.batch.data.byteLength;
+        consumed += m.batch.bytes;
         if (consumed >= CONSUMED_REPORT_BYTES) {
           post({ type: 'consumed', bytes: consumed });
           consumed = 0;

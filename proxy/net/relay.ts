@@ -9,7 +9,7 @@ import { TransportFollower } from './compress.ts';
 import { upgradeUpstreamFirst } from './starttls.ts';
 import { StarttlsInterceptor } from './starttls-relay.ts';
 import { Tap } from './tap.ts';
-import type { SessionInspector, TransportEvent, TransportNoticeCode } from './tap.ts';
+import type { SessionInspector, TapChunk, TransportEvent, TransportNoticeCode } from './tap.ts';
 import { acceptClientTls, connectUpstreamTls, describeTlsError, tlsEstablished } from './tls.ts';
 import type { TlsSetup } from './tls.ts';
 
@@ -299,9 +299,14 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
   function send(direction: Direction, data: Buffer): void {
     const [from, to] =
       direction === 'c2s' ? [legs.client, legs.upstream] : [legs.upstream, legs.client];
-    if (!to.write(data)) from.pause();
+    let entry: TapChunk | null = null;
+    // Forward first; once the write is done the tap's copy may take the bytes' memory.
+    const ok = to.write(data, () => {
+      if (entry) entry.owned = true;
+    });
+    if (!ok) from.pause();
     bytes[direction] += data.length;
-    tap!.push(direction, data);
+    entry = tap!.push(direction, data);
   }
   function record(direction: Direction, data: Buffer): void {
     bytes[direction] += data.length;

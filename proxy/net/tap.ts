@@ -7,6 +7,12 @@ export interface TapChunk {
   direction: Direction;
   data: Buffer;
   at: number;
+  /**
+   * Set once the relay's write of these bytes has completed: nothing else reads `data` any
+   * more, so an inspector may take its memory (transfer it to another thread) instead of
+   * copying it. Unset: the bytes may still be in flight, copy them.
+   */
+  owned?: boolean;
 }
 
 /** Stable codes of transport notices; the session layer maps each to a lint. */
@@ -78,21 +84,24 @@ export class Tap {
     private readonly capacity = MAX_TAP_QUEUE_CHUNKS,
   ) {}
 
-  push(direction: Direction, data: Buffer): void {
-    if (this.closed) return;
+  /** Queues a chunk; returns its entry (null when dropped or closed) so the caller can mark it owned. */
+  push(direction: Direction, data: Buffer): TapChunk | null {
+    if (this.closed) return null;
     if (this.queue.length >= this.capacity) {
       const d = this.dropped[direction];
       d.chunks += 1;
       d.bytes += data.length;
       this.droppedTotal += 1;
-      return;
+      return null;
     }
     this.flushGap(direction);
-    this.queue.push({ direction, data, at: Date.now() });
+    const entry: TapChunk = { direction, data, at: Date.now() };
+    this.queue.push(entry);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.drain);
     }
+    return entry;
   }
 
   /**

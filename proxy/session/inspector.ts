@@ -33,6 +33,8 @@ export class SessionPipeline {
   private readonly s2c = new WireDecoder('s2c');
   private clientMode: FramerMode = 'normal';
   private closed = false;
+  /** After a gap: Malformed messages of that direction are skipped until one decodes. */
+  private readonly resyncing: Record<Direction, boolean> = { c2s: false, s2c: false };
 
   constructor(options: PipelineOptions) {
     this.tracker = new SessionTracker({
@@ -54,6 +56,13 @@ export class SessionPipeline {
 
   /** See SessionInspector.gap. */
   gap(direction: Direction, droppedChunks: number, droppedBytes: number): ImapscopeEvent[] {
+    // The bytes after the hole start mid-message (often inside a literal): restart that
+    // direction's decoder and skip what does not decode until a message does. The gap event
+    // stands for all of it, rather than a Malformed event per line of someone's attachment.
+    const decoder = direction === 'c2s' ? this.c2s : this.s2c;
+    decoder.restart();
+    if (direction === 'c2s') decoder.setMode(this.clientMode);
+    this.resyncing[direction] = true;
     this.tracker.gap(direction, droppedChunks, droppedBytes, Date.now());
     return this.tracker.take();
   }
@@ -85,6 +94,10 @@ export class SessionPipeline {
     const t = this.tracker;
     for (const m of messages) {
       if (t.opaque) return;
+      if (this.resyncing[m.direction]) {
+        if (m.type === 'malformed') continue;
+        this.resyncing[m.direction] = false;
+      }
       if (
         m.type === 'tagged' &&
         m.status !== 'OK' &&

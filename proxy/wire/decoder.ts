@@ -12,13 +12,29 @@ import { type Frame, Framer, type FramerMode, type FramerOptions } from './frame
  */
 export class WireDecoder {
   readonly direction: Direction;
-  readonly framer: Framer;
+  private framerNow: Framer;
   private greetingPending: boolean;
 
-  constructor(direction: Direction, options: FramerOptions = {}) {
+  constructor(
+    direction: Direction,
+    private readonly options: FramerOptions = {},
+  ) {
     this.direction = direction;
-    this.framer = new Framer(direction, options);
+    this.framerNow = new Framer(direction, options);
     this.greetingPending = direction === 's2c';
+  }
+
+  get framer(): Framer {
+    return this.framerNow;
+  }
+
+  /**
+   * Forgets the message in progress (after a hole in the stream): the next byte starts a new
+   * line in normal mode, and on s2c it is not taken for the greeting.
+   */
+  restart(): void {
+    this.framerNow = new Framer(this.direction, this.options);
+    this.greetingPending = false;
   }
 
   /** Feeds a chunk; returns the messages it completed, in stream order. */

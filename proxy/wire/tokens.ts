@@ -8,12 +8,13 @@ import type { MalformedCode } from '../../shared/messages.ts';
 import { MAX_NESTING_DEPTH } from '../limits.ts';
 import type { Frame, FramedLiteral } from './framer.ts';
 
-export class WireSyntaxError extends Error {
-  readonly code: MalformedCode;
-  constructor(code: MalformedCode, message: string) {
-    super(message);
-    this.code = code;
-  }
+export class WireSyntaxError {
+  // Deliberately not an Error: capturing a stack trace per bad line made garbage input (the
+  // middle of a literal after an inspection gap, say) cost more than decoding good input.
+  constructor(
+    readonly code: MalformedCode,
+    readonly message: string,
+  ) {}
 }
 
 const SP = 0x20;

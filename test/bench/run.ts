@@ -34,6 +34,11 @@ const SECTION_TIMEOUT_MS = 150_000;
  * run goes on (a hung section's child processes are ended by {@link endChildren} at the end).
  */
 async function section<T>(name: string, fn: () => Promise<T>): Promise<Outcome<T>> {
+  // BENCH_ONLY=relay,hub runs just those sections (for quick iterations; the report says so).
+  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+  if (only && name !== 'Dovecot' && !only.includes(name)) {
+    return { ok: false, reason: 'skipped (BENCH_ONLY)' };
+  }
   const start = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
