@@ -4,6 +4,7 @@
  * in the same run, the target and the result; a section that could not run says why.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -150,6 +151,21 @@ async function formatted(text: string, filepath: string): Promise<string> {
   }
 }
 
+/**
+ * The viewer's figures (issue 7) come from a browser run of their own
+ * (`node --import tsx test/viewer/figures.ts`, which needs Chromium and writes
+ * docs/viewer-figures.md); the latest of them is repeated here so every figure is in one file.
+ */
+function viewerSection(): string[] {
+  const file = path.join(REPO_ROOT, 'docs', 'viewer-figures.md');
+  if (!existsSync(file))
+    return ['## Viewer (issue 7)', '', 'Not measured: docs/viewer-figures.md is missing.', ''];
+  const body = readFileSync(file, 'utf8')
+    .replace(/^# .*\n/, '')
+    .trim();
+  return ['## Viewer (issue 7)', '', body, ''];
+}
+
 export async function writeReports(report: Report): Promise<{ md: string; json: string }> {
   const m = report.machine;
   const md = [
@@ -173,6 +189,7 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
     ...decodeSection(report.decode),
     ...tlsSection(report.tls),
     ...hubSection(report.hub),
+    ...viewerSection(),
   ];
   const all = verdicts(report);
   const json = {
