@@ -86,6 +86,3 @@ export const API_PAGE_MAX = 5_000;
 
 /** Tap bytes posted to the inspection thread and not yet inspected; past this, batches are dropped and a gap event says so. */
 export const MAX_INSPECTION_BACKLOG_BYTES = 64 * 1024 * 1024;
-
-/** Scheduling niceness of the inspection thread: under CPU pressure forwarding goes first. */
-export const INSPECTION_THREAD_NICE = 19;

@@ -5,11 +5,8 @@
  * so decoding, archiving and serving viewers cannot delay mail traffic (DESIGN rule 1), and
  * on a machine with more than one core they run beside it.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Direction } from '../../shared/direction.ts';
-import { INSPECTION_THREAD_NICE } from '../limits.ts';
 import { createLogger } from '../log.ts';
 import type { TapChunk } from '../net/tap.ts';
 import { createSessionInspector, type TrackingInspector } from '../session/inspector.ts';
@@ -40,27 +37,8 @@ function unpack(batch: PackedBatch): TapChunk[] {
   }));
 }
 
-/**
- * Lowers this thread's scheduling priority (Linux: a thread's id works as a pid for
- * setpriority). When the CPU is saturated the relay thread, the mail server and the client go
- * first; inspection takes what is left, and if that is not enough the relay drops batches and
- * says so with gap events (thread-client.ts) rather than slowing mail down. Returns the nice
- * value set, or null where the platform does not allow it.
- */
-function yieldToTheRelay(): number | null {
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (!Number.isInteger(tid) || tid <= 0) return null;
-    setPriority(tid, INSPECTION_THREAD_NICE);
-    return INSPECTION_THREAD_NICE;
-  } catch {
-    return null;
-  }
-}
-
 async function main(): Promise<void> {
   const log = createLogger(config.logLevel, { pretty: config.prettyLogs });
-  log.debug({ nice: yieldToTheRelay() }, 'inspection thread started');
   const registry = new SessionRegistry();
   const hub = new Hub((sink, err) =>
     log.error({ sink, err: err instanceof Error ? err.message : String(err) }, 'sink failed'),
