@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Archive } from '../../proxy/hub/archive/archive.ts';
+import { rawFile } from '../../proxy/hub/archive/raw-files.ts';
 import { getSession, listSessions, maxGseq, sessionEvents } from '../../proxy/hub/archive/read.ts';
 import { Hub } from '../../proxy/hub/hub.ts';
 import { SessionRegistry } from '../../proxy/hub/registry.ts';
@@ -106,10 +107,15 @@ describe('the archive', () => {
     hub.add(archive);
     play(hub, 'old', LOGIN_SCRIPT, now);
     play(hub, 'new', LOGIN_SCRIPT, now, { keepOpen: true });
+    archive.flush();
+    // Raw bytes live in a file per session beside the database, and go with the session.
+    expect(existsSync(rawFile(archive.db, 'old'))).toBe(true);
     now += 2 * 86_400_000;
     expect(archive.prune()).toBe(1);
     expect(listSessions(archive.db).map((s) => s.id)).toEqual(['new']);
     expect(sessionEvents(archive.db, 'old', 0, 10)).toEqual([]);
+    expect(existsSync(rawFile(archive.db, 'old'))).toBe(false);
+    expect(existsSync(rawFile(archive.db, 'new'))).toBe(true);
   });
 
   it('deletes the oldest ended sessions while bigger than --max-archive-mb', () => {

@@ -10,6 +10,7 @@ import {
   ARCHIVE_RETENTION_INTERVAL_MS,
 } from '../../limits.ts';
 import type { RawChunk, Sink } from '../hub.ts';
+import { RawFiles } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
 
 export interface ArchiveOptions {
@@ -80,7 +81,8 @@ export class Archive implements Sink {
   private readonly retention: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly insertEvent: Statement;
-  private readonly insertChunk: Statement;
+  private readonly insertSpan: Statement;
+  private readonly rawFiles: RawFiles;
   private readonly openSession: Statement;
   private readonly patchSession: Statement;
   private readonly txn: () => void;
@@ -95,8 +97,10 @@ export class Archive implements Sink {
     this.insertEvent = this.db.prepare(
       `INSERT OR IGNORE INTO events(session, seq, gseq, at, type, body) VALUES (?, ?, ?, ?, ?, ?)`,
     );
-    this.insertChunk = this.db.prepare(
-      `INSERT INTO chunks(session, direction, at, data) VALUES (?, ?, ?, ?)`,
+    // Raw bytes go to append-only files beside the database (raw-files.ts); rows hold spans.
+    this.rawFiles = new RawFiles(this.db);
+    this.insertSpan = this.db.prepare(
+      `INSERT INTO raw_spans(session, direction, at, offset, length) VALUES (?, ?, ?, ?, ?)`,
     );
     this.openSession = this.db.prepare(
       `INSERT OR IGNORE INTO sessions(id, started_at, client, upstream, source, last_at)
@@ -198,6 +202,7 @@ export class Archive implements Sink {
     this.flush();
     this.closed = true;
     if (this.retention) clearInterval(this.retention);
+    this.rawFiles.close();
     this.db.close();
   }
 
@@ -265,8 +270,10 @@ export class Archive implements Sink {
       );
     }
     for (const c of chunks) {
-      this.insertChunk.run(c.session, c.direction, c.at, c.data);
+      const offset = this.rawFiles.append(c.session, c.data);
+      this.insertSpan.run(c.session, c.direction, c.at, offset, c.data.length);
     }
+    for (const e of events) if (e.type === 'session.close') this.rawFiles.release(e.session);
     this.stats.eventsWritten += events.length;
     this.stats.chunksWritten += chunks.length;
   }
@@ -284,9 +291,14 @@ export class Archive implements Sink {
       for (const id of ids) {
         this.db.prepare(`DELETE FROM events WHERE session = ?`).run(id);
         this.db.prepare(`DELETE FROM chunks WHERE session = ?`).run(id);
+        this.db.prepare(`DELETE FROM raw_spans WHERE session = ?`).run(id);
         this.db.prepare(`DELETE FROM sessions WHERE id = ?`).run(id);
       }
     });
+    const drop = (ids: string[]): void => {
+      del(ids);
+      for (const id of ids) this.rawFiles.remove(id);
+    };
     const days = this.opts.retainDays ?? 0;
     if (days > 0) {
       const cutoff = this.now() - days * 86_400_000;
@@ -294,7 +306,7 @@ export class Archive implements Sink {
         .prepare(`SELECT id FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?`)
         .pluck()
         .all(cutoff) as string[];
-      del(ids);
+      drop(ids);
       removed += ids.length;
     }
     const max = this.opts.maxBytes ?? 0;
@@ -307,7 +319,7 @@ export class Archive implements Sink {
         .pluck()
         .all() as string[];
       if (ids.length === 0) break;
-      del(ids);
+      drop(ids);
       removed += ids.length;
     }
     if (removed > 0) {
@@ -317,12 +329,13 @@ export class Archive implements Sink {
     return removed;
   }
 
-  /** Bytes of the database in use (pages minus free pages). */
+  /** Bytes in use: database pages minus free pages, plus the raw files' archived spans. */
   usedBytes(): number {
     const pages = this.db.pragma('page_count', { simple: true }) as number;
     const free = this.db.pragma('freelist_count', { simple: true }) as number;
     const size = this.db.pragma('page_size', { simple: true }) as number;
-    return (pages - free) * size;
+    const raw = this.db.prepare(`SELECT coalesce(sum(length), 0) FROM raw_spans`).pluck().get();
+    return (pages - free) * size + Number(raw);
   }
 }
 

@@ -9,6 +9,7 @@ import type { ImapscopeEvent, ImapState } from '../../../shared/events.ts';
 import type { SessionFilter, SessionRow } from '../../../shared/protocol.ts';
 import { fromJson } from '../../../shared/protocol.ts';
 import { API_PAGE_MAX } from '../../limits.ts';
+import { readSpans } from './raw-files.ts';
 
 interface SessionDbRow {
   id: string;
@@ -150,8 +151,50 @@ export interface StoredChunk {
   data: Buffer;
 }
 
-/** A session's raw (redacted) chunks in arrival order, read lazily. */
+/**
+ * A session's raw (redacted) chunks in arrival order, read lazily: from its raw file
+ * (raw-files.ts) or, for archives written before those existed, from the chunks table.
+ */
 export function* sessionChunks(db: Db, session: string): Generator<StoredChunk> {
+  if (hasSpans(db, session)) {
+    for (const s of readSpans(db, session, sessionSpans(db, session))) {
+      yield { direction: s.direction, at: s.at, data: s.data };
+    }
+    return;
+  }
+  yield* legacyChunks(db, session);
+}
+
+function hasSpans(db: Db, session: string): boolean {
+  return db.prepare(`SELECT 1 FROM raw_spans WHERE session = ? LIMIT 1`).get(session) !== undefined;
+}
+
+function* sessionSpans(
+  db: Db,
+  session: string,
+): Generator<{ direction: Direction; at: number; offset: number; length: number }> {
+  const stmt = db.prepare(
+    `SELECT id, direction, at, offset, length FROM raw_spans WHERE session = ? AND id > ?
+     ORDER BY id LIMIT 1000`,
+  );
+  let last = 0;
+  for (;;) {
+    const rows = stmt.all(session, last) as {
+      id: number;
+      direction: Direction;
+      at: number;
+      offset: number;
+      length: number;
+    }[];
+    if (rows.length === 0) return;
+    for (const r of rows) {
+      last = r.id;
+      yield r;
+    }
+  }
+}
+
+function* legacyChunks(db: Db, session: string): Generator<StoredChunk> {
   const stmt = db.prepare(
     `SELECT id, direction, at, data FROM chunks WHERE session = ? AND id > ? ORDER BY id LIMIT 1000`,
   );
@@ -168,5 +211,6 @@ export function* sessionChunks(db: Db, session: string): Generator<StoredChunk> 
 
 /** Whether any raw chunks were archived for the session. */
 export function hasChunks(db: Db, session: string): boolean {
+  if (hasSpans(db, session)) return true;
   return db.prepare(`SELECT 1 FROM chunks WHERE session = ? LIMIT 1`).get(session) !== undefined;
 }

@@ -49,6 +49,15 @@ CREATE TABLE IF NOT EXISTS chunks(
   data BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_session ON chunks(session, id);
+CREATE TABLE IF NOT EXISTS raw_spans(
+  id INTEGER PRIMARY KEY,
+  session TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  offset INTEGER NOT NULL,
+  length INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS raw_spans_session ON raw_spans(session, id);
 `;
 
 /** Thrown when the archive was written by a newer imapscope. */
