@@ -269,9 +269,22 @@ export class Archive implements Sink {
         id,
       );
     }
+    // One write per session per flush (writev), then one span row per chunk, in order.
+    const bySession = new Map<string, RawChunk[]>();
     for (const c of chunks) {
-      const offset = this.rawFiles.append(c.session, c.data);
-      this.insertSpan.run(c.session, c.direction, c.at, offset, c.data.length);
+      const list = bySession.get(c.session);
+      if (list) list.push(c);
+      else bySession.set(c.session, [c]);
+    }
+    for (const [session, list] of bySession) {
+      let offset = this.rawFiles.append(
+        session,
+        list.map((c) => c.data),
+      );
+      for (const c of list) {
+        this.insertSpan.run(session, c.direction, c.at, offset, c.data.length);
+        offset += c.data.length;
+      }
     }
     for (const e of events) if (e.type === 'session.close') this.rawFiles.release(e.session);
     this.stats.eventsWritten += events.length;

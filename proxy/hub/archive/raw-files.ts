@@ -17,6 +17,7 @@ import {
   readSync,
   rmSync,
   writeSync,
+  writevSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Database as Db } from 'better-sqlite3';
@@ -42,8 +43,8 @@ export class RawFiles {
     mkdirSync(rawDir(db), { recursive: true, mode: 0o700 });
   }
 
-  /** Appends `data` to the session's file; returns the offset it starts at. */
-  append(session: string, data: Uint8Array): number {
+  /** Appends the buffers, in order, to the session's file; returns the offset the first starts at. */
+  append(session: string, buffers: Uint8Array[]): number {
     let f = this.open.get(session);
     if (!f) {
       const fd = openSync(rawFile(this.db, session), 'a', 0o600);
@@ -55,9 +56,27 @@ export class RawFiles {
       }
     }
     const offset = f.size;
-    let done = 0;
-    while (done < data.length) done += writeSync(f.fd, data, done, data.length - done);
-    f.size += data.length;
+    let total = 0;
+    for (const b of buffers) total += b.length;
+    let done = writevSync(f.fd, buffers);
+    // A short writev (rare on regular files): finish buffer by buffer from where it stopped.
+    if (done < total) {
+      let skip = done;
+      for (const b of buffers) {
+        if (skip >= b.length) {
+          skip -= b.length;
+          continue;
+        }
+        let at = skip;
+        skip = 0;
+        while (at < b.length) {
+          const n = writeSync(f.fd, b, at, b.length - at);
+          at += n;
+          done += n;
+        }
+      }
+    }
+    f.size += total;
     return offset;
   }
 
