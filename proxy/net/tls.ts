@@ -139,15 +139,49 @@ export async function prepareTls(o: TlsOptions): Promise<TlsSetup> {
   return { client, upstream, ca };
 }
 
-/** Rejects after the handshake limit, destroying the socket. */
-function handshakeTimer(socket: TLSSocket, reject: (err: Error) => void): NodeJS.Timeout {
-  return setTimeout(() => {
-    const err = Object.assign(new Error(`no TLS handshake within ${TLS_HANDSHAKE_TIMEOUT_MS} ms`), {
-      code: 'ETIMEDOUT',
-    });
-    reject(err);
-    socket.destroy();
-  }, TLS_HANDSHAKE_TIMEOUT_MS);
+/**
+ * Settles with the handshake of `socket`: resolves on `doneEvent`; rejects with the TLS error,
+ * with `closeMessage` when the peer hangs up mid-handshake (TLS emits no error then), or after
+ * TLS_HANDSHAKE_TIMEOUT_MS (code ETIMEDOUT). On failure the socket is destroyed; either way
+ * the listeners added here are removed once it settles.
+ */
+function handshake(
+  socket: TLSSocket,
+  doneEvent: 'secure' | 'secureConnect',
+  closeMessage: string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      socket.off('close', onClose);
+      socket.off(doneEvent, onDone);
+    };
+    function fail(err: Error): void {
+      cleanup();
+      // A failed socket may still report a late reset; nobody else listens to it any more.
+      socket.on('error', () => {});
+      reject(err);
+      socket.destroy();
+    }
+    const onClose = (): void => fail(new Error(closeMessage));
+    const onDone = (): void => {
+      cleanup();
+      resolve();
+    };
+    const timer = setTimeout(
+      () =>
+        fail(
+          Object.assign(new Error(`no TLS handshake within ${TLS_HANDSHAKE_TIMEOUT_MS} ms`), {
+            code: 'ETIMEDOUT',
+          }),
+        ),
+      TLS_HANDSHAKE_TIMEOUT_MS,
+    );
+    socket.once('error', fail);
+    socket.once('close', onClose);
+    socket.once(doneEvent, onDone);
+  });
 }
 
 /**
@@ -164,24 +198,11 @@ export function acceptClientTls(
     ...(leg.context ? { secureContext: leg.context } : {}),
     ...(leg.sni ? { SNICallback: leg.sni } : {}),
   });
-  const secure = new Promise<void>((resolve, reject) => {
-    const timer = handshakeTimer(socket, reject);
-    const onError = (err: Error): void => {
-      clearTimeout(timer);
-      reject(err);
-      socket.destroy();
-    };
-    socket.once('error', onError);
-    socket.once('secure', () => {
-      clearTimeout(timer);
-      socket.off('error', onError);
-      resolve();
-    });
-    // A client that hangs up mid-handshake: no 'error' from TLS, just a close.
-    socket.once('close', () =>
-      onError(new Error('the client closed the connection during the TLS handshake')),
-    );
-  });
+  const secure = handshake(
+    socket,
+    'secure',
+    'the client closed the connection during the TLS handshake',
+  );
   return { socket, secure };
 }
 
@@ -189,32 +210,20 @@ export function acceptClientTls(
  * Starts TLS as the client on an upstream connection and resolves once the server is
  * verified (unless insecure). Rejects with Node's verification error (its `code` says why).
  */
-export function connectUpstreamTls(raw: Socket, leg: UpstreamTls): Promise<TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({
-      socket: raw,
-      host: leg.host,
-      ...(leg.servername ? { servername: leg.servername } : {}),
-      ...(leg.context ? { secureContext: leg.context } : {}),
-      rejectUnauthorized: !leg.insecure,
-    });
-    const timer = handshakeTimer(socket, reject);
-    const onError = (err: Error): void => {
-      clearTimeout(timer);
-      reject(err);
-      socket.destroy();
-    };
-    socket.once('error', onError);
-    socket.once('close', () =>
-      onError(new Error('the upstream closed the connection during the TLS handshake')),
-    );
-    socket.once('secureConnect', () => {
-      clearTimeout(timer);
-      socket.off('error', onError);
-      socket.removeAllListeners('close');
-      resolve(socket);
-    });
+export async function connectUpstreamTls(raw: Socket, leg: UpstreamTls): Promise<TLSSocket> {
+  const socket = tls.connect({
+    socket: raw,
+    host: leg.host,
+    ...(leg.servername ? { servername: leg.servername } : {}),
+    ...(leg.context ? { secureContext: leg.context } : {}),
+    rejectUnauthorized: !leg.insecure,
   });
+  await handshake(
+    socket,
+    'secureConnect',
+    'the upstream closed the connection during the TLS handshake',
+  );
+  return socket;
 }
 
 /** `CN=x, O=y` from Node's parsed name object. */
