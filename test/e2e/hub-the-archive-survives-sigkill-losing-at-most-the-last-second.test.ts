@@ -32,11 +32,13 @@ describe('the archive under SIGKILL', () => {
       }
     });
     await new Promise((r) => setTimeout(r, 2_500));
+    // Listen for the exit before the kill: the process may be gone before the loops settle.
+    const exited = new Promise((r) => scope.process.once('exit', r));
     const killedAt = Date.now();
     scope.process.kill('SIGKILL');
     running = false;
+    await exited;
     await Promise.allSettled(loops);
-    await new Promise((r) => scope.process.once('exit', r));
 
     const db = new Database(path.join(scope.dataDir, 'archive.sqlite'));
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
