@@ -49,11 +49,22 @@ export interface Imapscope {
 export async function startImapscope(
   args: string[] = [],
   env: Record<string, string> = {},
+  nodeArgs: string[] = [],
 ): Promise<Imapscope> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'imapscope-data-'));
   const child = spawn(
     process.execPath,
-    [ENTRY, '--listen', '127.0.0.1:0', '--ui', '127.0.0.1:0', '--data', dataDir, ...args],
+    [
+      ...nodeArgs,
+      ENTRY,
+      '--listen',
+      '127.0.0.1:0',
+      '--ui',
+      '127.0.0.1:0',
+      '--data',
+      dataDir,
+      ...args,
+    ],
     { cwd: REPO_ROOT, env: { ...process.env, ...env } },
   );
   const logs: LogLine[] = [];

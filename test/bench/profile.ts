@@ -1,0 +1,121 @@
+/**
+ * `npm run bench:profile`: where imapscope spends its CPU on the relay benchmark's workloads.
+ * Runs the real imapscope command under `node --cpu-prof` against a private Dovecot, drives
+ * bulk FETCHes and NOOP round-trips through it, stops it with SIGTERM (the profiles of the
+ * relay thread and of the inspection thread are written on exit), and prints each thread's
+ * functions by self time. Not a benchmark: profiling slows everything; read the shares.
+ *
+ * PROFILE_CPU_ONLY=1 runs without the profiler and prints only the CPU time imapscope used per
+ * workload (from /proc): the figure to compare before and after a change.
+ *
+ *   PROFILE_WORKLOAD=bulk|noop|sessions|all (default all; sessions = 5 rounds of 200 concurrent
+ *   sessions with a WebSocket viewer attached)   PROFILE_KEEP=1 keeps the .cpuprofile files
+ */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startDovecot } from '../helpers/dovecot.ts';
+import { startImapscope } from '../helpers/imapscope.ts';
+import { cpuSeconds, progress } from './stats.ts';
+import { Viewer } from './viewer.ts';
+import { bulkConnection, bulkFetch, concurrentSessions, login, prepareMail } from './workload.ts';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time per function (ms), biggest first. */
+export function selfTimes(profile: CpuProfile): { name: string; ms: number }[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const totals = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const f = byId.get(id)?.callFrame;
+    if (!f) return;
+    const file = f.url ? path.basename(f.url.replace(/^file:\/\//, '')) : '';
+    const name = `${f.functionName || '(anonymous)'} ${file}${file ? `:${f.lineNumber + 1}` : ''}`;
+    totals.set(name, (totals.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  return [...totals].map(([name, ms]) => ({ name, ms })).sort((a, b) => b.ms - a.ms);
+}
+
+async function main(): Promise<void> {
+  const workload = process.env.PROFILE_WORKLOAD ?? 'all';
+  const run = (w: string): boolean => workload === 'all' || workload === w;
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'imapscope-profile-'));
+  progress('starting Dovecot and writing the bulk mail');
+  const dovecot = await startDovecot();
+  try {
+    await prepareMail(dovecot);
+    const cpuOnly = process.env.PROFILE_CPU_ONLY === '1';
+    const scope = await startImapscope(
+      ['--upstream', `${dovecot.host}:${dovecot.port}`],
+      {},
+      cpuOnly ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+    );
+    let cpuMark = cpuSeconds(scope.process.pid) ?? 0;
+    const cpuSince = (what: string): void => {
+      const now = cpuSeconds(scope.process.pid) ?? 0;
+      console.log(`imapscope CPU for ${what}: ${((now - cpuMark) * 1000).toFixed(0)} ms`);
+      cpuMark = now;
+    };
+    if (run('bulk')) {
+      const d = await bulkConnection(scope.listen, dovecot);
+      for (let i = 0; i < 5; i++) {
+        const s = await bulkFetch(d);
+        progress(`bulk fetch ${i + 1}/5: ${s.mbPerS.toFixed(0)} MB/s`);
+      }
+      await d.logout();
+      await new Promise((r) => setTimeout(r, 1_000));
+      cpuSince('5 bulk fetches (525 MB)');
+    }
+    if (run('noop')) {
+      const d = await login(scope.listen, dovecot.user, dovecot.password);
+      await d.ok('SELECT INBOX');
+      for (let i = 0; i < 2_000; i++) await d.ok('NOOP');
+      progress('2,000 NOOPs done');
+      await d.logout();
+      await new Promise((r) => setTimeout(r, 1_000));
+      cpuSince('2,000 NOOPs');
+    }
+    if (run('sessions')) {
+      const viewer = await Viewer.open(scope.url);
+      for (let i = 0; i < 5; i++) {
+        const s = await concurrentSessions(
+          scope.listen,
+          dovecot.user2.user,
+          dovecot.user2.password,
+        );
+        progress(`200 sessions ${i + 1}/5: ${s.completed} completed in ${s.totalMs.toFixed(0)} ms`);
+      }
+      viewer.ws.close();
+      await new Promise((r) => setTimeout(r, 1_000));
+      cpuSince('5 × 200 sessions with a viewer');
+    }
+    const gaps = scope.logs.filter((l) => String(l.msg).includes('inspection gap')).length;
+    console.log(`inspection gap log lines: ${gaps}`);
+    await scope.stop();
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
+    for (const f of files) {
+      const profile = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as CpuProfile;
+      const rows = selfTimes(profile);
+      const total = rows.reduce((a, r) => a + r.ms, 0);
+      const idle = rows.find((r) => r.name.startsWith('(idle)'))?.ms ?? 0;
+      console.log(`\n${f}: ${(total - idle).toFixed(0)} ms busy of ${total.toFixed(0)} ms`);
+      for (const r of rows.filter((r) => !r.name.startsWith('(idle)')).slice(0, 25)) {
+        console.log(`${r.ms.toFixed(1).padStart(9)} ms  ${r.name}`);
+      }
+    }
+    if (process.env.PROFILE_KEEP === '1') console.log(`\nprofiles kept in ${dir}`);
+    else await rm(dir, { recursive: true, force: true });
+  } finally {
+    await dovecot.stop();
+  }
+}
+
+await main();
