@@ -59,6 +59,9 @@ export const ARCHIVE_MAX_QUEUE_EVENTS = 200_000;
 /** Raw bytes queued for the archive before further chunks are dropped and counted. */
 export const ARCHIVE_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
 
+/** Size past which the archive starts a new raw segment file (see archive/raw-files.ts). */
+export const RAW_SEGMENT_BYTES = 64 * 1024 * 1024;
+
 /** How often retention (--retain-days, --max-archive-mb) runs. */
 export const ARCHIVE_RETENTION_INTERVAL_MS = 60_000;
 
@@ -86,3 +89,4 @@ export const API_PAGE_MAX = 5_000;
 
 /** Tap bytes posted to the inspection thread and not yet inspected; past this, batches are dropped and a gap event says so. */
 export const MAX_INSPECTION_BACKLOG_BYTES = 64 * 1024 * 1024;
+

@@ -110,13 +110,43 @@ export type ApiErrorCode =
   | 'ERR_API_METHOD'
   | 'ERR_API_NO_ARCHIVE';
 
-/** JSON with byte arrays as `{ "$b64": … }` (a Node Buffer's own toJSON is bypassed). */
+/**
+ * JSON with byte arrays as `{ "$b64": … }` (a Node Buffer's own toJSON is bypassed). The byte
+ * arrays are swapped out by a walk in JavaScript that copies only the objects on the way to
+ * one, and the result goes through JSON.stringify without a replacer: a replacer function
+ * costs a call from the engine per key, and events are mostly keys.
+ */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, function (this: Record<string, unknown>, key, v: unknown) {
-    const original = this[key];
-    if (original instanceof Uint8Array) return { $b64: base64(original) };
-    return v;
-  });
+  return JSON.stringify(encodeBytes(value));
+}
+
+/** `value` with each Uint8Array in it replaced by `{ $b64 }`; unchanged parts are shared, not copied. */
+function encodeBytes(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Uint8Array) return { $b64: base64(value) };
+  if (Array.isArray(value)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const encoded = encodeBytes(item);
+      if (encoded !== item) {
+        out ??= value.slice();
+        out[i] = encoded;
+      }
+    }
+    return out ?? value;
+  }
+  let out: Record<string, unknown> | null = null;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const item = record[key];
+    const encoded = encodeBytes(item);
+    if (encoded !== item) {
+      out ??= { ...record };
+      out[key] = encoded;
+    }
+  }
+  return out ?? value;
 }
 
 /** Parses what {@link toJson} wrote, `{ "$b64": … }` back into Uint8Array. */
@@ -130,7 +160,18 @@ export function fromJson<T = unknown>(text: string): T {
   }) as T;
 }
 
+/** Node's Buffer where there is one (the proxy), for its native base64; the viewer has none. */
+const NodeBuffer = (
+  globalThis as {
+    Buffer?: {
+      from(b: ArrayBufferLike, offset: number, length: number): { toString(enc: 'base64'): string };
+    };
+  }
+).Buffer;
+
 function base64(bytes: Uint8Array): string {
+  if (NodeBuffer)
+    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
   let s = '';
   for (let i = 0; i < bytes.length; i += 0x8000) {
     s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));

@@ -1,11 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Archive } from '../../proxy/hub/archive/archive.ts';
-import { rawFile } from '../../proxy/hub/archive/raw-files.ts';
-import { getSession, listSessions, maxGseq, sessionEvents } from '../../proxy/hub/archive/read.ts';
+import { rawDir } from '../../proxy/hub/archive/raw-files.ts';
+import {
+  getSession,
+  listSessions,
+  maxGseq,
+  sessionChunks,
+  sessionEvents,
+} from '../../proxy/hub/archive/read.ts';
 import { Hub } from '../../proxy/hub/hub.ts';
 import { SessionRegistry } from '../../proxy/hub/registry.ts';
 import { archiveSource, renderExport } from '../../proxy/export/index.ts';
@@ -100,22 +106,35 @@ describe('the archive', () => {
     expect(ids({ client: '127.0.0.1' })).toEqual(['s2', 's1']);
   });
 
-  it('deletes ended sessions past --retain-days and keeps the rest', () => {
+  it('deletes ended sessions past --retain-days and keeps the rest', async () => {
     let now = Date.now();
-    const archive = archiveIn({ retainDays: 1, now: () => now });
+    const first = archiveIn({ retainDays: 1, now: () => now });
+    const file = first.db.name;
+    const hub1 = new Hub();
+    hub1.add(first);
+    play(hub1, 'old', LOGIN_SCRIPT, now);
+    await first.close();
+    // A restart starts a new raw segment file: 'old' has the first to itself.
+    const archive = new Archive(file, { retainDays: 1, now: () => now });
     const hub = new Hub();
     hub.add(archive);
-    play(hub, 'old', LOGIN_SCRIPT, now);
     play(hub, 'new', LOGIN_SCRIPT, now, { keepOpen: true });
     archive.flush();
-    // Raw bytes live in a file per session beside the database, and go with the session.
-    expect(existsSync(rawFile(archive.db, 'old'))).toBe(true);
+    const segments = (): string[] => readdirSync(rawDir(archive.db)).sort();
+    expect(segments()).toEqual(['seg-1.raw', 'seg-2.raw']);
+    expect([...sessionChunks(archive.db, 'old')].length).toBeGreaterThan(0);
     now += 2 * 86_400_000;
     expect(archive.prune()).toBe(1);
     expect(listSessions(archive.db).map((s) => s.id)).toEqual(['new']);
     expect(sessionEvents(archive.db, 'old', 0, 10)).toEqual([]);
-    expect(existsSync(rawFile(archive.db, 'old'))).toBe(false);
-    expect(existsSync(rawFile(archive.db, 'new'))).toBe(true);
+    expect([...sessionChunks(archive.db, 'old')]).toEqual([]);
+    // The segment no span points into any more is gone; the live session's bytes stay readable.
+    expect(segments()).toEqual(['seg-2.raw']);
+    const kept = [...sessionChunks(archive.db, 'new')];
+    expect(
+      Buffer.concat(kept.filter((c) => c.direction === 'c2s').map((c) => c.data)).toString(),
+    ).toContain('LOGIN');
+    await archive.close();
   });
 
   it('deletes the oldest ended sessions while bigger than --max-archive-mb', () => {

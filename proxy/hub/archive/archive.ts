@@ -1,7 +1,7 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { ImapscopeEvent } from '../../../shared/events.ts';
 import { assertNever } from '../../../shared/events.ts';
-import { toJson } from '../../../shared/protocol.ts';
+import { eventJson } from '../event-json.ts';
 import {
   ARCHIVE_FLUSH_EVENTS,
   ARCHIVE_FLUSH_MS,
@@ -97,10 +97,11 @@ export class Archive implements Sink {
     this.insertEvent = this.db.prepare(
       `INSERT OR IGNORE INTO events(session, seq, gseq, at, type, body) VALUES (?, ?, ?, ?, ?, ?)`,
     );
-    // Raw bytes go to append-only files beside the database (raw-files.ts); rows hold spans.
+    // Raw bytes go to append-only segment files beside the database (raw-files.ts); rows hold spans.
     this.rawFiles = new RawFiles(this.db);
     this.insertSpan = this.db.prepare(
-      `INSERT INTO raw_spans(session, direction, at, offset, length) VALUES (?, ?, ?, ?, ?)`,
+      `INSERT INTO raw_spans(session, direction, at, segment, offset, length)
+       VALUES (?, ?, ?, ?, ?, ?)`,
     );
     this.openSession = this.db.prepare(
       `INSERT OR IGNORE INTO sessions(id, started_at, client, upstream, source, last_at)
@@ -241,7 +242,7 @@ export class Archive implements Sink {
       p.events += 1;
       p.lastAt = Math.max(p.lastAt, e.at);
       applyToPatch(p, e);
-      this.insertEvent.run(e.session, e.seq, e.gseq, e.at, e.type, toJson(e));
+      this.insertEvent.run(e.session, e.seq, e.gseq, e.at, e.type, eventJson(e));
     }
     for (const [session, n] of this.droppedBySession) {
       const p = patches.get(session) ?? emptyPatch(this.now());
@@ -269,24 +270,15 @@ export class Archive implements Sink {
         id,
       );
     }
-    // One write per session per flush (writev), then one span row per chunk, in order.
-    const bySession = new Map<string, RawChunk[]>();
-    for (const c of chunks) {
-      const list = bySession.get(c.session);
-      if (list) list.push(c);
-      else bySession.set(c.session, [c]);
-    }
-    for (const [session, list] of bySession) {
-      let offset = this.rawFiles.append(
-        session,
-        list.map((c) => c.data),
-      );
-      for (const c of list) {
-        this.insertSpan.run(session, c.direction, c.at, offset, c.data.length);
+    // One write per flush (writev) into the current segment, then one span row per chunk.
+    if (chunks.length > 0) {
+      const place = this.rawFiles.append(chunks.map((c) => c.data));
+      let offset = place.offset;
+      for (const c of chunks) {
+        this.insertSpan.run(c.session, c.direction, c.at, place.segment, offset, c.data.length);
         offset += c.data.length;
       }
     }
-    for (const e of events) if (e.type === 'session.close') this.rawFiles.release(e.session);
     this.stats.eventsWritten += events.length;
     this.stats.chunksWritten += chunks.length;
   }
@@ -308,9 +300,10 @@ export class Archive implements Sink {
         this.db.prepare(`DELETE FROM sessions WHERE id = ?`).run(id);
       }
     });
+    const dropped: string[] = [];
     const drop = (ids: string[]): void => {
       del(ids);
-      for (const id of ids) this.rawFiles.remove(id);
+      dropped.push(...ids);
     };
     const days = this.opts.retainDays ?? 0;
     if (days > 0) {
@@ -336,6 +329,7 @@ export class Archive implements Sink {
       removed += ids.length;
     }
     if (removed > 0) {
+      this.rawFiles.removeUnused(dropped);
       this.db.pragma('incremental_vacuum');
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     }

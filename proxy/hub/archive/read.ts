@@ -172,9 +172,15 @@ function hasSpans(db: Db, session: string): boolean {
 function* sessionSpans(
   db: Db,
   session: string,
-): Generator<{ direction: Direction; at: number; offset: number; length: number }> {
+): Generator<{
+  direction: Direction;
+  at: number;
+  segment: number | null;
+  offset: number;
+  length: number;
+}> {
   const stmt = db.prepare(
-    `SELECT id, direction, at, offset, length FROM raw_spans WHERE session = ? AND id > ?
+    `SELECT id, direction, at, segment, offset, length FROM raw_spans WHERE session = ? AND id > ?
      ORDER BY id LIMIT 1000`,
   );
   let last = 0;
@@ -183,6 +189,7 @@ function* sessionSpans(
       id: number;
       direction: Direction;
       at: number;
+      segment: number | null;
       offset: number;
       length: number;
     }[];

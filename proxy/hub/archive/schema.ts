@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS raw_spans(
   direction TEXT NOT NULL,
   at INTEGER NOT NULL,
   offset INTEGER NOT NULL,
-  length INTEGER NOT NULL
+  length INTEGER NOT NULL,
+  segment INTEGER
 );
 CREATE INDEX IF NOT EXISTS raw_spans_session ON raw_spans(session, id);
 `;
@@ -90,6 +91,12 @@ export function openArchiveDb(file: string, opts: { readonly?: boolean } = {}): 
   for (const c of ['exchanges', 'nos', 'bads', 'lints']) {
     if (!columns.has(c)) db.exec(`ALTER TABLE sessions ADD COLUMN ${c} INTEGER NOT NULL DEFAULT 0`);
   }
+  // raw_spans.segment: NULL in archives from before segment files (one file per session).
+  const spanColumns = new Set(
+    (db.prepare(`PRAGMA table_info(raw_spans)`).all() as { name: string }[]).map((c) => c.name),
+  );
+  if (!spanColumns.has('segment')) db.exec(`ALTER TABLE raw_spans ADD COLUMN segment INTEGER`);
+  db.exec(`CREATE INDEX IF NOT EXISTS raw_spans_segment ON raw_spans(segment)`);
   const row = db.prepare(`SELECT value FROM meta WHERE key = 'schema'`).get() as
     { value: string } | undefined;
   if (row === undefined) {

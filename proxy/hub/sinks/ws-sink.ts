@@ -11,6 +11,7 @@ import {
   WS_REPLAY_EVENTS,
   WS_SNAPSHOT_EVENTS,
 } from '../../limits.ts';
+import { eventsMessageJson } from '../event-json.ts';
 import type { Sink } from '../hub.ts';
 
 /** What the WebSocket side reads besides live events: the source of snapshots and resumes. */
@@ -184,8 +185,7 @@ export class WsSink implements Sink {
       let text = encoded.get(key);
       if (text === undefined) {
         const events = batch.filter((e) => c.session === null || e.session === c.session);
-        text =
-          events.length > 0 ? toJson({ type: 'events', events } satisfies ServerMessage) : null;
+        text = events.length > 0 ? eventsMessageJson(events) : null;
         encoded.set(key, text);
       }
       // Events the client already has (sent in its snapshot or resume) are not sent again.
@@ -193,8 +193,7 @@ export class WsSink implements Sink {
         const events = batch.filter(
           (e) => e.gseq > c.cursor && (c.session === null || e.session === c.session),
         );
-        text =
-          events.length > 0 ? toJson({ type: 'events', events } satisfies ServerMessage) : null;
+        text = events.length > 0 ? eventsMessageJson(events) : null;
       }
       c.cursor = Math.max(c.cursor, lastOfBatch);
       if (text !== null) {
