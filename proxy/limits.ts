@@ -90,3 +90,13 @@ export const API_PAGE_MAX = 5_000;
 /** Tap bytes posted to the inspection thread and not yet inspected; past this, batches are dropped and a gap event says so. */
 export const MAX_INSPECTION_BACKLOG_BYTES = 64 * 1024 * 1024;
 
+/**
+ * The relay thread gathers what it posts to the inspection thread and posts it together at
+ * most this often (ms): one wake-up of the inspection thread per interval instead of one per
+ * socket read. Events reach the viewer up to this much later; their timestamps are the
+ * relay's, so latencies are unaffected.
+ */
+export const INSPECTION_POST_INTERVAL_MS = 5;
+
+/** ...or sooner, once this many tap bytes are waiting to be posted. */
+export const INSPECTION_POST_BYTES = 1024 * 1024;

@@ -1,14 +1,21 @@
 /**
  * The relay thread's side of the inspection thread (thread.ts): starts the worker, and gives
- * each session a SessionInspector that packs tap batches into one transferred buffer and
- * posts them. Posting never waits. What the worker has not yet consumed is counted; past
+ * each session a SessionInspector that packs tap batches and posts them, with their
+ * buffers transferred. Posting never waits: messages wait in an outbox that is posted as one
+ * message every INSPECTION_POST_INTERVAL_MS (or once INSPECTION_POST_BYTES of tap bytes are
+ * in it), so a busy relay wakes the inspection thread a few hundred times a second, not once
+ * per socket read. What the worker has not yet consumed is counted; past
  * MAX_INSPECTION_BACKLOG_BYTES batches are dropped (the session gets a gap event) instead of
  * queueing without bound.
  */
 import { Worker } from 'node:worker_threads';
 import type { Direction } from '../../shared/direction.ts';
 import type { HostPort } from '../config.ts';
-import { MAX_INSPECTION_BACKLOG_BYTES } from '../limits.ts';
+import {
+  INSPECTION_POST_BYTES,
+  INSPECTION_POST_INTERVAL_MS,
+  MAX_INSPECTION_BACKLOG_BYTES,
+} from '../limits.ts';
 import type { SessionInfo, SessionSummary } from '../net/relay.ts';
 import type { SessionInspector, TapChunk } from '../net/tap.ts';
 import type {
@@ -58,6 +65,11 @@ export class InspectionThread {
   /** Bytes posted to the worker that it has not reported consumed. */
   private backlog = 0;
   private stopped: Promise<void> | null = null;
+  /** Messages not yet posted, their buffers to transfer, and the tap bytes among them. */
+  private outbox: ToInspection[] = [];
+  private outboxTransfer: ArrayBuffer[] = [];
+  private outboxBytes = 0;
+  private flushTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly worker: Worker,
@@ -94,9 +106,27 @@ export class InspectionThread {
     });
   }
 
-  private post(m: ToInspection, transfer?: ArrayBuffer[]): void {
-    this.worker.postMessage(m, transfer);
+  private post(m: ToInspection, transfer?: ArrayBuffer[], bytes = 0): void {
+    this.outbox.push(m);
+    if (transfer) for (const ab of transfer) this.outboxTransfer.push(ab);
+    this.outboxBytes += bytes;
+    if (this.outboxBytes >= INSPECTION_POST_BYTES) this.flush();
+    else this.flushTimer ??= setTimeout(this.flush, INSPECTION_POST_INTERVAL_MS);
   }
+
+  /** Posts the outbox as one message. */
+  private readonly flush = (): void => {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.outbox.length === 0) return;
+    const messages = this.outbox;
+    const transfer = this.outboxTransfer;
+    this.outbox = [];
+    this.outboxTransfer = [];
+    this.outboxBytes = 0;
+    const m: ToInspection = messages.length === 1 ? messages[0]! : { type: 'batch', messages };
+    this.worker.postMessage(m, transfer);
+  };
 
   /** The inspector the relay hands a session's tap batches to. */
   inspector(info: SessionInfo): SessionInspector {
@@ -126,7 +156,7 @@ export class InspectionThread {
         }
         const packed = pack(batch);
         this.backlog += packed.bytes;
-        this.post({ type: 'chunks', session, batch: packed }, packed.buffers);
+        this.post({ type: 'chunks', session, batch: packed }, packed.buffers, packed.bytes);
       },
       gap: (direction, droppedChunks, droppedBytes) =>
         this.post({ type: 'gap', session, direction, droppedChunks, droppedBytes }),
@@ -156,6 +186,7 @@ export class InspectionThread {
         }
       });
       this.post({ type: 'shutdown' });
+      this.flush();
     });
     return this.stopped;
   }

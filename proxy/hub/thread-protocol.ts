@@ -47,7 +47,9 @@ export type ToInspection =
   /** The client listener is up: the API tells the viewer where mail clients connect. */
   | { type: 'listening'; listen: string }
   | { type: 'closed'; summary: SessionSummary }
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  /** Several of the above, in order, posted together (see INSPECTION_POST_INTERVAL_MS). */
+  | { type: 'batch'; messages: ToInspection[] };
 
 export type FromInspection =
   | { type: 'ready'; ui: HostPort }

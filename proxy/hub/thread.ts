@@ -55,8 +55,11 @@ async function main(): Promise<void> {
   const inspectors = new Map<string, TrackingInspector>();
   let consumed = 0;
 
-  port.on('message', (m: ToInspection) => {
+  const handle = (m: ToInspection): void => {
     switch (m.type) {
+      case 'batch':
+        for (const each of m.messages) handle(each);
+        return;
       case 'open':
         registry.opened(m.info);
         inspectors.set(
@@ -110,7 +113,8 @@ async function main(): Promise<void> {
         });
         return;
     }
-  });
+  };
+  port.on('message', handle);
   post({ type: 'ready', ui: ui.address });
 }
 
