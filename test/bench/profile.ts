@@ -15,7 +15,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startDovecot } from '../helpers/dovecot.ts';
-import { startImapscope } from '../helpers/imapscope.ts';
+import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
 import { cpuSeconds, progress } from './stats.ts';
 import { Viewer } from './viewer.ts';
 import { bulkConnection, bulkFetch, concurrentSessions, login, prepareMail } from './workload.ts';
@@ -50,17 +50,19 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'imapscope-profile-'));
   progress('starting Dovecot and writing the bulk mail');
   const dovecot = await startDovecot();
+  let scope: Imapscope | undefined;
   try {
     await prepareMail(dovecot);
     const cpuOnly = process.env.PROFILE_CPU_ONLY === '1';
-    const scope = await startImapscope(
+    scope = await startImapscope(
       ['--upstream', `${dovecot.host}:${dovecot.port}`],
       {},
       cpuOnly ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`],
     );
-    let cpuMark = cpuSeconds(scope.process.pid) ?? 0;
+    const pid = scope.process.pid;
+    let cpuMark = cpuSeconds(pid) ?? 0;
     const cpuSince = (what: string): void => {
-      const now = cpuSeconds(scope.process.pid) ?? 0;
+      const now = cpuSeconds(pid) ?? 0;
       console.log(`imapscope CPU for ${what}: ${((now - cpuMark) * 1000).toFixed(0)} ms`);
       cpuMark = now;
     };
@@ -114,6 +116,8 @@ async function main(): Promise<void> {
     if (process.env.PROFILE_KEEP === '1') console.log(`\nprofiles kept in ${dir}`);
     else await rm(dir, { recursive: true, force: true });
   } finally {
+    // Also on a failure: a profiled process left behind keeps its sampler threads busy.
+    await scope?.stop();
     await dovecot.stop();
   }
 }
