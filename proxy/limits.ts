@@ -56,8 +56,8 @@ export const ARCHIVE_FLUSH_EVENTS = 4_000;
 /** Events queued for the archive before further events are dropped and counted. */
 export const ARCHIVE_MAX_QUEUE_EVENTS = 200_000;
 
-/** Raw bytes queued for the archive before further chunks are dropped and counted. */
-export const ARCHIVE_MAX_QUEUE_BYTES = 64 * 1024 * 1024;
+/** Spans of raw chunks (written to their segment file, row not yet committed) queued for the archive before further chunks are dropped and counted. */
+export const ARCHIVE_MAX_QUEUE_SPANS = 200_000;
 
 /** Size past which the archive starts a new raw segment file (see archive/raw-files.ts). */
 export const RAW_SEGMENT_BYTES = 64 * 1024 * 1024;

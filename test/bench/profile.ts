@@ -11,6 +11,7 @@
  *   PROFILE_WORKLOAD=bulk|noop|sessions|all (default all; sessions = 5 rounds of 200 concurrent
  *   sessions with a WebSocket viewer attached)   PROFILE_KEEP=1 keeps the .cpuprofile files
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +29,22 @@ interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
+}
+
+/** CPU ms (user + system) of each thread of `pid`, by thread id. */
+function threadCpuMs(pid: number | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  if (pid === undefined) return out;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, (Number(fields[11]) + Number(fields[12])) * 10); // USER_HZ 100
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
 }
 
 /** Self time per function (ms), biggest first. */
@@ -61,10 +78,21 @@ async function main(): Promise<void> {
     );
     const pid = scope.process.pid;
     let cpuMark = cpuSeconds(pid) ?? 0;
+    let threadMark = threadCpuMs(pid);
     const cpuSince = (what: string): void => {
       const now = cpuSeconds(pid) ?? 0;
-      console.log(`imapscope CPU for ${what}: ${((now - cpuMark) * 1000).toFixed(0)} ms`);
+      const threads = threadCpuMs(pid);
+      const busy = [...threads]
+        .map(([tid, ms]) => ({ tid, ms: ms - (threadMark.get(tid) ?? 0) }))
+        .filter((t) => t.ms > 0)
+        .sort((a, b) => b.ms - a.ms)
+        .map((t) => `${t.tid === String(pid) ? 'main' : t.tid} ${t.ms}`);
+      console.log(
+        `imapscope CPU for ${what}: ${((now - cpuMark) * 1000).toFixed(0)} ms ` +
+          `(per thread, ms: ${busy.join(', ')})`,
+      );
       cpuMark = now;
+      threadMark = threads;
     };
     if (run('bulk')) {
       const d = await bulkConnection(scope.listen, dovecot);

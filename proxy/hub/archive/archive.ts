@@ -5,12 +5,12 @@ import { eventJson } from '../event-json.ts';
 import {
   ARCHIVE_FLUSH_EVENTS,
   ARCHIVE_FLUSH_MS,
-  ARCHIVE_MAX_QUEUE_BYTES,
+  ARCHIVE_MAX_QUEUE_SPANS,
   ARCHIVE_MAX_QUEUE_EVENTS,
   ARCHIVE_RETENTION_INTERVAL_MS,
 } from '../../limits.ts';
 import type { RawChunk, Sink } from '../hub.ts';
-import { RawFiles } from './raw-files.ts';
+import { RawFiles, type RawPlace } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
 
 export interface ArchiveOptions {
@@ -54,12 +54,25 @@ interface SessionPatch {
 const hp = (h: { host: string; port: number }): string =>
   h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
 
+/** A raw chunk already appended to a segment file, waiting for its span row. */
+interface PendingSpan {
+  session: string;
+  direction: string;
+  at: number;
+  segment: number;
+  offset: number;
+  length: number;
+}
+
 /**
- * The durable archive (SQLite, WAL) as a hub sink. `write` and `raw` only queue (O(1), never
+ * The durable archive (SQLite, WAL) as a hub sink. `write` only queues events (O(1), never
  * touching disk); the queue is written in one transaction per flush, every ARCHIVE_FLUSH_MS or
  * as soon as ARCHIVE_FLUSH_EVENTS are queued, so a SIGKILL loses at most the last flush
- * interval. Past ARCHIVE_MAX_QUEUE_EVENTS (or _BYTES of raw data) events are dropped and
- * counted per session (`dropped` in the session row).
+ * interval. `raw` appends the bytes to the current segment file at once (one writev per call)
+ * and queues only their spans for the next flush: holding the bytes themselves until then
+ * kept up to a quarter second of a bulk FETCH alive and made the inspection thread's garbage
+ * collector work for it. Past ARCHIVE_MAX_QUEUE_EVENTS events (or ARCHIVE_MAX_QUEUE_SPANS
+ * spans) more are dropped and counted (events per session: `dropped` in the session row).
  */
 export class Archive implements Sink {
   readonly name = 'archive';
@@ -73,8 +86,7 @@ export class Archive implements Sink {
     maxFlushMs: 0,
   };
   private queue: ImapscopeEvent[] = [];
-  private rawQueue: RawChunk[] = [];
-  private rawQueued = 0;
+  private spanQueue: PendingSpan[] = [];
   private droppedBySession = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
@@ -162,14 +174,33 @@ export class Archive implements Sink {
   }
 
   raw(chunks: readonly RawChunk[]): void {
-    if (this.closed) return;
+    if (this.closed || chunks.length === 0) return;
+    if (this.spanQueue.length + chunks.length > ARCHIVE_MAX_QUEUE_SPANS) {
+      this.stats.chunksDropped += chunks.length;
+      this.schedule();
+      return;
+    }
+    let place: RawPlace;
+    try {
+      place = this.rawFiles.append(chunks.map((c) => c.data));
+    } catch (err) {
+      // A full disk: these bytes are lost; the proxy goes on.
+      this.stats.chunksDropped += chunks.length;
+      this.opts.onError?.(err);
+      return;
+    }
+    let offset = place.offset;
     for (const c of chunks) {
-      if (this.rawQueued + c.data.byteLength > ARCHIVE_MAX_QUEUE_BYTES) {
-        this.stats.chunksDropped += 1;
-        continue;
-      }
-      this.rawQueue.push(c);
-      this.rawQueued += c.data.byteLength;
+      const length = c.data.byteLength;
+      this.spanQueue.push({
+        session: c.session,
+        direction: c.direction,
+        at: c.at,
+        segment: place.segment,
+        offset,
+        length,
+      });
+      offset += length;
     }
     this.schedule();
   }
@@ -180,7 +211,7 @@ export class Archive implements Sink {
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
     this.immediate = null;
-    if (this.queue.length === 0 && this.rawQueue.length === 0 && this.droppedBySession.size === 0)
+    if (this.queue.length === 0 && this.spanQueue.length === 0 && this.droppedBySession.size === 0)
       return;
     const t0 = performance.now();
     try {
@@ -189,8 +220,7 @@ export class Archive implements Sink {
       // A full disk or a locked file: what was queued is lost; the proxy goes on.
       this.stats.eventsDropped += this.queue.length;
       this.queue = [];
-      this.rawQueue = [];
-      this.rawQueued = 0;
+      this.spanQueue = [];
       this.opts.onError?.(err);
     }
     const ms = performance.now() - t0;
@@ -225,10 +255,9 @@ export class Archive implements Sink {
 
   private writeQueued(): void {
     const events = this.queue;
-    const chunks = this.rawQueue;
+    const spans = this.spanQueue;
     this.queue = [];
-    this.rawQueue = [];
-    this.rawQueued = 0;
+    this.spanQueue = [];
     const patches = new Map<string, SessionPatch>();
     for (const e of events) {
       if (e.type === 'session.open') {
@@ -270,17 +299,12 @@ export class Archive implements Sink {
         id,
       );
     }
-    // One write per flush (writev) into the current segment, then one span row per chunk.
-    if (chunks.length > 0) {
-      const place = this.rawFiles.append(chunks.map((c) => c.data));
-      let offset = place.offset;
-      for (const c of chunks) {
-        this.insertSpan.run(c.session, c.direction, c.at, place.segment, offset, c.data.length);
-        offset += c.data.length;
-      }
+    // The bytes are on disk already (raw()); their spans are committed with the events.
+    for (const c of spans) {
+      this.insertSpan.run(c.session, c.direction, c.at, c.segment, c.offset, c.length);
     }
     this.stats.eventsWritten += events.length;
-    this.stats.chunksWritten += chunks.length;
+    this.stats.chunksWritten += spans.length;
   }
 
   /**
