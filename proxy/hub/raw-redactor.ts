@@ -41,7 +41,8 @@ export class RawRedactor {
         ready.push(c);
         continue;
       }
-      this.held.push(Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength));
+      // A copy: a stage gets chunk bytes only for the call (test/hub/helpers.ts plays them so).
+      this.held.push(Buffer.from(c.data));
       this.heldBytes += c.data.byteLength;
       this.at = c.at;
     }

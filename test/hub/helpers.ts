@@ -11,7 +11,8 @@ export class Capture implements Sink {
     this.events.push(...events);
   }
   raw(chunks: readonly RawChunk[]): void {
-    this.chunks.push(...chunks);
+    // Copied: a sink gets the bytes only for the call, as the archive does (it writes them).
+    for (const c of chunks) this.chunks.push({ ...c, data: Buffer.from(c.data) });
   }
   bytes(direction: 'c2s' | 's2c', session?: string): Buffer {
     return Buffer.concat(
@@ -22,7 +23,11 @@ export class Capture implements Sink {
   }
 }
 
-/** Plays a conversation (c2s/s2c chunks in order) through a session inspector into `hub`. */
+/**
+ * Plays a conversation (c2s/s2c chunks in order) through a session inspector into `hub`. Each
+ * chunk is lent the way the inspection thread's ring lends it: in a scratch buffer that is
+ * scribbled over after the call, so whatever keeps a view instead of a copy is caught.
+ */
 export function play(
   hub: Hub,
   id: string,
@@ -44,7 +49,9 @@ export function play(
   for (const [direction, data] of script) {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     bytes = { ...bytes, [direction]: bytes[direction] + buf.length };
-    inspector.chunks([{ direction, data: buf, at: ++t }]);
+    const lent = Buffer.from(buf);
+    inspector.chunks([{ direction, data: lent, at: ++t }]);
+    lent.fill(0x23);
   }
   if (opts.keepOpen) return;
   inspector.close();
