@@ -74,7 +74,11 @@ async function main(): Promise<void> {
     scope = await startImapscope(
       ['--upstream', `${dovecot.host}:${dovecot.port}`],
       {},
-      cpuOnly ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+      process.env.PROFILE_NODE_ARGS
+        ? process.env.PROFILE_NODE_ARGS.split(' ')
+        : cpuOnly
+          ? []
+          : ['--cpu-prof', `--cpu-prof-dir=${dir}`],
     );
     const pid = scope.process.pid;
     let cpuMark = cpuSeconds(pid) ?? 0;
@@ -127,6 +131,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 1_000));
       cpuSince('5 × 200 sessions with a viewer');
     }
+    if (process.env.PROFILE_NODE_ARGS) console.log(scope.nonJsonLines?.join('\n') ?? '');
     const gaps = scope.logs.filter((l) => String(l.msg).includes('inspection gap')).length;
     console.log(`inspection gap log lines: ${gaps}`);
     await scope.stop();
