@@ -388,6 +388,8 @@ export function hubSection(o: Outcome<HubResult>): string[] {
     stall: {
       hwm: number | null;
       hwmReset: boolean;
+      firstHalfPeak: number;
+      secondHalfPeak: number;
       rssBefore: number;
       viewerAfterResume: { eventsDelivered: number; gapNotices: number; skipped: number };
     };
@@ -414,7 +416,9 @@ export function hubSection(o: Outcome<HubResult>): string[] {
       `also wrote ${fmt(d.ingest.withRaw.rawMB)} MB of raw chunks; the longest single archive ` +
       `flush held the event loop ${fmt(d.ingest.withRaw.maxFlushMs, 1)} ms. ` +
       `Stall: VmHWM ${d.stall.hwm === null ? 'unreadable' : `${fmt(d.stall.hwm / 2 ** 20)} MiB`}` +
-      `${d.stall.hwmReset ? ' (reset before the stall)' : ' (whole process life)'}; once it ` +
+      `${d.stall.hwmReset ? ' (reset before the stall)' : ' (whole process life)'}; peak RSS ` +
+      `${fmt(d.stall.firstHalfPeak / 2 ** 20)} MiB in the stall's first half, ` +
+      `${fmt(d.stall.secondHalfPeak / 2 ** 20)} MiB in its second; once it ` +
       `read again the stalled viewer got ${fmt(d.stall.viewerAfterResume.eventsDelivered)} ` +
       `events and ${d.stall.viewerAfterResume.gapNotices} gap notice(s) for ` +
       `${fmt(d.stall.viewerAfterResume.skipped)} skipped events. RSS after the throughput ` +
