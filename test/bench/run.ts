@@ -7,6 +7,9 @@
  *   decode (issue 3)  test/bench/decode.ts       proxy/wire vs imapflow's parser, in process
  *   TLS    (issue 5)  test/bench/tls.ts          TLS on both legs, imapscope vs a plain TLS relay
  *
+ * BENCH_ONLY=relay,hub runs only the sections named; BENCH_RENDER=1 only rewrites
+ * BENCHMARKS.md from BENCHMARKS.json (after a change to the report's wording).
+ *
  * Relay and hub share one private Dovecot (prepared once); TLS starts its own. A section that
  * throws is reported as "not measured: <reason>" and the run goes on. Exit code 0 whether or
  * not targets are met (the report says which); 1 only if the run itself broke.
@@ -87,7 +90,18 @@ async function optional(file: string, exported: string, args: unknown[]): Promis
   return Array.isArray(rows) ? (rows as unknown[]) : [rows];
 }
 
+/** BENCH_RENDER=1: BENCHMARKS.md again from BENCHMARKS.json, same figures, no measuring. */
+async function render(): Promise<void> {
+  const saved = JSON.parse(
+    readFileSync(new URL('../../BENCHMARKS.json', import.meta.url), 'utf8'),
+  ) as Report;
+  const { machine, relay, hub, decode, tls } = saved;
+  const written = await writeReports({ machine, relay, hub, decode, tls });
+  progress(`rewrote ${written.md} from the figures in ${written.json} (nothing measured)`);
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_RENDER === '1') return render();
   const machine = machineInfo();
   progress(`node ${machine.node}, ${machine.cores} × ${machine.cpu}, load ${machine.loadAtStart}`);
 
