@@ -25,8 +25,8 @@ export class Capture implements Sink {
 
 /**
  * Plays a conversation (c2s/s2c chunks in order) through a session inspector into `hub`. Each
- * chunk is lent the way the inspection thread's ring lends it: in a scratch buffer that is
- * scribbled over after the call, so whatever keeps a view instead of a copy is caught.
+ * chunk is lent for the call only, in a buffer that is scribbled over afterwards (as a caller
+ * reusing its buffers would), so whatever keeps a view instead of a copy is caught.
  */
 export function play(
   hub: Hub,
