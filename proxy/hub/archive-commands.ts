@@ -45,10 +45,28 @@ export function addArchiveCommands(program: Command): void {
         const out: NodeJS.WritableStream = opts.output
           ? createWriteStream(opts.output)
           : process.stdout;
+        // A reader that went away (`| head`) ends the export quietly, as other tools do; a
+        // file that cannot be written is a usage error naming it.
+        let broken: NodeJS.ErrnoException | null = null;
+        out.on('error', (err: NodeJS.ErrnoException) => (broken ??= err));
+        const settled = (event: 'drain' | 'finish'): Promise<void> =>
+          new Promise<void>((r) => {
+            out.once(event, () => r());
+            out.once('error', () => r());
+          });
         for (const part of renderExport(src, opts.format)) {
-          if (!out.write(part)) await new Promise<void>((r) => out.once('drain', () => r()));
+          if (broken) break;
+          if (!out.write(part)) await settled('drain');
         }
-        if (opts.output) await new Promise<void>((r) => out.end(() => r()));
+        if (opts.output && !broken) {
+          const finished = settled('finish');
+          out.end();
+          await finished;
+        }
+        const err = broken as NodeJS.ErrnoException | null;
+        if (err && !(err.code === 'EPIPE' && !opts.output)) {
+          fail(`--output ${opts.output ?? '(stdout)'}: ${err.code ?? err.message}`);
+        }
       } finally {
         db.close();
       }

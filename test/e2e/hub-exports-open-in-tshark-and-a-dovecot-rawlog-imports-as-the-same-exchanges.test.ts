@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +80,32 @@ describe('exports and imports of a real session', () => {
     );
     const [id] = cli('import', file).split('\t');
     expect(exchanges(await events(id!))).toEqual(exchanges(await events(live.id)));
+  });
+
+  it('stops quietly when the reader goes away, and names an output it cannot write', async () => {
+    const { scope } = stack();
+    const entry = path.join(REPO_ROOT, 'proxy/imapscope.mjs');
+    // `imapscope export ID | head -c 100`: the pipe closes after the first chunk.
+    const child = spawn(
+      process.execPath,
+      [entry, 'export', live.id, '--format', 'jsonl', '--data', scope.dataDir],
+      { cwd: REPO_ROOT },
+    );
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+
+    const bad = spawnSync(
+      process.execPath,
+      [entry, 'export', live.id, '-o', '/nonexistent/dir/x.jsonl', '--data', scope.dataDir],
+      { cwd: REPO_ROOT, encoding: 'utf8' },
+    );
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      'imapscope: --output /nonexistent/dir/x.jsonl: ENOENT',
+    ]);
   });
 
   it('round-trips a JSONL export', async () => {
