@@ -62,6 +62,9 @@ export const ARCHIVE_MAX_QUEUE_SPANS = 200_000;
 /** Size past which the archive starts a new raw segment file (see archive/raw-files.ts). */
 export const RAW_SEGMENT_BYTES = 64 * 1024 * 1024;
 
+/** A closed raw segment with less than this share of its bytes still referenced is compacted. */
+export const RAW_COMPACT_LIVE_RATIO = 0.5;
+
 /** How often retention (--retain-days, --max-archive-mb) runs. */
 export const ARCHIVE_RETENTION_INTERVAL_MS = 60_000;
 

@@ -137,6 +137,49 @@ describe('the archive', () => {
     await archive.close();
   });
 
+  it('moves a long-lived session out of segments it would pin, keeping its bytes in order', async () => {
+    let now = Date.now();
+    const opts = { retainDays: 1, now: () => now };
+    const first = archiveIn(opts);
+    const file = first.db.name;
+    await first.close();
+    // One session stays open across restarts (each restart starts a new segment) while short
+    // sessions come and go beside it; its bytes end up spread over three segments.
+    const long = new Hub();
+    let archive = new Archive(file, opts);
+    long.add(archive);
+    const chunks = ['* OK ready\r\n', '* 1 EXISTS\r\n', '* 2 EXISTS\r\n'];
+    const sent: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const hub = new Hub();
+      hub.add(archive);
+      play(hub, `short${round}`, LOGIN_SCRIPT, now);
+      const text = chunks[round]!;
+      long.raw([
+        {
+          session: 'long',
+          direction: 's2c',
+          at: now,
+          data: Buffer.from(text),
+        },
+      ]);
+      sent.push(text);
+      await archive.close();
+      archive = new Archive(file, opts);
+      long.add(archive);
+    }
+    const before = readdirSync(rawDir(archive.db)).sort();
+    expect(before).toEqual(['seg-1.raw', 'seg-2.raw', 'seg-3.raw']);
+    // The short sessions go; each old segment is then mostly dead and gets compacted.
+    now += 2 * 86_400_000;
+    expect(archive.prune()).toBe(3);
+    const after = readdirSync(rawDir(archive.db)).sort();
+    expect(after.length).toBe(1);
+    expect(before).not.toContain(after[0]);
+    expect([...sessionChunks(archive.db, 'long')].map((c) => c.data.toString())).toEqual(sent);
+    await archive.close();
+  });
+
   it('deletes the oldest ended sessions while bigger than --max-archive-mb', () => {
     const archive = archiveIn({ maxBytes: 200 * 1024 });
     const hub = new Hub();

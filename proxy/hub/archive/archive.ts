@@ -352,7 +352,9 @@ export class Archive implements Sink {
       drop(ids);
       removed += ids.length;
     }
-    if (removed > 0) {
+    // Segments a long-lived session would otherwise pin (see raw-files.ts) are compacted.
+    const compacted = this.rawFiles.compact();
+    if (removed > 0 || compacted > 0) {
       this.rawFiles.removeUnused(dropped);
       this.db.pragma('incremental_vacuum');
       this.db.pragma('wal_checkpoint(TRUNCATE)');

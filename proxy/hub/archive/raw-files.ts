@@ -10,7 +10,12 @@
  *
  * A segment is closed past RAW_SEGMENT_BYTES and at each start (a new process never appends
  * to a file a killed one may have left half-written). A segment file is deleted once retention
- * has removed every span in it.
+ * has removed every span in it. A session that stays open for days leaves a little in every
+ * segment it lives through; so that it cannot pin them all, a closed segment with less than
+ * RAW_COMPACT_LIVE_RATIO of its bytes still referenced has those bytes moved to the current
+ * segment (bytes first, then the spans, in one transaction per batch) and is deleted. Disk use
+ * therefore stays within about 1 / RAW_COMPACT_LIVE_RATIO of the live bytes, plus the segment
+ * being written.
  *
  * Archives written before segments kept one file per session (`raw/<session>.raw`); their
  * spans have no segment (NULL) and are still read, and deleted with their session.
@@ -26,12 +31,13 @@ import {
   readdirSync,
   readSync,
   rmSync,
+  statSync,
   writeSync,
   writevSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Database as Db } from 'better-sqlite3';
-import { RAW_SEGMENT_BYTES } from '../../limits.ts';
+import { RAW_COMPACT_LIVE_RATIO, RAW_SEGMENT_BYTES } from '../../limits.ts';
 
 /** The folder of raw files that belongs to an archive database. */
 export function rawDir(db: Db): string {
@@ -133,6 +139,62 @@ export class RawFiles {
       if (segment === this.current?.segment || used.has(segment)) continue;
       rmSync(join(rawDir(this.db), f), { force: true });
     }
+  }
+
+  /**
+   * Moves the referenced bytes out of closed segments that are mostly dead into the current
+   * one, then deletes those segments; returns how many were compacted. Bytes go first, spans
+   * after (a crash in between leaves the spans pointing at the old, still present, copy).
+   */
+  compact(): number {
+    const live = this.db
+      .prepare(
+        `SELECT segment, sum(length) AS bytes FROM raw_spans WHERE segment IS NOT NULL
+         GROUP BY segment`,
+      )
+      .all() as { segment: number; bytes: number }[];
+    const spansOf = this.db.prepare(
+      `SELECT id, offset, length FROM raw_spans WHERE segment = ? AND id > ? ORDER BY id LIMIT 1000`,
+    );
+    const move = this.db.prepare(`UPDATE raw_spans SET segment = ?, offset = ? WHERE id = ?`);
+    let compacted = 0;
+    for (const { segment, bytes } of live) {
+      if (segment === this.current?.segment) continue;
+      const file = segmentFile(this.db, segment);
+      if (!existsSync(file)) continue;
+      if (bytes >= statSync(file).size * RAW_COMPACT_LIVE_RATIO) continue;
+      const fd = openSync(file, 'r');
+      try {
+        let last = 0;
+        for (;;) {
+          const spans = spansOf.all(segment, last) as {
+            id: number;
+            offset: number;
+            length: number;
+          }[];
+          if (spans.length === 0) break;
+          last = spans[spans.length - 1]!.id;
+          const buffers = spans.map((s) => {
+            const data = Buffer.alloc(s.length);
+            readSync(fd, data, 0, s.length, s.offset);
+            return data;
+          });
+          const place = this.append(buffers);
+          this.db.transaction(() => {
+            let offset = place.offset;
+            for (const s of spans) {
+              move.run(place.segment, offset, s.id);
+              offset += s.length;
+            }
+          })();
+        }
+      } finally {
+        closeSync(fd);
+      }
+      rmSync(file, { force: true });
+      compacted += 1;
+    }
+    return compacted;
   }
 
   close(): void {
