@@ -28,11 +28,11 @@ import type {
 /**
  * Packs a batch for posting. A chunk the relay is done with (`owned`) that is the whole of
  * its ArrayBuffer (socket reads are) is transferred as it is: no copy. Anything else (bytes
- * still being written, slices of a shared buffer) is copied into a buffer of its own.
+ * still being written, slices of a shared buffer, a buffer `taken` already for this post) is
+ * copied into a buffer of its own.
  */
-function pack(batch: readonly TapChunk[]): PackedBatch {
+function pack(batch: readonly TapChunk[], taken: Set<ArrayBufferLike>): PackedBatch {
   const buffers: ArrayBuffer[] = [];
-  const taken = new Set<ArrayBufferLike>();
   const directions: Direction[] = [];
   const ats: number[] = [];
   let bytes = 0;
@@ -68,6 +68,8 @@ export class InspectionThread {
   /** Messages not yet posted, their buffers to transfer, and the tap bytes among them. */
   private outbox: ToInspection[] = [];
   private outboxTransfer: ArrayBuffer[] = [];
+  /** Buffers already in outboxTransfer: one listed twice would make postMessage throw. */
+  private outboxTaken = new Set<ArrayBufferLike>();
   private outboxBytes = 0;
   private flushTimer: NodeJS.Timeout | null = null;
 
@@ -123,6 +125,7 @@ export class InspectionThread {
     const transfer = this.outboxTransfer;
     this.outbox = [];
     this.outboxTransfer = [];
+    this.outboxTaken = new Set();
     this.outboxBytes = 0;
     const m: ToInspection = messages.length === 1 ? messages[0]! : { type: 'batch', messages };
     this.worker.postMessage(m, transfer);
@@ -154,7 +157,7 @@ export class InspectionThread {
           }
           return;
         }
-        const packed = pack(batch);
+        const packed = pack(batch, this.outboxTaken);
         this.backlog += packed.bytes;
         this.post({ type: 'chunks', session, batch: packed }, packed.buffers, packed.bytes);
       },
