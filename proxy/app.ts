@@ -6,7 +6,7 @@ import type { Config, HostPort } from './config.ts';
 import { formatHostPort } from './config.ts';
 import { ImapscopeError } from './errors.ts';
 import type { Logger } from './log.ts';
-import { InspectionThread } from './hub/thread-client.ts';
+import { InspectionThread } from './inspection/thread-client.ts';
 import { startListener } from './net/listener.ts';
 import { relayConnection } from './net/relay.ts';
 import { prepareTls } from './net/tls.ts';

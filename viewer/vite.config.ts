@@ -5,7 +5,7 @@ import { defineConfig } from 'vite';
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 /**
- * Builds the viewer into viewer/dist, which the hub serves (proxy/hub/http.ts). Relative asset
+ * Builds the viewer into viewer/dist, which the hub serves (proxy/ui/http.ts). Relative asset
  * paths so the page works behind any prefix; `npm run dev:viewer` proxies /api and /ws to a
  * running imapscope (IMAPSCOPE_UI, default 127.0.0.1:8025).
  */

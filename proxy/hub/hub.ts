@@ -1,18 +1,8 @@
-import type { Direction } from '../../shared/direction.ts';
 import type { ImapscopeEvent } from '../../shared/events.ts';
+import type { RawChunk } from '../inspection/pipeline.ts';
 import { RawRedactor } from './raw-redactor.ts';
 
-/**
- * Bytes of one direction as they crossed the relay, after redaction (secrets masked, same
- * length, so offsets in events still point at the right bytes).
- */
-export interface RawChunk {
-  session: string;
-  direction: Direction;
-  /** ms since the epoch. */
-  at: number;
-  data: Uint8Array;
-}
+export type { RawChunk };
 
 /** Where events go: the log, the archive, WebSocket viewers. */
 export interface Sink {
@@ -50,7 +40,7 @@ export class Hub {
     if (this.gseq === 0) this.gseq = last;
   }
 
-  publish(events: ImapscopeEvent[]): void {
+  publish(events: readonly ImapscopeEvent[]): void {
     if (events.length === 0) return;
     for (const e of events) e.gseq = ++this.gseq;
     if (this.redactors.size > 0) this.redact(events);

@@ -11,11 +11,11 @@ import type { ImapscopeEvent } from '../../shared/events.ts';
 import { fromJson } from '../../shared/protocol.ts';
 import type { TranscriptChunk } from '../export/transcript.ts';
 import { parseTranscript } from '../export/transcript.ts';
-import type { Archive } from '../hub/archive/archive.ts';
+import type { Archive } from '../archive/archive.ts';
 import { Hub } from '../hub/hub.ts';
 import type { RawChunk } from '../hub/hub.ts';
 import { newSessionId } from '../net/relay.ts';
-import { createSessionInspector } from '../session/inspector.ts';
+import { createSessionInspector } from '../inspection/pipeline.ts';
 import { mergeRawlogPair } from './rawlog.ts';
 
 export type ImportKind = 'jsonl' | 'transcript' | 'rawlog';

@@ -6,7 +6,7 @@
 import type { EventBody, ImapState, LintEvent } from '../../shared/events.ts';
 import { commandReference, RESPONSE_CODE_REFERENCE } from '../../shared/imap-reference.ts';
 import type { Command, TaggedResponse } from '../../shared/messages.ts';
-import type { TransportNotice } from '../net/tap.ts';
+import type { TransportNotice } from '../transport.ts';
 
 /** A lint without the event's base fields. */
 export type Lint = EventBody<LintEvent>;

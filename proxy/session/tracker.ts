@@ -23,7 +23,7 @@ import type {
   UntaggedResponse,
 } from '../../shared/messages.ts';
 import { MAX_EXCHANGE_UNTAGGED_SEQS } from '../limits.ts';
-import type { TransportEvent, TransportNotice } from '../net/tap.ts';
+import type { TransportEvent, TransportNotice } from '../transport.ts';
 import type { FramerMode } from '../wire/framer.ts';
 import * as lints from './lints.ts';
 import { plainSaslUser, redactCommand, redactMalformedClient, redactSasl } from './redact.ts';

@@ -1,14 +1,14 @@
 /**
  * Hub benchmark (ii): sustained archive ingest, in process. Real events (those a viewer
  * received from imapscope during the 200-session rounds) are replayed under fresh session ids
- * into proxy/hub/archive/archive.ts the way the hub calls it: small batches (one tap batch's
+ * into proxy/archive/archive.ts the way the hub calls it: small batches (one tap batch's
  * worth), the archive flushing on its own schedule (setImmediate past ARCHIVE_FLUSH_EVENTS,
  * else a timer). Once with events only, once with the raw bytes of those sessions beside.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Archive } from '../../proxy/hub/archive/archive.ts';
+import { Archive } from '../../proxy/archive/archive.ts';
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import { progress } from './stats.ts';
 

@@ -6,7 +6,7 @@
  *         (`--max-archive-mb 0`) and no viewer; 200 concurrent sessions (total time) and bulk
  *         FETCH (MB/s), interleaved, in the same run. Target ≥ 0.9×.
  *   (ii)  sustained archive ingest, in process: the events the viewer received in (i), replayed
- *         under fresh session ids into proxy/hub/archive/archive.ts (as the hub calls it: small
+ *         under fresh session ids into proxy/archive/archive.ts (as the hub calls it: small
  *         batches, flushes on the archive's own schedule), with and without the raw bytes of
  *         those sessions. Target ≥ 20,000 events/s.
  *   (iii) peak RSS of the imapscope process while a viewer is stalled (its socket paused) under

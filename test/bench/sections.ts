@@ -376,7 +376,7 @@ export function hubSection(o: Outcome<HubResult>): string[] {
       'WebSocket viewer reading `/ws` and the archive on vs imapscope with `--max-archive-mb 0` ' +
       'and no viewer, interleaved (200-session rounds, bulk FETCH rounds; throughput ratio = ' +
       'inverse of the time ratio for the sessions); archive ingest in process by replaying the ' +
-      "events the viewer received under fresh session ids into proxy/hub/archive's Archive, in " +
+      "events the viewer received under fresh session ids into proxy/archive's Archive, in " +
       'batches of 8, flushing on its own schedule; RSS of the imapscope process sampled every ' +
       '50 ms from /proc during back-to-back 200-session rounds (the event-heavy load; bulk FETCH ' +
       'makes few events), first without a viewer, then ' +

@@ -1,7 +1,7 @@
 /** Drives the real inspection pipeline into a hub, for hub tests: chunks in, events and raw out. */
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import type { Hub, RawChunk, Sink } from '../../proxy/hub/hub.ts';
-import { createSessionInspector } from '../../proxy/session/inspector.ts';
+import { createSessionInspector } from '../../proxy/inspection/pipeline.ts';
 
 export class Capture implements Sink {
   readonly name = 'capture';

@@ -1,6 +1,6 @@
 /** Drives a SessionPipeline with a scripted dialog: each step is one chunk of one direction. */
 import type { ImapscopeEvent } from '../../shared/events.ts';
-import { SessionPipeline, type PipelineOptions } from '../../proxy/session/inspector.ts';
+import { SessionPipeline, type PipelineOptions } from '../../proxy/inspection/pipeline.ts';
 import type { TransportEvent } from '../../proxy/net/tap.ts';
 
 /** `C:` client bytes, `S:` server bytes (one chunk each, CRLF not added), or a transport event. */

@@ -1,6 +1,6 @@
-import type { ImapscopeEvent } from '../../../shared/events.ts';
-import type { Logger } from '../../log.ts';
-import type { Sink } from '../hub.ts';
+import type { ImapscopeEvent } from '../../shared/events.ts';
+import type { Logger } from '../log.ts';
+import type { Sink } from './hub.ts';
 
 /**
  * Events as log lines: one info line per exchange (session, tag, command,

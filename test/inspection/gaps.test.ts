@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SessionPipeline } from '../../proxy/session/inspector.ts';
+import { SessionPipeline } from '../../proxy/inspection/pipeline.ts';
 import type { ImapscopeEvent } from '../../shared/events.ts';
 
 function pipeline(): SessionPipeline {

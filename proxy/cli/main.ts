@@ -1,14 +1,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { ConfigError, ImapscopeError } from './errors.ts';
-import { OPTION_TABLE, SWITCH_TABLE, resolveConfig } from './config.ts';
-import type { RawOptions, RawSwitches } from './config.ts';
-import { createLogger } from './log.ts';
-import { startImapscope } from './app.ts';
-import { addArchiveCommands } from './hub/archive-commands.ts';
-import { CertificateAuthority } from './net/ca.ts';
+import { ConfigError, ImapscopeError } from '../errors.ts';
+import { OPTION_TABLE, SWITCH_TABLE, resolveConfig } from '../config.ts';
+import type { RawOptions, RawSwitches } from '../config.ts';
+import { createLogger } from '../log.ts';
+import { startImapscope } from '../app.ts';
+import { addArchiveCommands } from './archive-commands.ts';
+import { CertificateAuthority } from '../net/ca.ts';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
 

@@ -4,11 +4,11 @@
  * writer connection) and the CLI's export (a read-only one) share them.
  */
 import type { Database as Db } from 'better-sqlite3';
-import type { Direction } from '../../../shared/direction.ts';
-import type { ImapscopeEvent, ImapState } from '../../../shared/events.ts';
-import type { SessionFilter, SessionRow } from '../../../shared/protocol.ts';
-import { fromJson } from '../../../shared/protocol.ts';
-import { API_PAGE_MAX } from '../../limits.ts';
+import type { Direction } from '../../shared/direction.ts';
+import type { ImapscopeEvent, ImapState } from '../../shared/events.ts';
+import type { SessionFilter, SessionRow } from '../../shared/protocol.ts';
+import { fromJson } from '../../shared/protocol.ts';
+import { API_PAGE_MAX } from '../limits.ts';
 import { readSpans } from './raw-files.ts';
 
 interface SessionDbRow {

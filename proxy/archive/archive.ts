@@ -1,15 +1,15 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
-import type { ImapscopeEvent } from '../../../shared/events.ts';
-import { assertNever } from '../../../shared/events.ts';
-import { eventJson } from '../event-json.ts';
+import type { ImapscopeEvent } from '../../shared/events.ts';
+import { assertNever } from '../../shared/events.ts';
+import { eventJson } from '../hub/event-json.ts';
 import {
   ARCHIVE_FLUSH_EVENTS,
   ARCHIVE_FLUSH_MS,
   ARCHIVE_MAX_QUEUE_SPANS,
   ARCHIVE_MAX_QUEUE_EVENTS,
   ARCHIVE_RETENTION_INTERVAL_MS,
-} from '../../limits.ts';
-import type { RawChunk, Sink } from '../hub.ts';
+} from '../limits.ts';
+import type { RawChunk, Sink } from '../hub/hub.ts';
 import { RawFiles, type RawPlace } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
 

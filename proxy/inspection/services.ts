@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.ts';
-import type { ApiContext } from './api.ts';
-import { Archive } from './archive/archive.ts';
-import { getSession, listSessions, maxGseq, sessionEvents, eventsByGseq } from './archive/read.ts';
-import { ARCHIVE_FILE } from './archive/schema.ts';
-import type { Hub } from './hub.ts';
-import { SessionRegistry } from './registry.ts';
-import { WsSink } from './sinks/ws-sink.ts';
+import type { ApiContext } from '../ui/api.ts';
+import { Archive } from '../archive/archive.ts';
+import { getSession, listSessions, maxGseq, sessionEvents, eventsByGseq } from '../archive/read.ts';
+import { ARCHIVE_FILE } from '../archive/schema.ts';
+import type { Hub } from '../hub/hub.ts';
+import { SessionRegistry } from '../hub/registry.ts';
+import { WsSink } from '../ui/ws-sink.ts';
 
 export interface HubServiceOptions {
   dataDir: string;

@@ -7,7 +7,7 @@ import sirv from 'sirv';
 import type { HostPort } from '../config.ts';
 import { handleApi } from './api.ts';
 import type { ApiContext } from './api.ts';
-import type { WsSink } from './sinks/ws-sink.ts';
+import type { WsSink } from './ws-sink.ts';
 
 /** The built viewer, served when present (viewer/ builds it). */
 export const VIEWER_DIST = fileURLToPath(new URL('../../viewer/dist/', import.meta.url));

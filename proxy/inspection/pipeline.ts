@@ -7,11 +7,10 @@
 import type { Direction } from '../../shared/direction.ts';
 import type { Endpoint, ImapscopeEvent } from '../../shared/events.ts';
 import type { Message } from '../../shared/messages.ts';
-import type { Hub } from '../hub/hub.ts';
-import type { SessionInspector, TapChunk, TransportEvent } from '../net/tap.ts';
+import type { SessionInspector, TapChunk, TransportEvent } from '../transport.ts';
 import { WireDecoder } from '../wire/decoder.ts';
 import type { FramerMode } from '../wire/framer.ts';
-import { type CloseInfo, SessionTracker, type TrackerOptions } from './tracker.ts';
+import { type CloseInfo, SessionTracker, type TrackerOptions } from '../session/tracker.ts';
 
 export interface PipelineOptions extends Omit<TrackerOptions, 'clientLiteralPending'> {
   client: Endpoint;
@@ -121,9 +120,27 @@ export class SessionPipeline {
   }
 }
 
+/**
+ * Bytes of one direction as they crossed the relay, after redaction (secrets masked, same
+ * length, so offsets in events still point at the right bytes).
+ */
+export interface RawChunk {
+  session: string;
+  direction: Direction;
+  /** ms since the epoch. */
+  at: number;
+  data: Uint8Array;
+}
+
+/** Where a session's events and raw bytes go (the hub, in the application). */
+export interface PipelineOutlet {
+  publish(events: readonly ImapscopeEvent[]): void;
+  raw(chunks: readonly RawChunk[]): void;
+}
+
 /** What a session's inspector needs from the application. */
 export interface InspectorOptions {
-  hub: Hub;
+  hub: PipelineOutlet;
   revealSecrets?: boolean;
   tls?: boolean;
 }

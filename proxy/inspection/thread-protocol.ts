@@ -5,7 +5,7 @@
 import type { Direction } from '../../shared/direction.ts';
 import type { HostPort } from '../config.ts';
 import type { SessionInfo, SessionSummary } from '../net/relay.ts';
-import type { TransportEvent } from '../net/tap.ts';
+import type { TransportEvent } from '../transport.ts';
 
 /** What the inspection thread needs to start: the hub's and UI server's part of the config. */
 export interface InspectionConfig {

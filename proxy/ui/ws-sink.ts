@@ -2,17 +2,17 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
-import type { ImapscopeEvent } from '../../../shared/events.ts';
-import type { ServerMessage, SessionRow } from '../../../shared/protocol.ts';
-import { PROTOCOL_VERSION, toJson } from '../../../shared/protocol.ts';
+import type { ImapscopeEvent } from '../../shared/events.ts';
+import type { ServerMessage, SessionRow } from '../../shared/protocol.ts';
+import { PROTOCOL_VERSION, toJson } from '../../shared/protocol.ts';
 import {
   WS_CLIENT_MAX_BUFFERED_BYTES,
   WS_MAX_CLIENTS,
   WS_REPLAY_EVENTS,
   WS_SNAPSHOT_EVENTS,
-} from '../../limits.ts';
-import { eventsMessageJson } from '../event-json.ts';
-import type { Sink } from '../hub.ts';
+} from '../limits.ts';
+import { eventsMessageJson } from '../hub/event-json.ts';
+import type { Sink } from '../hub/hub.ts';
 
 /** What the WebSocket side reads besides live events: the source of snapshots and resumes. */
 export interface EventSource {

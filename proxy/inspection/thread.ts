@@ -8,13 +8,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Direction } from '../../shared/direction.ts';
 import { createLogger } from '../log.ts';
-import type { TapChunk } from '../net/tap.ts';
-import { createSessionInspector, type TrackingInspector } from '../session/inspector.ts';
-import { startUiServer } from './http.ts';
-import { Hub } from './hub.ts';
-import { SessionRegistry } from './registry.ts';
+import type { TapChunk } from '../transport.ts';
+import { createSessionInspector, type TrackingInspector } from './pipeline.ts';
+import { startUiServer } from '../ui/http.ts';
+import { Hub } from '../hub/hub.ts';
+import { SessionRegistry } from '../hub/registry.ts';
 import { startHubServices } from './services.ts';
-import { logSink } from './sinks/log-sink.ts';
+import { logSink } from '../hub/log-sink.ts';
 import type {
   FromInspection,
   InspectionConfig,

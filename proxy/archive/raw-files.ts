@@ -37,7 +37,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Database as Db } from 'better-sqlite3';
-import { RAW_COMPACT_LIVE_RATIO, RAW_SEGMENT_BYTES } from '../../limits.ts';
+import { RAW_COMPACT_LIVE_RATIO, RAW_SEGMENT_BYTES } from '../limits.ts';
 
 /** The folder of raw files that belongs to an archive database. */
 export function rawDir(db: Db): string {

@@ -22,7 +22,7 @@ import {
   renderExport,
 } from '../export/index.ts';
 import { messageLiterals } from '../export/reconstruct.ts';
-import type { Archive } from './archive/archive.ts';
+import type { Archive } from '../archive/archive.ts';
 import {
   eventsByGseq,
   getSession,
@@ -30,11 +30,11 @@ import {
   pageSize,
   sessionEvent,
   sessionEvents,
-} from './archive/read.ts';
-import type { Hub } from './hub.ts';
+} from '../archive/read.ts';
+import type { Hub } from '../hub/hub.ts';
 import { send, sendError } from './respond.ts';
-import type { SessionRegistry } from './registry.ts';
-import type { WsSink } from './sinks/ws-sink.ts';
+import type { SessionRegistry } from '../hub/registry.ts';
+import type { WsSink } from './ws-sink.ts';
 
 export interface ApiContext {
   hub: Hub;

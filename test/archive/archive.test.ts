@@ -3,20 +3,20 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Archive } from '../../proxy/hub/archive/archive.ts';
-import { rawDir } from '../../proxy/hub/archive/raw-files.ts';
+import { Archive } from '../../proxy/archive/archive.ts';
+import { rawDir } from '../../proxy/archive/raw-files.ts';
 import {
   getSession,
   listSessions,
   maxGseq,
   sessionChunks,
   sessionEvents,
-} from '../../proxy/hub/archive/read.ts';
+} from '../../proxy/archive/read.ts';
 import { Hub } from '../../proxy/hub/hub.ts';
 import { SessionRegistry } from '../../proxy/hub/registry.ts';
 import { archiveSource, renderExport } from '../../proxy/export/index.ts';
 import { tsharkImapRequests } from '../helpers/tshark.ts';
-import { LOGIN_SCRIPT, play } from './helpers.ts';
+import { LOGIN_SCRIPT, play } from '../hub/helpers.ts';
 
 const dirs: string[] = [];
 afterEach(() => {

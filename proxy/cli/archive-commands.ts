@@ -14,8 +14,8 @@ import type { RawOptions, RawSwitches } from '../config.ts';
 import { ImapscopeError } from '../errors.ts';
 import { EXPORT_FORMATS, archiveSource, isExportFormat, renderExport } from '../export/index.ts';
 import { importFile } from '../import/index.ts';
-import { Archive } from './archive/archive.ts';
-import { ARCHIVE_FILE, openArchiveDb } from './archive/schema.ts';
+import { Archive } from '../archive/archive.ts';
+import { ARCHIVE_FILE, openArchiveDb } from '../archive/schema.ts';
 
 function archivePath(cmd: Command): string {
   const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);

@@ -17,7 +17,7 @@ import {
   MAX_INSPECTION_BACKLOG_BYTES,
 } from '../limits.ts';
 import type { SessionInfo, SessionSummary } from '../net/relay.ts';
-import type { SessionInspector, TapChunk } from '../net/tap.ts';
+import type { SessionInspector, TapChunk } from '../transport.ts';
 import type {
   FromInspection,
   InspectionConfig,

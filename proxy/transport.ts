@@ -1,0 +1,67 @@
+/**
+ * The types the net layer and inspection agree on: chunks as they crossed the relay and the
+ * transport events between them. They live here, below both, so that net/ never imports
+ * session/ and session/ never imports net/ (see the layering rule in eslint.config.js).
+ */
+import type { Direction } from '../shared/direction.ts';
+import type { CompressStartedEvent, EventBase, TlsEstablishedEvent } from '../shared/events.ts';
+
+/** One chunk as it crossed the relay: its direction, its bytes, and when (ms since the epoch). */
+export interface TapChunk {
+  direction: Direction;
+  data: Buffer;
+  at: number;
+  /**
+   * Set once the relay's write of these bytes has completed: nothing else reads `data` any
+   * more, so an inspector may take its memory (transfer it to another thread) instead of
+   * copying it. Unset: the bytes may still be in flight, copy them.
+   */
+  owned?: boolean;
+}
+
+/** Stable codes of transport notices; the session layer maps each to a lint. */
+export type TransportNoticeCode =
+  /** Plaintext arrived after STARTTLS and before the handshake; it was dropped, never passed on. */
+  | 'STARTTLS_INJECTION'
+  /** STARTTLS succeeded end to end without imapscope in it (--client-tls none): bytes from here are ciphertext. */
+  | 'STARTTLS_PASSTHROUGH'
+  /** The upstream refused imapscope's own STARTTLS (--upstream-tls starttls). */
+  | 'STARTTLS_REFUSED'
+  /** A compressed direction did not inflate (or a gap broke it): inspection of the session stops. */
+  | 'COMPRESS_CORRUPT';
+
+/** Something about the transport that is worth an event or a lint, but is not IMAP bytes. */
+export interface TransportNotice {
+  type: 'transport.notice';
+  code: TransportNoticeCode;
+  direction: Direction | null;
+  /** One line for the log and the learner. */
+  message: string;
+  /** Bytes concerned (dropped injection bytes, say); 0 when none. */
+  bytes: number;
+  at: number;
+}
+
+/** What the net layer tells the inspector besides bytes, in stream order with the chunks. */
+export type TransportEvent =
+  | (Omit<TlsEstablishedEvent, keyof EventBase> & { at: number })
+  | (Omit<CompressStartedEvent, keyof EventBase> & { at: number })
+  | TransportNotice;
+
+/** What inspects one session's bytes. Called off the forwarding path, in arrival order. */
+export interface SessionInspector {
+  /**
+   * Plaintext of each leg, in arrival order: decrypted when a leg is TLS, inflated after
+   * COMPRESS=DEFLATE (see compress.ts), and never anything after STARTTLS_PASSTHROUGH or
+   * COMPRESS_CORRUPT.
+   */
+  chunks(batch: readonly TapChunk[]): void;
+  /** Chunks were dropped because inspection fell behind; the stream has a hole here. */
+  gap(direction: Direction, droppedChunks: number, droppedBytes: number): void;
+  /**
+   * A transport change (TLS established on a leg, COMPRESS started) or notice, delivered
+   * between the chunks it falls between. Optional: inspectors without it ignore these.
+   */
+  transport?(event: TransportEvent): void;
+  close(): void;
+}
