@@ -1,6 +1,7 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import type { EventPage, SessionRow } from '../../shared/protocol.ts';
@@ -11,13 +12,19 @@ import { tsharkImapRequests } from '../helpers/tshark.ts';
 
 const stack = useScopeOverDovecot({ dovecot: { rawlog: true } });
 
-function cli(...args: string[]): string {
+/**
+ * Runs an imapscope subcommand without blocking the event loop: a blocking spawn kept fetch's
+ * pooled connection from seeing the UI server's keep-alive close (5 s), and the next request
+ * went out on a dead socket ("other side closed") whenever the command took that long.
+ */
+async function cli(...args: string[]): Promise<string> {
   const { scope } = stack();
-  return execFileSync(
+  const { stdout } = await promisify(execFile)(
     process.execPath,
     [path.join(REPO_ROOT, 'proxy/imapscope.mjs'), ...args, '--data', scope.dataDir],
     { encoding: 'utf8', cwd: REPO_ROOT },
   );
+  return stdout;
 }
 
 async function api<T>(route: string): Promise<T> {
@@ -56,10 +63,10 @@ describe('exports and imports of a real session', () => {
     expect(live.user).toBe(dovecot.user);
   });
 
-  it('exports pcapng that tshark shows as IMAP requests with tags and commands', () => {
+  it('exports pcapng that tshark shows as IMAP requests with tags and commands', async () => {
     const { scope } = stack();
     const file = path.join(scope.dataDir, 'live.pcapng');
-    cli('export', live.id, '--format', 'pcapng', '-o', file);
+    await cli('export', live.id, '--format', 'pcapng', '-o', file);
     const requests = tsharkImapRequests(file);
     // (tshark's IMAP dissector reads each line of a literal as a request line too.)
     const commands = requests.map((r) => r[1]?.split(',')[0]?.toUpperCase());
@@ -72,13 +79,13 @@ describe('exports and imports of a real session', () => {
   it('exports a transcript with the password masked, which imports as the same exchanges', async () => {
     const { scope, dovecot } = stack();
     const file = path.join(scope.dataDir, 'live.txt');
-    cli('export', live.id, '--format', 'transcript', '-o', file);
-    const text = execFileSync('cat', [file], { encoding: 'utf8' });
+    await cli('export', live.id, '--format', 'transcript', '-o', file);
+    const text = readFileSync(file, 'utf8');
     expect(text).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z C: \S+ SELECT INBOX$/m);
     expect(text).not.toContain(
       Buffer.from(`\0${dovecot.user}\0${dovecot.password}`).toString('base64'),
     );
-    const [id] = cli('import', file).split('\t');
+    const [id] = (await cli('import', file)).split('\t');
     expect(exchanges(await events(id!))).toEqual(exchanges(await events(live.id)));
   });
 
@@ -111,8 +118,8 @@ describe('exports and imports of a real session', () => {
   it('round-trips a JSONL export', async () => {
     const { scope } = stack();
     const file = path.join(scope.dataDir, 'live.jsonl');
-    cli('export', live.id, '--format', 'jsonl', '-o', file);
-    const [id, kind] = cli('import', file).split('\t');
+    await cli('export', live.id, '--format', 'jsonl', '-o', file);
+    const [id, kind] = (await cli('import', file)).split('\t');
     expect(kind).toBe('jsonl');
     const back = await events(id!);
     const orig = await events(live.id);
@@ -126,7 +133,7 @@ describe('exports and imports of a real session', () => {
     const dir = dovecot.rawlogDir!;
     const imported: string[][] = [];
     for (const name of readdirSync(dir).filter((n) => n.endsWith('.in'))) {
-      const [id, kind] = cli('import', path.join(dir, name)).split('\t');
+      const [id, kind] = (await cli('import', path.join(dir, name))).split('\t');
       expect(kind).toBe('rawlog');
       imported.push(exchanges(await events(id!)));
     }
