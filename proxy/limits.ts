@@ -103,3 +103,10 @@ export const INSPECTION_POST_INTERVAL_MS = 5;
 
 /** ...or sooner, once this many tap bytes are waiting to be posted. */
 export const INSPECTION_POST_BYTES = 1024 * 1024;
+
+/** Audit trail (session/audit.ts): commands and untagged responses waiting for their exchange. */
+export const AUDIT_MAX_PENDING = 4096;
+/** Audit trail: message links kept per session (UID → Message-ID/Subject, seq → UID). */
+export const AUDIT_MAX_LINKS = 50_000;
+/** Audit trail: an EXPUNGE renumbers at most this many known sequence numbers, else forgets them. */
+export const AUDIT_MAX_RENUMBER = 2048;

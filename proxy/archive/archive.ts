@@ -10,6 +10,7 @@ import {
   ARCHIVE_RETENTION_INTERVAL_MS,
 } from '../limits.ts';
 import type { RawChunk, Sink } from '../hub/hub.ts';
+import { ActionRecorder } from './actions.ts';
 import { RawFiles, type RawPlace } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
 
@@ -99,6 +100,8 @@ export class Archive implements Sink {
   private readonly patchSession: Statement;
   private readonly txn: () => void;
   private readonly now: () => number;
+  /** The audit trail, derived from the events as they are written. */
+  private readonly actions: ActionRecorder;
 
   constructor(
     file: string,
@@ -127,6 +130,7 @@ export class Archive implements Sink {
          nos = nos + ?, bads = bads + ?, lints = lints + ?
        WHERE id = ?`,
     );
+    this.actions = new ActionRecorder(this.db);
     this.txn = this.db.transaction(() => this.writeQueued());
     if (opts.retainDays || opts.maxBytes) {
       this.prune();
@@ -279,6 +283,7 @@ export class Archive implements Sink {
       patches.set(session, p);
     }
     this.droppedBySession.clear();
+    this.actions.record(events);
     for (const [id, p] of patches) {
       // A session whose session.open came before the archive (or was dropped) still gets a row.
       this.openSession.run(id, p.firstAt, '', '', 'live', p.lastAt);
@@ -321,6 +326,7 @@ export class Archive implements Sink {
         this.db.prepare(`DELETE FROM events WHERE session = ?`).run(id);
         this.db.prepare(`DELETE FROM chunks WHERE session = ?`).run(id);
         this.db.prepare(`DELETE FROM raw_spans WHERE session = ?`).run(id);
+        this.db.prepare(`DELETE FROM actions WHERE session = ?`).run(id);
         this.db.prepare(`DELETE FROM sessions WHERE id = ?`).run(id);
       }
     });

@@ -59,6 +59,24 @@ CREATE TABLE IF NOT EXISTS raw_spans(
   segment INTEGER
 );
 CREATE INDEX IF NOT EXISTS raw_spans_session ON raw_spans(session, id);
+-- The audit trail (actions.ts): one row per action derived from a session's events.
+CREATE TABLE IF NOT EXISTS actions(
+  id INTEGER PRIMARY KEY,
+  session TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  user TEXT,
+  client TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  status TEXT NOT NULL,
+  mailbox TEXT,
+  body TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS actions_session_seq ON actions(session, seq);
+CREATE INDEX IF NOT EXISTS actions_at ON actions(at);
+CREATE INDEX IF NOT EXISTS actions_user_at ON actions(user, at);
+CREATE INDEX IF NOT EXISTS actions_mailbox_at ON actions(mailbox, at);
+CREATE INDEX IF NOT EXISTS actions_kind_at ON actions(kind, at);
 `;
 
 /** Thrown when the archive was written by a newer imapscope. */

@@ -6,6 +6,7 @@ import type { RawOptions, RawSwitches } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { startImapscope } from '../app.ts';
 import { addArchiveCommands } from './archive-commands.ts';
+import { addQueryCommands } from './query-commands.ts';
 import { CertificateAuthority } from '../net/ca.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -79,6 +80,7 @@ function buildProgram(): Command {
       );
     });
   addArchiveCommands(program);
+  addQueryCommands(program);
   return program;
 }
 

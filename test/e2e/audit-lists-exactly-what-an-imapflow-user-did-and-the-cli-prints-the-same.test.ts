@@ -1,0 +1,155 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import type { AuditAction } from '../../shared/audit.ts';
+import { REPO_ROOT } from '../helpers/imapscope.ts';
+import { converse } from '../helpers/raw-imap.ts';
+import { imapflowFor, PLAIN, useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
+
+const stack = useScopeOverDovecot();
+
+async function cli(...args: string[]): Promise<string> {
+  const { scope } = stack();
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [path.join(REPO_ROOT, 'proxy/imapscope.mjs'), ...args, '--data', scope.dataDir],
+    { encoding: 'utf8', cwd: REPO_ROOT },
+  );
+  return stdout;
+}
+
+const message = (n: number): Buffer =>
+  Buffer.from(
+    `From: a@example.org\r\nSubject: audit ${n}\r\nMessage-ID: <audit-${n}@example.org>\r\n\r\nbody ${n}\r\n`,
+  );
+
+/** The audit rows the archive has for the session, oldest first, once its close is archived. */
+async function auditOf(user: string, sessions: number): Promise<AuditAction[]> {
+  for (let i = 0; i < 100; i++) {
+    const out = await cli('audit', '--user', user, '--format', 'jsonl');
+    const rows = out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as AuditAction)
+      .reverse();
+    if (
+      new Set(rows.map((r) => r.session)).size >= sessions &&
+      rows.some((r) => r.kind === 'read')
+    ) {
+      return rows;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the audit trail never showed both sessions');
+}
+
+describe('the audit trail of a real user against Dovecot', () => {
+  it('lists the logins, appends, reads, flag changes, moves, expunges and mailbox changes the user made, and nothing else', async () => {
+    const { scope, dovecot } = stack();
+    const c = imapflowFor(scope, dovecot, PLAIN);
+    await c.connect();
+    await c.mailboxCreate('Kept');
+    const first = await c.append('INBOX', message(1), ['\\Flagged']);
+    const second = await c.append('INBOX', message(2));
+    const lock = await c.getMailboxLock('INBOX');
+    try {
+      // imapflow learns envelopes first (as a mail client would), then changes flags and moves.
+      for await (const _ of c.fetch('1:*', { uid: true, envelope: true })) void _;
+      await c.messageFlagsAdd(String(first && first.uid), ['\\Seen'], { uid: true });
+      await c.messageMove(String(second && second.uid), 'Kept', { uid: true });
+      await c.messageDelete(String(first && first.uid), { uid: true });
+    } finally {
+      lock.release();
+    }
+    await c.logout();
+
+    // A second session reads a message without PEEK (which sets \Seen): a read.
+    const t = await converse(scope.listen.host, scope.listen.port, [
+      `LOGIN ${dovecot.user} ${dovecot.password}`,
+      'SELECT Kept',
+      'FETCH 1 (UID BODY[])',
+      'LOGOUT',
+    ]);
+    expect(t.replies[2]?.at(-1)).toMatch(/^a3 OK/);
+
+    const rows = await auditOf(dovecot.user, 2);
+    const summary = rows.map(
+      (r) => `${r.kind} ${r.status} ${r.mailbox ?? ''}${r.target ? ' → ' + r.target : ''}`,
+    );
+    expect(summary).toEqual([
+      'login OK ',
+      'create OK Kept',
+      // imapflow subscribes to a mailbox it creates: the audit shows what the client sent.
+      'subscribe OK Kept',
+      'append OK INBOX',
+      'append OK INBOX',
+      'select OK INBOX',
+      'flags OK INBOX',
+      'move OK INBOX → Kept',
+      'flags OK INBOX',
+      'expunge OK INBOX',
+      'login OK ',
+      'select OK Kept',
+      'read OK Kept',
+    ]);
+    const by = (kind: string) => rows.filter((r) => r.kind === kind);
+    expect(
+      by('login').every((r) => r.user === dovecot.user && r.client.startsWith('127.0.0.1:')),
+    ).toBe(true);
+    expect(by('append').map((r) => r.messages[0]?.messageId)).toEqual([
+      '<audit-1@example.org>',
+      '<audit-2@example.org>',
+    ]);
+    expect(by('append')[0]!.flags).toBe('(\\Flagged)');
+    expect(by('append').map((r) => r.uids)).toEqual([
+      String(first && first.uid),
+      String(second && second.uid),
+    ]);
+    expect(by('flags')[0]).toMatchObject({
+      flags: '+FLAGS (\\Seen)',
+      messages: [{ uid: first && first.uid, subject: 'audit 1' }],
+    });
+    expect(by('move')[0]!.messages).toMatchObject([
+      { uid: second && second.uid, subject: 'audit 2' },
+    ]);
+    expect(by('move')[0]!.uids).toMatch(new RegExp(`^${second && second.uid}→\\d+$`));
+    expect(by('flags')[1]!.flags).toBe('+FLAGS (\\Deleted)');
+    expect(by('expunge')[0]!.messages).toMatchObject([
+      { uid: first && first.uid, subject: 'audit 1' },
+    ]);
+    expect(by('read')[0]!.messages).toMatchObject([{ seq: 1 }]);
+    expect(JSON.stringify(rows)).not.toContain(dovecot.password);
+
+    // The filters narrow it; the table and CSV forms carry the same rows.
+    const moves = await cli('audit', '--user', dovecot.user, '--kind', 'move', '--format', 'csv');
+    expect(moves.trim().split('\n')).toHaveLength(2);
+    expect(moves).toContain('Kept');
+    const table = await cli('audit', '--mailbox', 'Kept', '--since', '1h');
+    expect(table.split('\n')[0]).toMatch(/^time\s+user\s+client\s+kind/);
+    expect(table).toMatch(/\bread\b/);
+
+    const stats = await cli('stats', '--format', 'jsonl');
+    const byCommand = new Map(
+      stats
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { command: string; count: number; ok: number })
+        .map((s) => [s.command, s]),
+    );
+    expect(byCommand.get('LOGIN')).toMatchObject({ ok: 1 });
+    expect(byCommand.get('APPEND')).toMatchObject({ count: 2, ok: 2 });
+    expect(byCommand.get('UID MOVE')).toMatchObject({ count: 1 });
+  });
+
+  it('refuses a bad kind or time with one line naming the flag and exit 2', async () => {
+    await expect(cli('audit', '--kind', 'reed')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^imapscope: --kind reed: use one of login, /),
+    });
+    await expect(cli('stats', '--since', 'yesterday')).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^imapscope: --since yesterday: use an ISO date/),
+    });
+  });
+});
