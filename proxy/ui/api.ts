@@ -10,6 +10,7 @@
  *   with `x-literal-size` and `x-literal-sha256`
  * - `GET /api/sessions/:id/export?format=jsonl|transcript|pcapng`: a download
  * - `GET /api/events?after=&until=&session=&limit=`: GseqPage (refetch after a WS gap)
+ * - `GET /api/audit`, `GET /api/stats`: across sessions (query-routes.ts)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventPage, GseqPage, SessionFilter } from '../../shared/protocol.ts';
@@ -32,6 +33,7 @@ import {
   sessionEvents,
 } from '../archive/read.ts';
 import type { Hub } from '../hub/hub.ts';
+import { handleQueryRoute } from './query-routes.ts';
 import { send, sendError } from './respond.ts';
 import type { SessionRegistry } from '../hub/registry.ts';
 import type { WsSink } from './ws-sink.ts';
@@ -116,6 +118,7 @@ export function handleApi(
     };
     return json(res, body);
   }
+  if (path.length === 1 && first && handleQueryRoute(first, archive, url, res)) return;
   if (first !== 'sessions' || id === undefined) return notFound(res);
   const row = archive ? getSession(archive.db, id) : ctx.registry.get(id);
   if (!row) return notFound(res, `no session ${id}`);

@@ -121,6 +121,16 @@ describe('the audit trail of a real user against Dovecot', () => {
     expect(by('read')[0]!.messages).toMatchObject([{ seq: 1 }]);
     expect(JSON.stringify(rows)).not.toContain(dovecot.password);
 
+    // The REST API answers the same from the same rows.
+    const api = new URL('/api/audit', scope.url);
+    api.searchParams.set('token', new URL(scope.url).searchParams.get('token')!);
+    api.searchParams.set('user', dovecot.user);
+    const viaApi = (await (await fetch(api)).json()) as AuditAction[];
+    // (the CLI adds an ISO `time` beside `at`)
+    expect(viaApi.reverse().map((r) => ({ ...r, time: new Date(r.at).toISOString() }))).toEqual(
+      rows,
+    );
+
     // The filters narrow it; the table and CSV forms carry the same rows.
     const moves = await cli('audit', '--user', dovecot.user, '--kind', 'move', '--format', 'csv');
     expect(moves.trim().split('\n')).toHaveLength(2);
