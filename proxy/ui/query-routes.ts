@@ -5,8 +5,11 @@
  *   AuditAction[], newest first; `before` is `AT:SESSION:SEQ` of the last row of a page.
  * - `GET /api/stats?since=&until=&user=&upstream=&by=upstream|user`: CommandStats[].
  *
+ * - `GET /api/openapi.json`: the OpenAPI description of every route (docs/openapi.json).
+ *
  * `since`/`until` take ms since the epoch or an ISO date or time.
  */
+import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { isAuditKind } from '../../shared/audit.ts';
 import type { AuditFilter } from '../../shared/audit.ts';
@@ -23,13 +26,19 @@ function time(url: URL, name: string): number | undefined | null {
   return Number.isFinite(t) ? t : null;
 }
 
-/** Answers /api/audit and /api/stats; returns false for any other route. */
+const OPENAPI = new URL('../../docs/openapi.json', import.meta.url);
+
+/** Answers /api/audit, /api/stats and /api/openapi.json; returns false for any other route. */
 export function handleQueryRoute(
   route: string,
   archive: Archive | null,
   url: URL,
   res: ServerResponse,
 ): boolean {
+  if (route === 'openapi.json') {
+    send(res, 200, 'application/json', readFileSync(OPENAPI));
+    return true;
+  }
   if (route !== 'audit' && route !== 'stats') return false;
   if (!archive) {
     sendError(res, 409, 'ERR_API_NO_ARCHIVE', 'the archive is off (--max-archive-mb 0)');
