@@ -16,7 +16,7 @@
  * of the client decoder (bytes fed to it since it started or restarted).
  */
 import { RAW_REDACT_HOLD_BYTES } from '../limits.ts';
-import { classifyHead, type MaskSpan } from './redact.ts';
+import { classifyHead, HEAD_BYTES, type MaskSpan } from './redact.ts';
 
 const STAR = 0x2a;
 const CR = 0x0d;
@@ -145,12 +145,16 @@ export class RawMasker {
     const parts = [...this.held, chunk];
     let skip = this.complete - this.released;
     const head: Buffer[] = [];
+    let room = HEAD_BYTES;
     for (const p of parts) {
       if (skip >= p.length) {
         skip -= p.length;
         continue;
       }
-      head.push(skip > 0 ? p.subarray(skip) : p);
+      if (room <= 0) break;
+      const part = p.subarray(skip, skip + room);
+      head.push(part);
+      room -= part.length;
       skip = 0;
     }
     const verdict = classifyHead(head.length === 1 ? (head[0] as Buffer) : Buffer.concat(head));

@@ -238,7 +238,7 @@ export function plainSaslUser(base64: string): string | null {
 
 const SECRET_NAMES = /LOGIN|AUTHENTICATE/i;
 /** Bytes of a message's start looked at to tell whether it is LOGIN or AUTHENTICATE. */
-const HEAD_BYTES = 4096;
+export const HEAD_BYTES = 4096;
 
 /**
  * Whether a client command whose first bytes (so far) are `head` is one whose bytes
