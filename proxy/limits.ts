@@ -69,9 +69,9 @@ export const RAW_COMPACT_LIVE_RATIO = 0.5;
 export const ARCHIVE_RETENTION_INTERVAL_MS = 60_000;
 
 /**
- * Client bytes held back from the archive while the message they belong to is not yet decoded,
- * so a credential in it can be masked first. Past this, the held bytes are let through (masked
- * whole if they start a LOGIN or AUTHENTICATE line).
+ * Client bytes of a message that may carry a credential (LOGIN, AUTHENTICATE, a SASL line),
+ * held back from the archive until it is decoded and masked. Past this, they are let through
+ * masked whole, and so is the rest of that message (session/raw-masker.ts).
  */
 export const RAW_REDACT_HOLD_BYTES = 256 * 1024;
 

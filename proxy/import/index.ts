@@ -7,15 +7,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { ImapscopeEvent } from '../../shared/events.ts';
+import type { Endpoint, ImapscopeEvent } from '../../shared/events.ts';
 import { fromJson } from '../../shared/protocol.ts';
 import type { TranscriptChunk } from '../export/transcript.ts';
 import { parseTranscript } from '../export/transcript.ts';
 import type { Archive } from '../archive/archive.ts';
-import { Hub } from '../hub/hub.ts';
-import type { RawChunk } from '../hub/hub.ts';
 import { newSessionId } from '../net/relay.ts';
-import { createSessionInspector } from '../inspection/pipeline.ts';
+import { type PipelineOutput, SessionPipeline } from '../inspection/pipeline.ts';
 import { mergeRawlogPair } from './rawlog.ts';
 
 export type ImportKind = 'jsonl' | 'transcript' | 'rawlog';
@@ -66,41 +64,36 @@ export function importFile(archive: Archive, file: string): ImportResult {
   );
 }
 
-/** Runs chunks through the live pipeline into the archive as one new session. */
+/**
+ * Runs chunks through the live session pipeline (decoding, tracking, masking) straight into
+ * the archive as one new session: the same pipeline object as live traffic, no hub.
+ */
 export function importChunks(
   archive: Archive,
   chunks: TranscriptChunk[],
   kind: ImportKind,
   name: string,
-  ends: Pick<Parameters<typeof createSessionInspector>[0], 'client' | 'upstream'>,
+  ends: { client: Endpoint; upstream: Endpoint },
 ): ImportResult {
   const startedAt = chunks[0]?.at ?? Date.now();
   const id = freshId(archive, startedAt);
-  const hub = new Hub((sink, err) => {
-    throw err instanceof Error ? err : new Error(`${sink}: ${String(err)}`);
-  });
+  const pipeline = new SessionPipeline({ session: id, ...ends, startedAt });
   let count = 0;
-  hub.add({
-    name: 'import',
-    write(events: readonly ImapscopeEvent[]) {
-      // Imported events never were live: gseq 0 keeps them out of viewers' resume streams.
-      archive.write(events.map((e) => ({ ...e, gseq: 0 })));
-      count += events.length;
-      if (archive.pending >= FLUSH_EVERY) archive.flush();
-    },
-    raw(raw: readonly RawChunk[]) {
-      archive.raw(raw);
-    },
-  });
-  const inspector = createSessionInspector({ id, ...ends, startedAt }, { hub });
+  const store = ({ events, raw }: PipelineOutput): void => {
+    // Imported events never were live: gseq 0 keeps them out of viewers' resume streams.
+    if (events.length > 0) archive.write(events.map((e) => ({ ...e, gseq: 0 })));
+    if (raw.length > 0) archive.raw(raw);
+    count += events.length;
+    if (archive.pending >= FLUSH_EVERY) archive.flush();
+  };
+  store(pipeline.push([]));
   const bytes = { c2s: 0, s2c: 0 };
   for (const c of chunks) {
     bytes[c.direction] += c.data.length;
-    inspector.chunks([{ direction: c.direction, data: Buffer.from(c.data), at: c.at }]);
+    store(pipeline.push([{ direction: c.direction, data: Buffer.from(c.data), at: c.at }]));
   }
   const endedAt = chunks[chunks.length - 1]?.at ?? startedAt;
-  inspector.close();
-  inspector.closed({ bytes, reason: 'closed', durationMs: endedAt - startedAt });
+  store(pipeline.close({ bytes, reason: 'closed', durationMs: endedAt - startedAt }, Date.now()));
   archive.flush();
   archive.markImported(id, `import:${kind}:${name}`, endedAt);
   return { session: id, kind, events: count };

@@ -1,15 +1,20 @@
 /**
  * The per-session inspection pipeline: tap chunks → one WireDecoder per direction → the
- * tracker → events → the hub. {@link SessionPipeline} is sans-I/O (chunks in, events out) so
- * tests drive it with buffers; {@link createSessionInspector} adapts it to the relay's
- * SessionInspector interface.
+ * tracker → events and masked raw bytes → the hub. {@link SessionPipeline} is sans-I/O (chunks
+ * in, events and raw chunks out) so tests drive it with buffers; {@link createSessionInspector}
+ * adapts it to the relay's SessionInspector interface. Masking is decided here, once, before
+ * anything is written (DESIGN.md rule 6): the tracker masks the events and says which client
+ * bytes it masked, and the {@link RawMasker} releases the raw bytes accordingly.
  */
 import type { Direction } from '../../shared/direction.ts';
 import type { Endpoint, ImapscopeEvent } from '../../shared/events.ts';
-import type { Message } from '../../shared/messages.ts';
+import type { Malformed, Message } from '../../shared/messages.ts';
 import type { SessionInspector, TapChunk, TransportEvent } from '../transport.ts';
 import { WireDecoder } from '../wire/decoder.ts';
 import type { FramerMode } from '../wire/framer.ts';
+import { LITERAL_PREVIEW_BYTES } from '../limits.ts';
+import { RawMasker } from '../session/raw-masker.ts';
+import { type MaskSpan, redactMalformedClient } from '../session/redact.ts';
 import { type CloseInfo, SessionTracker, type TrackerOptions } from '../session/tracker.ts';
 
 export interface PipelineOptions extends Omit<TrackerOptions, 'clientLiteralPending'> {
@@ -18,6 +23,19 @@ export interface PipelineOptions extends Omit<TrackerOptions, 'clientLiteralPend
   /** When the session started (ms since the epoch): the session.open event's time. */
   startedAt: number;
 }
+
+/** What one step of the pipeline produced: events, and raw bytes with secrets masked. */
+export interface PipelineOutput {
+  events: ImapscopeEvent[];
+  /**
+   * Bytes as they crossed the relay, in stream order per direction, masked; together they are
+   * each direction's stream, byte for byte in length. They may share memory with the chunks
+   * pushed: hand them on before those buffers are reused.
+   */
+  raw: RawChunk[];
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Decodes and tracks one session. Drives the client decoder's mode from the tracker
@@ -34,8 +52,16 @@ export class SessionPipeline {
   private closed = false;
   /** After a gap: Malformed messages of that direction are skipped until one decodes. */
   private readonly resyncing: Record<Direction, boolean> = { c2s: false, s2c: false };
+  private readonly session: string;
+  private readonly reveal: boolean;
+  private readonly masker: RawMasker;
+  /** The client message in progress began or ran in SASL mode. */
+  private saslMessage = false;
 
   constructor(options: PipelineOptions) {
+    this.session = options.session;
+    this.reveal = options.revealSecrets === true;
+    this.masker = new RawMasker(this.reveal);
     this.tracker = new SessionTracker({
       ...options,
       clientLiteralPending: () => this.c2s.pendingSyncLiteral !== null,
@@ -43,18 +69,58 @@ export class SessionPipeline {
     this.tracker.open(options.client, options.upstream, options.startedAt);
   }
 
-  /** Feeds chunks in arrival order; returns the events they produced. */
-  push(batch: readonly TapChunk[]): ImapscopeEvent[] {
+  /** Feeds chunks in arrival order; returns the events and raw bytes they produced. */
+  push(batch: readonly TapChunk[]): PipelineOutput {
+    const raw: RawChunk[] = [];
     for (const chunk of batch) {
-      if (this.closed || this.tracker.opaque) continue;
-      const decoder = chunk.direction === 'c2s' ? this.c2s : this.s2c;
-      this.feed(decoder.push(chunk.data), chunk.at);
+      const { direction, at } = chunk;
+      if (this.closed || this.tracker.opaque) {
+        // Not decoded (ciphertext, or after the end): nothing decides about client bytes.
+        if (direction === 's2c')
+          raw.push({ session: this.session, direction, at, data: chunk.data });
+        else {
+          this.release(this.masker.flush(), at, raw);
+          const data = this.reveal ? chunk.data : RawMasker.maskedWhole(chunk.data);
+          raw.push({ session: this.session, direction, at, data });
+        }
+        continue;
+      }
+      if (direction === 's2c') {
+        this.feed(this.s2c.push(chunk.data), at);
+        raw.push({ session: this.session, direction, at, data: chunk.data });
+        // A refused literal may have completed client messages.
+        this.take(EMPTY, at, raw);
+        continue;
+      }
+      const before = this.masker.messageStart;
+      const mode = this.clientMode;
+      const fresh = before === this.masker.fedBytes;
+      this.feed(this.c2s.push(chunk.data), at);
+      if (fresh || this.masker.messageStart !== before) this.saslMessage = mode === 'sasl';
+      this.take(chunk.data, at, raw);
     }
-    return this.tracker.take();
+    return { events: this.tracker.take(), raw };
+  }
+
+  /** Hands the client bytes just fed (or none) to the masker; what may go joins `raw`. */
+  private take(data: Buffer, at: number, raw: RawChunk[]): void {
+    this.masker.mask(this.tracker.takeMasked());
+    this.saslMessage ||= this.clientMode === 'sasl';
+    const pending = this.c2s.pendingSyncLiteral;
+    const refusable =
+      pending !== null && pending.received <= LITERAL_PREVIEW_BYTES ? pending.received : null;
+    this.release(this.masker.take(data, { sasl: this.saslMessage, refusable }), at, raw);
+  }
+
+  private release(out: Buffer[], at: number, raw: RawChunk[]): void {
+    for (const data of out) raw.push({ session: this.session, direction: 'c2s', at, data });
   }
 
   /** See SessionInspector.gap. */
-  gap(direction: Direction, droppedChunks: number, droppedBytes: number): ImapscopeEvent[] {
+  gap(direction: Direction, droppedChunks: number, droppedBytes: number): PipelineOutput {
+    const raw: RawChunk[] = [];
+    // The message in progress is lost with the decoder's state: its held bytes go masked whole.
+    if (direction === 'c2s') this.release(this.masker.restart(), Date.now(), raw);
     // The bytes after the hole start mid-message (often inside a literal): restart that
     // direction's decoder and skip what does not decode until a message does. The gap event
     // stands for all of it, rather than a Malformed event per line of someone's attachment.
@@ -63,30 +129,37 @@ export class SessionPipeline {
     if (direction === 'c2s') decoder.setMode(this.clientMode);
     this.resyncing[direction] = true;
     this.tracker.gap(direction, droppedChunks, droppedBytes, Date.now());
-    return this.tracker.take();
+    return { events: this.tracker.take(), raw };
   }
 
   /** A transport change or notice from the net layer (see SessionInspector.transport). */
-  transport(event: TransportEvent): ImapscopeEvent[] {
+  transport(event: TransportEvent): PipelineOutput {
     this.tracker.transport(event);
-    return this.tracker.take();
+    return { events: this.tracker.take(), raw: [] };
   }
 
-  /** The streams ended: a message cut short becomes Malformed (unless decoding was paused). */
-  end(at: number): ImapscopeEvent[] {
+  /**
+   * The streams ended: a message cut short becomes Malformed (unless decoding was paused), and
+   * the client bytes still held go out (masked as that message is, or whole).
+   */
+  end(at: number): PipelineOutput {
+    const raw: RawChunk[] = [];
     if (!this.closed && !this.tracker.opaque) {
       this.feed(this.c2s.end(), at);
       this.feed(this.s2c.end(), at);
+      this.masker.mask(this.tracker.takeMasked());
     }
+    this.release(this.masker.flush(), at, raw);
     this.closed = true;
-    return this.tracker.take();
+    return { events: this.tracker.take(), raw };
   }
 
   /** The session closed: aborted exchanges and session.close. Call after {@link end}. */
-  close(info: CloseInfo, at: number): ImapscopeEvent[] {
-    if (!this.closed) this.end(at);
+  close(info: CloseInfo, at: number): PipelineOutput {
+    const out: PipelineOutput = this.closed ? { events: [], raw: [] } : this.end(at);
     this.tracker.close(info, at);
-    return this.tracker.take();
+    out.events.push(...this.tracker.take());
+    return out;
   }
 
   private feed(messages: Message[], at: number): void {
@@ -94,7 +167,10 @@ export class SessionPipeline {
     for (const m of messages) {
       if (t.opaque) return;
       if (this.resyncing[m.direction]) {
-        if (m.type === 'malformed') continue;
+        if (m.type === 'malformed') {
+          if (m.direction === 'c2s') this.skipped(m);
+          continue;
+        }
         this.resyncing[m.direction] = false;
       }
       if (
@@ -110,8 +186,19 @@ export class SessionPipeline {
     }
   }
 
+  /** A client message skipped after a gap: its bytes are masked as the tracker would have. */
+  private skipped(m: Malformed): void {
+    if (!this.reveal) {
+      const spans: MaskSpan[] = [];
+      redactMalformedClient(m, this.clientMode === 'sasl', spans);
+      this.masker.mask(spans);
+    }
+    this.masker.completed(m.offset + m.length);
+  }
+
   private one(m: Message, at: number): void {
     this.tracker.message(m, at);
+    if (m.direction === 'c2s') this.masker.completed(m.offset + m.length);
     const mode = this.tracker.clientMode;
     if (mode !== this.clientMode) {
       this.clientMode = mode;
@@ -121,7 +208,7 @@ export class SessionPipeline {
 }
 
 /**
- * Bytes of one direction as they crossed the relay, after redaction (secrets masked, same
+ * Bytes of one direction as they crossed the relay, after masking (secrets masked, same
  * length, so offsets in events still point at the right bytes).
  */
 export interface RawChunk {
@@ -151,7 +238,7 @@ export interface TrackingInspector extends SessionInspector {
   closed(info: CloseInfo): void;
 }
 
-/** A SessionInspector publishing one session's events to the hub. */
+/** A SessionInspector publishing one session's events and masked raw bytes to the hub. */
 export function createSessionInspector(
   info: { id: string; client: Endpoint; upstream: Endpoint; startedAt: number },
   options: InspectorOptions,
@@ -165,30 +252,30 @@ export function createSessionInspector(
     tls: options.tls,
   });
   const hub = options.hub;
+  const send = (out: PipelineOutput): void => {
+    hub.publish(out.events);
+    // Masked already; synchronously, since the bytes may be the relay's lent chunk memory.
+    if (out.raw.length > 0) hub.raw(out.raw);
+  };
   let done = false;
-  hub.publish(pipeline.push([]));
+  send(pipeline.push([]));
   return {
     chunks(batch) {
-      // hub (issue 6): the raw plaintext for the archive, redacted by the hub from these
-      // events; before publish so the hub's redactor sees the events that cover the bytes.
-      hub.raw(
-        batch.map((c) => ({ session: info.id, direction: c.direction, at: c.at, data: c.data })),
-      );
-      hub.publish(pipeline.push(batch));
+      send(pipeline.push(batch));
     },
     gap(direction, droppedChunks, droppedBytes) {
-      hub.publish(pipeline.gap(direction, droppedChunks, droppedBytes));
+      send(pipeline.gap(direction, droppedChunks, droppedBytes));
     },
     transport(event) {
-      hub.publish(pipeline.transport(event));
+      send(pipeline.transport(event));
     },
     close() {
-      hub.publish(pipeline.end(Date.now()));
+      send(pipeline.end(Date.now()));
     },
     closed(closeInfo) {
       if (done) return;
       done = true;
-      hub.publish(pipeline.close(closeInfo, Date.now()));
+      send(pipeline.close(closeInfo, Date.now()));
     },
   };
 }

@@ -26,7 +26,13 @@ import { MAX_EXCHANGE_UNTAGGED_SEQS } from '../limits.ts';
 import type { TransportEvent, TransportNotice } from '../transport.ts';
 import type { FramerMode } from '../wire/framer.ts';
 import * as lints from './lints.ts';
-import { plainSaslUser, redactCommand, redactMalformedClient, redactSasl } from './redact.ts';
+import {
+  type MaskSpan,
+  plainSaslUser,
+  redactCommand,
+  redactMalformedClient,
+  redactSasl,
+} from './redact.ts';
 import { literalCounts, saslUser, tokenText } from './command-facts.ts';
 import { mailboxArg, SessionModel, stateAfter } from './state.ts';
 
@@ -96,6 +102,8 @@ export class SessionTracker {
   private readonly reveal: boolean;
   private readonly literalPending: () => boolean;
   private out: ImapscopeEvent[] = [];
+  /** Client bytes masked in the events since the last {@link takeMasked} (rule 6, raw side). */
+  private masked: MaskSpan[] = [];
   private seq = 0;
   private lastAt = 0;
   private inflight: InFlight[] = [];
@@ -186,6 +194,13 @@ export class SessionTracker {
     return out;
   }
 
+  /** The client stream spans masked in the events since the last call (none with revealSecrets). */
+  takeMasked(): MaskSpan[] {
+    const out = this.masked;
+    if (out.length > 0) this.masked = [];
+    return out;
+  }
+
   /** One decoded message; `at` is the time of the chunk that completed it. */
   message(m: Message, at: number): void {
     this.lastAt = at;
@@ -197,7 +212,7 @@ export class SessionTracker {
         if (auth?.cmd.name === 'AUTHENTICATE' && auth.user === null && !m.cancel) {
           auth.user = plainSaslUser(m.text);
         }
-        this.emitMessage(this.reveal ? m : redactSasl(m), false, at);
+        this.emitMessage(this.reveal ? m : redactSasl(m, this.masked), false, at);
         return;
       }
       case 'idle-done':
@@ -220,7 +235,8 @@ export class SessionTracker {
         return this.onContinuation(m, at);
       case 'malformed': {
         const inSasl = this.clientMode === 'sasl';
-        const shown = m.direction === 'c2s' && !this.reveal ? redactMalformedClient(m, inSasl) : m;
+        const shown =
+          m.direction === 'c2s' && !this.reveal ? redactMalformedClient(m, inSasl, this.masked) : m;
         this.emit({ type: 'malformed', direction: m.direction, message: shown }, at);
         return;
       }
@@ -230,7 +246,7 @@ export class SessionTracker {
   }
 
   private onCommand(cmd: Command, at: number): void {
-    const seq = this.emitMessage(this.reveal ? cmd : redactCommand(cmd), false, at);
+    const seq = this.emitMessage(this.reveal ? cmd : redactCommand(cmd, this.masked), false, at);
     const continuationSeqs = this.held;
     this.held = [];
     const stateAtCommand = this.projectedState();

@@ -73,14 +73,21 @@ async function loginEveryWay(scope: Imapscope, user: string, password: string): 
   await c.connect();
   await c.logout();
   await converse(scope.listen.host, scope.listen.port, [`LOGIN ${user} ${password}x`, 'LOGOUT']);
+  // Issue 11 finding 4: a 300 KiB literal and a LOGIN behind it in one client write.
+  const message = `Subject: big\r\n\r\n${`${'x'.repeat(98)}\r\n`.repeat(3072)}`;
+  await converse(scope.listen.host, scope.listen.port, [
+    `LOGIN ${user} ${password}`,
+    `APPEND INBOX {${message.length}+}\r\n${message}\r\na9 LOGIN ${user} ${password}`,
+    'LOGOUT',
+  ]);
 }
 
 describe('credentials are masked in every sink', () => {
-  it('no sink shows the password of LOGIN (atom, quoted, literal) or AUTHENTICATE PLAIN at debug level', async () => {
+  it('no sink shows the password of LOGIN (atom, quoted, literal, behind a 300 KiB literal) or AUTHENTICATE PLAIN at debug level', async () => {
     const scope = await debugScopeOverDovecot();
     try {
       await loginEveryWay(scope, 'masked', PASSWORD);
-      await sessionsClosed(scope, 5);
+      await sessionsClosed(scope, 6);
       const out = sinkOutput(scope);
       // The conversation was inspected (debug message lines exist and show the mask).
       expect(

@@ -24,15 +24,15 @@ describe('after an inspection gap', () => {
   it('skips the rest of the literal it fell into without a Malformed event per line, then decodes again', () => {
     const p = pipeline();
     const events: ImapscopeEvent[] = [];
-    events.push(...p.push(s2c('* PREAUTH hi\r\n', 1001)));
-    events.push(...p.push(c2s('a1 FETCH 1 BODY[]\r\n', 1002)));
-    events.push(...p.push(s2c(`* 1 FETCH (BODY[] {100000}\r\n${base64Lines(10)}`, 1003)));
+    events.push(...p.push(s2c('* PREAUTH hi\r\n', 1001)).events);
+    events.push(...p.push(c2s('a1 FETCH 1 BODY[]\r\n', 1002)).events);
+    events.push(...p.push(s2c(`* 1 FETCH (BODY[] {100000}\r\n${base64Lines(10)}`, 1003)).events);
     // The inspection thread lost some chunks: what follows starts in the middle of the literal.
-    events.push(...p.gap('s2c', 3, 60_000));
-    events.push(...p.push(s2c(base64Lines(200), 1004)));
-    events.push(...p.push(s2c(')\r\na1 OK done\r\n', 1005)));
-    events.push(...p.push(c2s('a2 NOOP\r\n', 1006)));
-    events.push(...p.push(s2c('a2 OK noop\r\n', 1007)));
+    events.push(...p.gap('s2c', 3, 60_000).events);
+    events.push(...p.push(s2c(base64Lines(200), 1004)).events);
+    events.push(...p.push(s2c(')\r\na1 OK done\r\n', 1005)).events);
+    events.push(...p.push(c2s('a2 NOOP\r\n', 1006)).events);
+    events.push(...p.push(s2c('a2 OK noop\r\n', 1007)).events);
 
     expect(events.filter((e) => e.type === 'malformed')).toHaveLength(0);
     expect(events.filter((e) => e.type === 'gap')).toHaveLength(1);
@@ -45,7 +45,10 @@ describe('after an inspection gap', () => {
 
   it('still reports Malformed bytes when there was no gap', () => {
     const p = pipeline();
-    const events = [...p.push(s2c('* PREAUTH hi\r\n', 1001)), ...p.push(s2c(base64Lines(3), 1002))];
+    const events = [
+      ...p.push(s2c('* PREAUTH hi\r\n', 1001)).events,
+      ...p.push(s2c(base64Lines(3), 1002)).events,
+    ];
     expect(events.filter((e) => e.type === 'malformed')).toHaveLength(3);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { maskRawAfter, plainSaslUser } from '../../proxy/session/redact.ts';
+import { SessionPipeline } from '../../proxy/inspection/pipeline.ts';
+import { classifyHead, maskRawAfter, plainSaslUser } from '../../proxy/session/redact.ts';
 import { GREETING, run, type Step } from './dialog.ts';
 
 const PASSWORD = 'S3cr3t-pw';
@@ -118,5 +119,49 @@ describe('credentials are masked in every event', () => {
 describe('masks line up with the wire bytes', () => {
   it('masks a non-ASCII password with one * per UTF-8 byte', () => {
     expect(maskRawAfter('a1 LOGIN bob "pässwörd"', 3)).toBe(`a1 LOGIN bob "${'*'.repeat(10)}"`);
+  });
+});
+
+describe('the raw bytes are masked from the same decision', () => {
+  it('masks exactly the bytes the events mask, by stream offset', () => {
+    const r = run([GREETING, `C:a1 LOGIN "alice" "${PASSWORD}"\r\na2 NOOP\r\n`]);
+    expect(r.bytes('c2s').toString()).toBe(
+      `a1 LOGIN "alice" "${'*'.repeat(PASSWORD.length)}"\r\na2 NOOP\r\n`,
+    );
+  });
+
+  it('masks the whole message when its text is not UTF-8 (offsets cannot be trusted)', () => {
+    const p = new SessionPipeline({
+      session: 'u',
+      client: { host: '127.0.0.1', port: 1 },
+      upstream: { host: '127.0.0.1', port: 2 },
+      startedAt: 1,
+    });
+    p.push([{ direction: 's2c', data: Buffer.from('* OK hi\r\n'), at: 1 }]);
+    const line = Buffer.concat([
+      Buffer.from('a1 LOGIN u "'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('pw"\r\n'),
+    ]);
+    const out = p.push([{ direction: 'c2s', data: line, at: 2 }]);
+    const raw = Buffer.concat(out.raw.map((c) => c.data));
+    expect(raw.length).toBe(line.length);
+    expect(raw.equals(Buffer.alloc(line.length, 0x2a))).toBe(true);
+  });
+
+  it('tells LOGIN and AUTHENTICATE from the first bytes of a message, erring towards secret', () => {
+    const head = (s: string) => classifyHead(Buffer.from(s));
+    expect(head('a LOG')).toBe('unknown');
+    expect(head('a LOGIN')).toBe('secret');
+    expect(head('a uid login ')).toBe('secret');
+    expect(head('a\tLOGIN u p\r\n')).toBe('secret');
+    expect(head('a AUTHENTICATE')).toBe('secret');
+    expect(head('a NOOP')).toBe('unknown');
+    expect(head('a NOOP\r\n')).toBe('public');
+    expect(head('a SEARCH TEXT "LOGIN')).toBe('public');
+    expect(head('a UID ')).toBe('unknown');
+    expect(head('a UID FETCH ')).toBe('public');
+    expect(head('x'.repeat(4095))).toBe('unknown');
+    expect(head('x'.repeat(4096))).toBe('secret');
   });
 });
