@@ -121,6 +121,17 @@ describe('the audit trail of a real user against Dovecot', () => {
     expect(by('read')[0]!.messages).toMatchObject([{ seq: 1 }]);
     expect(JSON.stringify(rows)).not.toContain(dovecot.password);
 
+    // The log has one `action` line per action, with the same kinds in the same order.
+    await scope.waitForLog((l) => l.msg === 'action' && l.kind === 'read');
+    const logged = scope.logs.filter((l) => l.msg === 'action' && l.user === dovecot.user);
+    expect(logged.map((l) => `${String(l.kind)} ${String(l.status)}`)).toEqual(
+      rows.map((r) => `${r.kind} ${r.status}`),
+    );
+    expect(logged.find((l) => l.kind === 'move')).toMatchObject({
+      mailbox: 'INBOX',
+      target: 'Kept',
+    });
+
     // The REST API answers the same from the same rows.
     const api = new URL('/api/audit', scope.url);
     api.searchParams.set('token', new URL(scope.url).searchParams.get('token')!);
