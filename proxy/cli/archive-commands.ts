@@ -84,7 +84,8 @@ export function addArchiveCommands(program: Command): void {
     .command('import')
     .description(
       'load a JSONL export, a C:/S: transcript or a Dovecot rawlog pair (.in/.out) into the ' +
-        'archive as a new session, decoded like live traffic; prints the new session id',
+        'archive as a new session, decoded like live traffic; prints the new session id. ' +
+        'The same content imports once (a second import is refused, naming the session)',
     )
     .argument('<file>', 'the file (for a rawlog, either half of the pair)')
     .action((file: string, _opts: unknown, cmd: Command) => {
