@@ -1,9 +1,9 @@
-import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Config, HostPort } from './config.ts';
-import { formatHostPort } from './config.ts';
+import { formatHostPort, prepareDataDir } from './config.ts';
 import { ImapscopeError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { InspectionThread } from './inspection/thread-client.ts';
@@ -44,8 +44,7 @@ function loadToken(config: Config): string {
  * server. Logs exactly one "ready" line when all of it is listening.
  */
 export async function startImapscope(config: Config, log: Logger): Promise<RunningImapscope> {
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  chmodSync(config.dataDir, 0o700);
+  prepareDataDir(config.dataDir);
   const token = loadToken(config);
 
   const practice = config.upstream

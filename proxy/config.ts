@@ -1,3 +1,4 @@
+import { chmodSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -311,4 +312,19 @@ function resolveTls(
     upstreamCa: pick('upstreamCa').value === undefined ? null : resolve(pick('upstreamCa').value!),
     upstreamInsecure: resolveSwitch('upstreamInsecure', raw, env),
   };
+}
+
+/**
+ * Makes the data directory ready for any command (run, ca, export, import): created with its
+ * parents when missing, mode 0700 (it holds the token, the CA key and the archive). A path that
+ * cannot be a directory or cannot be created is the user's mistake: a ConfigError naming it.
+ */
+export function prepareDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ConfigError('--data', `cannot use '${dir}' as the data directory (${code})`);
+  }
 }

@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../proxy/imapscope.mjs', import.meta.url));
 
@@ -11,7 +14,7 @@ function run(
   const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
-    timeout: 20_000,
+    timeout: 60_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -51,5 +54,86 @@ describe('the imapscope command', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--upstream');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('the imapscope subcommands', () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'imapscope-cli-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  const transcript = (name: string, exchanges: number): string => {
+    const file = path.join(tmp, name);
+    let text = '2025-06-01T12:00:00.000Z S: * OK ready\n';
+    for (let i = 1; i <= exchanges; i++) text += `C: a${i} NOOP\nS: a${i} OK done ${i}\n`;
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('import creates a --data dir that does not exist yet, as the main command does', () => {
+    const data = path.join(tmp, 'new', 'nested');
+    const r = run(['import', transcript('small.txt', 2), '--data', data]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/^\w+\ttranscript\t\d+ events\n$/);
+    expect(statSync(data).mode & 0o777).toBe(0o700);
+  });
+
+  it('refuses a second import of the same file with one line naming the earlier session', () => {
+    const data = path.join(tmp, 'twice');
+    const file = transcript('twice.txt', 2);
+    const [id] = run(['import', file, '--data', data]).stdout.split('\t');
+    const again = run(['import', file, '--data', data]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe(
+      `imapscope: ${file} was already imported as session ${id} (from twice.txt)\n`,
+    );
+  });
+
+  it('names a --data that cannot be a directory in one line, exit code 2', () => {
+    const file = path.join(tmp, 'plain-file');
+    writeFileSync(file, 'x');
+    for (const cmd of [['ca'], ['import', transcript('x.txt', 1)], ['export', 'abc']]) {
+      const r = run([...cmd, '--data', path.join(file, 'data')]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /^imapscope: --data: cannot use '.*' as the data directory \(ENOTDIR\)\n$/,
+      );
+    }
+  });
+
+  it('says which command a mistyped one may be, exit code 2', () => {
+    const r = run(['expot', 'x']);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 2,
+      stderr: "imapscope: unknown command 'expot' (did you mean 'export'?)\n",
+    });
+    expect(run(['frobnicate']).stderr).toBe(
+      "imapscope: unknown command 'frobnicate' (commands: ca, export, import, audit, stats)\n",
+    );
+  });
+
+  it('reports an unexpected failure in one line with a hint, and the stack only with --log-level debug', () => {
+    const data = path.join(tmp, 'corrupt');
+    run(['import', transcript('c.txt', 1), '--data', data]);
+    writeFileSync(
+      path.join(data, 'archive.sqlite'),
+      'this is not a database, just text '.repeat(200),
+    );
+    const r = run(['export', 'abc', '--data', data]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'imapscope: unexpected error: file is not a database (run again with --log-level debug for details)',
+    ]);
+    const debug = run(['export', 'abc', '--data', data, '--log-level', 'debug']);
+    expect(debug.stderr).toMatch(/SqliteError: file is not a database\n\s+at /);
+  });
+
+  it('exports a big session to a file without piling up listeners (no MaxListenersExceededWarning)', () => {
+    const data = path.join(tmp, 'big');
+    mkdirSync(data);
+    const [id] = run(['import', transcript('big.txt', 3000), '--data', data]).stdout.split('\t');
+    const out = path.join(tmp, 'big.jsonl');
+    const r = run(['export', id!, '-o', out, '--data', data]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    // Far more than 10 pauses: a file stream asks to wait every 16 KiB.
+    expect(statSync(out).size).toBeGreaterThan(40 * 16 * 1024);
   });
 });

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseHostPort, resolveConfig } from '../proxy/config.ts';
+import { parseHostPort, prepareDataDir, resolveConfig } from '../proxy/config.ts';
 import { ConfigError } from '../proxy/errors.ts';
 
 describe('parseHostPort', () => {
@@ -57,5 +60,24 @@ describe('resolveConfig', () => {
   it('refuses a token shorter than 8 characters and accepts one of 8', () => {
     expect(() => resolveConfig({ token: 'short77' }, {})).toThrow(/--token/);
     expect(resolveConfig({ token: 'exactly8' }, {}).token).toBe('exactly8');
+  });
+});
+
+describe('prepareDataDir', () => {
+  it('creates the directory with its parents, mode 0700, and accepts one that exists', () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'imapscope-data-'));
+    try {
+      const dir = path.join(tmp, 'a', 'b');
+      prepareDataDir(dir);
+      prepareDataDir(dir);
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+      writeFileSync(path.join(tmp, 'file'), '');
+      expect(() => prepareDataDir(path.join(tmp, 'file', 'data'))).toThrow(ConfigError);
+      expect(() => prepareDataDir(path.join(tmp, 'file', 'data'))).toThrow(
+        `--data: cannot use '${path.join(tmp, 'file', 'data')}' as the data directory (ENOTDIR)`,
+      );
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

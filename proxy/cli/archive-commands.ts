@@ -9,7 +9,7 @@
 import { createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { resolveConfig } from '../config.ts';
+import { prepareDataDir, resolveConfig } from '../config.ts';
 import type { RawOptions, RawSwitches } from '../config.ts';
 import { ImapscopeError } from '../errors.ts';
 import { EXPORT_FORMATS, archiveSource, isExportFormat, renderExport } from '../export/index.ts';
@@ -17,8 +17,10 @@ import { importFile } from '../import/index.ts';
 import { Archive } from '../archive/archive.ts';
 import { ARCHIVE_FILE, openArchiveDb } from '../archive/schema.ts';
 
+/** The archive's path, its data dir prepared as for every command (config.ts). */
 function archivePath(cmd: Command): string {
   const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
+  prepareDataDir(config.dataDir);
   return join(config.dataDir, ARCHIVE_FILE);
 }
 
@@ -49,10 +51,17 @@ export function addArchiveCommands(program: Command): void {
         // file that cannot be written is a usage error naming it.
         let broken: NodeJS.ErrnoException | null = null;
         out.on('error', (err: NodeJS.ErrnoException) => (broken ??= err));
+        // Both listeners go once either fires: one wait per backpressure pause, and a big
+        // session pauses thousands of times (listeners left behind would pile up on 'error').
         const settled = (event: 'drain' | 'finish'): Promise<void> =>
           new Promise<void>((r) => {
-            out.once(event, () => r());
-            out.once('error', () => r());
+            const done = (): void => {
+              out.off(event, done);
+              out.off('error', done);
+              r();
+            };
+            out.on(event, done);
+            out.on('error', done);
           });
         for (const part of renderExport(src, opts.format)) {
           if (broken) break;
@@ -75,7 +84,8 @@ export function addArchiveCommands(program: Command): void {
     .command('import')
     .description(
       'load a JSONL export, a C:/S: transcript or a Dovecot rawlog pair (.in/.out) into the ' +
-        'archive as a new session, decoded like live traffic; prints the new session id',
+        'archive as a new session, decoded like live traffic; prints the new session id. ' +
+        'The same content imports once (a second import is refused, naming the session)',
     )
     .argument('<file>', 'the file (for a rawlog, either half of the pair)')
     .action((file: string, _opts: unknown, cmd: Command) => {

@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { ConfigError, ImapscopeError } from '../errors.ts';
-import { OPTION_TABLE, SWITCH_TABLE, resolveConfig } from '../config.ts';
+import { OPTION_TABLE, SWITCH_TABLE, prepareDataDir, resolveConfig } from '../config.ts';
 import type { RawOptions, RawSwitches } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { startImapscope } from '../app.ts';
@@ -17,6 +17,42 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 function usageError(message: string): never {
   process.stderr.write(`imapscope: ${message}\n`);
   process.exit(2);
+}
+
+/** Edit distance (insertions, deletions, substitutions) between two short words. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        row[j]! + 1,
+        next[j - 1]! + 1,
+        row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** A word where a subcommand belongs that is none: name the closest one, if any is close. */
+function unknownCommand(word: string, program: Command): never {
+  const names = program.commands.map((c) => c.name());
+  const best = names
+    .map((name) => ({ name, d: distance(word.toLowerCase(), name) }))
+    .sort((x, y) => x.d - y.d)[0];
+  const hint =
+    best && best.d <= Math.max(1, Math.floor(best.name.length / 3))
+      ? `did you mean '${best.name}'?`
+      : `commands: ${names.join(', ')}`;
+  usageError(`unknown command '${word}' (${hint})`);
+}
+
+/** The log level asked for, read leniently (the error being reported may be a bad flag). */
+function debugRequested(program: Command): boolean {
+  const level = program.opts<RawOptions>().logLevel ?? process.env.IMAPSCOPE_LOG_LEVEL;
+  return level === 'debug' || level === 'trace';
 }
 
 function buildProgram(): Command {
@@ -51,7 +87,11 @@ function buildProgram(): Command {
   for (const row of SWITCH_TABLE) {
     program.addOption(new Option(row.flag, `${row.help} [env ${row.env}]`));
   }
-  program.action(async (opts: RawOptions & RawSwitches) => {
+  // Words after the flags are taken here (not refused as "too many arguments") so that a
+  // mistyped subcommand gets its own message; subcommands still refuse extra arguments.
+  program.allowExcessArguments(true);
+  program.action(async (opts: RawOptions & RawSwitches, cmd: Command) => {
+    if (cmd.args[0] !== undefined) unknownCommand(cmd.args[0], program);
     const config = resolveConfig(opts, process.env);
     const log = createLogger(config.logLevel);
     const app = await startImapscope(config, log);
@@ -73,7 +113,7 @@ function buildProgram(): Command {
     )
     .action(async (_opts: unknown, cmd: Command) => {
       const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
-      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+      prepareDataDir(config.dataDir);
       const ca = await CertificateAuthority.load(config.dataDir);
       process.stdout.write(
         `CA certificate: ${ca.certPath}\nSHA-256 fingerprint: ${ca.fingerprint256}\n${ca.certPem}`,
@@ -81,11 +121,13 @@ function buildProgram(): Command {
     });
   addArchiveCommands(program);
   addQueryCommands(program);
+  for (const sub of program.commands) sub.allowExcessArguments(false);
   return program;
 }
 
+const program = buildProgram();
 try {
-  await buildProgram().parseAsync(process.argv);
+  await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') process.exit(0);
@@ -93,5 +135,18 @@ try {
   }
   if (err instanceof ConfigError) usageError(err.message);
   if (err instanceof ImapscopeError) usageError(err.message);
-  throw err;
+  // The archive's and the importer's refusals (a newer archive, a file that is no log).
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^ERR_(IMPORT|ARCHIVE)_/.test(code)) {
+    usageError((err as Error).message);
+  }
+  // Not the user's mistake, still no stack unless asked for: one line and where to look.
+  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  if (debugRequested(program)) process.stderr.write(`${(err as Error)?.stack ?? message}\n`);
+  else {
+    process.stderr.write(
+      `imapscope: unexpected error: ${message} (run again with --log-level debug for details)\n`,
+    );
+  }
+  process.exit(1);
 }

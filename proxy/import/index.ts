@@ -4,8 +4,12 @@
  * exported like live traffic. Transcripts and rawlogs are decoded by the same pipeline as live
  * sessions (wire decoder, tracker, redaction); a JSONL export is already events and is stored
  * as it is, under a new session id.
+ *
+ * An imported session starts and ends at its first and last bytes' times; a file without
+ * times (a rawlog without stamps, a transcript without them) is dated by its mtime and says
+ * so in its end reason. The same content imports once (ledger.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Endpoint, ImapscopeEvent } from '../../shared/events.ts';
 import { fromJson } from '../../shared/protocol.ts';
@@ -14,7 +18,11 @@ import { parseTranscript } from '../export/transcript.ts';
 import type { Archive } from '../archive/archive.ts';
 import { newSessionId } from '../net/relay.ts';
 import { type PipelineOutput, SessionPipeline } from '../inspection/pipeline.ts';
-import { mergeRawlogPair } from './rawlog.ts';
+import { ImportError } from './import-error.ts';
+import { contentHash, earlierImport, recordImport } from './ledger.ts';
+import { readRawlogPair } from './rawlog.ts';
+
+export { ImportError };
 
 export type ImportKind = 'jsonl' | 'transcript' | 'rawlog';
 
@@ -24,17 +32,9 @@ export interface ImportResult {
   events: number;
 }
 
-/** A file that is none of the three, or a rawlog without its other half. */
-export class ImportError extends Error {
-  constructor(
-    readonly code: 'ERR_IMPORT_UNRECOGNIZED' | 'ERR_IMPORT_RAWLOG_PAIR' | 'ERR_IMPORT_JSONL',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const FLUSH_EVERY = 2_000;
+
+const UNDATED = "no times in the file: dated by the file's modification time";
 
 /** Recognizes the file by name and content and imports it; see the module comment. */
 export function importFile(archive: Archive, file: string): ImportResult {
@@ -43,20 +43,61 @@ export function importFile(archive: Archive, file: string): ImportResult {
     if (!existsSync(`${stem}.in`) || !existsSync(`${stem}.out`)) {
       throw new ImportError('ERR_IMPORT_RAWLOG_PAIR', `${stem}.in and ${stem}.out are both needed`);
     }
-    const chunks = mergeRawlogPair(readFileSync(`${stem}.in`), readFileSync(`${stem}.out`));
-    return importChunks(archive, chunks, 'rawlog', basename(stem), {
-      client: { host: 'rawlog-client', port: 0 },
-      upstream: { host: 'rawlog-server', port: 143 },
-    });
+    const inBytes = readFileSync(`${stem}.in`);
+    const outBytes = readFileSync(`${stem}.out`);
+    const name = basename(stem);
+    const hash = contentHash('rawlog', [inBytes, outBytes]);
+    refuseDuplicate(archive, hash, `${stem}.in/.out`);
+    // The later write of the two is when the connection ended.
+    const mtime = Math.max(statSync(`${stem}.in`).mtimeMs, statSync(`${stem}.out`).mtimeMs);
+    const pair = readRawlogPair(inBytes, outBytes, Math.floor(mtime), name);
+    const notes = [
+      pair.timestamps ? null : `${UNDATED}; no timestamps in the rawlog: paired by tags`,
+      pair.loginTag === null
+        ? null
+        : `post-login rawlog: ${pair.loginTag} is the login imap-login received, not in the files`,
+    ].filter((n) => n !== null);
+    return record(archive, hash, name, () =>
+      importChunks(
+        archive,
+        pair.chunks,
+        'rawlog',
+        name,
+        {
+          client: { host: 'rawlog-client', port: 0 },
+          upstream: { host: 'rawlog-server', port: 143 },
+        },
+        notes,
+      ),
+    );
   }
-  const text = readFileSync(file, 'utf8');
+  const bytes = readFileSync(file);
+  const text = bytes.toString('utf8');
   const first = text.trimStart()[0];
-  if (first === '{') return importJsonl(archive, text, basename(file));
+  const name = basename(file);
+  if (first === '{') {
+    const hash = contentHash('jsonl', [bytes]);
+    refuseDuplicate(archive, hash, file);
+    return record(archive, hash, name, () => importJsonl(archive, text, name));
+  }
   if (/^(#|(\d{4}-\S+ )?[CS]:)/m.test(text)) {
-    return importChunks(archive, parseTranscript(text), 'transcript', basename(file), {
-      client: { host: 'transcript-client', port: 0 },
-      upstream: { host: 'transcript-server', port: 143 },
-    });
+    const hash = contentHash('transcript', [bytes]);
+    refuseDuplicate(archive, hash, file);
+    const mtime = Math.floor(statSync(file).mtimeMs);
+    const timed = /^\d{4}-\d\d-\d\dT[\d:.]+Z [CS]:/m.test(text);
+    return record(archive, hash, name, () =>
+      importChunks(
+        archive,
+        parseTranscript(text, mtime),
+        'transcript',
+        name,
+        {
+          client: { host: 'transcript-client', port: 0 },
+          upstream: { host: 'transcript-server', port: 143 },
+        },
+        timed ? [] : [UNDATED],
+      ),
+    );
   }
   throw new ImportError(
     'ERR_IMPORT_UNRECOGNIZED',
@@ -64,9 +105,31 @@ export function importFile(archive: Archive, file: string): ImportResult {
   );
 }
 
+function refuseDuplicate(archive: Archive, hash: string, what: string): void {
+  const earlier = earlierImport(archive.db, hash);
+  if (earlier) {
+    throw new ImportError(
+      'ERR_IMPORT_DUPLICATE',
+      `${what} was already imported as session ${earlier.session} (from ${earlier.name})`,
+    );
+  }
+}
+
+function record(
+  archive: Archive,
+  hash: string,
+  name: string,
+  run: () => ImportResult,
+): ImportResult {
+  const r = run();
+  recordImport(archive.db, hash, r.session, name);
+  return r;
+}
+
 /**
  * Runs chunks through the live session pipeline (decoding, tracking, masking) straight into
- * the archive as one new session: the same pipeline object as live traffic, no hub.
+ * the archive as one new session, from its first chunk's time to its last: the same pipeline
+ * object as live traffic, no hub. `notes` become the session's end reason (`imported; …`).
  */
 export function importChunks(
   archive: Archive,
@@ -74,14 +137,27 @@ export function importChunks(
   kind: ImportKind,
   name: string,
   ends: { client: Endpoint; upstream: Endpoint },
+  notes: readonly string[] = [],
 ): ImportResult {
-  const startedAt = chunks[0]?.at ?? Date.now();
+  // A loop, not Math.min(...): a big session has more chunks than a call has arguments.
+  let startedAt = chunks[0]?.at ?? Date.now();
+  let endedAt = startedAt;
+  for (const c of chunks) {
+    if (c.at < startedAt) startedAt = c.at;
+    if (c.at > endedAt) endedAt = c.at;
+  }
   const id = freshId(archive, startedAt);
   const pipeline = new SessionPipeline({ session: id, ...ends, startedAt });
   let count = 0;
   const store = ({ events, raw }: PipelineOutput): void => {
     // Imported events never were live: gseq 0 keeps them out of viewers' resume streams.
-    if (events.length > 0) archive.write(events.map((e) => ({ ...e, gseq: 0 })));
+    // The pipeline stamps what it emits at the end (session.close, aborted exchanges) with
+    // the clock; the session ended with its last bytes, not at the time of the import.
+    if (events.length > 0) {
+      archive.write(
+        events.map((e) => ({ ...e, gseq: 0, at: Math.min(Math.max(e.at, startedAt), endedAt) })),
+      );
+    }
     if (raw.length > 0) archive.raw(raw);
     count += events.length;
     if (archive.pending >= FLUSH_EVERY) archive.flush();
@@ -92,8 +168,8 @@ export function importChunks(
     bytes[c.direction] += c.data.length;
     store(pipeline.push([{ direction: c.direction, data: Buffer.from(c.data), at: c.at }]));
   }
-  const endedAt = chunks[chunks.length - 1]?.at ?? startedAt;
-  store(pipeline.close({ bytes, reason: 'closed', durationMs: endedAt - startedAt }, Date.now()));
+  const reason = ['imported', ...notes].join('; ');
+  store(pipeline.close({ bytes, reason, durationMs: endedAt - startedAt }, endedAt));
   archive.flush();
   archive.markImported(id, `import:${kind}:${name}`, endedAt);
   return { session: id, kind, events: count };

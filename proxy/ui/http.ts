@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +68,34 @@ load();setInterval(load,2000);
 </script>`;
 
 /**
+ * A request without the token: a browser opening a page (Accept: text/html) gets a short page
+ * saying where the URL with the token is, rather than raw JSON; API clients get the JSON 401.
+ * Both are 401 and neither says anything about the token itself.
+ */
+function refuseWithoutToken(req: IncomingMessage, res: ServerResponse): void {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const page = req.method === 'GET' || req.method === 'HEAD';
+  if (page && !path.startsWith('/api/') && /\btext\/html\b/.test(req.headers.accept ?? '')) {
+    send(
+      res,
+      401,
+      'text/html; charset=utf-8',
+      `<!doctype html><meta charset="utf-8"><title>imapscope: token needed</title>
+<style>body{font:15px system-ui,sans-serif;margin:3em auto;max-width:36em;color:#222}code{background:#eee;padding:0 .2em}</style>
+<h1>This viewer needs its token</h1>
+<p>Open the viewer with the URL imapscope printed when it started: its <code>ready</code> log line
+gives it, ending in <code>?token=…</code>.</p>
+<p>The token is also kept in the file <code>token</code> in imapscope's data directory
+(<code>--data</code>, by default <code>~/.imapscope/token</code>), unless it was set with
+<code>--token</code> or <code>IMAPSCOPE_TOKEN</code>. Add it to this address as
+<code>?token=…</code>.</p>`,
+    );
+    return;
+  }
+  sendError(res, 401, 'ERR_API_UNAUTHORIZED', 'a valid token is required (?token=…)');
+}
+
+/**
  * The UI server: the viewer (viewer/dist when built, else a small fallback page), the REST
  * API under /api and the WebSocket at /ws. Every request needs the token; a WebSocket upgrade
  * also needs the same origin. Unknown paths are 404.
@@ -83,7 +111,7 @@ export function startUiServer(
   const cookie = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
   const server = createServer((req, res) => {
     if (!requestHasToken(req, token)) {
-      sendError(res, 401, 'ERR_API_UNAUTHORIZED', 'a valid token is required (?token=…)');
+      refuseWithoutToken(req, res);
       return;
     }
     const url = new URL(req.url ?? '/', 'http://localhost');

@@ -29,8 +29,13 @@ export interface DovecotUser {
 }
 
 export interface DovecotOptions {
-  /** Record every byte Dovecot receives (.in) and sends (.out): pre-login and post-login. */
-  rawlog?: boolean;
+  /**
+   * Record every byte Dovecot receives (.in) and sends (.out). `true`: pre-login (imap-login -R)
+   * and post-login (rawlog_dir), both with Dovecot's per-line timestamps. `'postlogin'`: the
+   * classic `rawlog` program as the imap service's post-login script, as Dovecot's wiki shows it:
+   * post-login only, without timestamps (its default), into `~/dovecot.rawlog` of the mail user.
+   */
+  rawlog?: boolean | 'postlogin';
   /** Accounts besides the default test user. */
   extraUsers?: DovecotUser[];
 }
@@ -49,7 +54,7 @@ export interface Dovecot {
   dir: string;
   /** PEM of the self-signed certificate (CN=localhost, SAN 127.0.0.1), for clients that verify. */
   certPem: string;
-  /** Present when started with `rawlog: true`. */
+  /** Present when started with `rawlog` set. */
   rawlogDir?: string;
   /** Dovecot's own log so far (master, login, imap processes). */
   log(): Promise<string>;
@@ -192,10 +197,19 @@ async function prepare(dir: string, ids: Identities, opts: DovecotOptions): Prom
   // Dovecot's unprivileged processes must traverse the dir to reach the mail store and rawlogs.
   await chmod(dir, 0o755);
   const home = path.join(dir, 'home');
-  const rawlogDir = opts.rawlog ? path.join(dir, 'rawlog') : undefined;
+  const postlogin = opts.rawlog === 'postlogin';
+  const rawlogDir = postlogin
+    ? path.join(home, 'test', 'dovecot.rawlog')
+    : opts.rawlog
+      ? path.join(dir, 'rawlog')
+      : undefined;
   for (const sub of ['run', 'state', 'tls', 'home']) await mkdir(path.join(dir, sub));
   await chown(home, ids.mailUid, ids.mailGid);
-  if (rawlogDir) {
+  if (postlogin && rawlogDir) {
+    // rawlog writes there only when the directory exists; it runs as the mail user.
+    await mkdir(rawlogDir, { recursive: true });
+    for (const d of [path.dirname(rawlogDir), rawlogDir]) await chown(d, ids.mailUid, ids.mailGid);
+  } else if (rawlogDir) {
     await mkdir(rawlogDir);
     // Written by the login user (pre-login) and by the mail user (post-login).
     await chmod(rawlogDir, 0o1777);
@@ -230,8 +244,12 @@ async function prepare(dir: string, ids: Identities, opts: DovecotOptions): Prom
     PORT: String(port),
     TLS_PORT: String(tlsPort),
     // Post-login traffic: the imap process's rawlog. Pre-login: imap-login's -R flag.
-    IMAP_RAWLOG: rawlogDir ? `  rawlog_dir = ${rawlogDir}` : '',
-    LOGIN_RAWLOG: rawlogDir ? `  executable = imap-login -R ${rawlogDir}` : '',
+    IMAP_RAWLOG: rawlogDir && !postlogin ? `  rawlog_dir = ${rawlogDir}` : '',
+    LOGIN_RAWLOG: rawlogDir && !postlogin ? `  executable = imap-login -R ${rawlogDir}` : '',
+    IMAP_EXECUTABLE: postlogin ? '  executable = imap postlogin' : '',
+    POSTLOGIN_SERVICE: postlogin
+      ? 'service postlogin {\n  executable = script-login -d rawlog\n  unix_listener postlogin {\n  }\n}'
+      : '',
   });
   const configPath = path.join(dir, 'dovecot.conf');
   await writeFile(configPath, config);
