@@ -91,6 +91,25 @@ try {
   await inspector.evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await shot(desktop, 'viewer-inspector.png');
 
+  // The console: the seed dialog typed line by line (numbered tags), the session beside it.
+  await desktop.goto(`${scope.url}#/console`);
+  await desktop
+    .getByTestId('console-transcript')
+    .getByText(/^\* OK/)
+    .waitFor(WAIT);
+  for (const [i, line] of seedDialog(practice.user, practice.password).entries()) {
+    const command = line.split(' ').slice(1).join(' ');
+    await desktop.getByTestId('console-input').fill(command);
+    await desktop.getByTestId('console-input').press('Enter');
+    await desktop
+      .getByTestId('console-transcript')
+      .locator('.cline.s2c', { hasText: new RegExp(`^S:A000${i + 1} `) })
+      .waitFor(WAIT);
+  }
+  await desktop.getByTestId('state-path').locator('button[data-to="logout"]').waitFor(WAIT);
+  await desktop.locator('.row.group', { hasText: 'FETCH 1:3' }).click();
+  await shot(desktop, 'viewer-console.png');
+
   // A phone: the list, then the seed dialog stacked (timeline first).
   const phone = await browser.newPage({
     viewport: { width: 390, height: 844 },
@@ -102,7 +121,7 @@ try {
   await phone.goto(scope.url);
   await phone.locator('[data-session]').nth(1).waitFor(WAIT);
   await shot(phone, 'viewer-phone-list.png');
-  await phone.locator('[data-session]').first().click();
+  await phone.locator('[data-session]').nth(1).click();
   await phone.locator('.row.group', { hasText: 'FETCH 1:3' }).click();
   await shot(phone, 'viewer-phone-session.png');
   console.log(`wrote docs/viewer-*.png from ${scope.url.replace(/token=.*/, 'token=…')}`);
