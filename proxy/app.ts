@@ -72,6 +72,8 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
     retainDays: config.retainDays,
     maxArchiveMb: config.maxArchiveMb,
     revealSecrets: config.revealSecrets,
+    // A learner typing IMAP at the practice server harms nobody; at a real server only on request.
+    console: config.upstream === null || config.console,
     ui: config.ui,
     token,
     logLevel: config.logLevel,

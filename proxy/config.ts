@@ -38,6 +38,11 @@ export interface Config {
   retainDays: number;
   /** Archive size cap in MiB (oldest ended sessions go first); 0 turns the archive off. */
   maxArchiveMb: number;
+  /**
+   * The viewer's console (a WebSocket bridge through imapscope's own listener) against a real
+   * --upstream; always on with the practice server.
+   */
+  console: boolean;
 }
 
 /** What the command line parser hands over: raw strings, flags not given are undefined. */
@@ -176,6 +181,7 @@ export const OPTION_TABLE = [
 export interface RawSwitches {
   revealSecrets?: boolean;
   upstreamInsecure?: boolean;
+  console?: boolean;
 }
 
 /** Each switch and its environment variable; the help text is built from this table too. */
@@ -191,6 +197,12 @@ export const SWITCH_TABLE = [
     flag: '--upstream-insecure',
     env: 'IMAPSCOPE_UPSTREAM_INSECURE',
     help: "do not verify the upstream's certificate (warned about in the log and the ready line)",
+  },
+  {
+    key: 'console',
+    flag: '--console',
+    env: 'IMAPSCOPE_CONSOLE',
+    help: "let the viewer's console type IMAP to the real --upstream through imapscope (always on with the practice server)",
   },
 ] as const satisfies readonly { key: keyof RawSwitches; flag: string; env: string; help: string }[];
 
@@ -262,6 +274,7 @@ export function resolveConfig(
     dataDir: resolve(data.value!),
     logLevel: level.value!,
     revealSecrets: resolveSwitch('revealSecrets', raw, env),
+    console: resolveSwitch('console', raw, env),
     retainDays: count(pick('retainDays')),
     maxArchiveMb: count(pick('maxArchiveMb')),
     ...resolveTls(raw, env, pick),

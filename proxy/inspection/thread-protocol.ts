@@ -13,6 +13,8 @@ export interface InspectionConfig {
   retainDays: number;
   maxArchiveMb: number;
   revealSecrets: boolean;
+  /** Serve the viewer's console bridge (/console): practice server, or --console. */
+  console: boolean;
   ui: HostPort;
   token: string;
   logLevel: string;

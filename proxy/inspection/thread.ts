@@ -52,6 +52,7 @@ async function main(): Promise<void> {
     maxArchiveMb: config.maxArchiveMb,
     registry,
   });
+  services.console = config.console;
   const ui = await startUiServer(config.ui, config.token, services);
 
   const inspectors = new Map<string, TrackingInspector>();

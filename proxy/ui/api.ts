@@ -46,6 +46,8 @@ export interface ApiContext {
   ws: WsSink | null;
   /** Where mail clients connect (HOST:PORT), once the listener is up. */
   listen?: string;
+  /** Whether the viewer's console bridge (/console, proxy/ui/console.ts) is served. */
+  console?: boolean;
 }
 
 const json = (res: ServerResponse, body: unknown): void =>
@@ -83,6 +85,7 @@ export function handleApi(
       archive: archive ? { ...archive.stats, pending: archive.pending } : null,
       viewers: ctx.ws?.clientCount ?? 0,
       ...(ctx.listen ? { listen: ctx.listen } : {}),
+      console: ctx.console === true,
     });
   }
   if (first === 'sessions' && path.length === 1) {

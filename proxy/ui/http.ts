@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
 import type { HostPort } from '../config.ts';
 import { handleApi } from './api.ts';
+import { consoleUpgrade } from './console.ts';
 import type { ApiContext } from './api.ts';
 import type { WsSink } from './ws-sink.ts';
 
@@ -138,6 +139,7 @@ export function startUiServer(
     };
     if (!requestHasToken(req, token)) return refuse('401 Unauthorized');
     if (!sameOrigin(req)) return refuse('403 Forbidden');
+    if (url.pathname === '/console') return consoleUpgrade(ctx, req, socket, head);
     if (url.pathname !== '/ws' || !ctx.ws) return refuse('404 Not Found');
     const num = (name: string): number | null => {
       const v = url.searchParams.get(name);

@@ -1,18 +1,15 @@
 /**
  * The viewer end to end: Debian's Chromium (playwright-core) on the viewer served by a real
- * imapscope in front of a real Dovecot. Saves the README's screenshots under docs/.
+ * imapscope in front of a real Dovecot. It writes nothing under docs/: the README's screenshots
+ * come from `npm run screenshots` (test/viewer/screenshots.ts).
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/imapscope.ts';
 import { imapflowFor, useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
 import { play, seedDialog } from '../helpers/seed-dialog.ts';
 import { ensureViewerBuilt, launchChromium } from './browser.ts';
 
-const DOCS = path.join(REPO_ROOT, 'docs');
 const WAIT = { timeout: 20_000 };
 
 let browser: Browser;
@@ -20,10 +17,7 @@ let page: Page;
 const pageErrors: string[] = [];
 
 // The viewer is built before imapscope starts, which serves it.
-beforeAll(() => {
-  ensureViewerBuilt();
-  mkdirSync(DOCS, { recursive: true });
-}, 120_000);
+beforeAll(() => ensureViewerBuilt(), 120_000);
 
 const stack = useScopeOverDovecot();
 
@@ -42,9 +36,6 @@ function imapflow(): ImapFlow {
   // Plain on both legs (Dovecot's test certificate is self-signed).
   return imapflowFor(scope, dovecot, { doSTARTTLS: false });
 }
-
-const shot = (name: string): Promise<Buffer> =>
-  page.screenshot({ path: path.join(DOCS, name), animations: 'disabled' });
 
 describe('the viewer in Chromium against imapscope and Dovecot', () => {
   it('shows how to point a client at imapscope before any session', async () => {
@@ -94,8 +85,6 @@ describe('the viewer in Chromium against imapscope and Dovecot', () => {
     await inspector.getByTestId('literal').first().waitFor(WAIT);
     expect(await inspector.textContent()).toContain('Grüße from the viewer test');
     expect(await page.getByTestId('teach').textContent()).toMatch(/Response FETCH/);
-    await inspector.evaluate((el) => el.scrollIntoView({ block: 'start' }));
-    await shot('viewer-inspector.png');
   });
 
   it('replays the seed dialog: state path, FETCH and Quit lints in the teach panel', async () => {
@@ -114,7 +103,6 @@ describe('the viewer in Chromium against imapscope and Dovecot', () => {
     // Newest first: the seed session is on top, with its BAD and lint counts.
     const top = page.locator('[data-session]').first();
     await expect.poll(async () => (await top.textContent()) ?? '', WAIT).toMatch(/Logout/);
-    await shot('viewer-session-list.png');
 
     await top.click();
     const path = page.getByTestId('state-path');
@@ -136,7 +124,6 @@ describe('the viewer in Chromium against imapscope and Dovecot', () => {
       await teach.locator('[data-code="LINT_COMPLETION_BAD"]').count(),
       fetchText,
     ).toBeGreaterThanOrEqual(1);
-    await shot('viewer-session.png');
 
     // Quit: not an IMAP command; LOGOUT is (§6.1.3).
     await page.locator('.row.group', { hasText: 'Quit' }).click();
@@ -151,12 +138,49 @@ describe('the viewer in Chromium against imapscope and Dovecot', () => {
     await expect
       .poll(() => page.locator('.row.selected').textContent(), WAIT)
       .toMatch(/A0003 SELECT mailbox1/);
+    expect(pageErrors).toEqual([]);
+  });
 
-    // Dark theme, for the README.
-    await page.getByTestId('theme').click();
-    await page.locator('.row.group', { hasText: 'FETCH 1:3' }).click();
-    await shot('viewer-session-dark.png');
-    await page.getByTestId('theme').click();
+  it('stacks on a 390 px phone: the timeline first and wide, the list keeps its counts, nothing scrolls sideways', async () => {
+    const { scope, dovecot } = stack();
+    await play(scope.listen.host, scope.listen.port, seedDialog(dovecot.user, dovecot.password));
+    const phone = await browser.newPage({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    phone.on('pageerror', (e) => pageErrors.push(e.message));
+    const noSidewaysScroll = (): Promise<boolean> =>
+      phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    try {
+      await phone.goto(scope.url);
+      const top = phone.locator('[data-session]').first();
+      await expect.poll(async () => (await top.textContent()) ?? '', WAIT).toMatch(/Logout/);
+      expect(await noSidewaysScroll()).toBe(true);
+      // State, NO, BAD and Lints stay on screen.
+      for (const name of ['State', 'NO', 'BAD', 'Lints']) {
+        const box = await phone.getByRole('columnheader', { name, exact: true }).boundingBox();
+        expect(box, name).not.toBeNull();
+        expect(box!.x + box!.width, name).toBeLessThanOrEqual(390);
+      }
+      expect(await top.locator('td').last().textContent()).toMatch(/^[1-9]\d*$/);
+
+      await top.click();
+      const timeline = phone.getByTestId('timeline');
+      await phone.locator('.row.group', { hasText: 'FETCH 1:3' }).waitFor(WAIT);
+      const box = (await timeline.boundingBox())!;
+      expect(box.width).toBeGreaterThan(300);
+      expect(box.height).toBeGreaterThan(300);
+      expect(await noSidewaysScroll()).toBe(true);
+      // Then state, teach and inspector below it, not beside it.
+      const diagram = (await phone.getByTestId('state-diagram').boundingBox())!;
+      expect(diagram.y).toBeGreaterThanOrEqual(box.y + box.height);
+      await phone.locator('.row.group', { hasText: 'FETCH 1:3' }).click();
+      await phone.getByTestId('teach').getByTestId('lint').first().waitFor(WAIT);
+      expect(await noSidewaysScroll()).toBe(true);
+    } finally {
+      await phone.close();
+    }
     expect(pageErrors).toEqual([]);
   });
 });

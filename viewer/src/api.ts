@@ -54,6 +54,8 @@ export interface HubStatus {
   lastGseq: number;
   viewers: number;
   listen?: string;
+  /** Whether the console bridge (/console) is served: practice server, or --console. */
+  console?: boolean;
 }
 
 export const api = {

@@ -51,14 +51,6 @@ export function rfcLinks(ref: string): { label: string; href: string }[] {
   return out;
 }
 
-/** Printable text of bytes: ASCII as is, everything else as `·`. */
-export function printable(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes)
-    s += b === 10 || b === 9 || (b >= 32 && b < 127) ? String.fromCharCode(b) : b === 13 ? '' : '·';
-  return s;
-}
-
 /** Whether bytes look like text (no NULs, few control bytes). */
 export function looksBinary(bytes: Uint8Array): boolean {
   let odd = 0;
@@ -67,4 +59,23 @@ export function looksBinary(bytes: Uint8Array): boolean {
     if (b < 9 || (b > 13 && b < 32)) odd++;
   }
   return odd > bytes.length / 20;
+}
+
+/**
+ * A latency as people read it: `<1 ms` below one millisecond (not `0.0 ms`), one decimal
+ * below 10 ms, whole milliseconds above.
+ */
+export function formatLatency(ms: number): string {
+  if (ms < 1) return '<1 ms';
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  return `${Math.round(ms)} ms`;
+}
+
+/**
+ * Decoded text made safe to show: every character kept (UTF-8 included), CR dropped, other
+ * control characters (except LF and tab) as `·`.
+ */
+export function printableText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\r/g, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '·');
 }

@@ -23,6 +23,8 @@ export class AppStore {
   /** Once the first snapshot arrived. */
   ready = false;
   listen: string | null = null;
+  /** The hub serves the console bridge (practice server, or --console). */
+  consoleEnabled = false;
   session: SessionModel | null = null;
   sessionError: string | null = null;
   /** Time the open session's first page was applied (ms after `openSession`), for the figures. */
@@ -44,10 +46,9 @@ export class AppStore {
     this.connection.start();
     api.status(this.token).then(
       (s) => {
-        if (typeof s.listen === 'string') {
-          this.listen = s.listen;
-          this.emitter.changed();
-        }
+        if (typeof s.listen === 'string') this.listen = s.listen;
+        this.consoleEnabled = s.console === true;
+        this.emitter.changed();
       },
       () => undefined,
     );

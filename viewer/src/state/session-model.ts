@@ -223,6 +223,26 @@ export class SessionModel {
     if (g) g.lints.push(e.seq);
   }
 
+  /**
+   * How many steps of `path` had been taken as of the row showing `seq`: the steps before it,
+   * and the one its command caused (selecting `A3 SELECT` shows Selected, though the
+   * state.change event comes after the completion). A row outside any group counts the steps
+   * up to its own seq.
+   */
+  stepsAsOf(seq: number): number {
+    const command = this.owner.get(seq)?.seq ?? seq;
+    let n = 0;
+    while (n < this.path.length && (this.path[n]!.seq <= seq || this.path[n]!.cause.seq <= command))
+      n++;
+    return n;
+  }
+
+  /** The state as of the row showing `seq` (see `stepsAsOf`). */
+  stateAsOf(seq: number): ImapState {
+    const n = this.stepsAsOf(seq);
+    return n > 0 ? this.path[n - 1]!.to : (this.path[0]?.from ?? 'not-authenticated');
+  }
+
   /** The group a message belongs to (its command or one of its answers). */
   groupOf(seq: number): Group | undefined {
     return this.owner.get(seq);

@@ -1,4 +1,5 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
+import { ConsolePage } from '../Console/console-page.tsx';
 import type { AppStore } from '../../state/app-store.ts';
 import { useEmitter } from '../../state/emitter.ts';
 import { SessionList } from '../SessionList/session-list.tsx';
@@ -12,7 +13,10 @@ export function App({ store }: { store: AppStore }) {
   useEmitter(store.emitter);
   const [route, go] = useRoute();
   const [theme, toggleTheme] = useTheme();
-  const sessionId = route.page === 'session' ? route.id : null;
+  // On the console page the open session is the console's own, once it shows up in the list.
+  const [consoleSession, setConsoleSession] = useState<string | null>(null);
+  const sessionId =
+    route.page === 'session' ? route.id : route.page === 'console' ? consoleSession : null;
   useEffect(() => store.openSession(sessionId), [store, sessionId]);
   return (
     <div className="app">
@@ -20,7 +24,11 @@ export function App({ store }: { store: AppStore }) {
         <a className="brand" href="#/">
           imap<span>scope</span>
         </a>
-        {sessionId ? (
+        {route.page === 'console' ? (
+          <span className="crumb">
+            <a href="#/">sessions</a> / console
+          </span>
+        ) : sessionId ? (
           <span className="crumb">
             <a href="#/">sessions</a> / {sessionId}
           </span>
@@ -28,6 +36,11 @@ export function App({ store }: { store: AppStore }) {
           <span className="crumb">sessions</span>
         )}
         <span className="spacer" />
+        {store.consoleEnabled && route.page !== 'console' ? (
+          <a className="button" href="#/console" data-testid="open-console">
+            ⌨ Console
+          </a>
+        ) : null}
         <span className="hint">
           <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>enter</kbd> open · <kbd>esc</kbd> back
         </span>
@@ -42,7 +55,9 @@ export function App({ store }: { store: AppStore }) {
         </button>
       </header>
       <main className="main">
-        {sessionId && store.session?.id === sessionId ? (
+        {route.page === 'console' ? (
+          <ConsolePage store={store} onSession={setConsoleSession} />
+        ) : sessionId && store.session?.id === sessionId ? (
           <SessionView
             key={sessionId}
             store={store}

@@ -1,6 +1,6 @@
 import type { ImapscopeEvent, TlsEstablishedEvent } from '../../../../shared/events.ts';
 import { assertNever } from '../../../../shared/events.ts';
-import { formatBytes, formatTime, STATE_LABELS } from '../../format.ts';
+import { formatBytes, formatLatency, formatTime, STATE_LABELS } from '../../format.ts';
 import type { SessionModel } from '../../state/session-model.ts';
 import { DecodedTree } from './decoded-tree.tsx';
 import { LiteralView } from './literal-view.tsx';
@@ -50,7 +50,7 @@ function EventDetails({ model, e }: { model: SessionModel; e: ImapscopeEvent }) 
             {x.text}
           </dd>
           <dt>latency</dt>
-          <dd>{x.latencyMs === null ? '–' : `${x.latencyMs.toFixed(1)} ms`}</dd>
+          <dd>{x.latencyMs === null ? '–' : formatLatency(x.latencyMs)}</dd>
           <dt>answers</dt>
           <dd>
             {x.untaggedCount} untagged, {x.continuationSeqs.length} continuation requests

@@ -1,8 +1,12 @@
 import type { LiteralRef } from '../../../../shared/messages.ts';
-import { formatBytes, looksBinary, printable } from '../../format.ts';
+import { formatBytes, looksBinary, printableText } from '../../format.ts';
+import { decodeEncodedWords } from './encoded-words.ts';
 import { hexDump, mimeHeaders } from './literals.ts';
 
-/** A literal: size and hash, then its preview as MIME headers + text, or as hex when binary. */
+/**
+ * A literal: size and hash, then its preview as MIME headers (RFC 2047 encoded words decoded)
+ * and text (UTF-8 decoded), or as hex when binary.
+ */
 export function LiteralView({ literal, index }: { literal: LiteralRef; index: number }) {
   const binary = literal.literal8 || looksBinary(literal.preview);
   const text = binary ? '' : new TextDecoder('utf-8', { fatal: false }).decode(literal.preview);
@@ -32,16 +36,14 @@ export function LiteralView({ literal, index }: { literal: LiteralRef; index: nu
             {mime.fields.slice(0, 20).map(([k, v], i) => (
               <div key={i} style={{ display: 'contents' }}>
                 <dt>{k}</dt>
-                <dd>{v}</dd>
+                <dd title={v === decodeEncodedWords(v) ? undefined : v}>{decodeEncodedWords(v)}</dd>
               </div>
             ))}
           </dl>
-          {mime.body ? (
-            <pre className="raw">{printable(new TextEncoder().encode(mime.body))}</pre>
-          ) : null}
+          {mime.body ? <pre className="raw">{printableText(mime.body)}</pre> : null}
         </>
       ) : (
-        <pre className="raw">{printable(literal.preview)}</pre>
+        <pre className="raw">{printableText(text)}</pre>
       )}
     </div>
   );

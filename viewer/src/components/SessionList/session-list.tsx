@@ -90,13 +90,13 @@ export function SessionList({ store, onOpen }: { store: AppStore; onOpen: (id: s
         <thead>
           <tr>
             <th>Session</th>
-            <th>Client</th>
-            <th>User</th>
-            <th>Upstream</th>
+            <th className="wide">Client</th>
+            <th className="wide">User</th>
+            <th className="wide">Upstream</th>
             <th>State</th>
-            <th>Started</th>
-            <th>Duration</th>
-            <th>Bytes ↑ / ↓</th>
+            <th className="wide">Started</th>
+            <th className="wide">Duration</th>
+            <th className="wide">Bytes ↑ / ↓</th>
             <th title="Commands answered NO">NO</th>
             <th title="Commands answered BAD">BAD</th>
             <th title="Lints: protocol mistakes explained">Lints</th>
@@ -144,23 +144,27 @@ function SessionRowView(props: {
       data-session={r.id}
       aria-selected={props.selected}
     >
-      <td>
+      <td className="id">
         <span className="mono">{r.id}</span>{' '}
         {live ? (
           <span className="pill live">live</span>
         ) : r.source !== 'live' ? (
           <span className="pill">{r.source.split(':')[0]}</span>
         ) : null}
+        {/* On a phone the wide columns are hidden: who and when go under the id. */}
+        <span className="narrow muted">
+          {r.user ?? '–'} · {formatDateTime(r.startedAt)}
+        </span>
       </td>
-      <td className="mono">{r.client}</td>
-      <td>{r.user ?? <span className="muted">–</span>}</td>
-      <td className="mono">{r.upstream}</td>
+      <td className="mono wide">{r.client}</td>
+      <td className="wide">{r.user ?? <span className="muted">–</span>}</td>
+      <td className="mono wide">{r.upstream}</td>
       <td>
         {r.state ? <span className={`pill state-${r.state}`}>{STATE_LABELS[r.state]}</span> : '–'}
       </td>
-      <td>{formatDateTime(r.startedAt)}</td>
-      <td className="num">{formatDuration((r.endedAt ?? now) - r.startedAt)}</td>
-      <td className="num">
+      <td className="wide">{formatDateTime(r.startedAt)}</td>
+      <td className="num wide">{formatDuration((r.endedAt ?? now) - r.startedAt)}</td>
+      <td className="num wide">
         {formatBytes(r.bytesC2s)} / {formatBytes(r.bytesS2c)}
       </td>
       {count(r.counts.no, 'warn')}

@@ -7,6 +7,7 @@ import { Inspector } from '../Inspector/inspector.tsx';
 import { typingIn } from '../SessionList/use-list-keys.ts';
 import { StateDiagram } from '../StateDiagram/state-diagram.tsx';
 import { TeachPanel } from '../Teach/teach-panel.tsx';
+import { firstLine } from '../Timeline/describe.ts';
 import { Timeline } from '../Timeline/timeline.tsx';
 import { SessionBar } from './session-bar.tsx';
 
@@ -23,16 +24,19 @@ export function SessionView(props: { store: AppStore; model: SessionModel; onBac
   const rows = model.flat(pausedAt ?? Infinity);
   const selected = selectedSeq === null ? -1 : model.rowIndexOf(selectedSeq, rows);
   const waiting = pausedAt === null ? 0 : model.entries.length - pausedAt;
+  // The diagram shows the live state while following, else the state as of the selected row.
+  const asOf = follow || selectedSeq === null ? null : selectedSeq;
+  const asOfEvent = asOf === null ? undefined : model.events[asOf];
 
   const select = useCallback(
     (index: number, scroll = false) => {
       const r = rows[index];
       if (!r) return;
       setSelectedSeq(rowSeq(r));
-      if (scroll) {
-        setFollow(false);
-        setReveal((n) => n + 1);
-      }
+      // Choosing a row means looking back: stop following so the row (and the state diagram
+      // as of it) stays put while new exchanges arrive. `f` follows again.
+      setFollow(false);
+      if (scroll) setReveal((n) => n + 1);
     },
     [rows],
   );
@@ -116,7 +120,19 @@ export function SessionView(props: { store: AppStore; model: SessionModel; onBac
           />
         </div>
         <aside className="side">
-          <StateDiagram current={model.state} path={model.path} onJump={jump} />
+          <StateDiagram
+            current={asOf === null ? model.state : model.stateAsOf(asOf)}
+            path={model.path}
+            taken={asOf === null ? model.path.length : model.stepsAsOf(asOf)}
+            caption={
+              asOf === null
+                ? follow && !model.closed
+                  ? 'live'
+                  : 'now'
+                : `as of #${asOf}${asOfEvent?.type === 'message' ? ` ${firstLine(asOfEvent.message.raw).slice(0, 24)}` : ''}`
+            }
+            onJump={jump}
+          />
           <TeachPanel model={model} seq={selectedSeq} />
           <Inspector model={model} seq={selectedSeq} />
         </aside>

@@ -65,6 +65,13 @@ function edgeKey(from: ImapState, to: ImapState): string {
 export interface StateDiagramProps {
   current: ImapState;
   path: readonly StateChangeEvent[];
+  /**
+   * Steps of `path` taken as of the selected row (default: all, the live state). Later steps
+   * stay listed, muted, so a learner can jump ahead.
+   */
+  taken?: number;
+  /** Says what `current` is: the live state, or the state as of the selected row. */
+  caption?: string;
   /** Jump to the message that caused a transition. */
   onJump: (seq: number) => void;
 }
@@ -73,19 +80,29 @@ export interface StateDiagramProps {
  * The four IMAP states with the current one filled, the transitions this session made drawn
  * bold, and its path below as steps; clicking an edge or a step jumps to the causing command.
  */
-export function StateDiagram({ current, path, onJump }: StateDiagramProps) {
-  const visited = new Set<ImapState>(['not-authenticated', ...path.map((p) => p.to)]);
+export function StateDiagram(props: StateDiagramProps) {
+  const { current, path, onJump, taken = path.length, caption } = props;
+  const done = path.slice(0, taken);
+  const visited = new Set<ImapState>(['not-authenticated', ...done.map((p) => p.to)]);
   if (path[0]) visited.add(path[0].from);
   const lastOnEdge = new Map<string, StateChangeEvent>();
   const timesOnEdge = new Map<string, number>();
-  for (const p of path) {
+  for (const p of done) {
     const k = edgeKey(p.from, p.to);
     lastOnEdge.set(k, p);
     timesOnEdge.set(k, (timesOnEdge.get(k) ?? 0) + 1);
   }
   return (
     <section className="panel diagram" data-testid="state-diagram">
-      <h3>State</h3>
+      <h3>
+        State
+        {caption ? (
+          <span className="caption" data-testid="state-caption">
+            {' '}
+            · {caption}
+          </span>
+        ) : null}
+      </h3>
       <svg viewBox="0 0 490 180" role="img" aria-label={`IMAP state: ${STATE_LABELS[current]}`}>
         <defs>
           <marker
@@ -150,8 +167,8 @@ export function StateDiagram({ current, path, onJump }: StateDiagramProps) {
       </svg>
       <ol className="path" data-testid="state-path">
         <li className="muted">{STATE_LABELS[path[0]?.from ?? 'not-authenticated']}</li>
-        {path.map((p) => (
-          <li key={p.seq}>
+        {path.map((p, i) => (
+          <li key={p.seq} className={i < taken ? undefined : 'later'}>
             →{' '}
             <button
               type="button"

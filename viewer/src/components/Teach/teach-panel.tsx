@@ -1,6 +1,7 @@
 import type { ImapState, LintEvent } from '../../../../shared/events.ts';
 import { rfcLinks, STATE_LABELS } from '../../format.ts';
 import type { SessionModel } from '../../state/session-model.ts';
+import { Markdown } from './markdown.tsx';
 import { teachingFor } from './reference-for.ts';
 
 /**
@@ -28,7 +29,9 @@ export function TeachPanel({ model, seq }: { model: SessionModel; seq: number | 
           </p>
           {t.command.ref ? (
             <>
-              <p>{t.command.ref.summary}</p>
+              <p>
+                <Markdown text={t.command.ref.summary} />
+              </p>
               <div className="states">
                 Valid in:{' '}
                 {t.command.ref.states.map((s) => (
@@ -62,7 +65,9 @@ export function TeachPanel({ model, seq }: { model: SessionModel; seq: number | 
           </p>
           {t.response.ref ? (
             <>
-              <p>{t.response.ref.summary}</p>
+              <p>
+                <Markdown text={t.response.ref.summary} />
+              </p>
               <Rfc text={t.response.ref.rfc} />
             </>
           ) : null}
@@ -73,16 +78,21 @@ export function TeachPanel({ model, seq }: { model: SessionModel; seq: number | 
           <p className="lead">
             Response code <b className="mono">[{t.code.name}]</b>
           </p>
-          <p>{t.code.ref.summary}</p>
+          <p>
+            <Markdown text={t.code.ref.summary} />
+          </p>
           <Rfc text={t.code.ref.rfc} />
         </div>
       ) : null}
       {lints.map((l) => (
         <div key={l.seq} className={`lintcard ${l.severity}`} data-testid="lint" data-code={l.code}>
           <div className="title">
-            {l.severity === 'error' ? '✖' : l.severity === 'warning' ? '⚠' : 'ℹ'} {l.title}
+            {l.severity === 'error' ? '✖' : l.severity === 'warning' ? '⚠' : 'ℹ'}{' '}
+            <Markdown text={l.title} />
           </div>
-          <p>{l.explanation}</p>
+          <p>
+            <Markdown text={l.explanation} />
+          </p>
           <div className="code">
             {l.code} · <Rfc text={l.rfc} inline />
           </div>

@@ -1,7 +1,9 @@
 import { memo } from 'react';
+import type { ReactNode } from 'react';
 import type { ImapscopeEvent } from '../../../../shared/events.ts';
-import { formatTime } from '../../format.ts';
+import { formatLatency, formatTime } from '../../format.ts';
 import type { FlatRow, Group, SessionModel } from '../../state/session-model.ts';
+import { Markdown } from '../Teach/markdown.tsx';
 import { describe, firstLine } from './describe.ts';
 
 interface RowProps {
@@ -99,9 +101,9 @@ function Latency({ ms, max }: { ms: number | null; max: number }) {
   if (ms === null) return <span className="latency" />;
   const frac = max > 0 ? Math.log1p(ms) / Math.log1p(max) : 0;
   return (
-    <span className="latency" title={`${ms.toFixed(1)} ms from command to completion`}>
+    <span className="latency" title={`${ms.toFixed(3)} ms from command to completion`}>
       <span className="bar" style={{ width: `${Math.max(2, frac * 56)}px` }} />
-      <span className="ms">{ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms</span>
+      <span className="ms">{formatLatency(ms)}</span>
     </span>
   );
 }
@@ -136,27 +138,58 @@ function SingleText({ e }: { e: ImapscopeEvent }) {
       </>
     );
   }
-  const icon =
-    e.type === 'lint'
-      ? e.severity === 'error'
-        ? '✖'
-        : e.severity === 'warning'
-          ? '⚠'
-          : 'ℹ'
-      : e.type === 'state.change'
-        ? '⇢'
-        : e.type === 'tls.established'
-          ? '⚿'
-          : e.type === 'compress.started'
-            ? '⇲'
-            : '·';
+  const icon: ReactNode =
+    e.type === 'lint' ? (
+      e.severity === 'error' ? (
+        '✖'
+      ) : e.severity === 'warning' ? (
+        '⚠'
+      ) : (
+        'ℹ'
+      )
+    ) : e.type === 'state.change' ? (
+      '⇢'
+    ) : e.type === 'tls.established' ? (
+      <LockIcon />
+    ) : e.type === 'compress.started' ? (
+      '⇲'
+    ) : (
+      '·'
+    );
   return (
     <>
       <span className="dir">{icon}</span>
       <span className="text">
-        {e.type === 'lint' ? <b>{e.code.replace('LINT_', '').toLowerCase()}: </b> : null}
-        {describe(e)}
+        {e.type === 'lint' ? (
+          <>
+            <Markdown text={e.title} />
+            <small className="lint-code">{e.code}</small>
+          </>
+        ) : (
+          describe(e)
+        )}
       </span>
     </>
+  );
+}
+
+/**
+ * A padlock drawn inline: the font-dependent ⚿ (U+26BF) rendered as an empty box where the
+ * system has no glyph for it.
+ */
+export function LockIcon() {
+  return (
+    <svg
+      className="icon"
+      viewBox="0 0 16 16"
+      width="13"
+      height="13"
+      role="img"
+      aria-label="TLS"
+      data-testid="lock-icon"
+    >
+      <rect x="2.5" y="7" width="11" height="8" rx="1.5" fill="currentColor" />
+      <path d="M5 7V5a3 3 0 0 1 6 0v2" fill="none" stroke="currentColor" strokeWidth="1.8" />
+    </svg>
   );
 }

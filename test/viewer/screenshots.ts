@@ -1,0 +1,144 @@
+/**
+ * The README's screenshots, by an explicit command (tests never write docs/):
+ *
+ *   npm run screenshots
+ *
+ * Starts imapscope with its built-in practice server, drives two sessions through it (imapflow
+ * appending and fetching a message; the seed dialog typed line by line), then captures the
+ * viewer in Chromium at 1440 px (desktop, light and dark) and 390 px (a phone) into docs/.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { ImapFlow } from 'imapflow';
+import type { Page } from 'playwright-core';
+import { REPO_ROOT, startImapscope } from '../helpers/imapscope.ts';
+import { play, seedDialog } from '../helpers/seed-dialog.ts';
+import { ensureViewerBuilt, launchChromium } from './browser.ts';
+
+const DOCS = path.join(REPO_ROOT, 'docs');
+const WAIT = { timeout: 20_000 };
+
+/** A message whose subject is an RFC 2047 encoded word and whose body is UTF-8. */
+const MESSAGE = Buffer.from(
+  'From: Ada <ada@example.test>\r\nTo: learner@practice.test\r\n' +
+    'Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe_aus_dem_Viewer?=\r\n' +
+    'Date: Wed, 26 Nov 2025 12:00:00 +0000\r\nMessage-ID: <screenshots@example.test>\r\n' +
+    'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n' +
+    'Content-Transfer-Encoding: 8bit\r\n\r\nGrüße! Hello from imapscope’s screenshot run.\r\n',
+);
+
+ensureViewerBuilt();
+mkdirSync(DOCS, { recursive: true });
+const scope = await startImapscope();
+const practice = scope.readyLine.practice as { user: string; password: string };
+const browser = await launchChromium();
+try {
+  const client = new ImapFlow({
+    host: scope.listen.host,
+    port: scope.listen.port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: practice.user, pass: practice.password },
+    logger: false,
+  });
+  await client.connect();
+  await client.append('INBOX', MESSAGE, ['\\Seen']);
+  await client.mailboxOpen('INBOX');
+  for await (const _m of client.fetch('*', { envelope: true, source: true })) {
+    // drain
+  }
+  await client.logout();
+  const received = await play(
+    scope.listen.host,
+    scope.listen.port,
+    seedDialog(practice.user, practice.password),
+    60,
+  );
+  if (!received.at(-1)?.startsWith('A0006 OK')) throw new Error(`seed dialog: ${received.at(-1)}`);
+
+  const desktop = await browser.newPage({
+    viewport: { width: 1440, height: 860 },
+    colorScheme: 'light',
+  });
+  await desktop.goto(scope.url);
+  await desktop.locator('[data-session]').nth(1).waitFor(WAIT);
+  await waitUntilEnded(desktop);
+  await shot(desktop, 'viewer-session-list.png');
+
+  // The seed dialog (newest, on top): FETCH 1:3 without data items, explained.
+  await desktop.locator('[data-session]').first().click();
+  await desktop.locator('.row.group', { hasText: 'FETCH 1:3' }).click();
+  await desktop.getByTestId('lint').first().waitFor(WAIT);
+  await shot(desktop, 'viewer-session.png');
+  await desktop.getByTestId('theme').click();
+  await shot(desktop, 'viewer-session-dark.png');
+  await desktop.getByTestId('theme').click();
+
+  // imapflow's session: the fetched message's literal in the inspector.
+  await desktop.goto(scope.url);
+  await desktop.locator('[data-session]').nth(1).click();
+  await desktop
+    .locator('.row.group', { hasText: /FETCH .*BODY/ })
+    .first()
+    .click();
+  await desktop.keyboard.press('Enter');
+  await desktop
+    .locator('.row.child', { hasText: /\* \d+ FETCH/ })
+    .first()
+    .click();
+  const inspector = desktop.getByTestId('inspector');
+  await inspector.getByTestId('literal').first().waitFor(WAIT);
+  await inspector.evaluate((el) => el.scrollIntoView({ block: 'start' }));
+  await shot(desktop, 'viewer-inspector.png');
+
+  // The console: the seed dialog typed line by line (numbered tags), the session beside it.
+  await desktop.goto(`${scope.url}#/console`);
+  await desktop
+    .getByTestId('console-transcript')
+    .getByText(/^\* OK/)
+    .waitFor(WAIT);
+  for (const [i, line] of seedDialog(practice.user, practice.password).entries()) {
+    const command = line.split(' ').slice(1).join(' ');
+    await desktop.getByTestId('console-input').fill(command);
+    await desktop.getByTestId('console-input').press('Enter');
+    await desktop
+      .getByTestId('console-transcript')
+      .locator('.cline.s2c', { hasText: new RegExp(`^S:A000${i + 1} `) })
+      .waitFor(WAIT);
+  }
+  await desktop.getByTestId('state-path').locator('button[data-to="logout"]').waitFor(WAIT);
+  await desktop.locator('.row.group', { hasText: 'FETCH 1:3' }).click();
+  await shot(desktop, 'viewer-console.png');
+
+  // A phone: the list, then the seed dialog stacked (timeline first).
+  const phone = await browser.newPage({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    colorScheme: 'light',
+  });
+  await phone.goto(scope.url);
+  await phone.locator('[data-session]').nth(1).waitFor(WAIT);
+  await shot(phone, 'viewer-phone-list.png');
+  await phone.locator('[data-session]').nth(1).click();
+  await phone.locator('.row.group', { hasText: 'FETCH 1:3' }).click();
+  await shot(phone, 'viewer-phone-session.png');
+  console.log(`wrote docs/viewer-*.png from ${scope.url.replace(/token=.*/, 'token=…')}`);
+} finally {
+  await browser.close();
+  await scope.stop();
+}
+
+function shot(page: Page, name: string): Promise<Buffer> {
+  return page.screenshot({ path: path.join(DOCS, name), animations: 'disabled' });
+}
+
+/** Both sessions closed (no "live" pill left), so the list shows their final state. */
+async function waitUntilEnded(page: Page): Promise<void> {
+  const deadline = Date.now() + WAIT.timeout;
+  while ((await page.locator('[data-session] .pill.live').count()) > 0) {
+    if (Date.now() > deadline) throw new Error('sessions still live after 20 s');
+    await page.waitForTimeout(100);
+  }
+}
