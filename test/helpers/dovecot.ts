@@ -33,7 +33,23 @@ export interface DovecotOptions {
   rawlog?: boolean;
   /** Accounts besides the default test user. */
   extraUsers?: DovecotUser[];
+  /** Also load ACL, QUOTA (count backend, 1 GiB), METADATA and NOTIFY (mailbox list index). */
+  extensions?: boolean;
 }
+
+/** The settings behind DovecotOptions.extensions. */
+const EXTENSION_SETTINGS = `
+mail_attribute_dict = file:%h/dovecot-attributes
+mailbox_list_index = yes
+protocol imap {
+  imap_metadata = yes
+}
+plugin {
+  acl = vfile
+  quota = count:User quota
+  quota_rule = *:storage=1G
+  quota_vsizes = yes
+}`;
 
 export interface Dovecot {
   host: string;
@@ -232,6 +248,9 @@ async function prepare(dir: string, ids: Identities, opts: DovecotOptions): Prom
     // Post-login traffic: the imap process's rawlog. Pre-login: imap-login's -R flag.
     IMAP_RAWLOG: rawlogDir ? `  rawlog_dir = ${rawlogDir}` : '',
     LOGIN_RAWLOG: rawlogDir ? `  executable = imap-login -R ${rawlogDir}` : '',
+    EXTENSION_MAIL_PLUGINS: opts.extensions ? ' acl quota notify' : '',
+    EXTENSION_IMAP_PLUGINS: opts.extensions ? ' imap_acl imap_quota' : '',
+    EXTENSION_SETTINGS: opts.extensions ? EXTENSION_SETTINGS : '',
   });
   const configPath = path.join(dir, 'dovecot.conf');
   await writeFile(configPath, config);
