@@ -105,6 +105,14 @@ export type ResponseCode = { raw: string } & (
   | { kind: 'appenduid'; name: 'APPENDUID'; uidValidity: number; uids: string }
   | { kind: 'copyuid'; name: 'COPYUID'; uidValidity: number; sourceUids: string; destUids: string }
   | { kind: 'badcharset'; name: 'BADCHARSET'; charsets: string[] }
+  /** CONDSTORE (RFC 7162 §3.1.3): the messages a conditional STORE did not change. */
+  | { kind: 'modified'; name: 'MODIFIED'; set: string }
+  /** OBJECTID (RFC 8474 §4.1): the id of a mailbox just created. */
+  | { kind: 'mailboxid'; name: 'MAILBOXID'; id: string }
+  /** CONTEXT (RFC 5267 §4.2): the searches whose updates the server stopped. */
+  | { kind: 'noupdate'; name: 'NOUPDATE'; tag: string }
+  /** METADATA (RFC 5464 §4.2.1, §4.3): LONGENTRIES n, MAXSIZE n, TOOMANY, NOPRIVATE. */
+  | { kind: 'metadata'; name: 'METADATA'; detail: string; value: number | null }
   | { kind: 'other'; name: string; text: string }
 );
 

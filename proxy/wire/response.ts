@@ -214,6 +214,23 @@ export function responseCode(raw: string): ResponseCode {
       break;
     case 'BADCHARSET':
       return { raw, kind: 'badcharset', name, charsets: parts };
+    case 'MODIFIED':
+      if (parts.length === 1) return { raw, kind: 'modified', name, set: parts[0] as string };
+      break;
+    case 'MAILBOXID':
+      if (parts.length === 1) return { raw, kind: 'mailboxid', name, id: parts[0] as string };
+      break;
+    case 'NOUPDATE':
+      if (/^"[^"]*"$/.test(args)) return { raw, kind: 'noupdate', name, tag: args.slice(1, -1) };
+      break;
+    case 'METADATA': {
+      const [detail, n] = parts as [string | undefined, string | undefined];
+      if (detail !== undefined && parts.length <= 2 && (n === undefined || /^\d{1,15}$/.test(n))) {
+        const value = n === undefined ? null : Number(n);
+        return { raw, kind: 'metadata', name, detail: detail.toUpperCase(), value };
+      }
+      break;
+    }
   }
   if (args === '') return { raw, kind: 'plain', name };
   return { raw, kind: 'other', name, text: args };

@@ -113,3 +113,27 @@ describe('the keyword NIL in a flag list is a flag', () => {
     });
   });
 });
+
+describe('extension response codes are typed', () => {
+  it('decodes MODIFIED, MAILBOXID, NOUPDATE and METADATA codes', () => {
+    const [, a, b, c, d, e] = decodeAllWays(
+      's2c',
+      '* OK hi\r\na1 OK [MODIFIED 7,9] Conditional STORE failed\r\n' +
+        'a2 OK [MAILBOXID (F2212ea87-6097)] Completed\r\na3 OK [NOUPDATE "B02"] Too many\r\n' +
+        'a4 OK [METADATA LONGENTRIES 2199] done\r\na5 NO [METADATA TOOMANY] no\r\n',
+    );
+    expect(as(a, 'tagged').code).toMatchObject({ kind: 'modified', set: '7,9' });
+    expect(as(b, 'tagged').code).toMatchObject({ kind: 'mailboxid', id: 'F2212ea87-6097' });
+    expect(as(c, 'tagged').code).toMatchObject({ kind: 'noupdate', tag: 'B02' });
+    expect(as(d, 'tagged').code).toMatchObject({
+      kind: 'metadata',
+      detail: 'LONGENTRIES',
+      value: 2199,
+    });
+    expect(as(e, 'tagged').code).toMatchObject({
+      kind: 'metadata',
+      detail: 'TOOMANY',
+      value: null,
+    });
+  });
+});
