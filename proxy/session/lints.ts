@@ -50,8 +50,8 @@ export function unknownCommand(cmd: Command, seq: number): Lint {
     code: 'LINT_UNKNOWN_COMMAND',
     title: `${cmd.name} is not an IMAP command`,
     explanation: like
-      ? `"${cmd.name}" comes from another protocol (POP3, SMTP or FTP); IMAP has no such command and the server will answer BAD. To do this in IMAP, send ${like.instead}.`
-      : `"${cmd.name}" is not a command of IMAP4rev1/IMAP4rev2 nor of an extension imapscope knows. If it is a private extension, the server must have announced it in CAPABILITY; otherwise it will answer BAD.`,
+      ? `"${cmd.name}" comes from another protocol (POP3, SMTP or FTP); IMAP has no such command, so the server answered BAD. To do this in IMAP, send ${like.instead}.`
+      : `"${cmd.name}" is not a command of IMAP4rev1/IMAP4rev2 nor of an extension in the IANA registry that imapscope knows, and the server answered BAD, so it does not know it either. A private extension works only with a server that announces it in CAPABILITY.`,
     rfc: like ? like.rfc : 'RFC 3501 §6 / RFC 9051 §6',
     relatedSeq: seq,
   };
