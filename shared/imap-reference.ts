@@ -7,6 +7,7 @@
  * argument counts for its lints; the viewer shows the text.
  */
 import type { ImapState } from './events.ts';
+import { KNOWN_EXTENSION_COMMANDS } from './imap-extension-commands.ts';
 
 export { RESPONSE_REFERENCE, RESPONSE_CODE_REFERENCE } from './imap-reference-responses.ts';
 export type { ResponseReference } from './imap-reference-responses.ts';
@@ -338,88 +339,22 @@ const ROWS: Row[] = [
     null,
     'A prefix: the command after it takes UIDs (stable message ids) instead of sequence numbers, and SEARCH answers with UIDs. UID EXPUNGE comes from UIDPLUS (RFC 4315 §2.1).',
   ],
-  // Common extensions a client may send: known, so they are not linted as unknown.
-  [
-    'SORT',
-    SELECTED,
-    '(criteria) charset search-criteria',
-    3,
-    'RFC 5256 §3',
-    'SORT',
-    'Searches and returns the matches sorted (by DATE, FROM, SUBJECT…).',
-  ],
-  [
-    'THREAD',
-    SELECTED,
-    'algorithm charset search-criteria',
-    3,
-    'RFC 5256 §3',
-    'THREAD=',
-    'Searches and returns the matches grouped into conversation threads.',
-  ],
-  [
-    'GETQUOTA',
-    AUTH,
-    'quota-root',
-    1,
-    'RFC 9208 §4.2',
-    'QUOTA',
-    'Reports the usage and limits of a quota root.',
-  ],
-  [
-    'GETQUOTAROOT',
-    AUTH,
-    'mailbox',
-    1,
-    'RFC 9208 §4.3',
-    'QUOTA',
-    'Names the quota roots of a mailbox and reports their usage.',
-  ],
-  [
-    'SETQUOTA',
-    AUTH,
-    'quota-root (limits)',
-    2,
-    'RFC 9208 §4.1',
-    'QUOTA',
-    'Changes the limits of a quota root (administrators).',
-  ],
-  [
-    'GETMETADATA',
-    AUTH,
-    '[options] mailbox entries',
-    2,
-    'RFC 5464 §4.2',
-    'METADATA',
-    'Reads annotations of a mailbox or the server.',
-  ],
-  [
-    'SETMETADATA',
-    AUTH,
-    'mailbox (entry value ...)',
-    2,
-    'RFC 5464 §4.3',
-    'METADATA',
-    'Writes annotations of a mailbox or the server.',
-  ],
-  [
-    'XLIST',
-    AUTH,
-    'reference pattern',
-    2,
-    'Gmail legacy (see RFC 6154)',
-    'XLIST',
-    'An old Gmail variant of LIST with special-use attributes; replaced by SPECIAL-USE.',
-  ],
 ];
 
-/** Every command imapscope knows, by upper-case name. */
-export const COMMAND_REFERENCE: ReadonlyMap<string, CommandReference> = new Map(
-  ROWS.map(([name, states, args, minArgs, rfc, capability, summary]) => [
-    name,
-    { name, summary, states, args, minArgs, rfc, capability },
-  ]),
-);
+/**
+ * Every command imapscope knows, by upper-case name: the base protocol and its common
+ * extensions above, and the rest of the IANA registry's commands (imap-extension-commands.ts).
+ * This is the one table the lints consult.
+ */
+export const COMMAND_REFERENCE: ReadonlyMap<string, CommandReference> = new Map([
+  ...ROWS.map(
+    ([name, states, args, minArgs, rfc, capability, summary]): [string, CommandReference] => [
+      name,
+      { name, summary, states, args, minArgs, rfc, capability },
+    ],
+  ),
+  ...KNOWN_EXTENSION_COMMANDS.map((c): [string, CommandReference] => [c.name, c]),
+]);
 
 /** The reference entry of a command name (any case), or undefined when it is not an IMAP command we know. */
 export function commandReference(name: string): CommandReference | undefined {

@@ -105,6 +105,14 @@ export type ResponseCode = { raw: string } & (
   | { kind: 'appenduid'; name: 'APPENDUID'; uidValidity: number; uids: string }
   | { kind: 'copyuid'; name: 'COPYUID'; uidValidity: number; sourceUids: string; destUids: string }
   | { kind: 'badcharset'; name: 'BADCHARSET'; charsets: string[] }
+  /** CONDSTORE (RFC 7162 §3.1.3): the messages a conditional STORE did not change. */
+  | { kind: 'modified'; name: 'MODIFIED'; set: string }
+  /** OBJECTID (RFC 8474 §4.1): the id of a mailbox just created. */
+  | { kind: 'mailboxid'; name: 'MAILBOXID'; id: string }
+  /** CONTEXT (RFC 5267 §4.2): the searches whose updates the server stopped. */
+  | { kind: 'noupdate'; name: 'NOUPDATE'; tag: string }
+  /** METADATA (RFC 5464 §4.2.1, §4.3): LONGENTRIES n, MAXSIZE n, TOOMANY, NOPRIVATE. */
+  | { kind: 'metadata'; name: 'METADATA'; detail: string; value: number | null }
   | { kind: 'other'; name: string; text: string }
 );
 
@@ -177,16 +185,55 @@ export type UntaggedData =
       mailbox: MailboxName;
       extended: Token[];
     }
-  | { kind: 'mailbox-status'; mailbox: MailboxName; items: Record<string, number | string> }
+  | {
+      /** STATUS, also after LIST … RETURN (STATUS) (RFC 5819); MAILBOXID's `(id)` is its id, NIL is null. */
+      kind: 'mailbox-status';
+      mailbox: MailboxName;
+      items: Record<string, number | string | null>;
+    }
   | { kind: 'flags'; flags: string[] }
   | { kind: 'exists' | 'recent' | 'expunge'; value: number }
   | { kind: 'search'; numbers: number[]; modseq: string | null }
   | {
+      /** RFC 4731 ESEARCH with CONTEXT (RFC 5267), PARTIAL (RFC 9394), FUZZY, MULTISEARCH (RFC 7377). */
       kind: 'esearch';
       tag: string | null;
+      /** MULTISEARCH correlators: the mailbox searched and its UIDVALIDITY. */
+      mailbox: string | null;
+      uidValidity: number | null;
       uid: boolean;
+      /** Scalar return data by upper-case name: MIN, MAX, COUNT, ALL, MODSEQ… */
       items: Record<string, number | string>;
+      /** ADDTO / REMOVEFROM (RFC 5267), in the order sent. */
+      updates: EsearchUpdate[];
+      /** PARTIAL (range set); `set` is null for NIL (no message in the range). */
+      partial: { range: string; set: string | null } | null;
+      /** RELEVANCY (score…) of FUZZY (RFC 6203). */
+      relevancy: number[] | null;
+      /** Return data of a shape not known here, kept as tokens. */
+      extra: { name: string; value: Token }[];
     }
+  | { kind: 'sort'; numbers: number[]; modseq: string | null }
+  | { kind: 'thread'; threads: ThreadNode[] }
+  | {
+      /** RFC 5464: `values` for GETMETADATA answers, `changed` for unsolicited entry lists. */
+      kind: 'metadata';
+      mailbox: MailboxName;
+      values: { entry: string; value: string | null }[];
+      changed: string[];
+    }
+  | { kind: 'quota'; root: string; resources: QuotaResource[] }
+  | { kind: 'quotaroot'; mailbox: MailboxName; roots: string[] }
+  | { kind: 'acl'; mailbox: MailboxName; entries: { identifier: string; rights: string }[] }
+  | {
+      kind: 'listrights';
+      mailbox: MailboxName;
+      identifier: string;
+      /** Rights always granted, and the groups of rights that can be granted together. */
+      required: string;
+      optional: string[];
+    }
+  | { kind: 'myrights'; mailbox: MailboxName; rights: string }
   | { kind: 'id'; params: Record<string, string | null> | null }
   | {
       kind: 'namespace';
@@ -196,7 +243,33 @@ export type UntaggedData =
     }
   | { kind: 'vanished'; earlier: boolean; uids: string }
   | { kind: 'fetch'; seq: number; attributes: FetchAttribute[] }
-  | { kind: 'unknown'; name: string; number: number | null; args: Token[] };
+  | {
+      /** Any other untagged response: its name (and number) followed by any valid tokens. */
+      kind: 'unknown';
+      name: string;
+      number: number | null;
+      args: Token[];
+    };
+
+/** One ADDTO or REMOVEFROM of a CONTEXT update: the set enters/leaves at `position`. */
+export interface EsearchUpdate {
+  op: 'ADDTO' | 'REMOVEFROM';
+  position: number;
+  set: string;
+}
+
+/** A THREAD node; `uid` is null for a missing parent whose children are siblings (RFC 5256). */
+export interface ThreadNode {
+  uid: number | null;
+  children: ThreadNode[];
+}
+
+/** One resource of a QUOTA response (RFC 9208): STORAGE in KiB, MESSAGE, MAILBOX… */
+export interface QuotaResource {
+  name: string;
+  usage: number;
+  limit: number;
+}
 
 /** An address of an ENVELOPE; a group start has `host` null, a group end has everything null. */
 export interface Address {
@@ -281,4 +354,10 @@ export type FetchAttribute =
     }
   | { kind: 'binary-size'; section: SectionSpec; value: number }
   | { kind: 'modseq'; value: string }
+  /** PREVIEW (RFC 8970): NIL when the server has none yet. */
+  | { kind: 'preview'; value: NString }
+  /** EMAILID, THREADID (RFC 8474 OBJECTID): `(id)`, THREADID NIL is null. */
+  | { kind: 'emailid' | 'threadid'; value: string | null }
+  /** SAVEDATE (RFC 8514): NIL when the mailbox keeps none. */
+  | { kind: 'savedate'; value: string | null }
   | { kind: 'unknown'; name: string; value: Token | null };

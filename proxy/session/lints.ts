@@ -37,7 +37,11 @@ const LOOKALIKES: Record<string, { instead: string; rfc: string }> = {
 
 const fullName = (cmd: Command): string => (cmd.uid ? `UID ${cmd.name}` : cmd.name);
 
-/** A command the reference does not know. QUIT, USER, HELO… get what IMAP says instead. */
+/**
+ * A command the reference does not know, linted when the server answered it BAD (a server may
+ * implement private commands; its OK is the last word). QUIT, USER, HELO… get what IMAP says
+ * instead.
+ */
 export function unknownCommand(cmd: Command, seq: number): Lint {
   const like = LOOKALIKES[cmd.name];
   return {
@@ -46,8 +50,8 @@ export function unknownCommand(cmd: Command, seq: number): Lint {
     code: 'LINT_UNKNOWN_COMMAND',
     title: `${cmd.name} is not an IMAP command`,
     explanation: like
-      ? `"${cmd.name}" comes from another protocol (POP3, SMTP or FTP); IMAP has no such command and the server will answer BAD. To do this in IMAP, send ${like.instead}.`
-      : `"${cmd.name}" is not a command of IMAP4rev1/IMAP4rev2 nor of an extension imapscope knows. If it is a private extension, the server must have announced it in CAPABILITY; otherwise it will answer BAD.`,
+      ? `"${cmd.name}" comes from another protocol (POP3, SMTP or FTP); IMAP has no such command, so the server answered BAD. To do this in IMAP, send ${like.instead}.`
+      : `"${cmd.name}" is not a command of IMAP4rev1/IMAP4rev2 nor of an extension in the IANA registry that imapscope knows, and the server answered BAD, so it does not know it either. A private extension works only with a server that announces it in CAPABILITY.`,
     rfc: like ? like.rfc : 'RFC 3501 §6 / RFC 9051 §6',
     relatedSeq: seq,
   };
@@ -165,15 +169,46 @@ function argText(cmd: Command, i: number): string {
   return t.type === 'number' ? String(t.value) : '';
 }
 
+/** Extensions folded into IMAP4rev2 (RFC 9051 §1.3): a rev2 server offers them unannounced. */
+const IN_IMAP4REV2 = new Set([
+  'NAMESPACE',
+  'UNSELECT',
+  'UIDPLUS',
+  'ESEARCH',
+  'SEARCHRES',
+  'ENABLE',
+  'IDLE',
+  'SASL-IR',
+  'LIST-EXTENDED',
+  'LIST-STATUS',
+  'MOVE',
+  'LITERAL-',
+  'BINARY',
+  'SPECIAL-USE',
+  'STATUS=SIZE',
+]);
+
+/** Whether the (upper-case) capability list announces the command's extension. */
+function announces(capabilities: readonly string[], ref: { capability: string | null }): boolean {
+  const cap = ref.capability;
+  if (cap === null) return true;
+  if (IN_IMAP4REV2.has(cap) && capabilities.includes('IMAP4REV2')) return true;
+  // THREAD=, AUTH=, CONTEXT=SEARCH with CONTEXT=SORT, COMPRESS=DEFLATE: any value of the family.
+  const family = cap.includes('=') ? cap.slice(0, cap.indexOf('=') + 1) : null;
+  return capabilities.some((c) => c === cap || (family !== null && c.startsWith(family)));
+}
+
 /**
  * Why the server answered BAD. `cmd` is null when the tag matched no command. The analysis looks
- * at the command: unknown name, wrong state, too few arguments, else the generic meaning of BAD.
+ * at the command: unknown name, an extension the server did not announce (`capabilities`, upper
+ * case; empty when unknown), wrong state, too few arguments, else the generic meaning of BAD.
  */
 export function explainBad(
   cmd: Command | null,
   res: TaggedResponse,
   stateAtCommand: ImapState,
   seq: number,
+  capabilities: readonly string[] = [],
 ): Lint {
   const base = {
     type: 'lint',
@@ -194,7 +229,15 @@ export function explainBad(
   const ref = commandReference(cmd.name);
   if (ref === undefined) {
     const u = unknownCommand(cmd, seq);
-    return { ...base, title: `BAD: ${u.title}`, explanation: u.explanation + said, rfc: u.rfc };
+    return { ...u, explanation: u.explanation + said };
+  }
+  if (ref.capability !== null && capabilities.length > 0 && !announces(capabilities, ref)) {
+    return {
+      ...base,
+      title: `BAD: ${name} needs the ${ref.capability} capability`,
+      explanation: `${name} belongs to an extension that a server offers by announcing ${ref.capability} in CAPABILITY, and this server did not announce ${ref.capability}, so it does not know the command. Ask CAPABILITY (again after login or STARTTLS) before using an extension.${said}`,
+      rfc: ref.rfc,
+    };
   }
   if (!ref.states.includes(stateAtCommand)) {
     const s = invalidState(cmd, stateAtCommand, seq);

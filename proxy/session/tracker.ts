@@ -14,7 +14,6 @@ import {
   type ImapscopeEvent,
   type StateChangeEvent,
 } from '../../shared/events.ts';
-import { commandReference } from '../../shared/imap-reference.ts';
 import type {
   Command,
   Continuation,
@@ -251,11 +250,8 @@ export class SessionTracker {
     this.held = [];
     const stateAtCommand = this.projectedState();
     if (this.isInFlight(cmd.tag)) this.lint(lints.tagReused(cmd, seq), at);
-    if (commandReference(cmd.name) === undefined) this.lint(lints.unknownCommand(cmd, seq), at);
-    else {
-      const invalid = lints.invalidState(cmd, stateAtCommand, seq);
-      if (invalid) this.lint(invalid, at);
-    }
+    const invalid = lints.invalidState(cmd, stateAtCommand, seq); // null for unknown commands
+    if (invalid) this.lint(invalid, at);
     let user: string | null = null;
     if (cmd.name === 'LOGIN' || cmd.name === 'AUTHENTICATE') {
       if (!this.model.tls) this.lint(lints.cleartextLogin(cmd, seq), at);
@@ -341,7 +337,8 @@ export class SessionTracker {
       }
     }
     this.exchange(p, res, at, seq);
-    if (res.status === 'BAD') this.lint(lints.explainBad(cmd, res, p.stateAtCommand, seq), at);
+    if (res.status === 'BAD')
+      this.lint(lints.explainBad(cmd, res, p.stateAtCommand, seq, m.capabilities), at);
     else if (res.status === 'NO') this.lint(lints.explainNo(cmd, res, seq), at);
   }
 

@@ -1,6 +1,6 @@
 /**
- * FETCH data items (RFC 3501 §7.4.2, RFC 9051 §7.5.2, BINARY, CONDSTORE): typed attributes from
- * the token list of `* n FETCH (...)`. Unknown items are kept raw.
+ * FETCH data items (RFC 3501 §7.4.2, RFC 9051 §7.5.2, BINARY, CONDSTORE, PREVIEW, OBJECTID,
+ * SAVEDATE): typed attributes from the token list of `* n FETCH (...)`. Unknown items are kept raw.
  */
 import type {
   Address,
@@ -12,7 +12,7 @@ import type {
   Token,
 } from '../../shared/messages.ts';
 import { fail } from './tokens.ts';
-import { bigNum, items, nitems, nstr, num, params, str, strings } from './values.ts';
+import { bigNum, flags, items, nitems, nstr, num, params, str } from './values.ts';
 
 /** Typed attributes of a FETCH response's item list. */
 export function fetchAttributes(list: Token[]): FetchAttribute[] {
@@ -44,7 +44,7 @@ export function fetchAttributes(list: Token[]): FetchAttribute[] {
 function fetchAttribute(key: string, value: Token | undefined): FetchAttribute {
   switch (key) {
     case 'FLAGS':
-      return { kind: 'flags', flags: strings(value) };
+      return { kind: 'flags', flags: flags(value) };
     case 'UID':
       return { kind: 'uid', value: num(value) };
     case 'RFC822.SIZE':
@@ -58,6 +58,17 @@ function fetchAttribute(key: string, value: Token | undefined): FetchAttribute {
       return { kind: 'bodystructure', extensible: key === 'BODYSTRUCTURE', structure: body(value) };
     case 'MODSEQ':
       return { kind: 'modseq', value: bigNum(items(value)[0]) };
+    case 'PREVIEW':
+      return { kind: 'preview', value: nstringOf(value) };
+    case 'EMAILID':
+    case 'THREADID':
+      // RFC 8474: `(objectid)`; THREADID is NIL for a message in no thread.
+      return {
+        kind: key === 'EMAILID' ? 'emailid' : 'threadid',
+        value: value?.type === 'nil' ? null : str(items(value)[0]),
+      };
+    case 'SAVEDATE':
+      return { kind: 'savedate', value: nstr(value) };
     case 'RFC822':
     case 'RFC822.HEADER':
     case 'RFC822.TEXT':

@@ -11,10 +11,11 @@ import type {
   Token,
   UntaggedData,
 } from '../../shared/messages.ts';
+import { EXTENSION_RESPONSES } from './extensions.ts';
 import { fetchAttributes } from './fetch.ts';
 import { type Reader, fail } from './tokens.ts';
 import { mailboxName } from './utf7.ts';
-import { bigNum, items, nitems, nstr, scalar, str, strings } from './values.ts';
+import { bigNum, flags, items, nitems, nstr, str } from './values.ts';
 
 const SP = 0x20;
 const LBRACKET = 0x5b;
@@ -99,26 +100,16 @@ function untaggedData(r: Reader, name: string): UntaggedData {
       const args = r.tokensToEnd();
       return {
         kind: name === 'LIST' ? 'list' : 'lsub',
-        attributes: strings(args[0]),
+        attributes: flags(args[0]),
         delimiter: nstr(args[1]),
         mailbox: mailboxName(str(args[2])),
         extended: args.slice(3),
       };
     }
-    case 'STATUS': {
-      const args = r.tokensToEnd();
-      const list = items(args[1]);
-      const out: Record<string, number | string> = {};
-      for (let i = 0; i + 1 < list.length; i += 2)
-        out[str(list[i]).toUpperCase()] = scalar(list[i + 1]);
-      return { kind: 'mailbox-status', mailbox: mailboxName(str(args[0])), items: out };
-    }
     case 'FLAGS':
-      return { kind: 'flags', flags: strings(r.tokensToEnd()[0]) };
+      return { kind: 'flags', flags: flags(r.tokensToEnd()[0]) };
     case 'SEARCH':
       return search(r.tokensToEnd());
-    case 'ESEARCH':
-      return esearch(r.tokensToEnd());
     case 'ID': {
       const list = nitems(r.tokensToEnd()[0]);
       if (list === null) return { kind: 'id', params: null };
@@ -136,8 +127,11 @@ function untaggedData(r: Reader, name: string): UntaggedData {
         args[0]?.type === 'list' && args[0].items.some((t) => nstr(t)?.toUpperCase() === 'EARLIER');
       return { kind: 'vanished', earlier, uids: str(args[earlier ? 1 : 0]) };
     }
-    default:
-      return { kind: 'unknown', name, number: null, args: r.tokensToEnd() };
+    default: {
+      const args = r.tokensToEnd();
+      const typed = EXTENSION_RESPONSES.get(name);
+      return typed ? typed(args) : { kind: 'unknown', name, number: null, args };
+    }
   }
 }
 
@@ -155,25 +149,6 @@ function search(args: Token[]): UntaggedData {
     else fail(`unexpected ${t.type} in SEARCH`);
   }
   return { kind: 'search', numbers, modseq };
-}
-
-function esearch(args: Token[]): UntaggedData {
-  let i = 0;
-  let tag: string | null = null;
-  const first = args[0];
-  if (first?.type === 'list') {
-    tag = nstr(first.items[1]);
-    i = 1;
-  }
-  let uid = false;
-  const next = args[i];
-  if (next?.type === 'atom' && next.value.toUpperCase() === 'UID') {
-    uid = true;
-    i++;
-  }
-  const out: Record<string, number | string> = {};
-  for (; i + 1 < args.length; i += 2) out[str(args[i]).toUpperCase()] = scalar(args[i + 1]);
-  return { kind: 'esearch', tag, uid, items: out };
 }
 
 function ns(tok: Token | undefined): NamespaceEntry[] | null {
@@ -239,6 +214,23 @@ export function responseCode(raw: string): ResponseCode {
       break;
     case 'BADCHARSET':
       return { raw, kind: 'badcharset', name, charsets: parts };
+    case 'MODIFIED':
+      if (parts.length === 1) return { raw, kind: 'modified', name, set: parts[0] as string };
+      break;
+    case 'MAILBOXID':
+      if (parts.length === 1) return { raw, kind: 'mailboxid', name, id: parts[0] as string };
+      break;
+    case 'NOUPDATE':
+      if (/^"[^"]*"$/.test(args)) return { raw, kind: 'noupdate', name, tag: args.slice(1, -1) };
+      break;
+    case 'METADATA': {
+      const [detail, n] = parts as [string | undefined, string | undefined];
+      if (detail !== undefined && parts.length <= 2 && (n === undefined || /^\d{1,15}$/.test(n))) {
+        const value = n === undefined ? null : Number(n);
+        return { raw, kind: 'metadata', name, detail: detail.toUpperCase(), value };
+      }
+      break;
+    }
   }
   if (args === '') return { raw, kind: 'plain', name };
   return { raw, kind: 'other', name, text: args };

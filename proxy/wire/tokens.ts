@@ -31,10 +31,16 @@ const ZERO = 0x30;
 const NINE = 0x39;
 const EMPTY = Buffer.alloc(0);
 
-/** Bytes that end an atom: SP ( ) " [ ] and controls. */
+/**
+ * Bytes that end an atom: SP ( ) " and controls, and `[` where a section may start. Not `]`:
+ * astring allows it (resp-specials), and sections are scanned to their own `]`.
+ */
 const ATOM_END = new Uint8Array(256);
-for (const c of [SP, LPAREN, RPAREN, QUOTE, LBRACKET, RBRACKET, 0x7f]) ATOM_END[c] = 1;
+for (const c of [SP, LPAREN, RPAREN, QUOTE, LBRACKET, 0x7f]) ATOM_END[c] = 1;
 for (let c = 0; c < 0x20; c++) ATOM_END[c] = 1;
+
+/** The fetch atoms that take a `[section]` (RFC 9051 §6.4.5, RFC 3516); any other `[` is atom text. */
+const SECTION_NAMES = new Set(['BODY', 'BODY.PEEK', 'BINARY', 'BINARY.PEEK', 'BINARY.SIZE']);
 
 export function fail(message: string): never {
   throw new WireSyntaxError('ERR_WIRE_SYNTAX', message);
@@ -219,7 +225,16 @@ export class Reader {
         digits = false;
       }
     }
-    if (i < len && buf[i] === LBRACKET) return this.section(start, i);
+    if (i < len && buf[i] === LBRACKET) {
+      if (SECTION_NAMES.has(text.slice(start, i).toUpperCase())) return this.section(start, i);
+      // Any other `[` belongs to the atom: astring allows `]` and mailbox names may hold `[`
+      // (`SELECT rp[x]`, `LIST "" [Gmail]/*`), so the atom runs on to the next SP, paren or quote.
+      for (digits = false; i < len; i++) {
+        const c = buf[i] as number;
+        if (c >= 0x80) high = true;
+        else if (ATOM_END[c] === 1 && c !== LBRACKET) break;
+      }
+    }
     if (i === start) fail(`unexpected ${i < len ? `'${text[i]}'` : 'end of line'} at ${i}`);
     this.pos = i;
     if (digits && i - start <= 15) return { type: 'number', value: parseDigits(buf, start, i) };

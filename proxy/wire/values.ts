@@ -64,6 +64,20 @@ export function strings(tok: Token | undefined): string[] {
   return items(tok).map(str);
 }
 
+/**
+ * A flag list (FLAGS, FETCH FLAGS, LIST attributes): a flag is an atom, so the keyword NIL in
+ * `(\Seen NIL)` is the flag "NIL", not nil (RFC 9051 §9: flag-keyword = atom).
+ */
+export function flags(tok: Token | undefined): string[] {
+  return items(tok).map((t) => (t.type === 'nil' ? 'NIL' : str(t)));
+}
+
+/** A count that may be written past 15 digits (QUOTA usage, STATUS SIZE): a number either way. */
+export function count(tok: Token | undefined): number {
+  if (tok?.type === 'atom' && /^\d+$/.test(tok.value)) return Number(tok.value);
+  return num(tok);
+}
+
 /** `(key value key value)` → record; NIL → null. */
 export function params(tok: Token | undefined): Record<string, string> | null {
   const list = nitems(tok);

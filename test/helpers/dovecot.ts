@@ -38,7 +38,23 @@ export interface DovecotOptions {
   rawlog?: boolean | 'postlogin';
   /** Accounts besides the default test user. */
   extraUsers?: DovecotUser[];
+  /** Also load ACL, QUOTA (count backend, 1 GiB), METADATA and NOTIFY (mailbox list index). */
+  extensions?: boolean;
 }
+
+/** The settings behind DovecotOptions.extensions. */
+const EXTENSION_SETTINGS = `
+mail_attribute_dict = file:%h/dovecot-attributes
+mailbox_list_index = yes
+protocol imap {
+  imap_metadata = yes
+}
+plugin {
+  acl = vfile
+  quota = count:User quota
+  quota_rule = *:storage=1G
+  quota_vsizes = yes
+}`;
 
 export interface Dovecot {
   host: string;
@@ -250,6 +266,9 @@ async function prepare(dir: string, ids: Identities, opts: DovecotOptions): Prom
     POSTLOGIN_SERVICE: postlogin
       ? 'service postlogin {\n  executable = script-login -d rawlog\n  unix_listener postlogin {\n  }\n}'
       : '',
+    EXTENSION_MAIL_PLUGINS: opts.extensions ? ' acl quota notify' : '',
+    EXTENSION_IMAP_PLUGINS: opts.extensions ? ' imap_acl imap_quota' : '',
+    EXTENSION_SETTINGS: opts.extensions ? EXTENSION_SETTINGS : '',
   });
   const configPath = path.join(dir, 'dovecot.conf');
   await writeFile(configPath, config);

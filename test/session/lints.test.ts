@@ -27,8 +27,8 @@ describe('the session tracker lints protocol mistakes', () => {
     expect(r.lintCodes()).toEqual(['LINT_COMMAND_INVALID_STATE']);
   });
 
-  it('flags an unknown command with what IMAP uses instead', () => {
-    const r = run(['S:* PREAUTH ok\r\n', 'C:a1 USER bob\r\n']);
+  it('flags an unknown command the server refused with what IMAP uses instead', () => {
+    const r = run(['S:* PREAUTH ok\r\n', 'C:a1 USER bob\r\n', 'S:a1 BAD Unknown command\r\n']);
     const [lint] = r.of('lint');
     expect(lint).toMatchObject({
       code: 'LINT_UNKNOWN_COMMAND',

@@ -25,7 +25,7 @@ describe('the session tracker follows the IMAP states', () => {
     expect(fetch?.rfc).toMatch(/RFC 3501 §6\.4\.5/);
     expect(fetch?.explanation).toMatch(/data-items/);
     const quit = r.of('lint').filter((l) => /QUIT/.test(l.title));
-    expect(quit.map((l) => l.code)).toEqual(['LINT_UNKNOWN_COMMAND', 'LINT_COMPLETION_BAD']);
+    expect(quit.map((l) => l.code)).toEqual(['LINT_UNKNOWN_COMMAND']);
     expect(quit[0]?.rfc).toMatch(/§6\.1\.3/);
     expect(quit[0]?.explanation).toMatch(/LOGOUT/);
     const close = r.of('session.close')[0];

@@ -219,7 +219,7 @@ describe('the response decoder', () => {
       numbers: [1, 5, 9],
       modseq: '12',
     });
-    expect(data('* ESEARCH (TAG "A1") UID MIN 2 ALL 2:5,9')).toEqual({
+    expect(data('* ESEARCH (TAG "A1") UID MIN 2 ALL 2:5,9')).toMatchObject({
       kind: 'esearch',
       tag: 'A1',
       uid: true,
