@@ -6,8 +6,11 @@
  */
 import type { Direction } from './direction.ts';
 
-/** How a literal was announced: `{n}` sync, `{n+}` LITERAL+ non-sync, `{n-}` (accepted, non-sync). */
-export type LiteralKind = 'sync' | 'nonsync' | 'minus';
+/**
+ * How a literal was announced: `{n}` sync, `{n+}` non-sync (LITERAL+, or LITERAL- up to 4096
+ * bytes; RFC 7888). `{n-}` is not literal syntax.
+ */
+export type LiteralKind = 'sync' | 'nonsync';
 
 /** A literal as the framer saw it: the body itself is never kept, only its size, hash and preview. */
 export interface LiteralRef {

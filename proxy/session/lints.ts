@@ -8,6 +8,9 @@ import { commandReference, RESPONSE_CODE_REFERENCE } from '../../shared/imap-ref
 import type { Command, TaggedResponse } from '../../shared/messages.ts';
 import type { TransportNotice } from '../transport.ts';
 
+/** Largest `{n+}` literal a LITERAL- server accepts (RFC 7888 §4). */
+export const LITERAL_MINUS_MAX = 4096;
+
 /** A lint without the event's base fields. */
 export type Lint = EventBody<LintEvent>;
 
@@ -154,6 +157,19 @@ export function nonsyncUnsupported(cmd: Command, seq: number): Lint {
     explanation:
       'A {n+} literal is sent without waiting for "+", which only a server announcing LITERAL+ (or LITERAL- for literals up to 4096 bytes) accepts. This server announced neither: use {n} and wait for "+".',
     rfc: 'RFC 7888 §3, §4',
+    relatedSeq: seq,
+  };
+}
+
+/** LITERAL- (RFC 7888 §4) allows `{n+}` only up to 4096 bytes; larger ones must be `{n}`. */
+export function literalMinusTooLarge(cmd: Command, seq: number, size: number): Lint {
+  return {
+    type: 'lint',
+    severity: 'error',
+    code: 'LINT_LITERAL_MINUS_TOO_LARGE',
+    title: `${fullName(cmd)}: non-synchronizing literal of ${size} bytes under LITERAL-`,
+    explanation: `The server announced LITERAL- (not LITERAL+), which accepts {n+} only for literals of at most ${LITERAL_MINUS_MAX} bytes. A larger one must be sent as {n} and wait for "+"; the server will answer BAD (or close the connection) and may read the literal's bytes as commands.`,
+    rfc: 'RFC 7888 §4, §5',
     relatedSeq: seq,
   };
 }

@@ -61,7 +61,7 @@ function skipAstring(raw: string, i: number): number {
     while (j < raw.length && raw[j] !== '"') j += raw[j] === '\\' ? 2 : 1;
     return Math.min(j + 1, raw.length);
   }
-  const literal = /^~?\{\d+[+-]?\}\r\n/.exec(raw.slice(i, i + 32));
+  const literal = /^~?\{\d+\+?\}\r\n/.exec(raw.slice(i, i + 32));
   if (literal) return i + literal[0].length;
   let j = i;
   while (j < raw.length && raw[j] !== ' ' && raw[j] !== '\r' && raw[j] !== '\n') j++;
@@ -89,7 +89,7 @@ export function maskRawAfter(raw: string, keep: number): string {
       i++;
       continue;
     }
-    const literal = /^~?\{\d+[+-]?\}(?=\r\n|$)/.exec(raw.slice(i, i + 32));
+    const literal = /^~?\{\d+\+?\}(?=\r\n|$)/.exec(raw.slice(i, i + 32));
     if (literal) {
       out += literal[0];
       i += literal[0].length;

@@ -268,9 +268,10 @@ export class SessionTracker {
       this.lint(lints.literalNotSynchronized(cmd, seq, this.model.has('LITERAL+')), at);
     }
     const m = this.model;
-    const allowed = m.has('LITERAL+') || (m.has('LITERAL-') && largestNonsync <= 4096);
-    if (nonsync > 0 && m.capabilitiesKnown && !allowed) {
-      this.lint(lints.nonsyncUnsupported(cmd, seq), at);
+    if (nonsync === 0 || !m.capabilitiesKnown || m.has('LITERAL+')) return;
+    if (!m.has('LITERAL-')) this.lint(lints.nonsyncUnsupported(cmd, seq), at);
+    else if (largestNonsync > lints.LITERAL_MINUS_MAX) {
+      this.lint(lints.literalMinusTooLarge(cmd, seq, largestNonsync), at);
     }
   }
 

@@ -12,7 +12,7 @@ import { findLiteralMarker, isStatusOrContinuation } from './marker.ts';
 
 /**
  * What the client side is sending, as the session tracker knows it:
- * - `normal`: tagged commands; a line ending in `{n}`, `{n+}`, `{n-}`, `~{n}` announces a literal.
+ * - `normal`: tagged commands; a line ending in `{n}`, `{n+}`, `~{n}` announces a literal.
  * - `sasl`: AUTHENTICATE responses; every line is one message, literal markers mean nothing.
  * - `idle`: the line that ends IDLE (`DONE`); after that one line the framer is back in `normal`
  *   by itself, so a command pipelined right behind `DONE` frames correctly.

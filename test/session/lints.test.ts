@@ -96,6 +96,21 @@ describe('the session tracker lints protocol mistakes', () => {
     expect(withPlus.lintCodes()).toEqual([]);
   });
 
+  it('flags {n+} past 4096 bytes when the server has LITERAL- and not LITERAL+', () => {
+    const at = (n: number) =>
+      run([
+        'S:* PREAUTH [CAPABILITY IMAP4rev1 LITERAL-] ok\r\n',
+        `C:a1 APPEND INBOX {${n}+}\r\n${'x'.repeat(n)}\r\n`,
+      ]).lintCodes();
+    expect(at(4096)).toEqual([]);
+    expect(at(4097)).toEqual(['LINT_LITERAL_MINUS_TOO_LARGE']);
+    const both = run([
+      'S:* PREAUTH [CAPABILITY IMAP4rev1 LITERAL- LITERAL+] ok\r\n',
+      `C:a1 APPEND INBOX {4097+}\r\n${'x'.repeat(4097)}\r\n`,
+    ]);
+    expect(both.lintCodes()).toEqual([]);
+  });
+
   it('explains every NO, using the response code when there is one', () => {
     const r = run(
       [

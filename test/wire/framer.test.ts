@@ -81,6 +81,14 @@ describe('the framer', () => {
     expect(as(quoted, 'command').args[1]).toEqual({ type: 'quoted', value: 'pa{4}' });
   });
 
+  it('reads `{5-}` as an atom, not a literal: the next line is the next command', () => {
+    const [append, noop, ...rest] = decodeAllWays('c2s', 'A1 APPEND INBOX {5-}\r\nA2 NOOP\r\n');
+    expect(append?.raw).toBe('A1 APPEND INBOX {5-}');
+    expect(append?.length).toBe(22);
+    expect(as(noop, 'command').tag).toBe('A2');
+    expect(rest).toEqual([]);
+  });
+
   it('tolerates bare LF line ends and flags them', () => {
     const [a, b] = decodeAllWays('s2c', '* 1 EXISTS\n* 2 RECENT\r\n');
     expect(as(a, 'untagged')).toMatchObject({ bareLf: true, data: { kind: 'exists', value: 1 } });
