@@ -151,6 +151,11 @@ export interface Malformed extends MessageBase {
   type: 'malformed';
   code: MalformedCode;
   reason: string;
+  /**
+   * The lines' bytes in hex (joined by CRLF, literal bodies left out), present only when they
+   * are not valid UTF-8: `raw` then shows U+FFFD where the bytes were, and this keeps them.
+   */
+  rawHex?: string;
 }
 
 export type Message =

@@ -128,6 +128,13 @@ export class Framer {
   private tail: Buffer | null = null;
   private msg: Pending | null = null;
   private lit: LiteralState | null = null;
+  /**
+   * c2s bytes that arrived while a zero-length sync literal waits for the server's answer: they
+   * cannot be its body, and whether they continue its command (after `+`) or start the next one
+   * (after a refusal) is not known yet. Bounded by the preview cap, like a refused body's replay.
+   */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
 
   constructor(direction: Direction, options: FramerOptions = {}) {
     this.direction = direction;
@@ -152,7 +159,9 @@ export class Framer {
   /**
    * The c2s sync literal `{n}` / `~{n}` the framer is waiting for, or null. Waiting is the
    * default: the client only sends the body after the server's `+`, and if the server answers
-   * the command's tag with NO/BAD instead, the tracker calls {@link refuseLiteral}.
+   * the command's tag instead, the tracker calls {@link refuseLiteral}. A zero-length `{0}` waits
+   * too (DESIGN.md rule 4) until {@link acceptLiteral} or {@link refuseLiteral}: completing it at
+   * once would glue the client's next command onto a command the server refused.
    */
   get pendingSyncLiteral(): { size: number; literal8: boolean; received: number } | null {
     const lit = this.lit;
@@ -160,9 +169,30 @@ export class Framer {
     return { size: lit.size, literal8: lit.literal8, received: lit.received };
   }
 
+  /**
+   * The start of the c2s message in progress in normal mode, once it is known to be a message
+   * whose rest has not come: its first line announced a literal (the line itself), or that line
+   * is still being read past the line cap (its first bytes, at most 256). Null otherwise: a
+   * line still shorter than the cap may be any partial line. The tracker registers the command
+   * from it, so a reply that comes before the rest pairs with it.
+   */
+  get pendingHead(): { offset: number; line: Buffer } | null {
+    if (this.direction !== 'c2s') return null;
+    const msg = this.msg;
+    if (msg !== null) {
+      const first = msg.lines[0];
+      return msg.mode === 'normal' && first !== undefined
+        ? { offset: msg.offset, line: first }
+        : null;
+    }
+    if (this.mode !== 'normal' || this.stored <= this.maxLine) return null;
+    return { offset: this.lineStart, line: firstBytes(this.parts, 256) };
+  }
+
   /** Bytes this framer holds right now (line parts, kept message parts, literal preview). */
   get bufferedBytes(): number {
     return (
+      this.heldBytes +
       this.stored +
       (this.tail?.length ?? 0) +
       (this.msg?.kept ?? 0) +
@@ -188,6 +218,23 @@ export class Framer {
     this.emit(out, { literal8: lit.literal8, size: lit.size, markerStart: lit.markerStart }, false);
     this.lineStart = this.pos;
     if (replay !== null && replay.length > 0) this.pushInto(Buffer.from(replay), out);
+    this.releaseHeld(out);
+    return out;
+  }
+
+  /**
+   * Tells the c2s framer that the server sent `+`: a pending zero-length sync literal is complete
+   * (it has no body to wait for) and the bytes held behind it are framed as the rest of its
+   * command. Returns the messages that completes; `[]` when no `{0}` is pending (a non-empty
+   * literal completes with its body, whatever the server says).
+   */
+  acceptLiteral(): Frame[] {
+    const lit = this.lit;
+    if (lit === null || lit.size !== 0 || lit.kind !== 'sync' || this.direction !== 'c2s')
+      return [];
+    const out: Frame[] = [];
+    this.completeLiteral();
+    this.releaseHeld(out);
     return out;
   }
 
@@ -207,6 +254,10 @@ export class Framer {
    */
   end(): Frame[] {
     const out: Frame[] = [];
+    if (this.heldBytes > 0) {
+      this.completeLiteral();
+      this.releaseHeld(out);
+    }
     if (this.lit !== null) this.completeLiteral();
     if (this.lineLen > 0) {
       const line = this.takeLine();
@@ -223,6 +274,11 @@ export class Framer {
     const len = chunk.length;
     while (p < len) {
       const lit = this.lit;
+      if (lit !== null && lit.size === 0) {
+        // Only a zero-length sync literal is still open at size 0 (see finishLine).
+        this.hold(chunk.subarray(p), out);
+        break;
+      }
       if (lit !== null) {
         const take = Math.min(lit.size - lit.received, len - p);
         const body = chunk.subarray(p, p + take);
@@ -344,7 +400,34 @@ export class Framer {
       hash: msg.tooLong ? null : createHash('sha256'),
       preview: Buffer.allocUnsafe(Math.min(marker.size, this.previewCap)),
     };
-    if (marker.size === 0) this.completeLiteral();
+    // A `{0}` from the client waits for the server like any sync literal (see pendingSyncLiteral).
+    if (marker.size === 0 && (marker.kind !== 'sync' || this.direction !== 'c2s')) {
+      this.completeLiteral();
+    }
+  }
+
+  /**
+   * Keeps c2s bytes behind a waiting `{0}`. Past the preview cap the client evidently did not
+   * wait: the literal is taken as sent and the bytes framed, as for a late refusal of a body
+   * longer than its preview.
+   */
+  private hold(bytes: Buffer, out: Frame[]): void {
+    if (bytes.length === 0) return;
+    this.held.push(Buffer.from(bytes));
+    this.heldBytes += bytes.length;
+    if (this.heldBytes > this.previewCap) {
+      this.completeLiteral();
+      this.releaseHeld(out);
+    }
+  }
+
+  /** Frames the bytes {@link hold} kept, now that their place in the stream is known. */
+  private releaseHeld(out: Frame[]): void {
+    if (this.heldBytes === 0) return;
+    const bytes = Buffer.concat(this.held, this.heldBytes);
+    this.held = [];
+    this.heldBytes = 0;
+    this.pushInto(bytes, out);
   }
 
   private completeLiteral(): void {
@@ -409,6 +492,17 @@ export class Framer {
     }
     this.partsOwned = this.parts.length;
   }
+}
+
+function firstBytes(parts: Buffer[], n: number): Buffer {
+  const take: Buffer[] = [];
+  let have = 0;
+  for (const part of parts) {
+    if (have >= n) break;
+    take.push(part);
+    have += part.length;
+  }
+  return Buffer.concat(take).subarray(0, n);
 }
 
 function lastBytes(parts: Buffer[], n: number): Buffer {
