@@ -192,3 +192,15 @@ describe('a command line past the line cap', () => {
     );
   });
 });
+
+describe('a malformed message with bytes that are not UTF-8', () => {
+  it('keeps the bytes in hex beside the text, except where a mask hid a password', () => {
+    everyWay([PREAUTH, 'C:a1 NOOP (\xff\xfe\r\n', `C:a2 LOGIN alice \xff${SECRET} (\r\n`], (r) => {
+      const [noop, login] = r.of('malformed');
+      expect(noop?.message.raw).toBe('a1 NOOP (\ufffd\ufffd');
+      expect(noop?.message.rawHex).toBe(Buffer.from('a1 NOOP (\xff\xfe', 'latin1').toString('hex'));
+      expect(login?.message.rawHex).toBeUndefined();
+      expect(JSON.stringify(r.events)).not.toContain(Buffer.from(SECRET).toString('hex'));
+    });
+  });
+});
