@@ -38,6 +38,34 @@ export interface InFlight {
   next: InFlight | null;
 }
 
+/** A command just started: nothing answered it yet. */
+export function newInFlight(
+  head: { offset: number; tag: string; name: string; uid: boolean },
+  at: number,
+  stateAtCommand: ImapState,
+  capabilityEpoch: number,
+): InFlight {
+  return {
+    tag: head.tag,
+    name: head.name,
+    uid: head.uid,
+    offset: head.offset,
+    cmd: null,
+    seq: 0,
+    at,
+    startedAt: at,
+    stateAtCommand,
+    capabilityEpoch,
+    continuationSeqs: [],
+    untaggedSeqs: [],
+    untaggedCount: 0,
+    user: null,
+    early: null,
+    prev: null,
+    next: null,
+  };
+}
+
 /** Counts the entries visited, so tests can assert the work is linear (see TrackerOptions.work). */
 export interface WorkCounter {
   ops: number;

@@ -7,14 +7,11 @@
 import type { Direction } from '../../shared/direction.ts';
 import {
   assertNever,
-  EVENT_SCHEMA_VERSION,
   type Endpoint,
-  type EventBody,
   type ImapState,
   type ImapscopeEvent,
   type StateChangeEvent,
 } from '../../shared/events.ts';
-import { commandReference } from '../../shared/imap-reference.ts';
 import type {
   Command,
   Continuation,
@@ -28,10 +25,12 @@ import type { TransportEvent, TransportNotice } from '../transport.ts';
 import type { CommandHead } from '../wire/command.ts';
 import { commandHead } from '../wire/command.ts';
 import type { FramerMode } from '../wire/framer.ts';
-import { type InFlight, InFlightTable, type WorkCounter } from './in-flight.ts';
+import { SessionEvents } from './events.ts';
+import { type InFlight, InFlightTable, newInFlight, type WorkCounter } from './in-flight.ts';
 import * as lints from './lints.ts';
 import { plainSaslUser, redactCommand, redactMalformedClient, redactSasl } from './redact.ts';
-import { literalCounts, saslUser, tokenText } from './command-facts.ts';
+import { commandLints } from './command-lints.ts';
+import { saslUser, tokenText } from './command-facts.ts';
 import { mailboxArg, SessionModel, stateAfter } from './state.ts';
 
 export interface TrackerOptions {
@@ -63,8 +62,7 @@ export interface CloseInfo {
  * `at` of the chunk that completed it) and collect events with {@link take}. Never throws on
  * any message sequence.
  */
-export class SessionTracker {
-  readonly session: string;
+export class SessionTracker extends SessionEvents {
   /** State, capabilities, mailbox and modes as far as the tracker knows. */
   readonly model: SessionModel;
   /** The mode the client framer must be in for the lines that follow. */
@@ -89,8 +87,6 @@ export class SessionTracker {
   private startTlsDone = false;
   private readonly reveal: boolean;
   private readonly literalPending: () => boolean;
-  private out: ImapscopeEvent[] = [];
-  private seq = 0;
   private lastAt = 0;
   private readonly inflight: InFlightTable;
   private readonly maxInFlight: number;
@@ -106,7 +102,7 @@ export class SessionTracker {
   private readonly bareLfSeen: Record<Direction, boolean> = { c2s: false, s2c: false };
 
   constructor(options: TrackerOptions) {
-    this.session = options.session;
+    super(options.session);
     this.reveal = options.revealSecrets === true;
     this.model = new SessionModel(options.tls === true);
     this.literalPending = options.clientLiteralPending ?? (() => false);
@@ -268,25 +264,7 @@ export class SessionTracker {
       this.overflowed = true;
       return null;
     }
-    const p: InFlight = {
-      tag: head.tag,
-      name: head.name,
-      uid: head.uid,
-      offset: head.offset,
-      cmd: null,
-      seq: 0,
-      at,
-      startedAt: at,
-      stateAtCommand,
-      capabilityEpoch: m.capabilityEpoch,
-      continuationSeqs: [],
-      untaggedSeqs: [],
-      untaggedCount: 0,
-      user: null,
-      early: null,
-      prev: null,
-      next: null,
-    };
+    const p = newInFlight(head, at, stateAtCommand, m.capabilityEpoch);
     this.inflight.add(p, m.state);
     return p;
   }
@@ -309,41 +287,27 @@ export class SessionTracker {
     const held = this.held;
     this.held = [];
     const p = this.entryFor(cmd, at);
-    const stateAtCommand = p?.stateAtCommand ?? this.inflight.projected(this.model.state);
-    if (startTls) this.lint(lints.startTlsInjection(cmd, seq), at);
     const first = this.inflight.first(cmd.tag);
-    if (first !== undefined && first !== p) this.lint(lints.tagReused(cmd, seq), at);
-    if (commandReference(cmd.name) === undefined) this.lint(lints.unknownCommand(cmd, seq), at);
-    else {
-      const invalid = lints.invalidState(cmd, stateAtCommand, seq);
-      if (invalid) this.lint(invalid, at);
-    }
-    let user: string | null = null;
-    if (cmd.name === 'LOGIN' || cmd.name === 'AUTHENTICATE') {
-      if (!this.model.tls) this.lint(lints.cleartextLogin(cmd, seq), at);
-      if (cmd.name === 'LOGIN' && this.model.has('LOGINDISABLED'))
-        this.lint(lints.loginDisabled(seq), at);
-      user = cmd.name === 'LOGIN' ? tokenText(cmd.args[0]) : saslUser(cmd);
-    }
-    const continuations = held.length + (p?.continuationSeqs.length ?? 0);
-    this.checkLiterals(cmd, seq, continuations, at);
+    const found = commandLints(cmd, seq, this.model, {
+      stateAtCommand: p?.stateAtCommand ?? this.inflight.projected(this.model.state),
+      startTlsRunning: startTls,
+      tagInFlight: first !== undefined && first !== p,
+      continuations: held.length + (p?.continuationSeqs.length ?? 0),
+      afterGap: this.afterGap,
+    });
+    for (const l of found) this.lint(l, at);
     if (cmd.name === 'SELECT' || cmd.name === 'EXAMINE') this.model.openingMailbox();
     if (cmd.name === 'AUTHENTICATE') this.clientMode = 'sasl';
     if (p === null) return;
     p.cmd = cmd;
     p.seq = seq;
     p.at = at;
-    p.user = user;
+    p.user = cmd.name === 'LOGIN' ? tokenText(cmd.args[0]) : null;
+    if (cmd.name === 'AUTHENTICATE') p.user = saslUser(cmd);
     if (held.length > 0) p.continuationSeqs = [...held, ...p.continuationSeqs];
     if (p.early !== null) this.complete(p, p.early, at);
   }
 
-  /**
-   * A client message that did not decode. Its bytes may still be a command the server answers
-   * (a line past the cap, a command cut off in its literal, bad syntax): when its first words
-   * read as a tag and a name, it is tracked as a command cut short, so the server's BAD pairs
-   * with it and, if the connection ends first, its exchange ends `aborted`.
-   */
   private onMalformed(m: Malformed, at: number): void {
     const mode = this.clientMode;
     const shown =
@@ -367,19 +331,6 @@ export class SessionTracker {
     p.seq = seq;
     p.at = at;
     if (p.early !== null) this.complete(p, p.early, at);
-  }
-
-  private checkLiterals(cmd: Command, seq: number, continuations: number, at: number): void {
-    const { sync, nonsync, largestNonsync } = literalCounts(cmd);
-    if (sync > continuations && !this.afterGap) {
-      this.lint(lints.literalNotSynchronized(cmd, seq, this.model.has('LITERAL+')), at);
-    }
-    const m = this.model;
-    if (nonsync === 0 || !m.capabilitiesKnown || m.has('LITERAL+')) return;
-    if (!m.has('LITERAL-')) this.lint(lints.nonsyncUnsupported(cmd, seq), at);
-    else if (largestNonsync > lints.LITERAL_MINUS_MAX) {
-      this.lint(lints.literalMinusTooLarge(cmd, seq, largestNonsync), at);
-    }
   }
 
   private onTagged(res: TaggedResponse, at: number): void {
@@ -508,60 +459,5 @@ export class SessionTracker {
       { type: 'state.change', from, to, mailbox: m.mailbox, readOnly: m.readOnly, cause },
       at,
     );
-  }
-
-  /** `done` null: the connection closed first (`aborted`). */
-  private exchange(p: InFlight, done: InFlight['early'], at: number): void {
-    const res = done?.res ?? null;
-    // A completion that came before the command was read whole counts from its first line.
-    const from = done !== null && done.at < p.at ? p.startedAt : p.at;
-    this.emit(
-      {
-        type: 'exchange',
-        tag: p.tag,
-        command: p.name,
-        uid: p.uid,
-        commandSeq: p.seq,
-        continuationSeqs: p.continuationSeqs,
-        untaggedSeqs: p.untaggedSeqs,
-        untaggedCount: p.untaggedCount,
-        completionSeq: done?.seq ?? null,
-        status: res === null ? 'aborted' : res.status,
-        code: res?.code ?? null,
-        text: res?.text ?? '',
-        latencyMs: done === null ? null : Math.max(0, done.at - from),
-      },
-      at,
-    );
-  }
-
-  private lint(l: lints.Lint, at: number): void {
-    this.emit(l, at);
-  }
-
-  private emitMessage(
-    message: Exclude<Message, { type: 'malformed' }>,
-    unsolicited: boolean,
-    at: number,
-  ): number {
-    // The hot path (one per decoded message): one object literal, no spreads.
-    const seq = ++this.seq;
-    this.out.push({
-      v: EVENT_SCHEMA_VERSION,
-      session: this.session,
-      seq,
-      gseq: 0,
-      at,
-      type: 'message',
-      direction: message.direction,
-      message,
-      unsolicited,
-    });
-    return seq;
-  }
-
-  private emit(body: EventBody, at: number): void {
-    const base = { v: EVENT_SCHEMA_VERSION, session: this.session, seq: ++this.seq, gseq: 0, at };
-    this.out.push(Object.assign(base, body) as ImapscopeEvent);
   }
 }
