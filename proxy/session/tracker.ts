@@ -133,8 +133,7 @@ export class SessionTracker extends SessionEvents {
    * pairs with it. Called once per command; the command itself follows with {@link message}.
    */
   commandStarted(head: CommandHead, at: number): void {
-    if (this.sending?.offset === head.offset) return;
-    this.sending = this.track(head, at);
+    this.sending = this.entryFor(head, at);
   }
 
   /**
