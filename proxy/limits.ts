@@ -42,6 +42,13 @@ export const MAX_TRANSPORT_HOLD_BYTES = 64 * 1024;
 /** Most bytes one tapped chunk may inflate to; more is reported as corrupt deflate data. */
 export const MAX_INFLATED_CHUNK_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Commands one session may have in flight (sent, not yet completed) that the tracker pairs.
+ * Past it the tracker records one lint and leaves the excess unpaired, so a client pipelining
+ * without end cannot make pairing work grow with it; the relay forwards every byte regardless.
+ */
+export const MAX_IN_FLIGHT_COMMANDS = 1_000;
+
 /** Untagged response seqs listed on one exchange event; past it they are only counted (a FETCH 1:* of a big mailbox). */
 export const MAX_EXCHANGE_UNTAGGED_SEQS = 1000;
 

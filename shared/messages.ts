@@ -6,8 +6,11 @@
  */
 import type { Direction } from './direction.ts';
 
-/** How a literal was announced: `{n}` sync, `{n+}` LITERAL+ non-sync, `{n-}` (accepted, non-sync). */
-export type LiteralKind = 'sync' | 'nonsync' | 'minus';
+/**
+ * How a literal was announced: `{n}` sync, `{n+}` non-sync (LITERAL+, or LITERAL- up to 4096
+ * bytes; RFC 7888). `{n-}` is not literal syntax.
+ */
+export type LiteralKind = 'sync' | 'nonsync';
 
 /** A literal as the framer saw it: the body itself is never kept, only its size, hash and preview. */
 export interface LiteralRef {
@@ -156,6 +159,11 @@ export interface Malformed extends MessageBase {
   type: 'malformed';
   code: MalformedCode;
   reason: string;
+  /**
+   * The lines' bytes in hex (joined by CRLF, literal bodies left out), present only when they
+   * are not valid UTF-8: `raw` then shows U+FFFD where the bytes were, and this keeps them.
+   */
+  rawHex?: string;
 }
 
 export type Message =

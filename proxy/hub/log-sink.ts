@@ -4,8 +4,8 @@ import type { Sink } from './hub.ts';
 
 /**
  * Events as log lines: one info line per exchange (session, tag, command,
- * status, latency), state changes and lints at info/warn, one debug line per
- * decoded message. Session open/close are logged by the relay itself.
+ * status, latency), state changes and lints at info/warn, malformed messages at
+ * warn, one debug line per decoded message. Session open/close are logged by the relay itself.
  */
 export function logSink(log: Logger): Sink {
   return {
@@ -46,7 +46,8 @@ function writeOne(log: Logger, e: ImapscopeEvent): void {
       }
       return;
     case 'malformed':
-      log.debug(
+      // Bytes that did not decode are a finding (a broken peer, an attack, an imapscope bug).
+      log.warn(
         {
           session: e.session,
           direction: e.direction,

@@ -49,6 +49,8 @@ export class SessionPipeline {
   private readonly c2s = new WireDecoder('c2s');
   private readonly s2c = new WireDecoder('s2c');
   private clientMode: FramerMode = 'normal';
+  /** Offset of the client command last announced to the tracker by its first line. */
+  private announced = -1;
   private closed = false;
   /** After a gap: Malformed messages of that direction are skipped until one decodes. */
   private readonly resyncing: Record<Direction, boolean> = { c2s: false, s2c: false };
@@ -126,7 +128,10 @@ export class SessionPipeline {
     // stands for all of it, rather than a Malformed event per line of someone's attachment.
     const decoder = direction === 'c2s' ? this.c2s : this.s2c;
     decoder.restart();
-    if (direction === 'c2s') decoder.setMode(this.clientMode);
+    if (direction === 'c2s') {
+      decoder.setMode(this.clientMode);
+      this.announced = -1;
+    }
     this.resyncing[direction] = true;
     this.tracker.gap(direction, droppedChunks, droppedBytes, Date.now());
     return { events: this.tracker.take(), raw };
@@ -156,6 +161,7 @@ export class SessionPipeline {
 
   /** The session closed: aborted exchanges and session.close. Call after {@link end}. */
   close(info: CloseInfo, at: number): PipelineOutput {
+    // end()'s events (a command cut short) come first; dropping them would orphan its exchange.
     const out: PipelineOutput = this.closed ? { events: [], raw: [] } : this.end(at);
     this.tracker.close(info, at);
     out.events.push(...this.tracker.take());
@@ -173,17 +179,35 @@ export class SessionPipeline {
         }
         this.resyncing[m.direction] = false;
       }
-      if (
-        m.type === 'tagged' &&
-        m.status !== 'OK' &&
-        this.c2s.pendingSyncLiteral !== null &&
-        !t.isInFlight(m.tag)
-      ) {
-        // The server refused the literal the client is announcing: its command ends at the marker.
-        for (const r of this.c2s.refuseLiteral()) this.one(r, at);
+      const pending = this.c2s.pendingSyncLiteral;
+      if (m.type === 'tagged' && pending !== null && this.answersSending(m.tag, m.status)) {
+        // The server completed the command whose literal the client is announcing, instead of
+        // sending `+`: the literal never comes, the command ends at its marker.
+        this.feed(this.c2s.refuseLiteral(), at);
       }
       this.one(m, at);
+      if (m.type === 'continuation' && pending?.size === 0) {
+        // A `{0}` has no body to wait for: the `+` completes it (the tracker holds the `+` first).
+        this.feed(this.c2s.acceptLiteral(), at);
+      }
     }
+    this.announce(at);
+  }
+
+  /** Whether a tagged completion is for the command the client is still sending. */
+  private answersSending(tag: string, status: string): boolean {
+    const sending = this.tracker.sendingTag;
+    // Without a readable first line, a NO/BAD for a tag nobody waits for is the best guess.
+    return sending !== null ? sending === tag : status !== 'OK' && !this.tracker.isInFlight(tag);
+  }
+
+  /** Registers the client command whose first line was read and whose rest is still coming. */
+  private announce(at: number): void {
+    if (this.tracker.opaque) return;
+    const head = this.c2s.pendingCommand;
+    if (head === null || head.offset === this.announced) return;
+    this.announced = head.offset;
+    this.tracker.commandStarted(head, at);
   }
 
   /** A client message skipped after a gap: its bytes are masked as the tracker would have. */

@@ -3,10 +3,14 @@
  * paragraph for a learner and the RFC section. Pure functions: the tracker decides when a lint
  * applies, these decide what it says.
  */
+import type { Direction } from '../../shared/direction.ts';
 import type { EventBody, ImapState, LintEvent } from '../../shared/events.ts';
 import { commandReference, RESPONSE_CODE_REFERENCE } from '../../shared/imap-reference.ts';
 import type { Command, TaggedResponse } from '../../shared/messages.ts';
 import type { TransportNotice } from '../transport.ts';
+
+/** Largest `{n+}` literal a LITERAL- server accepts (RFC 7888 §4). */
+export const LITERAL_MINUS_MAX = 4096;
 
 /** A lint without the event's base fields. */
 export type Lint = EventBody<LintEvent>;
@@ -159,6 +163,76 @@ export function nonsyncUnsupported(cmd: Command, seq: number): Lint {
       'A {n+} literal is sent without waiting for "+", which only a server announcing LITERAL+ (or LITERAL- for literals up to 4096 bytes) accepts. This server announced neither: use {n} and wait for "+".',
     rfc: 'RFC 7888 §3, §4',
     relatedSeq: seq,
+  };
+}
+
+/** LITERAL- (RFC 7888 §4) allows `{n+}` only up to 4096 bytes; larger ones must be `{n}`. */
+export function literalMinusTooLarge(cmd: Command, seq: number, size: number): Lint {
+  return {
+    type: 'lint',
+    severity: 'error',
+    code: 'LINT_LITERAL_MINUS_TOO_LARGE',
+    title: `${fullName(cmd)}: non-synchronizing literal of ${size} bytes under LITERAL-`,
+    explanation: `The server announced LITERAL- (not LITERAL+), which accepts {n+} only for literals of at most ${LITERAL_MINUS_MAX} bytes. A larger one must be sent as {n} and wait for "+"; the server will answer BAD (or close the connection) and may read the literal's bytes as commands.`,
+    rfc: 'RFC 7888 §4, §5',
+    relatedSeq: seq,
+  };
+}
+
+/** A line ended in LF without CR (flagged once per direction and session). */
+export function bareLf(direction: Direction, seq: number): Lint {
+  const who = direction === 'c2s' ? 'The client' : 'The server';
+  return {
+    type: 'lint',
+    severity: 'warning',
+    code: 'LINT_BARE_LF',
+    title: `${who} ended a line with a bare LF instead of CRLF`,
+    explanation: `IMAP lines end with CR LF. ${who} sent a line ending in LF alone; imapscope reads it, but a strict peer may not, may wait for more, or may take the LF as part of the data. Further bare LFs in this direction are not flagged again.`,
+    rfc: 'RFC 3501 §2.2 / RFC 9051 §2.2',
+    relatedSeq: seq,
+  };
+}
+
+/** An untagged EXPUNGE when none may be sent (RFC 9051 §7.5.1). */
+export function expungeNotAllowed(noCommand: boolean, seq: number): Lint {
+  return {
+    type: 'lint',
+    severity: 'error',
+    code: 'LINT_EXPUNGE_NOT_ALLOWED',
+    title: noCommand
+      ? 'EXPUNGE sent while no command was in progress'
+      : 'EXPUNGE sent during FETCH, STORE or SEARCH',
+    explanation:
+      'An EXPUNGE renumbers every message after the expunged one, so the server may send it only while a command is in progress, and never while answering FETCH, STORE or SEARCH (their message numbers would change under the client). The UID forms (UID FETCH, UID STORE, UID SEARCH) allow it, since UIDs do not change; so does NOOP or IDLE.',
+    rfc: 'RFC 3501 §7.4.1 / RFC 9051 §7.5.1',
+    relatedSeq: seq,
+  };
+}
+
+/** A command pipelined behind STARTTLS before the server's answer (RFC 9051 §6.2.1). */
+export function startTlsInjection(cmd: Command, seq: number): Lint {
+  return {
+    type: 'lint',
+    severity: 'error',
+    code: 'LINT_STARTTLS_INJECTION',
+    title: `${fullName(cmd)} sent after STARTTLS, before the server answered it`,
+    explanation:
+      'A client must wait for the answer to STARTTLS and send nothing until the TLS handshake is done. Plaintext pipelined behind STARTTLS is the classic command-injection attack: a server that buffers it would run it as if it had come inside TLS. imapscope passes TLS through here, so these bytes went to the server.',
+    rfc: 'RFC 3501 §6.2.1 / RFC 9051 §6.2.1; RFC 2595 §3.1',
+    relatedSeq: seq,
+  };
+}
+
+/** More commands in flight than MAX_IN_FLIGHT_COMMANDS: the excess is not paired. */
+export function tooManyInFlight(cap: number): Lint {
+  return {
+    type: 'lint',
+    severity: 'warning',
+    code: 'LINT_TOO_MANY_IN_FLIGHT',
+    title: `more than ${cap} commands in flight: the excess is not paired`,
+    explanation: `The client pipelined more than ${cap} commands without waiting for their completions. imapscope still forwards and shows every byte, but pairs only the first ${cap} commands in flight with their responses (a cap that keeps its work bounded); responses to the rest are shown unpaired and no longer linted as unknown tags.`,
+    rfc: 'RFC 3501 §5.5 / RFC 9051 §5.5',
+    relatedSeq: null,
   };
 }
 

@@ -77,7 +77,7 @@ function skipAstring(raw: string, i: number): number {
     while (j < raw.length && raw[j] !== '"') j += raw[j] === '\\' ? 2 : 1;
     return Math.min(j + 1, raw.length);
   }
-  const literal = /^~?\{\d+[+-]?\}\r\n/.exec(raw.slice(i, i + 32));
+  const literal = /^~?\{\d+\+?\}\r\n/.exec(raw.slice(i, i + 32));
   if (literal) return i + literal[0].length;
   let j = i;
   while (j < raw.length && raw[j] !== ' ' && raw[j] !== '\r' && raw[j] !== '\n') j++;
@@ -113,7 +113,7 @@ function maskRaw(raw: string, keep: number): { text: string; runs: [number, numb
       byte++;
       continue;
     }
-    const literal = /^~?\{\d+[+-]?\}(?=\r\n|$)/.exec(raw.slice(i, i + 32));
+    const literal = /^~?\{\d+\+?\}(?=\r\n|$)/.exec(raw.slice(i, i + 32));
     if (literal) {
       out += literal[0];
       i += literal[0].length;

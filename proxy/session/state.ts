@@ -57,6 +57,8 @@ export class SessionModel {
   user: string | null = null;
   /** Something in the facts changed since the last snapshot. */
   dirty = true;
+  /** Counts capability announcements, so a command can tell whether one came while it ran. */
+  capabilityEpoch = 0;
 
   constructor(tls: boolean) {
     this.tls = tls;
@@ -74,10 +76,14 @@ export class SessionModel {
 
   setCapabilities(list: readonly string[]): void {
     this.capabilities = list.map((c) => c.toUpperCase());
+    this.capabilityEpoch++;
     this.dirty = true;
   }
 
-  /** After STARTTLS and after login the client must forget what it knew (RFC 3501 §6.2.1, §6.2.2). */
+  /**
+   * After STARTTLS and after login the client must forget what it knew (RFC 3501 §6.2.1, §6.2.2);
+   * the tracker keeps capabilities announced within the login exchange (RFC 9051 §7.2.2).
+   */
   forgetCapabilities(): void {
     if (this.capabilities.length === 0) return;
     this.capabilities = [];

@@ -7,9 +7,7 @@
 import type { Direction } from '../../shared/direction.ts';
 import {
   assertNever,
-  EVENT_SCHEMA_VERSION,
   type Endpoint,
-  type EventBody,
   type ImapState,
   type ImapscopeEvent,
   type StateChangeEvent,
@@ -17,13 +15,18 @@ import {
 import type {
   Command,
   Continuation,
+  Malformed,
   Message,
   TaggedResponse,
   UntaggedResponse,
 } from '../../shared/messages.ts';
-import { MAX_EXCHANGE_UNTAGGED_SEQS } from '../limits.ts';
+import { MAX_EXCHANGE_UNTAGGED_SEQS, MAX_IN_FLIGHT_COMMANDS } from '../limits.ts';
 import type { TransportEvent, TransportNotice } from '../transport.ts';
+import type { CommandHead } from '../wire/command.ts';
+import { commandHead } from '../wire/command.ts';
 import type { FramerMode } from '../wire/framer.ts';
+import { SessionEvents } from './events.ts';
+import { type InFlight, InFlightTable, newInFlight, type WorkCounter } from './in-flight.ts';
 import * as lints from './lints.ts';
 import {
   type MaskSpan,
@@ -32,7 +35,8 @@ import {
   redactMalformedClient,
   redactSasl,
 } from './redact.ts';
-import { literalCounts, saslUser, tokenText } from './command-facts.ts';
+import { commandLints } from './command-lints.ts';
+import { saslUser, tokenText } from './command-facts.ts';
 import { mailboxArg, SessionModel, stateAfter } from './state.ts';
 
 export interface TrackerOptions {
@@ -46,20 +50,10 @@ export interface TrackerOptions {
    * arrives then belongs to the command still being sent (see WireDecoder.pendingSyncLiteral).
    */
   clientLiteralPending?: () => boolean;
-}
-
-/** A command waiting for its tagged completion. */
-interface InFlight {
-  /** As received (unmasked): kept for analysis, never emitted. */
-  cmd: Command;
-  seq: number;
-  at: number;
-  /** The state the session would be in when this command runs (earlier pipelined ones succeeding). */
-  stateAtCommand: ImapState;
-  continuationSeqs: number[];
-  untaggedSeqs: number[];
-  untaggedCount: number;
-  user: string | null;
+  /** Counts the in-flight entries the tracker visits (tests assert it stays linear). */
+  work?: WorkCounter;
+  /** Commands in flight per session before the excess goes unpaired (default MAX_IN_FLIGHT_COMMANDS). */
+  maxInFlight?: number;
 }
 
 /** What the relay knows when a session closes. */
@@ -74,8 +68,7 @@ export interface CloseInfo {
  * `at` of the chunk that completed it) and collect events with {@link take}. Never throws on
  * any message sequence.
  */
-export class SessionTracker {
-  readonly session: string;
+export class SessionTracker extends SessionEvents {
   /** State, capabilities, mailbox and modes as far as the tracker knows. */
   readonly model: SessionModel;
   /** The mode the client framer must be in for the lines that follow. */
@@ -100,32 +93,55 @@ export class SessionTracker {
   private startTlsDone = false;
   private readonly reveal: boolean;
   private readonly literalPending: () => boolean;
-  private out: ImapscopeEvent[] = [];
   /** Client bytes masked in the events since the last {@link takeMasked} (rule 6, raw side). */
   private masked: MaskSpan[] = [];
-  private seq = 0;
   private lastAt = 0;
-  private inflight: InFlight[] = [];
+  private readonly inflight: InFlightTable;
+  private readonly maxInFlight: number;
+  /** The command whose first line was read and whose rest (a literal, the line's end) is awaited. */
+  private sending: InFlight | null = null;
   /** Continuation requests that arrived while the client was still sending its command's literals. */
   private held: number[] = [];
   /** Chunks were lost: pairing-based lints would be noise until the next greeting-free restart. */
   private afterGap = false;
+  /** More commands were in flight than the cap: the excess is unpaired, so are its answers. */
+  private overflowed = false;
+  /** A bare-LF line was already flagged in this direction (once per direction is enough). */
+  private readonly bareLfSeen: Record<Direction, boolean> = { c2s: false, s2c: false };
 
   constructor(options: TrackerOptions) {
-    this.session = options.session;
+    super(options.session);
     this.reveal = options.revealSecrets === true;
     this.model = new SessionModel(options.tls === true);
     this.literalPending = options.clientLiteralPending ?? (() => false);
+    this.inflight = new InFlightTable(options.work ?? { ops: 0 });
+    this.maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT_COMMANDS;
   }
 
-  /** Whether a command with this tag is waiting for its completion. */
+  /** Whether a command with this tag is waiting for its completion. O(1). */
   isInFlight(tag: string): boolean {
-    return this.inflight.some((p) => p.cmd.tag === tag);
+    return this.inflight.first(tag) !== undefined;
+  }
+
+  /** The tag of the command being sent (first line read, a literal or the line's end awaited). */
+  get sendingTag(): string | null {
+    return this.sending?.tag ?? null;
   }
 
   /** The session opened: emits session.open. */
   open(client: Endpoint, upstream: Endpoint, at: number): void {
+    this.lastAt = at;
     this.emit({ type: 'session.open', client, upstream }, at);
+  }
+
+  /**
+   * The first line of a client command was read and the rest is not in yet (it announced a
+   * literal, or the line is longer than the line cap): the command is in flight from now, so a
+   * completion the server sends before the rest (APPEND's [TRYCREATE], BAD for a line too long)
+   * pairs with it. Called once per command; the command itself follows with {@link message}.
+   */
+  commandStarted(head: CommandHead, at: number): void {
+    this.sending = this.entryFor(head, at);
   }
 
   /**
@@ -162,13 +178,18 @@ export class SessionTracker {
   gap(direction: Direction, droppedChunks: number, droppedBytes: number, at: number): void {
     this.afterGap = true;
     this.held = [];
+    if (direction === 'c2s' && this.sending !== null) {
+      // Its rest fell into the hole: it will never be read, and cannot be shown as a command.
+      if (this.sending.seq === 0)
+        this.inflight.remove(this.sending, this.model.state, this.model.state);
+      this.sending = null;
+    }
     this.emit({ type: 'gap', direction, droppedChunks, droppedBytes }, at);
   }
 
   /** The session ended: running commands become `aborted` exchanges, then session.close. */
   close(info: CloseInfo, at: number): void {
-    for (const p of this.inflight) this.exchange(p, null, at);
-    this.inflight = [];
+    for (const p of this.inflight) if (p.seq !== 0) this.exchange(p, null, at);
     this.emit(
       {
         type: 'session.close',
@@ -182,6 +203,13 @@ export class SessionTracker {
     );
   }
 
+  /** The client stream spans masked in the events since the last call (none with revealSecrets). */
+  takeMasked(): MaskSpan[] {
+    const out = this.masked;
+    if (out.length > 0) this.masked = [];
+    return out;
+  }
+
   /** Events produced since the last call, with a session.facts event first if facts changed. */
   take(): ImapscopeEvent[] {
     if (this.model.dirty) {
@@ -193,22 +221,24 @@ export class SessionTracker {
     return out;
   }
 
-  /** The client stream spans masked in the events since the last call (none with revealSecrets). */
-  takeMasked(): MaskSpan[] {
-    const out = this.masked;
-    if (out.length > 0) this.masked = [];
-    return out;
-  }
-
   /** One decoded message; `at` is the time of the chunk that completed it. */
   message(m: Message, at: number): void {
     this.lastAt = at;
+    const seq = this.seq + 1; // every case below emits the message's own event first
+    this.dispatch(m, at);
+    if (m.bareLf && !this.bareLfSeen[m.direction]) {
+      this.bareLfSeen[m.direction] = true;
+      this.lint(lints.bareLf(m.direction, seq), at);
+    }
+  }
+
+  private dispatch(m: Message, at: number): void {
     switch (m.type) {
       case 'command':
         return this.onCommand(m, at);
       case 'sasl-response': {
         const auth = this.last();
-        if (auth?.cmd.name === 'AUTHENTICATE' && auth.user === null && !m.cancel) {
+        if (auth?.name === 'AUTHENTICATE' && auth.user === null && !m.cancel) {
           auth.user = plainSaslUser(m.text);
         }
         this.emitMessage(this.reveal ? m : redactSasl(m, this.masked), false, at);
@@ -232,89 +262,134 @@ export class SessionTracker {
         return this.onUntagged(m, at);
       case 'continuation':
         return this.onContinuation(m, at);
-      case 'malformed': {
-        const inSasl = this.clientMode === 'sasl';
-        const shown =
-          m.direction === 'c2s' && !this.reveal ? redactMalformedClient(m, inSasl, this.masked) : m;
-        this.emit({ type: 'malformed', direction: m.direction, message: shown }, at);
-        return;
-      }
+      case 'malformed':
+        return this.onMalformed(m, at);
       default:
         assertNever(m);
     }
   }
 
-  private onCommand(cmd: Command, at: number): void {
-    const seq = this.emitMessage(this.reveal ? cmd : redactCommand(cmd, this.masked), false, at);
-    const continuationSeqs = this.held;
-    this.held = [];
-    const stateAtCommand = this.projectedState();
-    if (this.isInFlight(cmd.tag)) this.lint(lints.tagReused(cmd, seq), at);
-    const invalid = lints.invalidState(cmd, stateAtCommand, seq); // null for unknown commands
-    if (invalid) this.lint(invalid, at);
-    let user: string | null = null;
-    if (cmd.name === 'LOGIN' || cmd.name === 'AUTHENTICATE') {
-      if (!this.model.tls) this.lint(lints.cleartextLogin(cmd, seq), at);
-      if (cmd.name === 'LOGIN' && this.model.has('LOGINDISABLED'))
-        this.lint(lints.loginDisabled(seq), at);
-      user = cmd.name === 'LOGIN' ? tokenText(cmd.args[0]) : saslUser(cmd);
+  /** Registers a command in flight (or, past the cap, does not). Null when not tracked. */
+  private track(head: CommandHead, at: number): InFlight | null {
+    const m = this.model;
+    const stateAtCommand = this.inflight.projected(m.state);
+    if (this.inflight.size >= this.maxInFlight) {
+      if (!this.overflowed) this.lint(lints.tooManyInFlight(this.maxInFlight), at);
+      this.overflowed = true;
+      return null;
     }
-    this.checkLiterals(cmd, seq, continuationSeqs.length, at);
-    if (cmd.name === 'SELECT' || cmd.name === 'EXAMINE') this.model.openingMailbox();
-    if (cmd.name === 'AUTHENTICATE') this.clientMode = 'sasl';
-    this.inflight.push({
-      cmd,
-      seq,
-      at,
-      stateAtCommand,
-      continuationSeqs,
-      untaggedSeqs: [],
-      untaggedCount: 0,
-      user,
-    });
+    const p = newInFlight(head, at, stateAtCommand, m.capabilityEpoch);
+    this.inflight.add(p, m.state);
+    return p;
   }
 
-  private checkLiterals(cmd: Command, seq: number, continuations: number, at: number): void {
-    const { sync, nonsync, largestNonsync } = literalCounts(cmd);
-    if (sync > continuations && !this.afterGap) {
-      this.lint(lints.literalNotSynchronized(cmd, seq, this.model.has('LITERAL+')), at);
+  /** The entry for a client message at `offset`: the one registered at its first line, or a new one. */
+  private entryFor(head: CommandHead, at: number, track = true): InFlight | null {
+    const sending = this.sending;
+    this.sending = null;
+    if (sending?.offset === head.offset) return sending;
+    if (sending !== null && sending.seq === 0) {
+      // Never read whole nor cut short (a replay reframed it): it is not a command after all.
+      this.inflight.remove(sending, this.model.state, this.model.state);
     }
-    const m = this.model;
-    const allowed = m.has('LITERAL+') || (m.has('LITERAL-') && largestNonsync <= 4096);
-    if (nonsync > 0 && m.capabilitiesKnown && !allowed) {
-      this.lint(lints.nonsyncUnsupported(cmd, seq), at);
+    return track ? this.track(head, at) : null;
+  }
+
+  private onCommand(cmd: Command, at: number): void {
+    const startTls = this.inflight.startTlsRunning;
+    const seq = this.emitMessage(this.reveal ? cmd : redactCommand(cmd, this.masked), false, at);
+    const held = this.held;
+    this.held = [];
+    const p = this.entryFor(cmd, at);
+    const first = this.inflight.first(cmd.tag);
+    const found = commandLints(cmd, seq, this.model, {
+      stateAtCommand: p?.stateAtCommand ?? this.inflight.projected(this.model.state),
+      startTlsRunning: startTls,
+      tagInFlight: first !== undefined && first !== p,
+      continuations: held.length + (p?.continuationSeqs.length ?? 0),
+      afterGap: this.afterGap,
+    });
+    for (const l of found) this.lint(l, at);
+    if (cmd.name === 'SELECT' || cmd.name === 'EXAMINE') this.model.openingMailbox();
+    if (cmd.name === 'AUTHENTICATE') this.clientMode = 'sasl';
+    if (p === null) return;
+    p.cmd = cmd;
+    p.seq = seq;
+    p.at = at;
+    p.user = cmd.name === 'LOGIN' ? tokenText(cmd.args[0]) : null;
+    if (cmd.name === 'AUTHENTICATE') p.user = saslUser(cmd);
+    if (held.length > 0) p.continuationSeqs = [...held, ...p.continuationSeqs];
+    if (p.early !== null) this.complete(p, p.early, at);
+  }
+
+  private onMalformed(m: Malformed, at: number): void {
+    const mode = this.clientMode;
+    const shown =
+      m.direction === 'c2s' && !this.reveal
+        ? redactMalformedClient(m, mode === 'sasl', this.masked)
+        : m;
+    // The bytes beside the text would carry what the mask hid.
+    const safe =
+      shown !== m && shown.rawHex !== undefined ? { ...shown, rawHex: undefined } : shown;
+    this.emit({ type: 'malformed', direction: m.direction, message: safe }, at);
+    const seq = this.seq;
+    if (m.direction !== 'c2s' || mode !== 'normal') return;
+    // Syntax errors stay no command: only a command cut short still reads as one.
+    const cut = m.code === 'ERR_WIRE_INCOMPLETE' || m.code === 'ERR_WIRE_LINE_TOO_LONG';
+    const head =
+      cut || m.code === 'ERR_WIRE_MESSAGE_TOO_LONG' ? commandHead(m.raw, m.offset) : null;
+    if (head === null) {
+      this.entryFor({ offset: -1, tag: '', name: '', uid: false }, at, false);
+      return;
     }
+    const p = this.entryFor(head, at);
+    if (p === null) return;
+    p.seq = seq;
+    p.at = at;
+    if (p.early !== null) this.complete(p, p.early, at);
   }
 
   private onTagged(res: TaggedResponse, at: number): void {
     const seq = this.emitMessage(res, false, at);
-    const i = this.inflight.findIndex((p) => p.cmd.tag === res.tag);
-    if (i < 0) {
-      if (!this.afterGap) this.lint(lints.unknownTag(res, seq), at);
+    const p = this.inflight.first(res.tag);
+    if (p === undefined) {
+      if (!this.afterGap && !this.overflowed) this.lint(lints.unknownTag(res, seq), at);
       this.model.applyCode(res.code);
       return;
     }
-    const p = this.inflight.splice(i, 1)[0] as InFlight;
-    const cmd = p.cmd;
+    // The command is not read whole yet: its exchange waits for it (see onCommand).
+    if (p.seq === 0) {
+      p.early ??= { res, seq, at };
+      return;
+    }
+    this.complete(p, { res, seq, at }, at);
+  }
+
+  /** The tagged completion `done.res` (event `done.seq`, at `done.at`) ends command `p`; now is `at`. */
+  private complete(p: InFlight, done: NonNullable<InFlight['early']>, at: number): void {
+    const { res, seq } = done;
     const m = this.model;
-    const cause = { tag: cmd.tag, command: cmd.name, seq, text: res.text };
-    if (cmd.name === 'AUTHENTICATE') this.clientMode = 'normal';
-    if (cmd.name === 'IDLE') {
+    const before = m.state;
+    const cause = { tag: p.tag, command: p.name, seq, text: res.text };
+    const name = p.name;
+    if (name === 'AUTHENTICATE') this.clientMode = 'normal';
+    if (name === 'IDLE') {
       m.setFlag('idle', false);
       this.clientMode = 'normal';
     }
     if (res.status === 'OK') {
-      const to = stateAfter(cmd.name, m.state);
-      switch (cmd.name) {
+      const to = stateAfter(name, m.state);
+      switch (name) {
         case 'LOGIN':
         case 'AUTHENTICATE':
-          m.forgetCapabilities();
+          // Capabilities announced within the exchange are the new ones (RFC 9051 §7.2.2).
+          if (m.capabilityEpoch === p.capabilityEpoch) m.forgetCapabilities();
           m.set('user', p.user);
           break;
         case 'SELECT':
         case 'EXAMINE':
-          m.set('mailbox', mailboxArg(cmd.args[0]));
-          m.set('readOnly', cmd.name === 'EXAMINE');
+          m.set('mailbox', mailboxArg(p.cmd?.args[0]));
+          m.set('readOnly', name === 'EXAMINE');
           break;
         case 'STARTTLS':
           m.setFlag('tls', true);
@@ -331,25 +406,31 @@ export class SessionTracker {
     } else {
       m.applyCode(res.code);
       // A failed SELECT/EXAMINE closes the mailbox that was open (RFC 3501 §6.3.1).
-      if (res.status === 'NO' && (cmd.name === 'SELECT' || cmd.name === 'EXAMINE')) {
+      if (res.status === 'NO' && (name === 'SELECT' || name === 'EXAMINE')) {
         if (m.state === 'selected') this.transition('authenticated', cause, at);
         else m.closeMailbox();
       }
     }
-    this.exchange(p, res, at, seq);
-    if (res.status === 'BAD')
-      this.lint(lints.explainBad(cmd, res, p.stateAtCommand, seq, m.capabilities), at);
-    else if (res.status === 'NO') this.lint(lints.explainNo(cmd, res, seq), at);
+    this.inflight.remove(p, before, m.state);
+    this.exchange(p, done, at);
+    const full = p.cmd;
+    if (res.status === 'BAD') {
+      this.lint(lints.explainBad(full, res, p.stateAtCommand, seq, m.capabilities), at);
+    } else if (res.status === 'NO') this.lint(lints.explainNo(full, res, seq), at);
   }
 
   private onUntagged(u: UntaggedResponse, at: number): void {
     const data = u.data;
     const bye = data.kind === 'status' && data.status === 'BYE';
     const alert = data.kind === 'status' && data.code?.name === 'ALERT';
-    const logout = this.inflight.find((p) => p.cmd.name === 'LOGOUT');
-    const unsolicited =
-      this.inflight.length === 0 || this.model.idle || (bye && logout === undefined) || alert;
+    const logout = bye ? this.inflight.find('LOGOUT') : undefined;
+    const idle = this.inflight.size === 0;
+    const unsolicited = idle || this.model.idle || (bye && logout === undefined) || alert;
     const seq = this.emitMessage(u, unsolicited, at);
+    if (data.kind === 'expunge' && !this.afterGap && !this.overflowed) {
+      if (idle || this.inflight.expungeForbidden) this.lint(lints.expungeNotAllowed(idle, seq), at);
+    }
+    // O(commands in flight), which MAX_IN_FLIGHT_COMMANDS bounds.
     for (const p of this.inflight) {
       if (p.untaggedSeqs.length < MAX_EXCHANGE_UNTAGGED_SEQS) p.untaggedSeqs.push(seq);
       p.untaggedCount++;
@@ -357,35 +438,31 @@ export class SessionTracker {
     this.model.applyUntagged(data);
     if (bye) {
       const text = data.kind === 'status' ? data.text : '';
-      const cause = { tag: logout?.cmd.tag ?? null, command: logout ? 'LOGOUT' : null, seq, text };
+      const cause = { tag: logout?.tag ?? null, command: logout ? 'LOGOUT' : null, seq, text };
       this.transition('logout', cause, at);
     }
   }
 
   private onContinuation(c: Continuation, at: number): void {
-    const seq = this.emitMessage(c, this.inflight.length === 0 && !this.literalPending(), at);
-    if (this.literalPending()) {
-      this.held.push(seq);
+    const pending = this.literalPending();
+    const seq = this.emitMessage(c, this.inflight.size === 0 && !pending, at);
+    if (pending) {
+      // It answers the literal of the command being sent.
+      if (this.sending !== null) this.sending.continuationSeqs.push(seq);
+      else this.held.push(seq);
       return;
     }
     const p = this.last();
     if (p === undefined) return;
     p.continuationSeqs.push(seq);
-    if (p.cmd.name === 'IDLE') {
+    if (p.name === 'IDLE') {
       this.model.setFlag('idle', true);
       this.clientMode = 'idle';
     }
   }
 
   private last(): InFlight | undefined {
-    return this.inflight[this.inflight.length - 1];
-  }
-
-  /** The state the next command runs in if every command in flight succeeds. */
-  private projectedState(): ImapState {
-    let s = this.model.state;
-    for (const p of this.inflight) s = stateAfter(p.cmd.name, s) ?? s;
-    return s;
+    return this.inflight.last() ?? undefined;
   }
 
   private transition(to: ImapState, cause: StateChangeEvent['cause'], at: number): void {
@@ -399,56 +476,5 @@ export class SessionTracker {
       { type: 'state.change', from, to, mailbox: m.mailbox, readOnly: m.readOnly, cause },
       at,
     );
-  }
-
-  private exchange(p: InFlight, res: TaggedResponse | null, at: number, seq?: number): void {
-    this.emit(
-      {
-        type: 'exchange',
-        tag: p.cmd.tag,
-        command: p.cmd.name,
-        uid: p.cmd.uid,
-        commandSeq: p.seq,
-        continuationSeqs: p.continuationSeqs,
-        untaggedSeqs: p.untaggedSeqs,
-        untaggedCount: p.untaggedCount,
-        completionSeq: res === null ? null : (seq ?? null),
-        status: res === null ? 'aborted' : res.status,
-        code: res?.code ?? null,
-        text: res?.text ?? '',
-        latencyMs: res === null ? null : Math.max(0, at - p.at),
-      },
-      at,
-    );
-  }
-
-  private lint(l: lints.Lint, at: number): void {
-    this.emit(l, at);
-  }
-
-  private emitMessage(
-    message: Exclude<Message, { type: 'malformed' }>,
-    unsolicited: boolean,
-    at: number,
-  ): number {
-    // The hot path (one per decoded message): one object literal, no spreads.
-    const seq = ++this.seq;
-    this.out.push({
-      v: EVENT_SCHEMA_VERSION,
-      session: this.session,
-      seq,
-      gseq: 0,
-      at,
-      type: 'message',
-      direction: message.direction,
-      message,
-      unsolicited,
-    });
-    return seq;
-  }
-
-  private emit(body: EventBody, at: number): void {
-    const base = { v: EVENT_SCHEMA_VERSION, session: this.session, seq: ++this.seq, gseq: 0, at };
-    this.out.push(Object.assign(base, body) as ImapscopeEvent);
   }
 }

@@ -23,6 +23,31 @@ const SEQUENCE_SET = /^(?:(?:\d+|\*)(?::(?:\d+|\*))?)(?:,(?:\d+|\*)(?::(?:\d+|\*
 /** tag = 1*<any ASTRING-CHAR except "+">: printable ASCII without SP ( ) { % * " \\ + */
 const TAG = /^[!#$&'\x2c-\x5b\x5d-\x7a|}~-]+$/;
 
+/** What the first words of a client line say, before (or without) the rest decoding. */
+export interface CommandHead {
+  /** c2s stream offset of the command's first byte. */
+  offset: number;
+  tag: string;
+  /** Upper-cased; for `UID FETCH` this is `FETCH` and `uid` is true. */
+  name: string;
+  uid: boolean;
+}
+
+const HEAD = /^(\S+) +(?:(UID) +)?([A-Za-z][A-Za-z0-9.-]*)(?= |$|\r)/i;
+
+/**
+ * The tag and name at the start of `line` (a command whose rest has not come or does not
+ * decode), or null when they do not read as a tag and a command name. Only the first 256
+ * characters are looked at.
+ */
+export function commandHead(line: string, offset: number): CommandHead | null {
+  const m = HEAD.exec(line.length > 256 ? line.slice(0, 256) : line);
+  if (m === null) return null;
+  const tag = m[1] as string;
+  if (!TAG.test(tag)) return null;
+  return { offset, tag, name: (m[3] as string).toUpperCase(), uid: m[2] !== undefined };
+}
+
 export function decodeCommand(r: Reader, base: MessageBase, mode: FramerMode): Message {
   if (mode === 'sasl') {
     const text = r.rest();

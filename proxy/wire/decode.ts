@@ -2,6 +2,7 @@
  * Frames → messages. Every failure is a value: a frame that does not parse becomes a Malformed
  * message carrying a stable code, a reason and the raw text, and the next frame decodes as usual.
  */
+import { isUtf8 } from 'node:buffer';
 import type { Malformed, MalformedCode, Message, MessageBase } from '../../shared/messages.ts';
 import { decodeCommand } from './command.ts';
 import type { Frame } from './framer.ts';
@@ -20,6 +21,15 @@ export interface DecodeOptions {
  * ERR_WIRE_SYNTAX, nesting past MAX_NESTING_DEPTH → ERR_WIRE_TOO_DEEP.
  */
 export function decodeFrame(frame: Frame, options: DecodeOptions = {}): Message {
+  const m = decodeUnchecked(frame, options);
+  if (m.type !== 'malformed' || frame.lines.every((l) => isUtf8(l))) return m;
+  // `raw` shows U+FFFD for the bytes that are not UTF-8; keep the bytes themselves beside it.
+  const crlf = Buffer.from('\r\n');
+  const bytes = Buffer.concat(frame.lines.flatMap((l, i) => (i === 0 ? [l] : [crlf, l])));
+  return { ...m, rawHex: bytes.toString('hex') };
+}
+
+function decodeUnchecked(frame: Frame, options: DecodeOptions): Message {
   const base: MessageBase = {
     direction: frame.direction,
     offset: frame.offset,

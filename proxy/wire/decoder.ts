@@ -3,6 +3,7 @@
  */
 import type { Direction } from '../../shared/direction.ts';
 import type { Message } from '../../shared/messages.ts';
+import { type CommandHead, commandHead } from './command.ts';
 import { decodeFrame } from './decode.ts';
 import { type Frame, Framer, type FramerMode, type FramerOptions } from './framer.ts';
 
@@ -14,6 +15,8 @@ export class WireDecoder {
   readonly direction: Direction;
   private framerNow: Framer;
   private greetingPending: boolean;
+  private headOffset = -1;
+  private head: CommandHead | null = null;
 
   constructor(
     direction: Direction,
@@ -35,6 +38,7 @@ export class WireDecoder {
   restart(): void {
     this.framerNow = new Framer(this.direction, this.options);
     this.greetingPending = false;
+    this.headOffset = -1;
   }
 
   /** Feeds a chunk; returns the messages it completed, in stream order. */
@@ -55,6 +59,25 @@ export class WireDecoder {
   /** See {@link Framer.refuseLiteral}: the server answered NO/BAD instead of `+`. */
   refuseLiteral(): Message[] {
     return this.decodeAll(this.framer.refuseLiteral());
+  }
+
+  /** See {@link Framer.acceptLiteral}: the server sent `+` while a `{0}` was pending. */
+  acceptLiteral(): Message[] {
+    return this.decodeAll(this.framer.acceptLiteral());
+  }
+
+  /**
+   * The tag and name of the c2s command whose first line was read and whose rest has not come
+   * (see {@link Framer.pendingHead}), or null. Decoded once per command.
+   */
+  get pendingCommand(): CommandHead | null {
+    const head = this.framer.pendingHead;
+    if (head === null) return null;
+    if (head.offset !== this.headOffset) {
+      this.headOffset = head.offset;
+      this.head = commandHead(head.line.toString('latin1'), head.offset);
+    }
+    return this.head;
   }
 
   /** See {@link Framer.pendingSyncLiteral}. */

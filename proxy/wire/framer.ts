@@ -4,72 +4,20 @@
  * ends, before any grammar runs (DESIGN.md rule 2). Literal bodies stream through a hash and a
  * bounded preview; nothing per framer grows with the input.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Direction } from '../../shared/direction.ts';
-import type { LiteralKind } from '../../shared/messages.ts';
+import type {
+  Frame,
+  FramerMode,
+  FramerOptions,
+  LiteralState,
+  Pending,
+  RefusedLiteral,
+} from './frame.ts';
 import { LITERAL_PREVIEW_BYTES, MAX_LINE_BYTES, MAX_MESSAGE_BYTES } from '../limits.ts';
 import { findLiteralMarker, isStatusOrContinuation } from './marker.ts';
 
-/**
- * What the client side is sending, as the session tracker knows it:
- * - `normal`: tagged commands; a line ending in `{n}`, `{n+}`, `{n-}`, `~{n}` announces a literal.
- * - `sasl`: AUTHENTICATE responses; every line is one message, literal markers mean nothing.
- * - `idle`: the line that ends IDLE (`DONE`); after that one line the framer is back in `normal`
- *   by itself, so a command pipelined right behind `DONE` frames correctly.
- */
-export type FramerMode = 'normal' | 'sasl' | 'idle';
-
-/** A literal whose body has fully streamed through. */
-export interface FramedLiteral {
-  kind: LiteralKind;
-  literal8: boolean;
-  size: number;
-  /** Stream offset of the body's first byte. */
-  offset: number;
-  /** Index in its line where the marker (`{` or `~{`) starts. */
-  markerStart: number;
-  sha256: string;
-  /** The first min(size, preview cap) bytes of the body (an owned copy). */
-  preview: Buffer;
-}
-
-/** The sync literal the server refused: the message ended at its marker. */
-export interface RefusedLiteral {
-  literal8: boolean;
-  size: number;
-  markerStart: number;
-}
-
-/**
- * One complete message: `lines[i]` (without its line end) is followed by `literals[i]`; so
- * `lines.length === literals.length + 1` unless `messageTooLong` (then both are a prefix).
- * Line buffers may share memory with the chunk that was pushed.
- */
-export interface Frame {
-  direction: Direction;
-  mode: FramerMode;
-  offset: number;
-  /** Bytes of stream this message spans (line ends and literal bodies included). */
-  length: number;
-  lines: Buffer[];
-  literals: FramedLiteral[];
-  /** Some line ended with LF alone. */
-  bareLf: boolean;
-  /** Some line was longer than the line cap; it is truncated to the cap in `lines`. */
-  lineTooLong: boolean;
-  /** The message kept more than the message cap; `lines`/`literals` hold a prefix. */
-  messageTooLong: boolean;
-  refusedLiteral: RefusedLiteral | null;
-  /** The stream ended (see {@link Framer.end}) in the middle of this message. */
-  incomplete: boolean;
-}
-
-/** Caps, defaulting to proxy/limits.ts; tests pass small ones. */
-export interface FramerOptions {
-  maxLineBytes?: number;
-  previewBytes?: number;
-  maxMessageBytes?: number;
-}
+export type { Frame, FramedLiteral, FramerMode, FramerOptions, RefusedLiteral } from './frame.ts';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -77,29 +25,6 @@ const CR = 0x0d;
 const PART_OVERHEAD = 64;
 /** Bytes of an overlong line's end kept to find a literal marker there. */
 const TAIL_BYTES = 32;
-
-interface Pending {
-  offset: number;
-  mode: FramerMode;
-  lines: Buffer[];
-  literals: FramedLiteral[];
-  kept: number;
-  owned: number;
-  bareLf: boolean;
-  lineTooLong: boolean;
-  tooLong: boolean;
-}
-
-interface LiteralState {
-  kind: LiteralKind;
-  literal8: boolean;
-  size: number;
-  offset: number;
-  markerStart: number;
-  received: number;
-  hash: Hash | null;
-  preview: Buffer;
-}
 
 /**
  * Streaming IMAP framer for one direction.
@@ -128,6 +53,13 @@ export class Framer {
   private tail: Buffer | null = null;
   private msg: Pending | null = null;
   private lit: LiteralState | null = null;
+  /**
+   * c2s bytes that arrived while a zero-length sync literal waits for the server's answer: they
+   * cannot be its body, and whether they continue its command (after `+`) or start the next one
+   * (after a refusal) is not known yet. Bounded by the preview cap, like a refused body's replay.
+   */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
 
   constructor(direction: Direction, options: FramerOptions = {}) {
     this.direction = direction;
@@ -152,17 +84,43 @@ export class Framer {
   /**
    * The c2s sync literal `{n}` / `~{n}` the framer is waiting for, or null. Waiting is the
    * default: the client only sends the body after the server's `+`, and if the server answers
-   * the command's tag with NO/BAD instead, the tracker calls {@link refuseLiteral}.
+   * the command's tag instead, the tracker calls {@link refuseLiteral}. A zero-length `{0}` waits
+   * too (DESIGN.md rule 4) until {@link acceptLiteral} or {@link refuseLiteral}: completing it at
+   * once would glue the client's next command onto a command the server refused.
+   * `received` counts the bytes a refusal would frame again: the body taken so far, or the
+   * bytes held behind a waiting `{0}` (the raw masker holds them back until then: one of them
+   * may be the next LOGIN).
    */
   get pendingSyncLiteral(): { size: number; literal8: boolean; received: number } | null {
     const lit = this.lit;
     if (lit === null || lit.kind !== 'sync' || this.direction !== 'c2s') return null;
-    return { size: lit.size, literal8: lit.literal8, received: lit.received };
+    return { size: lit.size, literal8: lit.literal8, received: lit.received + this.heldBytes };
+  }
+
+  /**
+   * The start of the c2s message in progress in normal mode, once it is known to be a message
+   * whose rest has not come: its first line announced a literal (the line itself), or that line
+   * is still being read past the line cap (its first bytes, at most 256). Null otherwise: a
+   * line still shorter than the cap may be any partial line. The tracker registers the command
+   * from it, so a reply that comes before the rest pairs with it.
+   */
+  get pendingHead(): { offset: number; line: Buffer } | null {
+    if (this.direction !== 'c2s') return null;
+    const msg = this.msg;
+    if (msg !== null) {
+      const first = msg.lines[0];
+      return msg.mode === 'normal' && first !== undefined
+        ? { offset: msg.offset, line: first }
+        : null;
+    }
+    if (this.mode !== 'normal' || this.stored <= this.maxLine) return null;
+    return { offset: this.lineStart, line: firstBytes(this.parts, 256) };
   }
 
   /** Bytes this framer holds right now (line parts, kept message parts, literal preview). */
   get bufferedBytes(): number {
     return (
+      this.heldBytes +
       this.stored +
       (this.tail?.length ?? 0) +
       (this.msg?.kept ?? 0) +
@@ -188,6 +146,23 @@ export class Framer {
     this.emit(out, { literal8: lit.literal8, size: lit.size, markerStart: lit.markerStart }, false);
     this.lineStart = this.pos;
     if (replay !== null && replay.length > 0) this.pushInto(Buffer.from(replay), out);
+    this.releaseHeld(out);
+    return out;
+  }
+
+  /**
+   * Tells the c2s framer that the server sent `+`: a pending zero-length sync literal is complete
+   * (it has no body to wait for) and the bytes held behind it are framed as the rest of its
+   * command. Returns the messages that completes; `[]` when no `{0}` is pending (a non-empty
+   * literal completes with its body, whatever the server says).
+   */
+  acceptLiteral(): Frame[] {
+    const lit = this.lit;
+    if (lit === null || lit.size !== 0 || lit.kind !== 'sync' || this.direction !== 'c2s')
+      return [];
+    const out: Frame[] = [];
+    this.completeLiteral();
+    this.releaseHeld(out);
     return out;
   }
 
@@ -207,6 +182,10 @@ export class Framer {
    */
   end(): Frame[] {
     const out: Frame[] = [];
+    if (this.heldBytes > 0) {
+      this.completeLiteral();
+      this.releaseHeld(out);
+    }
     if (this.lit !== null) this.completeLiteral();
     if (this.lineLen > 0) {
       const line = this.takeLine();
@@ -223,6 +202,11 @@ export class Framer {
     const len = chunk.length;
     while (p < len) {
       const lit = this.lit;
+      if (lit !== null && lit.size === 0) {
+        // Only a zero-length sync literal is still open at size 0 (see finishLine).
+        this.hold(chunk.subarray(p), out);
+        break;
+      }
       if (lit !== null) {
         const take = Math.min(lit.size - lit.received, len - p);
         const body = chunk.subarray(p, p + take);
@@ -344,7 +328,34 @@ export class Framer {
       hash: msg.tooLong ? null : createHash('sha256'),
       preview: Buffer.allocUnsafe(Math.min(marker.size, this.previewCap)),
     };
-    if (marker.size === 0) this.completeLiteral();
+    // A `{0}` from the client waits for the server like any sync literal (see pendingSyncLiteral).
+    if (marker.size === 0 && (marker.kind !== 'sync' || this.direction !== 'c2s')) {
+      this.completeLiteral();
+    }
+  }
+
+  /**
+   * Keeps c2s bytes behind a waiting `{0}`. Past the preview cap the client evidently did not
+   * wait: the literal is taken as sent and the bytes framed, as for a late refusal of a body
+   * longer than its preview.
+   */
+  private hold(bytes: Buffer, out: Frame[]): void {
+    if (bytes.length === 0) return;
+    this.held.push(Buffer.from(bytes));
+    this.heldBytes += bytes.length;
+    if (this.heldBytes > this.previewCap) {
+      this.completeLiteral();
+      this.releaseHeld(out);
+    }
+  }
+
+  /** Frames the bytes {@link hold} kept, now that their place in the stream is known. */
+  private releaseHeld(out: Frame[]): void {
+    if (this.heldBytes === 0) return;
+    const bytes = Buffer.concat(this.held, this.heldBytes);
+    this.held = [];
+    this.heldBytes = 0;
+    this.pushInto(bytes, out);
   }
 
   private completeLiteral(): void {
@@ -409,6 +420,17 @@ export class Framer {
     }
     this.partsOwned = this.parts.length;
   }
+}
+
+function firstBytes(parts: Buffer[], n: number): Buffer {
+  const take: Buffer[] = [];
+  let have = 0;
+  for (const part of parts) {
+    if (have >= n) break;
+    take.push(part);
+    have += part.length;
+  }
+  return Buffer.concat(take).subarray(0, n);
 }
 
 function lastBytes(parts: Buffer[], n: number): Buffer {

@@ -18,7 +18,6 @@ const BACKSLASH = 0x5c;
 const OPEN = 0x7b;
 const CLOSE = 0x7d;
 const PLUS = 0x2b;
-const MINUS = 0x2d;
 const TILDE = 0x7e;
 const ZERO = 0x30;
 const NINE = 0x39;
@@ -26,8 +25,9 @@ const NINE = 0x39;
 const MAX_SIZE_DIGITS = 15;
 
 /**
- * The literal marker at the very end of `line` (`{n}`, `{n+}`, `{n-}`, `~{n}`, `~{n+}`), or null.
- * Leading zeros are allowed; more than 15 significant digits is not a marker. With
+ * The literal marker at the very end of `line` (`{n}`, `{n+}`, `~{n}`, `~{n+}`), or null.
+ * `{n-}` is not literal syntax (LITERAL- of RFC 7888 uses `{n+}` too): it is an atom, so the
+ * line ends there. Leading zeros are allowed; more than 15 significant digits is not a marker. With
  * `checkQuotes`, a marker inside a quoted string left open on this line is not a marker.
  */
 export function findLiteralMarker(line: Buffer, checkQuotes: boolean): LiteralMarker | null {
@@ -36,8 +36,8 @@ export function findLiteralMarker(line: Buffer, checkQuotes: boolean): LiteralMa
   let i = end - 2;
   let kind: LiteralKind = 'sync';
   const sign = line[i];
-  if (sign === PLUS || sign === MINUS) {
-    kind = sign === PLUS ? 'nonsync' : 'minus';
+  if (sign === PLUS) {
+    kind = 'nonsync';
     i--;
   }
   const digitsEnd = i + 1;

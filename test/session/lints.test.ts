@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LINT_CODES } from '../../shared/events.ts';
-import { GREETING, run } from './dialog.ts';
+import { GREETING, run, type Step } from './dialog.ts';
 
 describe('the session tracker lints protocol mistakes', () => {
   it('flags FETCH before SELECT as invalid in the authenticated state (§6.4.5)', () => {
@@ -96,6 +96,21 @@ describe('the session tracker lints protocol mistakes', () => {
     expect(withPlus.lintCodes()).toEqual([]);
   });
 
+  it('flags {n+} past 4096 bytes when the server has LITERAL- and not LITERAL+', () => {
+    const at = (n: number) =>
+      run([
+        'S:* PREAUTH [CAPABILITY IMAP4rev1 LITERAL-] ok\r\n',
+        `C:a1 APPEND INBOX {${n}+}\r\n${'x'.repeat(n)}\r\n`,
+      ]).lintCodes();
+    expect(at(4096)).toEqual([]);
+    expect(at(4097)).toEqual(['LINT_LITERAL_MINUS_TOO_LARGE']);
+    const both = run([
+      'S:* PREAUTH [CAPABILITY IMAP4rev1 LITERAL- LITERAL+] ok\r\n',
+      `C:a1 APPEND INBOX {4097+}\r\n${'x'.repeat(4097)}\r\n`,
+    ]);
+    expect(both.lintCodes()).toEqual([]);
+  });
+
   it('explains every NO, using the response code when there is one', () => {
     const r = run(
       [
@@ -112,6 +127,70 @@ describe('the session tracker lints protocol mistakes', () => {
     });
     expect(no?.explanation).toMatch(/Wrong credentials/);
     expect(r.states()).toEqual(['not-authenticated']);
+  });
+
+  it('flags a bare-LF line end once per direction', () => {
+    const r = run(['S:* PREAUTH ok\n', 'C:a1 NOOP\na2 NOOP\n', 'S:a1 OK done\r\na2 OK done\n']);
+    const lfs = r.of('lint').filter((l) => l.code === 'LINT_BARE_LF');
+    expect(lfs.map((l) => r.events.find((e) => e.seq === l.relatedSeq))).toMatchObject([
+      { type: 'message', message: { type: 'greeting' } },
+      { type: 'message', message: { type: 'command', tag: 'a1' } },
+    ]);
+    expect(r.lintCodes()).toEqual(['LINT_BARE_LF', 'LINT_BARE_LF']);
+  });
+
+  it('flags an EXPUNGE with no command in progress or during FETCH, STORE, SEARCH (§7.5.1)', () => {
+    const selected: Step[] = [
+      'S:* PREAUTH ok\r\n',
+      'C:a0 SELECT INBOX\r\n',
+      'S:* 3 EXISTS\r\na0 OK\r\n',
+    ];
+    const expunge = (steps: Step[]) =>
+      run([...selected, ...steps])
+        .of('lint')
+        .filter((l) => l.code === 'LINT_EXPUNGE_NOT_ALLOWED')
+        .map((l) => l.title);
+    expect(expunge(['S:* 1 EXPUNGE\r\n'])).toEqual([
+      'EXPUNGE sent while no command was in progress',
+    ]);
+    for (const cmd of ['FETCH 1:* (FLAGS)', 'STORE 1 +FLAGS (\\Seen)', 'SEARCH ALL']) {
+      expect(expunge([`C:a1 ${cmd}\r\n`, 'S:* 1 EXPUNGE\r\na1 OK\r\n'])).toEqual([
+        'EXPUNGE sent during FETCH, STORE or SEARCH',
+      ]);
+      expect(expunge([`C:a1 UID ${cmd}\r\n`, 'S:* 1 EXPUNGE\r\na1 OK\r\n'])).toEqual([]);
+    }
+    expect(expunge(['C:a1 NOOP\r\n', 'S:* 1 EXPUNGE\r\na1 OK\r\n'])).toEqual([]);
+    expect(expunge(['C:a1 EXPUNGE\r\n', 'S:* 1 EXPUNGE\r\na1 OK\r\n'])).toEqual([]);
+  });
+
+  it('flags commands pipelined behind STARTTLS when TLS passes through imapscope', () => {
+    const r = run([
+      'S:* OK [CAPABILITY IMAP4rev1 STARTTLS] hi\r\n',
+      'C:a1 STARTTLS\r\na2 LOGIN victim secret\r\n',
+      'S:a1 OK Begin TLS negotiation now\r\n',
+      {
+        transport: {
+          type: 'transport.notice',
+          code: 'STARTTLS_PASSTHROUGH',
+          direction: null,
+          message: 'STARTTLS went end to end',
+          bytes: 0,
+        },
+      },
+    ]);
+    const injection = r.of('lint').filter((l) => l.code === 'LINT_STARTTLS_INJECTION');
+    expect(injection).toHaveLength(1);
+    expect(injection[0]?.title).toMatch(/^LOGIN sent after STARTTLS/);
+    const related = r.events.find((e) => e.seq === injection[0]?.relatedSeq);
+    expect(related).toMatchObject({ message: { type: 'command', tag: 'a2' } });
+    // A STARTTLS answered before the next command is no injection.
+    const fine = run([
+      'S:* OK [CAPABILITY IMAP4rev1 STARTTLS] hi\r\n',
+      'C:a1 STARTTLS\r\n',
+      'S:a1 NO not now\r\n',
+      'C:a2 NOOP\r\n',
+    ]);
+    expect(fine.lintCodes()).not.toContain('LINT_STARTTLS_INJECTION');
   });
 
   it('uses only codes from the stable list, each with a title, explanation and RFC section', () => {

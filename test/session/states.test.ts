@@ -119,6 +119,38 @@ describe('the session tracker follows the IMAP states', () => {
     });
   });
 
+  it('keeps capabilities the server announced within the LOGIN exchange (RFC 9051 §7.2.2)', () => {
+    for (const announce of <const>[
+      'S:* CAPABILITY IMAP4rev1 IDLE MOVE\r\n',
+      'S:* OK [CAPABILITY IMAP4rev1 IDLE MOVE] logged in\r\n',
+    ]) {
+      const r = run(
+        [
+          'S:* OK [CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN] hi\r\n',
+          'C:a1 LOGIN u p\r\n',
+          announce,
+          'S:a1 OK done\r\n',
+          // A capability-dependent lint: the new list has no LITERAL+.
+          'C:a2 APPEND INBOX {5+}\r\nhello\r\n',
+        ],
+        { tls: true },
+        false,
+      );
+      expect(r.of('session.facts').at(-1)).toMatchObject({
+        state: 'authenticated',
+        capabilities: ['IMAP4REV1', 'IDLE', 'MOVE'],
+      });
+      expect(r.lintCodes()).toEqual(['LINT_NONSYNC_LITERAL_UNSUPPORTED']);
+    }
+  });
+
+  it('stamps the first session.facts with the time the session started, not 0', () => {
+    // As the application does: push([]) right after the session opened.
+    const events = run([], {}, false).pipeline.push([]).events;
+    const first = events.find((e) => e.type === 'session.facts');
+    expect(first?.at).toBe(1000);
+  });
+
   it('forgets capabilities after STARTTLS and pauses decoding until TLS is established', () => {
     const r = run([
       'S:* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] hi\r\n',

@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { Framer, WireDecoder } from '../../proxy/wire/index.ts';
 import { LITERAL_PREVIEW_BYTES, MAX_LINE_BYTES } from '../../proxy/limits.ts';
 import { as, decodeAllWays } from './split.ts';
+import { byteByByte, randomSplits, whole } from './transcript.ts';
+
+const SPLITTERS = [whole, byteByByte, ...[1, 2, 3, 4, 5].map(randomSplits)];
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
@@ -79,6 +82,14 @@ describe('the framer', () => {
     expect(as(noop, 'command').name).toBe('NOOP');
     const [quoted] = decodeAllWays('c2s', 'A1 LOGIN fred "pa{4}"\r\n');
     expect(as(quoted, 'command').args[1]).toEqual({ type: 'quoted', value: 'pa{4}' });
+  });
+
+  it('reads `{5-}` as an atom, not a literal: the next line is the next command', () => {
+    const [append, noop, ...rest] = decodeAllWays('c2s', 'A1 APPEND INBOX {5-}\r\nA2 NOOP\r\n');
+    expect(append?.raw).toBe('A1 APPEND INBOX {5-}');
+    expect(append?.length).toBe(22);
+    expect(as(noop, 'command').tag).toBe('A2');
+    expect(rest).toEqual([]);
   });
 
   it('tolerates bare LF line ends and flags them', () => {
@@ -213,6 +224,61 @@ describe('a synchronizing literal', () => {
     expect(as(a1, 'command').args[0]).toMatchObject({ literal: { refused: true } });
     expect(as(a2, 'command')).toMatchObject({ tag: 'A2', offset: 15, length: 9 });
     expect(as(d.push(Buffer.from('OP\r\n'))[0], 'command').tag).toBe('A3');
+  });
+
+  it('of zero length waits too: refused, the bytes behind it frame as the next command', () => {
+    for (const split of SPLITTERS) {
+      const d = new WireDecoder('c2s');
+      for (const chunk of split(Buffer.from('A1 APPEND INBOX {0}\r\nA2 LOGIN u pw\r\n'))) {
+        expect(d.push(chunk)).toEqual([]);
+      }
+      // The 15 bytes held behind it are what a refusal frames again (the raw masker holds them).
+      expect(d.pendingSyncLiteral).toEqual({ size: 0, literal8: false, received: 15 });
+      const [a1, a2, ...rest] = d.refuseLiteral();
+      expect(as(a1, 'command')).toMatchObject({ raw: 'A1 APPEND INBOX {0}', length: 21 });
+      expect(as(a1, 'command').args[1]).toMatchObject({ literal: { size: 0, refused: true } });
+      expect(as(a2, 'command')).toMatchObject({ tag: 'A2', name: 'LOGIN', offset: 21 });
+      expect(rest).toEqual([]);
+    }
+  });
+
+  it('of zero length completes when the server accepts it with +', () => {
+    for (const split of SPLITTERS) {
+      const d = new WireDecoder('c2s');
+      for (const chunk of split(Buffer.from('A1 APPEND INBOX {0}\r\n\r\n'))) {
+        expect(d.push(chunk)).toEqual([]);
+      }
+      const [a1, ...rest] = d.acceptLiteral();
+      expect(as(a1, 'command')).toMatchObject({ tag: 'A1', length: 23 });
+      expect(as(a1, 'command').args[1]).toMatchObject({ literal: { size: 0, refused: false } });
+      expect(rest).toEqual([]);
+      expect(d.pendingSyncLiteral).toBeNull();
+      expect(d.acceptLiteral()).toEqual([]);
+    }
+  });
+
+  it('of zero length stops waiting once the client sent more than the preview cap behind it', () => {
+    const options = { previewBytes: 16 };
+    const at = (n: number) => {
+      const d = new WireDecoder('c2s', options);
+      return d.push(Buffer.from(`A1 APPEND INBOX {0}\r\n${'x'.repeat(n - 2)}\r\n`));
+    };
+    expect(at(16)).toEqual([]);
+    const [taken] = at(17);
+    expect(taken).toMatchObject({ offset: 0, length: 21 + 17 });
+  });
+
+  it('names the command whose first line is read and whose rest has not come', () => {
+    for (const split of SPLITTERS) {
+      const d = new WireDecoder('c2s', { maxLineBytes: 64 });
+      for (const chunk of split(Buffer.from('A1 NOOP\r\nA2 UID APPEND INBOX {5+}\r\nab')))
+        d.push(chunk);
+      expect(d.pendingCommand).toEqual({ offset: 9, tag: 'A2', name: 'APPEND', uid: true });
+      d.push(Buffer.from('cde\r\nA3 NOOP'));
+      expect(d.pendingCommand).toBeNull();
+      d.push(Buffer.from(` ${'z'.repeat(60)}`));
+      expect(d.pendingCommand).toEqual({ offset: 42, tag: 'A3', name: 'NOOP', uid: false });
+    }
   });
 
   it('cannot be refused once it is non-synchronizing, nor on s2c', () => {

@@ -1,7 +1,7 @@
 /**
  * C:/S: transcripts (test/fixtures/rfc) fed through one WireDecoder per direction, with the few
- * tracker decisions the framer needs: SASL mode during AUTHENTICATE, IDLE mode after IDLE, and
- * refusing a sync literal the server answered with NO/BAD.
+ * tracker decisions the framer needs: SASL mode during AUTHENTICATE, IDLE mode after IDLE,
+ * refusing a sync literal the server answered with NO/BAD, and accepting a `{0}` on `+`.
  */
 import { readFileSync } from 'node:fs';
 import type { Direction } from '../../shared/direction.ts';
@@ -86,6 +86,8 @@ export function runTranscript(entries: Entry[], split: Splitter): Decoded {
   const onServer = (messages: Message[]): void => {
     for (const m of messages) {
       out.s2c.push(m);
+      // A `{0}` has no body: the server's `+` completes it (the framer waits until told).
+      if (m.type === 'continuation') onClient(c2s.acceptLiteral());
       if (m.type !== 'tagged') continue;
       if (m.tag === saslTag) {
         saslTag = null;

@@ -33,7 +33,7 @@ function node(v: unknown, depth: number): ReactNode {
     return (
       <span className="muted">
         literal{v.literal8 ? '8 ~' : ' '}
-        {`{${v.size}${v.kind === 'nonsync' ? '+' : v.kind === 'minus' ? '-' : ''}}`}
+        {`{${v.size}${v.kind === 'nonsync' ? '+' : ''}}`}
         {v.refused ? ' refused' : ''}
       </span>
     );
