@@ -17,6 +17,11 @@ export interface PipelineOptions extends Omit<TrackerOptions, 'clientLiteralPend
   upstream: Endpoint;
   /** When the session started (ms since the epoch): the session.open event's time. */
   startedAt: number;
+  /**
+   * Inspection restarted while the session was open: its session.open (and events up to
+   * `afterSeq`) were published already, so none is published again.
+   */
+  resumed?: boolean;
 }
 
 /**
@@ -40,7 +45,8 @@ export class SessionPipeline {
       ...options,
       clientLiteralPending: () => this.c2s.pendingSyncLiteral !== null,
     });
-    this.tracker.open(options.client, options.upstream, options.startedAt);
+    if (options.resumed !== true)
+      this.tracker.open(options.client, options.upstream, options.startedAt);
   }
 
   /** Feeds chunks in arrival order; returns the events they produced. */
@@ -54,7 +60,12 @@ export class SessionPipeline {
   }
 
   /** See SessionInspector.gap. */
-  gap(direction: Direction, droppedChunks: number, droppedBytes: number): ImapscopeEvent[] {
+  gap(
+    direction: Direction,
+    droppedChunks: number,
+    droppedBytes: number,
+    at = Date.now(),
+  ): ImapscopeEvent[] {
     // The bytes after the hole start mid-message (often inside a literal): restart that
     // direction's decoder and skip what does not decode until a message does. The gap event
     // stands for all of it, rather than a Malformed event per line of someone's attachment.
@@ -62,7 +73,7 @@ export class SessionPipeline {
     decoder.restart();
     if (direction === 'c2s') decoder.setMode(this.clientMode);
     this.resyncing[direction] = true;
-    this.tracker.gap(direction, droppedChunks, droppedBytes, Date.now());
+    this.tracker.gap(direction, droppedChunks, droppedBytes, at);
     return this.tracker.take();
   }
 
@@ -143,6 +154,8 @@ export interface InspectorOptions {
   hub: PipelineOutlet;
   revealSecrets?: boolean;
   tls?: boolean;
+  /** Inspection restarted while the session was open: continue after this seq, no session.open. */
+  resume?: { afterSeq: number };
 }
 
 /** The relay's inspector plus the session.close hook the application calls with the summary. */
@@ -163,6 +176,7 @@ export function createSessionInspector(
     startedAt: info.startedAt,
     revealSecrets: options.revealSecrets,
     tls: options.tls,
+    ...(options.resume ? { resumed: true, afterSeq: options.resume.afterSeq } : {}),
   });
   const hub = options.hub;
   let done = false;
@@ -176,8 +190,8 @@ export function createSessionInspector(
       );
       hub.publish(pipeline.push(batch));
     },
-    gap(direction, droppedChunks, droppedBytes) {
-      hub.publish(pipeline.gap(direction, droppedChunks, droppedBytes));
+    gap(direction, droppedChunks, droppedBytes, at) {
+      hub.publish(pipeline.gap(direction, droppedChunks, droppedBytes, at));
     },
     transport(event) {
       hub.publish(pipeline.transport(event));

@@ -41,6 +41,11 @@ export interface TrackerOptions {
    * arrives then belongs to the command still being sent (see WireDecoder.pendingSyncLiteral).
    */
   clientLiteralPending?: () => boolean;
+  /**
+   * The session's events so far were published by an earlier inspection thread that died:
+   * number from after this seq (the archive's last) so nothing is numbered twice.
+   */
+  afterSeq?: number;
 }
 
 /** A command waiting for its tagged completion. */
@@ -107,6 +112,7 @@ export class SessionTracker {
   constructor(options: TrackerOptions) {
     this.session = options.session;
     this.reveal = options.revealSecrets === true;
+    this.seq = options.afterSeq ?? 0;
     this.model = new SessionModel(options.tls === true);
     this.literalPending = options.clientLiteralPending ?? (() => false);
   }
