@@ -204,7 +204,8 @@ export class InspectionThread {
 
   private postLost(s: OpenSession, direction: Direction): void {
     const l = s.lost[direction];
-    if (l.bytes === 0 && l.chunks === 0) return;
+    // Without a worker the loss is kept, for the next one to hear of.
+    if (!this.worker || (l.bytes === 0 && l.chunks === 0)) return;
     const session = s.info.id;
     this.post({
       type: 'gap',

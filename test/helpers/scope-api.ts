@@ -26,16 +26,20 @@ export async function sessionRows(scope: Imapscope): Promise<SessionRow[]> {
   return JSON.parse((await apiGet(scope, '/api/sessions')).toString()) as SessionRow[];
 }
 
-/** Polls the session list until `id` has ended (its session.close went through inspection). */
+/**
+ * Polls the session list until `id` has ended (its session.close went through inspection)
+ * with `reason` (any reason when not given).
+ */
 export async function endedRow(
   scope: Imapscope,
   id: string,
+  reason?: string,
   timeoutMs = 30_000,
 ): Promise<SessionRow> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const row = (await sessionRows(scope)).find((r) => r.id === id);
-    if (row?.endedAt != null) return row;
+    if (row?.endedAt != null && (reason === undefined || row.reason === reason)) return row;
     if (Date.now() > deadline) throw new Error(`session ${id} did not end: ${JSON.stringify(row)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
