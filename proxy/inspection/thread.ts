@@ -67,19 +67,21 @@ async function main(): Promise<void> {
       case 'batch':
         for (const each of m.messages) handle(each);
         return;
-      case 'open':
+      case 'open': {
         registry.opened(m.info);
+        // Resumed after a crash: continue after the archive's last event. When the dead thread
+        // archived none (it died before its first flush), start over with session.open.
+        const afterSeq = m.resume ? resumeArchived(services.archive, m.info.id) : 0;
         inspectors.set(
           m.info.id,
           createSessionInspector(m.info, {
             hub,
             revealSecrets: config.revealSecrets,
-            ...(m.resume
-              ? { resume: { afterSeq: resumeArchived(services.archive, m.info.id) } }
-              : {}),
+            ...(afterSeq > 0 ? { resume: { afterSeq } } : {}),
           }),
         );
         return;
+      }
       case 'chunks': {
         const chunks = unpack(m.batch);
         inspectors.get(m.session)?.chunks(chunks);
