@@ -7,6 +7,7 @@ import { formatHostPort, prepareDataDir } from './config.ts';
 import { ImapscopeError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { InspectionThread } from './inspection/thread-client.ts';
+import type { InspectionConfig } from './inspection/thread-protocol.ts';
 import { startListener } from './net/listener.ts';
 import { relayConnection } from './net/relay.ts';
 import { prepareTls } from './net/tls.ts';
@@ -39,6 +40,19 @@ function loadToken(config: Config): string {
 }
 
 /**
+ * Test-only hooks of the inspection thread, from the environment (see InspectionConfig): the
+ * e2e tests make inspection slow or crash it in a real imapscope process.
+ */
+function testHooks(env: NodeJS.ProcessEnv): Partial<InspectionConfig> {
+  const slow = Number(env.IMAPSCOPE_TEST_SLOW_INSPECTION_MS_PER_MB ?? '');
+  const crash = Number(env.IMAPSCOPE_TEST_CRASH_INSPECTION_AFTER_BYTES ?? '');
+  return {
+    ...(slow > 0 ? { testSlowMsPerMb: slow } : {}),
+    ...(crash > 0 ? { testCrashAfterBytes: crash } : {}),
+  };
+}
+
+/**
  * Starts everything a run needs: the data dir, the practice server when no
  * upstream is configured, the client listener with its relay, and the UI
  * server. Logs exactly one "ready" line when all of it is listening.
@@ -67,18 +81,29 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
 
   // Everything that looks at the bytes (decoders, trackers, hub, archive, UI server) runs in
   // the inspection thread; this thread only relays.
-  const inspection = await InspectionThread.start({
-    dataDir: config.dataDir,
-    retainDays: config.retainDays,
-    maxArchiveMb: config.maxArchiveMb,
-    revealSecrets: config.revealSecrets,
-    // A learner typing IMAP at the practice server harms nobody; at a real server only on request.
-    console: config.upstream === null || config.console,
-    ui: config.ui,
-    token,
-    logLevel: config.logLevel,
-    prettyLogs: process.stdout.isTTY === true,
-  }).catch((err: Error) => {
+  const inspection = await InspectionThread.start(
+    {
+      dataDir: config.dataDir,
+      retainDays: config.retainDays,
+      maxArchiveMb: config.maxArchiveMb,
+      revealSecrets: config.revealSecrets,
+      // A learner typing IMAP at the practice server harms nobody; at a real server only on request.
+      console: config.upstream === null || config.console,
+      ui: config.ui,
+      token,
+      logLevel: config.logLevel,
+      prettyLogs: process.stdout.isTTY === true,
+      ...testHooks(process.env),
+    },
+    {
+      log,
+      mode: config.inspection,
+      // Test only: a small best-effort backlog, so a test's few MB overflow it.
+      ...(Number(process.env.IMAPSCOPE_TEST_BEST_EFFORT_BACKLOG_BYTES) > 0
+        ? { backlogCap: Number(process.env.IMAPSCOPE_TEST_BEST_EFFORT_BACKLOG_BYTES) }
+        : {}),
+    },
+  ).catch((err: Error) => {
     throw new ImapscopeError('ERR_LISTEN_FAILED', err.message);
   });
   const sessions = new Set<{ close(): void }>();
@@ -87,7 +112,7 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       upstream,
       log,
       tls,
-      inspect: (info) => inspection.inspector(info),
+      inspect: (info, flow) => inspection.inspector(info, flow),
       onClose: (summary) => {
         sessions.delete(s);
         inspection.closed(summary);
@@ -118,6 +143,7 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       url,
       clientTls: config.clientTls,
       upstreamTls: config.upstreamTls,
+      inspection: config.inspection,
       ...(tls.ca ? { ca: tls.ca.certPath } : {}),
       ...(config.upstreamInsecure && config.upstreamTls !== 'none'
         ? { warning: "--upstream-insecure: the upstream's certificate is not verified" }

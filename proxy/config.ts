@@ -7,6 +7,10 @@ import { LOG_LEVELS } from './log.ts';
 import { TLS_MODES } from './net/tls-modes.ts';
 import type { TlsMode } from './net/tls-modes.ts';
 
+/** What inspection does when it falls behind: slow the relay down (lossless) or drop bytes and mark a gap. */
+export const INSPECTION_MODES = ['lossless', 'best-effort'] as const;
+export type InspectionMode = (typeof INSPECTION_MODES)[number];
+
 export interface HostPort {
   host: string;
   port: number;
@@ -43,6 +47,8 @@ export interface Config {
    * --upstream; always on with the practice server.
    */
   console: boolean;
+  /** lossless (default): the relay waits for inspection; best-effort: inspection drops, with gap events. */
+  inspection: InspectionMode;
 }
 
 /** What the command line parser hands over: raw strings, flags not given are undefined. */
@@ -60,6 +66,7 @@ export interface RawOptions {
   upstreamCa?: string;
   retainDays?: string;
   maxArchiveMb?: string;
+  inspection?: string;
 }
 
 /** Each flag, its environment variable and its default; the help text is built from this table. */
@@ -167,6 +174,14 @@ export const OPTION_TABLE = [
     value: 'MB',
     def: '1024',
     help: 'archive size cap; the oldest ended sessions are deleted past it (0: no archive)',
+  },
+  {
+    key: 'inspection',
+    flag: '--inspection',
+    env: 'IMAPSCOPE_INSPECTION',
+    value: 'MODE',
+    def: 'lossless',
+    help: 'when inspection falls behind: lossless (the relay slows down) or best-effort (bytes go uninspected, shown as gaps)',
   },
 ] as const satisfies readonly {
   key: keyof RawOptions;
@@ -277,6 +292,7 @@ export function resolveConfig(
     console: resolveSwitch('console', raw, env),
     retainDays: count(pick('retainDays')),
     maxArchiveMb: count(pick('maxArchiveMb')),
+    inspection: inspectionMode(pick('inspection')),
     ...resolveTls(raw, env, pick),
   };
 }
@@ -287,6 +303,17 @@ function count(picked: { value: string | undefined; source: string }): number {
   if (!/^\d{1,9}$/.test(v))
     throw new ConfigError(picked.source, `expected a whole number, got '${v}'`);
   return Number(v);
+}
+
+function inspectionMode(picked: { value: string | undefined; source: string }): InspectionMode {
+  const mode = (picked.value ?? 'lossless').trim().toLowerCase();
+  if (!(INSPECTION_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(
+      picked.source,
+      `unknown mode '${picked.value}' (use ${INSPECTION_MODES.join(' or ')})`,
+    );
+  }
+  return mode as InspectionMode;
 }
 
 function tlsMode(picked: { value: string | undefined; source: string }): TlsMode | undefined {

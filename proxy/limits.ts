@@ -97,8 +97,30 @@ export const WS_SNAPSHOT_EVENTS = 5_000;
 /** Largest page of events or sessions one API request returns. */
 export const API_PAGE_MAX = 5_000;
 
-/** Tap bytes posted to the inspection thread and not yet inspected; past this, batches are dropped and a gap event says so. */
+/**
+ * `--inspection best-effort`: tap bytes posted to the inspection thread and not yet inspected;
+ * past this, batches are dropped and a gap event says so.
+ */
 export const MAX_INSPECTION_BACKLOG_BYTES = 64 * 1024 * 1024;
+
+/**
+ * `--inspection lossless` (the default): tap bytes handed to inspection and not yet inspected,
+ * over all sessions, past which every session that feeds more is paused (both legs stop
+ * reading) until the backlog is back under INSPECTION_RESUME_BYTES. Below it nothing waits.
+ */
+export const INSPECTION_PAUSE_BYTES = 32 * 1024 * 1024;
+export const INSPECTION_RESUME_BYTES = 16 * 1024 * 1024;
+
+/**
+ * ...and one session's share: past this, that session alone pauses until its own backlog is
+ * under INSPECTION_SESSION_RESUME_BYTES, so one bulk transfer cannot fill the whole backlog and
+ * make every interactive session wait behind it.
+ */
+export const INSPECTION_SESSION_PAUSE_BYTES = 8 * 1024 * 1024;
+export const INSPECTION_SESSION_RESUME_BYTES = 2 * 1024 * 1024;
+
+/** Delay before starting a new inspection thread after one died (doubling per failed start, up to 30 s). */
+export const INSPECTION_RESTART_DELAY_MS = 200;
 
 /**
  * The relay thread gathers what it posts to the inspection thread and posts it together at

@@ -56,12 +56,31 @@ export interface SessionInspector {
    * COMPRESS_CORRUPT.
    */
   chunks(batch: readonly TapChunk[]): void;
-  /** Chunks were dropped because inspection fell behind; the stream has a hole here. */
-  gap(direction: Direction, droppedChunks: number, droppedBytes: number): void;
+  /**
+   * Chunks were dropped because inspection fell behind (or its thread died); the stream has a
+   * hole here. `at`: when the first lost chunk crossed the relay (default: now).
+   */
+  gap(direction: Direction, droppedChunks: number, droppedBytes: number, at?: number): void;
+  /**
+   * True when this inspector never drops: it asks the relay to pause instead (see
+   * InspectionFlow), so the tap in front of it must not drop either.
+   */
+  readonly lossless?: boolean;
   /**
    * A transport change (TLS established on a leg, COMPRESS started) or notice, delivered
    * between the chunks it falls between. Optional: inspectors without it ignore these.
    */
   transport?(event: TransportEvent): void;
   close(): void;
+}
+
+/**
+ * How inspection slows a session down instead of losing its bytes (`--inspection lossless`):
+ * the relay hands one to the inspector factory; `pause` stops reading from both legs,
+ * `resume` starts again (a leg whose peer's write buffer is full stays paused until 'drain').
+ * Both are idempotent.
+ */
+export interface InspectionFlow {
+  pause(): void;
+  resume(): void;
 }

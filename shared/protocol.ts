@@ -45,6 +45,12 @@ export interface SessionRow {
   noCount: number;
   badCount: number;
   lintCount: number;
+  /**
+   * Holes in what inspection saw (gap events: it fell behind under `--inspection best-effort`,
+   * or its thread died) and the bytes relayed but never inspected in them.
+   */
+  gapCount: number;
+  gapBytes: number;
 }
 
 /** Filters of `GET /api/sessions` (all optional; `text` searches the session's events). */

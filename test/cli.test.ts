@@ -23,7 +23,15 @@ describe('the imapscope command', () => {
   it('prints help listing every flag with its environment variable, and exits 0', () => {
     const r = run(['--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--listen', '--upstream', '--ui', '--token', '--data', '--log-level']) {
+    for (const flag of [
+      '--listen',
+      '--upstream',
+      '--ui',
+      '--token',
+      '--data',
+      '--log-level',
+      '--inspection',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toContain('IMAPSCOPE_LISTEN');
@@ -41,6 +49,14 @@ describe('the imapscope command', () => {
     const r = run(['--listen', 'localhost']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("imapscope: --listen: expected HOST:PORT, got 'localhost'\n");
+  });
+
+  it('refuses an unknown --inspection mode with one line and exit code 2', () => {
+    const r = run(['--inspection', 'fast']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "imapscope: --inspection: unknown mode 'fast' (use lossless or best-effort)\n",
+    );
   });
 
   it('names the environment variable when the bad value came from there', () => {

@@ -57,6 +57,17 @@ describe('resolveConfig', () => {
     );
   });
 
+  it('inspects losslessly by default and takes --inspection or IMAPSCOPE_INSPECTION', () => {
+    expect(resolveConfig({}, {}).inspection).toBe('lossless');
+    expect(resolveConfig({ inspection: 'best-effort' }, {}).inspection).toBe('best-effort');
+    expect(resolveConfig({}, { IMAPSCOPE_INSPECTION: 'best-effort' }).inspection).toBe(
+      'best-effort',
+    );
+    expect(() => resolveConfig({ inspection: 'drop' }, {})).toThrow(
+      "--inspection: unknown mode 'drop' (use lossless or best-effort)",
+    );
+  });
+
   it('refuses a token shorter than 8 characters and accepts one of 8', () => {
     expect(() => resolveConfig({ token: 'short77' }, {})).toThrow(/--token/);
     expect(resolveConfig({ token: 'exactly8' }, {}).token).toBe('exactly8');

@@ -50,6 +50,8 @@ interface SessionPatch {
   nos: number;
   bads: number;
   lints: number;
+  gaps: number;
+  gapBytes: number;
 }
 
 const hp = (h: { host: string; port: number }): string =>
@@ -127,7 +129,8 @@ export class Archive implements Sink {
          user = coalesce(?, user), state = coalesce(?, state), ended_at = coalesce(?, ended_at),
          reason = coalesce(?, reason), bytes_c2s = coalesce(?, bytes_c2s),
          bytes_s2c = coalesce(?, bytes_s2c), dropped = dropped + ?, exchanges = exchanges + ?,
-         nos = nos + ?, bads = bads + ?, lints = lints + ?
+         nos = nos + ?, bads = bads + ?, lints = lints + ?, gaps = gaps + ?,
+         gap_bytes = gap_bytes + ?
        WHERE id = ?`,
     );
     this.actions = new ActionRecorder(this.db);
@@ -150,6 +153,25 @@ export class Archive implements Sink {
          WHERE ended_at IS NULL AND source = 'live'`,
       )
       .run().changes;
+  }
+
+  /**
+   * A session that was live when the inspection thread died and goes on being inspected by the
+   * next one: undoes closeInterrupted for it and returns its last seq (0 when it has none), so
+   * its events continue after it.
+   */
+  reopenInterrupted(id: string): number {
+    this.flush();
+    this.db
+      .prepare(
+        `UPDATE sessions SET ended_at = NULL, reason = NULL
+         WHERE id = ? AND source = 'live' AND reason = 'interrupted'`,
+      )
+      .run(id);
+    const r = this.db.prepare(`SELECT max(seq) AS m FROM events WHERE session = ?`).get(id) as {
+      m: number | null;
+    };
+    return r.m ?? 0;
   }
 
   /** Names an imported session's source and ends it (an import is never live). */
@@ -301,6 +323,8 @@ export class Archive implements Sink {
         p.nos,
         p.bads,
         p.lints,
+        p.gaps,
+        p.gapBytes,
         id,
       );
     }
@@ -394,6 +418,8 @@ function emptyPatch(at: number): SessionPatch {
     nos: 0,
     bads: 0,
     lints: 0,
+    gaps: 0,
+    gapBytes: 0,
   };
 }
 
@@ -423,10 +449,13 @@ function applyToPatch(p: SessionPatch, e: ImapscopeEvent): void {
     case 'lint':
       p.lints += 1;
       return;
+    case 'gap':
+      p.gaps += 1;
+      p.gapBytes += e.droppedBytes;
+      return;
     case 'session.open':
     case 'message':
     case 'malformed':
-    case 'gap':
     case 'tls.established':
     case 'compress.started':
       return;

@@ -29,6 +29,8 @@ interface SessionDbRow {
   nos: number;
   bads: number;
   lints: number;
+  gaps: number;
+  gap_bytes: number;
 }
 
 function toRow(r: SessionDbRow): SessionRow {
@@ -50,6 +52,8 @@ function toRow(r: SessionDbRow): SessionRow {
     noCount: r.nos,
     badCount: r.bads,
     lintCount: r.lints,
+    gapCount: r.gaps,
+    gapBytes: r.gap_bytes,
   };
 }
 

@@ -27,7 +27,9 @@ CREATE TABLE IF NOT EXISTS sessions(
   exchanges INTEGER NOT NULL DEFAULT 0,
   nos INTEGER NOT NULL DEFAULT 0,
   bads INTEGER NOT NULL DEFAULT 0,
-  lints INTEGER NOT NULL DEFAULT 0
+  lints INTEGER NOT NULL DEFAULT 0,
+  gaps INTEGER NOT NULL DEFAULT 0,
+  gap_bytes INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sessions_started ON sessions(started_at);
 CREATE TABLE IF NOT EXISTS events(
@@ -106,7 +108,7 @@ export function openArchiveDb(file: string, opts: { readonly?: boolean } = {}): 
   const columns = new Set(
     (db.prepare(`PRAGMA table_info(sessions)`).all() as { name: string }[]).map((c) => c.name),
   );
-  for (const c of ['exchanges', 'nos', 'bads', 'lints']) {
+  for (const c of ['exchanges', 'nos', 'bads', 'lints', 'gaps', 'gap_bytes']) {
     if (!columns.has(c)) db.exec(`ALTER TABLE sessions ADD COLUMN ${c} INTEGER NOT NULL DEFAULT 0`);
   }
   // raw_spans.segment: NULL in archives from before segment files (one file per session).

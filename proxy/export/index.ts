@@ -24,9 +24,14 @@ export function isExportFormat(s: string): s is ExportFormat {
 export interface ExportSource {
   session: SessionRow;
   events(): Iterable<ImapscopeEvent>;
-  /** The raw (redacted) chunks; rebuilt from message events when none were archived. */
-  chunks(): Iterable<StoredChunk>;
+  /** The raw (redacted) chunks, with gap markers; rebuilt from message events when none were archived. */
+  chunks(): Iterable<ExportChunk>;
 }
+
+/** A raw chunk, or (with `gap`, no data) a marker where inspection lost bytes. */
+export type ExportChunk = StoredChunk & {
+  gap?: { droppedBytes: number; droppedChunks: number };
+};
 
 /** An archived session as an export source, or undefined if the archive has no such session. */
 export function archiveSource(db: Db, id: string): ExportSource | undefined {
@@ -44,13 +49,47 @@ export function archiveSource(db: Db, id: string): ExportSource | undefined {
   return {
     session,
     events,
-    chunks: () => (hasChunks(db, id) ? sessionChunks(db, id) : chunksFromEvents(events())),
+    chunks: () =>
+      hasChunks(db, id)
+        ? withGapMarkers(sessionChunks(db, id), gapsOf(events()))
+        : chunksFromEvents(events()),
   };
 }
 
-/** Stream bytes rebuilt from decoded messages (literal bodies cut to their previews). */
-export function* chunksFromEvents(events: Iterable<ImapscopeEvent>): Generator<StoredChunk> {
+/** A session's gap events, as markers for the transcript and pcapng. */
+function gapsOf(events: Iterable<ImapscopeEvent>): ExportChunk[] {
+  const gaps: ExportChunk[] = [];
   for (const e of events) {
+    if (e.type !== 'gap') continue;
+    const gap = { droppedBytes: e.droppedBytes, droppedChunks: e.droppedChunks };
+    gaps.push({ direction: e.direction, at: e.at, data: Buffer.alloc(0), gap });
+  }
+  return gaps;
+}
+
+/**
+ * The raw chunks with each gap marker placed where its time falls: after the chunks that
+ * crossed the relay no later than the first lost byte. The raw bytes have the same hole.
+ */
+export function* withGapMarkers(
+  chunks: Iterable<StoredChunk>,
+  gaps: readonly ExportChunk[],
+): Generator<ExportChunk> {
+  let next = 0;
+  for (const c of chunks) {
+    while (next < gaps.length && gaps[next]!.at < c.at) yield gaps[next++]!;
+    yield c;
+  }
+  while (next < gaps.length) yield gaps[next++]!;
+}
+
+/** Stream bytes rebuilt from decoded messages (literal bodies cut to their previews), and gaps. */
+export function* chunksFromEvents(events: Iterable<ImapscopeEvent>): Generator<ExportChunk> {
+  for (const e of events) {
+    if (e.type === 'gap') {
+      yield* gapsOf([e]);
+      continue;
+    }
     if (e.type !== 'message' && e.type !== 'malformed') continue;
     yield { direction: e.direction, at: e.at, data: messageBytes(e.message).bytes };
   }

@@ -16,6 +16,12 @@ export interface PcapChunk {
   direction: Direction;
   at: number;
   data: Buffer;
+  /**
+   * Set on a marker, not bytes (data is empty): inspection lost this many bytes of the
+   * direction here. The direction's TCP sequence skips them (Wireshark's "previous segment
+   * not captured") and its next packet carries a comment saying so.
+   */
+  gap?: { droppedBytes: number; droppedChunks: number };
 }
 
 export interface PcapEndpoints {
@@ -53,7 +59,18 @@ function headerBlocks(): Buffer {
   return Buffer.concat([block(0x0a0d0d0a, shb), block(1, idb)]);
 }
 
-function packetBlock(atMs: number, frame: Buffer): Buffer {
+/** An EPB opt_comment (code 1) and opt_endofopt. */
+function commentOption(text: string): Buffer {
+  const value = Buffer.from(text, 'utf8');
+  const pad = (4 - (value.length % 4)) % 4;
+  const opt = Buffer.alloc(4 + value.length + pad + 4);
+  opt.writeUInt16LE(1, 0);
+  opt.writeUInt16LE(value.length, 2);
+  value.copy(opt, 4);
+  return opt; // the zeroed last 4 bytes are opt_endofopt
+}
+
+function packetBlock(atMs: number, frame: Buffer, comment?: string): Buffer {
   const us = BigInt(Math.round(atMs * 1000));
   const head = Buffer.alloc(20);
   head.writeUInt32LE(0, 0); // interface 0
@@ -61,7 +78,9 @@ function packetBlock(atMs: number, frame: Buffer): Buffer {
   head.writeUInt32LE(Number(us & 0xffffffffn), 8);
   head.writeUInt32LE(frame.length, 12);
   head.writeUInt32LE(frame.length, 16);
-  return block(6, Buffer.concat([head, frame]));
+  const pad = Buffer.alloc((4 - (frame.length % 4)) % 4);
+  const options = comment === undefined ? [] : [pad, commentOption(comment)];
+  return block(6, Buffer.concat([head, frame, ...options]));
 }
 
 function checksum(buf: Buffer, initial = 0): number {
@@ -137,12 +156,21 @@ export function* writePcapng(ends: PcapEndpoints, chunks: Iterable<PcapChunk>): 
   yield packetBlock(last, frame(server, client, SYN | ACK, Buffer.alloc(0), id++));
   server.seq += 1;
   yield packetBlock(last, frame(client, server, ACK, Buffer.alloc(0), id++));
+  const comments: Record<Direction, string | undefined> = { c2s: undefined, s2c: undefined };
   for (const c of chunks) {
     const [from, to] = c.direction === 'c2s' ? [client, server] : [server, client];
     last = Math.max(last, c.at);
+    if (c.gap) {
+      from.seq = (from.seq + c.gap.droppedBytes) >>> 0;
+      comments[c.direction] =
+        `imapscope: inspection gap, ${c.gap.droppedBytes} bytes (${c.gap.droppedChunks} chunks) ` +
+        `${c.direction} relayed but not inspected before this packet`;
+      continue;
+    }
     for (let off = 0; off < c.data.length; off += MSS) {
       const payload = c.data.subarray(off, off + MSS);
-      yield packetBlock(last, frame(from, to, PSH | ACK, payload, id++));
+      yield packetBlock(last, frame(from, to, PSH | ACK, payload, id++), comments[c.direction]);
+      comments[c.direction] = undefined;
       from.seq = (from.seq + payload.length) >>> 0;
     }
   }

@@ -20,6 +20,8 @@ export interface TranscriptChunk {
   direction: Direction;
   at: number;
   data: Buffer;
+  /** A marker, not bytes: inspection lost this many bytes of the direction here. */
+  gap?: { droppedBytes: number; droppedChunks: number };
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -77,6 +79,18 @@ export function* writeTranscript(
     return `${new Date(at).toISOString()} ${who} ${body}\n`;
   };
   for (const c of chunks) {
+    if (c.gap) {
+      // The bytes before the hole and after it are not one line: end the one cut short.
+      const cut = pending[c.direction];
+      pending[c.direction] = null;
+      const who = c.direction === 'c2s' ? 'C:' : 'S:';
+      yield (
+        (cut ? line(c.direction, cut.buf, cut.at, false) : '') +
+        `# ${new Date(c.at).toISOString()} gap ${who} ${c.gap.droppedBytes} bytes ` +
+        `(${c.gap.droppedChunks} chunks) relayed but not inspected\n`
+      );
+      continue;
+    }
     const p = pending[c.direction];
     let buf = p ? Buffer.concat([p.buf, c.data]) : c.data;
     let at = p ? p.at : c.at;

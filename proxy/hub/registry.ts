@@ -70,9 +70,15 @@ export class SessionRegistry implements Sink {
           row.events += 1;
           break;
         }
+        case 'gap': {
+          const row = this.ensure(e.session, e.at, '', '');
+          row.gapCount += 1;
+          row.gapBytes += e.droppedBytes;
+          row.events += 1;
+          break;
+        }
         case 'message':
         case 'malformed':
-        case 'gap':
         case 'tls.established':
         case 'compress.started':
           this.ensure(e.session, e.at, '', '').events += 1;
@@ -126,6 +132,8 @@ export class SessionRegistry implements Sink {
         noCount: 0,
         badCount: 0,
         lintCount: 0,
+        gapCount: 0,
+        gapBytes: 0,
       };
       this.rows.set(id, row);
     }

@@ -22,6 +22,11 @@ export interface PipelineOptions extends Omit<TrackerOptions, 'clientLiteralPend
   upstream: Endpoint;
   /** When the session started (ms since the epoch): the session.open event's time. */
   startedAt: number;
+  /**
+   * Inspection restarted while the session was open: its session.open (and events up to
+   * `afterSeq`) were published already, so none is published again.
+   */
+  resumed?: boolean;
 }
 
 /** What one step of the pipeline produced: events, and raw bytes with secrets masked. */
@@ -68,7 +73,8 @@ export class SessionPipeline {
       ...options,
       clientLiteralPending: () => this.c2s.pendingSyncLiteral !== null,
     });
-    this.tracker.open(options.client, options.upstream, options.startedAt);
+    if (options.resumed !== true)
+      this.tracker.open(options.client, options.upstream, options.startedAt);
   }
 
   /** Feeds chunks in arrival order; returns the events and raw bytes they produced. */
@@ -119,10 +125,15 @@ export class SessionPipeline {
   }
 
   /** See SessionInspector.gap. */
-  gap(direction: Direction, droppedChunks: number, droppedBytes: number): PipelineOutput {
+  gap(
+    direction: Direction,
+    droppedChunks: number,
+    droppedBytes: number,
+    at = Date.now(),
+  ): PipelineOutput {
     const raw: RawChunk[] = [];
     // The message in progress is lost with the decoder's state: its held bytes go masked whole.
-    if (direction === 'c2s') this.release(this.masker.restart(), Date.now(), raw);
+    if (direction === 'c2s') this.release(this.masker.restart(), at, raw);
     // The bytes after the hole start mid-message (often inside a literal): restart that
     // direction's decoder and skip what does not decode until a message does. The gap event
     // stands for all of it, rather than a Malformed event per line of someone's attachment.
@@ -133,7 +144,7 @@ export class SessionPipeline {
       this.announced = -1;
     }
     this.resyncing[direction] = true;
-    this.tracker.gap(direction, droppedChunks, droppedBytes, Date.now());
+    this.tracker.gap(direction, droppedChunks, droppedBytes, at);
     return { events: this.tracker.take(), raw };
   }
 
@@ -254,6 +265,8 @@ export interface InspectorOptions {
   hub: PipelineOutlet;
   revealSecrets?: boolean;
   tls?: boolean;
+  /** Inspection restarted while the session was open: continue after this seq, no session.open. */
+  resume?: { afterSeq: number };
 }
 
 /** The relay's inspector plus the session.close hook the application calls with the summary. */
@@ -274,6 +287,7 @@ export function createSessionInspector(
     startedAt: info.startedAt,
     revealSecrets: options.revealSecrets,
     tls: options.tls,
+    ...(options.resume ? { resumed: true, afterSeq: options.resume.afterSeq } : {}),
   });
   const hub = options.hub;
   const send = (out: PipelineOutput): void => {
@@ -287,8 +301,8 @@ export function createSessionInspector(
     chunks(batch) {
       send(pipeline.push(batch));
     },
-    gap(direction, droppedChunks, droppedBytes) {
-      send(pipeline.gap(direction, droppedChunks, droppedBytes));
+    gap(direction, droppedChunks, droppedBytes, at) {
+      send(pipeline.gap(direction, droppedChunks, droppedBytes, at));
     },
     transport(event) {
       send(pipeline.transport(event));

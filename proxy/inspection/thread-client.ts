@@ -4,67 +4,95 @@
  * buffers transferred. Posting never waits: messages wait in an outbox that is posted as one
  * message every INSPECTION_POST_INTERVAL_MS (or once INSPECTION_POST_BYTES of tap bytes are
  * in it), so a busy relay wakes the inspection thread a few hundred times a second, not once
- * per socket read. What the worker has not yet consumed is counted; past
- * MAX_INSPECTION_BACKLOG_BYTES batches are dropped (the session gets a gap event) instead of
- * queueing without bound.
+ * per socket read.
+ *
+ * What the worker has not yet consumed is counted (backlog.ts). `lossless` (the default):
+ * past the bounds the session's relay pauses reading until inspection catches up.
+ * `best-effort`: past MAX_INSPECTION_BACKLOG_BYTES batches are dropped and the session gets a
+ * gap event instead.
+ *
+ * The worker may die (a bug in a decoder, out of memory): the relay goes on, every byte in
+ * flight is counted lost, a new worker starts, and the sessions that were open get a gap and
+ * go on being inspected (their events continue after the archive's last). While no worker
+ * runs, nothing pauses: the bytes are counted as a gap.
  */
 import { Worker } from 'node:worker_threads';
 import type { Direction } from '../../shared/direction.ts';
-import type { HostPort } from '../config.ts';
+import type { HostPort, InspectionMode } from '../config.ts';
 import {
   INSPECTION_POST_BYTES,
   INSPECTION_POST_INTERVAL_MS,
+  INSPECTION_RESTART_DELAY_MS,
   MAX_INSPECTION_BACKLOG_BYTES,
 } from '../limits.ts';
+import type { Logger } from '../log.ts';
 import type { SessionInfo, SessionSummary } from '../net/relay.ts';
-import type { SessionInspector, TapChunk } from '../transport.ts';
-import type {
-  FromInspection,
-  InspectionConfig,
-  PackedBatch,
-  ToInspection,
-} from './thread-protocol.ts';
+import type { InspectionFlow, SessionInspector } from '../transport.ts';
+import { DEFAULT_BACKLOG_BOUNDS, InspectionBacklog, type BacklogBounds } from './backlog.ts';
+import { pack } from './pack.ts';
+import type { FromInspection, InspectionConfig, ToInspection } from './thread-protocol.ts';
 
-/**
- * Packs a batch for posting. A chunk the relay is done with (`owned`) that is the whole of
- * its ArrayBuffer (socket reads are) is transferred as it is: no copy. Anything else (bytes
- * still being written, slices of a shared buffer, a buffer `taken` already for this post) is
- * copied into a buffer of its own.
- */
-function pack(batch: readonly TapChunk[], taken: Set<ArrayBufferLike>): PackedBatch {
-  const buffers: ArrayBuffer[] = [];
-  const directions: Direction[] = [];
-  const ats: number[] = [];
-  let bytes = 0;
-  for (const c of batch) {
-    const d = c.data;
-    const whole =
-      c.owned === true &&
-      d.byteOffset === 0 &&
-      d.byteLength === d.buffer.byteLength &&
-      d.buffer instanceof ArrayBuffer &&
-      !taken.has(d.buffer);
-    let ab: ArrayBuffer;
-    if (whole) {
-      ab = d.buffer as ArrayBuffer;
-    } else {
-      const copy = Buffer.allocUnsafeSlow(d.length);
-      d.copy(copy);
-      ab = copy.buffer as ArrayBuffer;
-    }
-    taken.add(ab);
-    buffers.push(ab);
-    directions.push(c.direction);
-    ats.push(c.at);
-    bytes += d.length;
-  }
-  return { buffers, directions, ats, bytes };
+export interface InspectionOptions {
+  log: Logger;
+  mode?: InspectionMode;
+  /** best-effort: backlog past which batches are dropped. */
+  backlogCap?: number;
+  /** lossless: where sessions pause and resume. */
+  bounds?: BacklogBounds;
+}
+
+/** A lost stretch of one direction: chunks and bytes, and when the first crossed the relay. */
+type Lost = Record<Direction, { chunks: number; bytes: number; at: number }>;
+
+/** What the relay thread remembers of an open session, to resume it in a new worker. */
+interface OpenSession {
+  info: SessionInfo;
+  lost: Lost;
+  /** The tap closed ('end' was due) while no worker ran. */
+  ended: boolean;
+  /** The relay's summary, when the session closed while no worker ran. */
+  summary: SessionSummary | null;
+}
+
+const noLoss = (): Lost => ({
+  c2s: { chunks: 0, bytes: 0, at: 0 },
+  s2c: { chunks: 0, bytes: 0, at: 0 },
+});
+
+function spawn(config: InspectionConfig): Promise<{ worker: Worker; ui: HostPort }> {
+  // thread-entry.mjs loads tsx in the worker, which then runs thread.ts as it is.
+  const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
+    workerData: config,
+  });
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: FromInspection): void => {
+      if (m.type === 'ready') {
+        worker.off('message', onMessage);
+        worker.off('error', reject);
+        worker.off('exit', onExit);
+        resolve({ worker, ui: m.ui });
+      } else if (m.type === 'failed') {
+        void worker.terminate();
+        reject(new Error(m.message));
+      }
+    };
+    const onExit = (code: number): void => reject(new Error(`exited with code ${code}`));
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+  });
 }
 
 export class InspectionThread {
-  /** Bytes posted to the worker that it has not reported consumed. */
-  private backlog = 0;
+  /** How many times inspection was restarted after its thread died. */
+  restarts = 0;
+  readonly mode: InspectionMode;
+  private worker: Worker | null;
+  private readonly backlog: InspectionBacklog;
+  private readonly sessions = new Map<string, OpenSession>();
+  private listen: string | null = null;
   private stopped: Promise<void> | null = null;
+  private restartTimer: NodeJS.Timeout | null = null;
   /** Messages not yet posted, their buffers to transfer, and the tap bytes among them. */
   private outbox: ToInspection[] = [];
   private outboxTransfer: ArrayBuffer[] = [];
@@ -74,41 +102,124 @@ export class InspectionThread {
   private flushTimer: NodeJS.Timeout | null = null;
 
   private constructor(
-    private readonly worker: Worker,
+    worker: Worker,
     readonly ui: HostPort,
-    private readonly backlogCap: number,
+    private readonly config: InspectionConfig,
+    private readonly opts: InspectionOptions,
   ) {
-    worker.on('message', (m: FromInspection) => {
-      if (m.type === 'consumed') this.backlog = Math.max(0, this.backlog - m.bytes);
-    });
+    this.mode = opts.mode ?? 'lossless';
+    this.backlog = new InspectionBacklog(opts.bounds ?? DEFAULT_BACKLOG_BOUNDS);
+    this.worker = worker;
+    this.watch(worker);
   }
 
   /** Starts the worker; resolves once its UI server listens, rejects with its one-line reason. */
-  static start(
-    config: InspectionConfig,
-    backlogCap = MAX_INSPECTION_BACKLOG_BYTES,
-  ): Promise<InspectionThread> {
-    // thread-entry.mjs loads tsx in the worker, which then runs thread.ts as it is.
-    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
-      workerData: config,
+  static async start(config: InspectionConfig, opts: InspectionOptions): Promise<InspectionThread> {
+    const { worker, ui } = await spawn(config);
+    return new InspectionThread(worker, ui, config, opts);
+  }
+
+  /** Tap bytes handed to inspection and not yet inspected (all sessions). */
+  get backlogBytes(): number {
+    return this.backlog.total;
+  }
+
+  private watch(worker: Worker): void {
+    let failure = '';
+    worker.on('message', (m: FromInspection) => {
+      if (m.type !== 'consumed') return;
+      for (const [id, c2s, s2c] of m.sessions) this.backlog.consumed(id, c2s, s2c);
+      this.backlog.release();
     });
-    return new Promise((resolve, reject) => {
-      const onMessage = (m: FromInspection): void => {
-        if (m.type === 'ready') {
-          worker.off('message', onMessage);
-          worker.off('error', reject);
-          resolve(new InspectionThread(worker, m.ui, backlogCap));
-        } else if (m.type === 'failed') {
-          void worker.terminate();
-          reject(new Error(m.message));
-        }
-      };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
+    // Without an 'error' listener an uncaught exception in the worker is rethrown here and
+    // takes the relay down with it.
+    worker.on('error', (err) => (failure = err instanceof Error ? err.message : String(err)));
+    worker.once('exit', (code) => {
+      if (this.stopped || this.worker !== worker) return;
+      this.opts.log.error(
+        { err: failure || `exit code ${code}`, restarts: this.restarts + 1 },
+        'inspection thread failed: relaying goes on, inspection restarts',
+      );
+      this.down();
     });
   }
 
+  /** The worker is gone: whatever it had not inspected is lost; start another. */
+  private down(delay = INSPECTION_RESTART_DELAY_MS): void {
+    this.worker = null;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.outbox = [];
+    this.outboxTransfer = [];
+    this.outboxTaken = new Set();
+    this.outboxBytes = 0;
+    const now = Date.now();
+    for (const [id, bytes] of this.backlog.lose()) {
+      const s = this.sessions.get(id);
+      if (s) for (const d of ['c2s', 's2c'] as const) this.addLost(s, d, 0, bytes[d], now);
+    }
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      // Same UI address (the port actually bound), no test crash the second time.
+      const { testCrashAfterBytes: _, ...rest } = this.config;
+      spawn({ ...rest, ui: this.ui }).then(
+        ({ worker }) => this.up(worker),
+        (err: Error) => {
+          if (this.stopped) return;
+          this.opts.log.error({ err: err.message }, 'inspection thread did not restart');
+          this.down(Math.min(delay * 2, 30_000));
+        },
+      );
+    }, delay);
+  }
+
+  private up(worker: Worker): void {
+    if (this.stopped) {
+      void worker.terminate();
+      return;
+    }
+    this.worker = worker;
+    this.restarts += 1;
+    this.watch(worker);
+    this.opts.log.info({ restarts: this.restarts }, 'inspection restarted');
+    if (this.listen) this.post({ type: 'listening', listen: this.listen });
+    for (const s of this.sessions.values()) {
+      this.post({ type: 'open', info: s.info, resume: true });
+      for (const d of ['c2s', 's2c'] as const) this.postLost(s, d);
+      if (s.ended) this.post({ type: 'end', session: s.info.id });
+      if (s.summary) {
+        this.post({ type: 'closed', summary: s.summary });
+        this.sessions.delete(s.info.id);
+      }
+    }
+  }
+
+  private addLost(s: OpenSession, d: Direction, chunks: number, bytes: number, at: number): void {
+    if (bytes === 0 && chunks === 0) return;
+    const l = s.lost[d];
+    if (l.bytes === 0 && l.chunks === 0) l.at = at;
+    l.chunks += chunks;
+    l.bytes += bytes;
+  }
+
+  private postLost(s: OpenSession, direction: Direction): void {
+    const l = s.lost[direction];
+    // Without a worker the loss is kept, for the next one to hear of.
+    if (!this.worker || (l.bytes === 0 && l.chunks === 0)) return;
+    const session = s.info.id;
+    this.post({
+      type: 'gap',
+      session,
+      direction,
+      droppedChunks: l.chunks,
+      droppedBytes: l.bytes,
+      at: l.at,
+    });
+    s.lost[direction] = { chunks: 0, bytes: 0, at: 0 };
+  }
+
   private post(m: ToInspection, transfer?: ArrayBuffer[], bytes = 0): void {
+    if (!this.worker) return;
     this.outbox.push(m);
     if (transfer) for (const ab of transfer) this.outboxTransfer.push(ab);
     this.outboxBytes += bytes;
@@ -120,7 +231,7 @@ export class InspectionThread {
   private readonly flush = (): void => {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    if (this.outbox.length === 0) return;
+    if (this.outbox.length === 0 || !this.worker) return;
     const messages = this.outbox;
     const transfer = this.outboxTransfer;
     this.outbox = [];
@@ -131,62 +242,83 @@ export class InspectionThread {
     this.worker.postMessage(m, transfer);
   };
 
-  /** The inspector the relay hands a session's tap batches to. */
-  inspector(info: SessionInfo): SessionInspector {
+  /**
+   * The inspector the relay hands a session's tap batches to. With `flow` (and in lossless
+   * mode) the session is paused while inspection is too far behind instead of losing bytes.
+   */
+  inspector(info: SessionInfo, flow?: InspectionFlow): SessionInspector {
     const session = info.id;
+    const lossless = this.mode === 'lossless' && flow !== undefined;
+    const open: OpenSession = { info, lost: noLoss(), ended: false, summary: null };
+    this.sessions.set(session, open);
+    this.backlog.open(session, lossless ? flow : null);
     this.post({ type: 'open', info });
     return {
+      lossless,
       chunks: (batch) => {
-        if (this.backlog > this.backlogCap) {
-          // Inspection is behind by more than the cap: drop, and say so in the event stream.
-          const dropped: Record<Direction, [number, number]> = { c2s: [0, 0], s2c: [0, 0] };
-          for (const c of batch) {
-            dropped[c.direction][0] += 1;
-            dropped[c.direction][1] += c.data.length;
-          }
-          for (const direction of ['c2s', 's2c'] as const) {
-            const [chunks, bytes] = dropped[direction];
-            if (chunks > 0)
-              this.post({
-                type: 'gap',
-                session,
-                direction,
-                droppedChunks: chunks,
-                droppedBytes: bytes,
-              });
-          }
+        const overCap =
+          !lossless && this.backlog.total > (this.opts.backlogCap ?? MAX_INSPECTION_BACKLOG_BYTES);
+        if (!this.worker || overCap) {
+          // No thread to take them, or (best-effort) it is too far behind: a gap, said once
+          // before the next bytes that do get through.
+          for (const c of batch) this.addLost(open, c.direction, 1, c.data.length, c.at);
           return;
         }
-        const packed = pack(batch, this.outboxTaken);
-        this.backlog += packed.bytes;
+        this.postLost(open, 'c2s');
+        this.postLost(open, 's2c');
+        const { perDirection, ...packed } = pack(batch, this.outboxTaken);
         this.post({ type: 'chunks', session, batch: packed }, packed.buffers, packed.bytes);
+        for (const d of ['c2s', 's2c'] as const)
+          if (perDirection[d] > 0) this.backlog.add(session, d, perDirection[d]);
       },
-      gap: (direction, droppedChunks, droppedBytes) =>
-        this.post({ type: 'gap', session, direction, droppedChunks, droppedBytes }),
+      gap: (direction, droppedChunks, droppedBytes, at) => {
+        this.addLost(open, direction, droppedChunks, droppedBytes, at ?? Date.now());
+        if (this.worker) this.postLost(open, direction);
+      },
       transport: (event) => this.post({ type: 'transport', session, event }),
-      close: () => this.post({ type: 'end', session }),
+      close: () => {
+        open.ended = true;
+        this.postLost(open, 'c2s');
+        this.postLost(open, 's2c');
+        this.post({ type: 'end', session });
+      },
     };
   }
 
   /** Tells the API where mail clients connect (shown in the viewer's empty state). */
   listening(listen: string): void {
+    this.listen = listen;
     this.post({ type: 'listening', listen });
   }
 
   /** The relay's summary of a closed session (bytes, reason): session.close is published from it. */
   closed(summary: SessionSummary): void {
+    this.backlog.close(summary.id);
+    const open = this.sessions.get(summary.id);
+    if (!this.worker && open) {
+      open.summary = summary; // posted once a new worker runs
+      return;
+    }
+    this.sessions.delete(summary.id);
     this.post({ type: 'closed', summary });
   }
 
   /** Flushes the archive, closes the UI server and ends the worker. */
   stop(): Promise<void> {
     this.stopped ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(() => void this.worker.terminate().then(() => resolve()), 5000);
-      this.worker.on('message', (m: FromInspection) => {
+      if (this.restartTimer) clearTimeout(this.restartTimer);
+      const worker = this.worker;
+      if (!worker) return resolve();
+      const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 5000);
+      worker.on('message', (m: FromInspection) => {
         if (m.type === 'stopped') {
           clearTimeout(timer);
-          void this.worker.terminate().then(() => resolve());
+          void worker.terminate().then(() => resolve());
         }
+      });
+      worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
       });
       this.post({ type: 'shutdown' });
       this.flush();

@@ -19,6 +19,16 @@ export interface InspectionConfig {
   token: string;
   logLevel: string;
   prettyLogs: boolean;
+  /**
+   * Test only (IMAPSCOPE_TEST_SLOW_INSPECTION_MS_PER_MB): the thread sleeps this long per MiB
+   * of tap bytes, so tests can make inspection fall behind the relay.
+   */
+  testSlowMsPerMb?: number;
+  /**
+   * Test only (IMAPSCOPE_TEST_CRASH_INSPECTION_AFTER_BYTES): the thread throws an uncaught
+   * exception once it has inspected this many tap bytes. Never passed to a restarted thread.
+   */
+  testCrashAfterBytes?: number;
 }
 
 /**
@@ -34,8 +44,12 @@ export interface PackedBatch {
   bytes: number;
 }
 
+/** Tap bytes of one session inspected since the last report, per direction. */
+export type ConsumedBytes = [session: string, c2s: number, s2c: number];
+
 export type ToInspection =
-  | { type: 'open'; info: SessionInfo }
+  /** `resume`: the session was open when an earlier inspection thread died; continue its events. */
+  | { type: 'open'; info: SessionInfo; resume?: boolean }
   | { type: 'chunks'; session: string; batch: PackedBatch }
   | {
       type: 'gap';
@@ -43,6 +57,8 @@ export type ToInspection =
       direction: Direction;
       droppedChunks: number;
       droppedBytes: number;
+      /** When the first lost chunk crossed the relay. */
+      at?: number;
     }
   | { type: 'transport'; session: string; event: TransportEvent }
   | { type: 'end'; session: string }
@@ -56,6 +72,9 @@ export type ToInspection =
 export type FromInspection =
   | { type: 'ready'; ui: HostPort }
   | { type: 'failed'; message: string }
-  /** Bytes of tap batches fully inspected since the last report: the relay's backlog shrinks. */
-  | { type: 'consumed'; bytes: number }
+  /**
+   * Tap bytes fully inspected since the last report, per session: the relay's backlog shrinks
+   * (and sessions paused by `--inspection lossless` resume). Sent after every message posted.
+   */
+  | { type: 'consumed'; sessions: ConsumedBytes[] }
   | { type: 'stopped' };

@@ -16,6 +16,7 @@ import { SessionRegistry } from '../hub/registry.ts';
 import { startHubServices } from './services.ts';
 import { auditLogSink } from '../hub/audit-log-sink.ts';
 import { logSink } from '../hub/log-sink.ts';
+import type { Archive } from '../archive/archive.ts';
 import type {
   FromInspection,
   InspectionConfig,
@@ -27,8 +28,12 @@ const port = parentPort!;
 const config = workerData as InspectionConfig;
 const post = (m: FromInspection): void => port.postMessage(m);
 
-/** Reports consumed bytes at most this often, so the relay's backlog count stays close. */
-const CONSUMED_REPORT_BYTES = 1024 * 1024;
+/** Test only: sleeps the thread (see InspectionConfig.testSlowMsPerMb). */
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function slowDown(bytes: number): void {
+  const ms = ((config.testSlowMsPerMb ?? 0) * bytes) / (1024 * 1024);
+  if (ms > 0) Atomics.wait(sleeper, 0, 0, ms);
+}
 
 function unpack(batch: PackedBatch): TapChunk[] {
   return batch.buffers.map((ab, i) => ({
@@ -56,31 +61,47 @@ async function main(): Promise<void> {
   const ui = await startUiServer(config.ui, config.token, services);
 
   const inspectors = new Map<string, TrackingInspector>();
-  let consumed = 0;
+  /** Tap bytes inspected per session while handling the current post: [c2s, s2c]. */
+  const consumed = new Map<string, [number, number]>();
+  let inspectedTotal = 0;
 
   const handle = (m: ToInspection): void => {
     switch (m.type) {
       case 'batch':
         for (const each of m.messages) handle(each);
         return;
-      case 'open':
+      case 'open': {
         registry.opened(m.info);
+        // Resumed after a crash: continue after the archive's last event. When the dead thread
+        // archived none (it died before its first flush), start over with session.open.
+        const afterSeq = m.resume ? resumeArchived(services.archive, m.info.id) : 0;
         inspectors.set(
           m.info.id,
-          createSessionInspector(m.info, { hub, revealSecrets: config.revealSecrets }),
+          createSessionInspector(m.info, {
+            hub,
+            revealSecrets: config.revealSecrets,
+            ...(afterSeq > 0 ? { resume: { afterSeq } } : {}),
+          }),
         );
         return;
+      }
       case 'chunks': {
-        inspectors.get(m.session)?.chunks(unpack(m.batch));
-        consumed += m.batch.bytes;
-        if (consumed >= CONSUMED_REPORT_BYTES) {
-          post({ type: 'consumed', bytes: consumed });
-          consumed = 0;
-        }
+        const chunks = unpack(m.batch);
+        inspectors.get(m.session)?.chunks(chunks);
+        slowDown(m.batch.bytes);
+        const c = consumed.get(m.session) ?? [0, 0];
+        for (const chunk of chunks) c[chunk.direction === 'c2s' ? 0 : 1] += chunk.data.length;
+        consumed.set(m.session, c);
+        inspectedTotal += m.batch.bytes;
+        if (
+          config.testCrashAfterBytes !== undefined &&
+          inspectedTotal >= config.testCrashAfterBytes
+        )
+          throw new Error(`test crash after ${inspectedTotal} inspected bytes`);
         return;
       }
       case 'gap':
-        inspectors.get(m.session)?.gap(m.direction, m.droppedChunks, m.droppedBytes);
+        inspectors.get(m.session)?.gap(m.direction, m.droppedChunks, m.droppedBytes, m.at);
         return;
       case 'transport':
         inspectors.get(m.session)?.transport?.(m.event);
@@ -100,10 +121,6 @@ async function main(): Promise<void> {
           durationMs: s.endedAt - s.startedAt,
         });
         inspectors.delete(s.id);
-        if (consumed > 0) {
-          post({ type: 'consumed', bytes: consumed });
-          consumed = 0;
-        }
         return;
       }
       case 'shutdown':
@@ -117,8 +134,20 @@ async function main(): Promise<void> {
         return;
     }
   };
-  port.on('message', handle);
+  // One report per post the relay thread made: its backlog (and any session paused on it)
+  // follows inspection closely, whatever the size of the posts.
+  port.on('message', (m: ToInspection) => {
+    handle(m);
+    if (consumed.size === 0) return;
+    post({ type: 'consumed', sessions: [...consumed].map(([id, [c2s, s2c]]) => [id, c2s, s2c]) });
+    consumed.clear();
+  });
   post({ type: 'ready', ui: ui.address });
+}
+
+/** A session an earlier thread was inspecting: its last archived seq (0 without the archive). */
+function resumeArchived(archive: Archive | null, id: string): number {
+  return archive?.reopenInterrupted(id) ?? 0;
 }
 
 main().catch((err: unknown) => {

@@ -10,6 +10,7 @@ import { upgradeUpstreamFirst } from './starttls.ts';
 import { StarttlsInterceptor } from './starttls-relay.ts';
 import { Tap } from './tap.ts';
 import type { SessionInspector, TapChunk, TransportEvent, TransportNoticeCode } from './tap.ts';
+import type { InspectionFlow } from '../transport.ts';
 import { acceptClientTls, connectUpstreamTls, describeTlsError, tlsEstablished } from './tls.ts';
 import type { TlsSetup } from './tls.ts';
 
@@ -44,8 +45,11 @@ export interface SessionSummary extends SessionInfo {
 export interface RelayOptions {
   upstream: HostPort;
   log: Logger;
-  /** Creates the inspector for a session; without it bytes are only forwarded and counted. */
-  inspect?: (info: SessionInfo) => SessionInspector;
+  /**
+   * Creates the inspector for a session; without it bytes are only forwarded and counted.
+   * `flow` lets a lossless inspector pause the session's reading while it catches up.
+   */
+  inspect?: (info: SessionInfo, flow: InspectionFlow) => SessionInspector;
   onClose?: (summary: SessionSummary) => void;
   connectTimeoutMs?: number;
   /** TLS on each leg (see tls.ts prepareTls); without it both legs are plain. */
@@ -164,6 +168,7 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
         durationMs: endedAt - startedAt,
         reason,
         ...(tap && tap.droppedTotal > 0 ? { droppedTapChunks: tap.droppedTotal } : {}),
+        ...(inspectionPauses > 0 ? { inspectionPauses } : {}),
       },
       'session close',
     );
@@ -238,8 +243,13 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
     upstreamRaw.off('error', onConnectError);
     upstreamRaw.on('error', onUpstreamError);
     // Without an inspector nothing reads inflated bytes: skip following COMPRESS altogether.
-    const inner = opts.inspect?.(info);
-    tap = new Tap(inner ? new TransportFollower(inner, clientMode === 'starttls') : noopInspector);
+    const inner = opts.inspect?.(info, flow);
+    // A lossless inspector pauses the relay instead of dropping: the tap must not drop either
+    // (what it queues is one event-loop turn of reads, and then the relay pauses).
+    tap = new Tap(
+      inner ? new TransportFollower(inner, clientMode === 'starttls') : noopInspector,
+      inner?.lossless === true ? Infinity : undefined,
+    );
     for (const e of early.splice(0)) tap.transport(e);
     void setupUpstream();
   });
@@ -279,6 +289,28 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
 
   // ---- forwarding ---------------------------------------------------------------------------
   let detachers: (() => void)[] = [];
+  /** Inspection (lossless) asked to stop reading until it catches up. */
+  let inspectionPaused = false;
+  /** Times inspection paused this session (reported in the session close line). */
+  let inspectionPauses = 0;
+  /** Resumes reading a leg unless inspection holds the session or its peer's buffer is full. */
+  function resumeReading(from: Socket, to: Socket): void {
+    if (!inspectionPaused && detachers.length > 0 && !to.writableNeedDrain) from.resume();
+  }
+  const flow: InspectionFlow = {
+    pause() {
+      if (!inspectionPaused) inspectionPauses += 1;
+      inspectionPaused = true;
+      legs.client.pause();
+      legs.upstream.pause();
+    },
+    resume() {
+      if (!inspectionPaused) return;
+      inspectionPaused = false;
+      resumeReading(legs.client, legs.upstream);
+      resumeReading(legs.upstream, legs.client);
+    },
+  };
   function attach(): void {
     // A leg that closed while nothing listened (during a handshake) takes the other with it.
     if (legs.client.destroyed || legs.upstream.destroyed) return destroyAll();
@@ -286,8 +318,8 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
       forward(legs.client, legs.upstream, 'c2s'),
       forward(legs.upstream, legs.client, 's2c'),
     ];
-    legs.client.resume();
-    legs.upstream.resume();
+    resumeReading(legs.client, legs.upstream);
+    resumeReading(legs.upstream, legs.client);
   }
   function detach(): void {
     for (const off of detachers) off();
@@ -347,7 +379,7 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
   function forward(from: Socket, to: Socket, direction: Direction): () => void {
     const toSide: Side = direction === 'c2s' ? 'upstream' : 'client';
     const onData = direction === 'c2s' ? hooks.c2s : hooks.s2c;
-    const onDrain = (): void => void from.resume();
+    const onDrain = (): void => resumeReading(from, to);
     const onEnd = (): void => {
       hooks.end?.(direction);
       to.end();

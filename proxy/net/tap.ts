@@ -14,7 +14,8 @@ export type {
  * A bounded hand-off between the relay and inspection. `push` is O(1) and never
  * blocks: the relay forwards a chunk, then pushes it here. Inspection runs later
  * in a setImmediate batch. Past MAX_TAP_QUEUE_CHUNKS queued, chunks are dropped
- * and counted, and the inspector hears of the gap before the next chunk it sees.
+ * and counted, and the inspector hears of the gap before the next chunk it sees. A lossless
+ * inspector gets a tap without that cap (capacity Infinity): it pauses the relay instead.
  */
 export class Tap {
   private queue: (TapChunk | TransportEvent)[] = [];

@@ -54,6 +54,11 @@ export interface TrackerOptions {
   work?: WorkCounter;
   /** Commands in flight per session before the excess goes unpaired (default MAX_IN_FLIGHT_COMMANDS). */
   maxInFlight?: number;
+  /**
+   * The session's events so far were published by an earlier inspection thread that died:
+   * number from after this seq (the archive's last) so nothing is numbered twice.
+   */
+  afterSeq?: number;
 }
 
 /** What the relay knows when a session closes. */
@@ -112,6 +117,7 @@ export class SessionTracker extends SessionEvents {
   constructor(options: TrackerOptions) {
     super(options.session);
     this.reveal = options.revealSecrets === true;
+    this.seq = options.afterSeq ?? 0;
     this.model = new SessionModel(options.tls === true);
     this.literalPending = options.clientLiteralPending ?? (() => false);
     this.inflight = new InFlightTable(options.work ?? { ops: 0 });

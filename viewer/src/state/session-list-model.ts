@@ -83,6 +83,8 @@ export class SessionListModel {
           noCount: 0,
           badCount: 0,
           lintCount: 0,
+          gapCount: 0,
+          gapBytes: 0,
           // Seen from its first event: the counts are complete.
           counts: emptyCounts(e.seq === 1),
         });
