@@ -157,7 +157,8 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
     finished = true;
     tap?.close();
     const endedAt = Date.now();
-    log.info(
+    // At debug: the info line is the inspection's summary (hub/log-sink.ts), which knows more.
+    log.debug(
       {
         bytesC2s: bytes.c2s,
         bytesS2c: bytes.s2c,
@@ -165,7 +166,7 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
         reason,
         ...(tap && tap.droppedTotal > 0 ? { droppedTapChunks: tap.droppedTotal } : {}),
       },
-      'session close',
+      'relay close',
     );
     opts.onClose?.({ ...info, endedAt, bytes, reason, droppedTapChunks: tap?.droppedTotal ?? 0 });
   };
