@@ -81,11 +81,13 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
     throw new ImapscopeError('ERR_LISTEN_FAILED', err.message);
   });
   const sessions = new Set<{ close(): void }>();
+  const limits = { idleTimeoutMs: config.idleTimeoutS * 1000 };
   const onConnection = (socket: Socket): void => {
     const s = relayConnection(socket, {
       upstream,
       log,
       tls,
+      limits,
       inspect: (info) => inspection.inspector(info),
       onClose: (summary) => {
         sessions.delete(s);
@@ -95,15 +97,17 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
     sessions.add(s);
   };
 
-  const listener = await startListener(config.listen, onConnection).catch(
-    (err: NodeJS.ErrnoException) => {
-      void inspection.stop();
-      throw new ImapscopeError(
-        'ERR_LISTEN_FAILED',
-        `--listen ${formatHostPort(config.listen)}: ${err.code ?? err.message}`,
-      );
-    },
-  );
+  const listener = await startListener(config.listen, onConnection, {
+    maxConnections: config.maxConnections,
+    plainBye: config.clientTls !== 'implicit',
+    log,
+  }).catch((err: NodeJS.ErrnoException) => {
+    void inspection.stop();
+    throw new ImapscopeError(
+      'ERR_LISTEN_FAILED',
+      `--listen ${formatHostPort(config.listen)}: ${err.code ?? err.message}`,
+    );
+  });
   inspection.listening(formatHostPort(listener.address));
   const ui = { address: inspection.ui };
   const url = `http://${formatHostPort(ui.address)}/?token=${encodeURIComponent(token)}`;

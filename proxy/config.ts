@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
+import { DEFAULT_DRAIN_S, DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS } from './limits.ts';
 import { LOG_LEVELS } from './log.ts';
 import { TLS_MODES } from './net/tls-modes.ts';
 import type { TlsMode } from './net/tls-modes.ts';
@@ -37,6 +38,12 @@ export interface Config {
   retainDays: number;
   /** Archive size cap in MiB (oldest ended sessions go first); 0 turns the archive off. */
   maxArchiveMb: number;
+  /** Client connections relayed at once; one more gets `* BYE [UNAVAILABLE]` and is closed. */
+  maxConnections: number;
+  /** Seconds without a byte either way before a session is closed; 0: never. */
+  idleTimeoutS: number;
+  /** Seconds a shutdown (SIGTERM, SIGINT) waits for sessions to end after their BYE. */
+  drainS: number;
 }
 
 /** What the command line parser hands over: raw strings, flags not given are undefined. */
@@ -54,6 +61,9 @@ export interface RawOptions {
   upstreamCa?: string;
   retainDays?: string;
   maxArchiveMb?: string;
+  maxConnections?: string;
+  idleTimeout?: string;
+  drainSeconds?: string;
 }
 
 /** Each flag, its environment variable and its default; the help text is built from this table. */
@@ -162,6 +172,30 @@ export const OPTION_TABLE = [
     def: '1024',
     help: 'archive size cap; the oldest ended sessions are deleted past it (0: no archive)',
   },
+  {
+    key: 'maxConnections',
+    flag: '--max-connections',
+    env: 'IMAPSCOPE_MAX_CONNECTIONS',
+    value: 'N',
+    def: String(DEFAULT_MAX_CONNECTIONS),
+    help: 'clients relayed at once; one more gets "* BYE [UNAVAILABLE] too many connections"',
+  },
+  {
+    key: 'idleTimeout',
+    flag: '--idle-timeout',
+    env: 'IMAPSCOPE_IDLE_TIMEOUT',
+    value: 'SECONDS',
+    def: String(DEFAULT_IDLE_TIMEOUT_S),
+    help: 'close a session after SECONDS without a byte either way, IDLE included (0: never; RFC 9051 asks servers for at least 30 min)',
+  },
+  {
+    key: 'drainSeconds',
+    flag: '--drain-seconds',
+    env: 'IMAPSCOPE_DRAIN_SECONDS',
+    value: 'SECONDS',
+    def: String(DEFAULT_DRAIN_S),
+    help: 'on SIGTERM/SIGINT, wait this long for clients to leave after their BYE before closing them',
+  },
 ] as const satisfies readonly {
   key: keyof RawOptions;
   flag: string;
@@ -263,6 +297,9 @@ export function resolveConfig(
     revealSecrets: resolveSwitch('revealSecrets', raw, env),
     retainDays: count(pick('retainDays')),
     maxArchiveMb: count(pick('maxArchiveMb')),
+    maxConnections: atLeastOne(pick('maxConnections')),
+    idleTimeoutS: count(pick('idleTimeout')),
+    drainS: count(pick('drainSeconds')),
     ...resolveTls(raw, env, pick),
   };
 }
@@ -273,6 +310,12 @@ function count(picked: { value: string | undefined; source: string }): number {
   if (!/^\d{1,9}$/.test(v))
     throw new ConfigError(picked.source, `expected a whole number, got '${v}'`);
   return Number(v);
+}
+
+function atLeastOne(picked: { value: string | undefined; source: string }): number {
+  const n = count(picked);
+  if (n < 1) throw new ConfigError(picked.source, `expected at least 1, got '${picked.value}'`);
+  return n;
 }
 
 function tlsMode(picked: { value: string | undefined; source: string }): TlsMode | undefined {
