@@ -5,6 +5,8 @@ import { OPTION_TABLE, SWITCH_TABLE, resolveConfig } from '../config.ts';
 import type { RawOptions, RawSwitches } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { startImapscope } from '../app.ts';
+import type { RunningImapscope } from '../app.ts';
+import type { Logger } from '../log.ts';
 import { addArchiveCommands } from './archive-commands.ts';
 import { CertificateAuthority } from '../net/ca.ts';
 
@@ -16,6 +18,58 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 function usageError(message: string): never {
   process.stderr.write(`imapscope: ${message}\n`);
   process.exit(2);
+}
+
+/** Exit codes of a second signal, which ends the process at once (128 + the signal's number). */
+const FORCED_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Runs the proxy until SIGTERM or SIGINT, then shuts it down gracefully (app.close: BYEs, a
+ * drain of up to `drainMs`, every close recorded, the archive flushed) and exits 0. The
+ * handlers are installed before anything listens, so a signal that arrives while imapscope
+ * starts waits for the start and then shuts down the same way. A second signal exits at once.
+ */
+function runUntilSignalled(
+  log: Logger,
+  start: () => Promise<RunningImapscope>,
+  drainMs: number,
+): void {
+  let stopping: string | null = null;
+  // start() runs in a microtask, after the handlers below are installed.
+  const started = Promise.resolve().then(start);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without waiting');
+      log.flush();
+      process.exit(FORCED_EXIT[signal] ?? 1);
+    }
+    stopping = signal;
+    log.info({ signal, drainSeconds: drainMs / 1000 }, 'shutting down');
+    void started
+      .then((app) => app.close(drainMs))
+      .then(
+        () => {
+          log.info('stopped');
+          log.flush();
+          process.exit(0);
+        },
+        // A start that failed is reported by the caller's catch (one line, exit 2).
+        () => {},
+      );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  started.catch((err: unknown) => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    reportFatal(err);
+  });
+}
+
+/** A start that failed: a user's mistake is one line and exit 2; anything else is a crash. */
+function reportFatal(err: unknown): void {
+  if (err instanceof ConfigError || err instanceof ImapscopeError) usageError(err.message);
+  throw err;
 }
 
 function buildProgram(): Command {
@@ -53,16 +107,7 @@ function buildProgram(): Command {
   program.action(async (opts: RawOptions & RawSwitches) => {
     const config = resolveConfig(opts, process.env);
     const log = createLogger(config.logLevel);
-    const app = await startImapscope(config, log);
-    const shutdown = (signal: string): void => {
-      log.info({ signal }, 'shutting down');
-      void app.close().then(() => {
-        log.flush();
-        process.exit(0);
-      });
-    };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    runUntilSignalled(log, () => startImapscope(config, log), config.drainS * 1000);
   });
   program
     .command('ca')
