@@ -7,11 +7,13 @@ function boundaries(text: string): boolean[] {
   const buf = Buffer.from(text, 'latin1');
   const runs: Buffer[][] = [[buf], [...buf].map((b) => Buffer.from([b]))];
   for (let i = 1; i < buf.length; i++) runs.push([buf.subarray(0, i), buf.subarray(i)]);
-  return runs.map((chunks) => {
-    const b = new LineBoundary();
-    for (const c of chunks) b.feed(c);
-    return b.atBoundary;
-  });
+  return [false, true].flatMap((watchCommands) =>
+    runs.map((chunks) => {
+      const b = new LineBoundary(watchCommands);
+      for (const c of chunks) b.feed(c);
+      return b.atBoundary;
+    }),
+  );
 }
 
 describe('LineBoundary', () => {
@@ -25,12 +27,16 @@ describe('LineBoundary', () => {
     ['a server FETCH literal', '* 1 FETCH (BODY[] {6}\r\nhi\r\n\r\n)\r\n', true],
     ['a binary literal announced', 'a1 APPEND INBOX ~{3}\r\n', false],
     ['nothing at all', '', true],
+    ['a literal of 13 bytes holding a {3}', 'a1 APPEND INBOX {13}\r\nab {3}\r\nxyz\r\n', false],
+    ['two lines, the second announcing {10}', '* OK a\r\na2 LOGIN {10}\r\n', false],
+    ['a literal of 12 bytes ending the line', 'a1 APPEND INBOX {12}\r\nab {3}\r\nxyz\r\n', true],
+    ['braces that are no literal', '* OK [X] {a}\r\n* OK {}\r\n', true],
   ])('%s: at a boundary = %s, whole, byte by byte and at every split', (_name, text, want) => {
     expect(new Set(boundaries(text))).toEqual(new Set([want]));
   });
 
   it('names the last command of a complete line, after the tag and UID', () => {
-    const b = new LineBoundary();
+    const b = new LineBoundary(true);
     b.feed(Buffer.from('a1 uid fetch 1:* FLAGS\r\nz9 COMPRESS DEFLATE\r\n'));
     expect(b.lastCommand).toBe('COMPRESS');
   });
