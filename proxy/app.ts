@@ -21,8 +21,18 @@ export interface RunningImapscope {
   practice: PracticeServer | null;
   url: string;
   token: string;
-  close(): Promise<void>;
+  /**
+   * Stops accepting, sends each session a BYE where it cannot split a message, waits up to
+   * `drainMs` for sessions to end, closes the rest, lets the inspection thread record every
+   * close and flush the archive, then stops it. 0 (the default): close sessions at once.
+   */
+  close(drainMs?: number): Promise<void>;
 }
+
+/** What every client still connected reads when imapscope shuts down. */
+export const SHUTDOWN_BYE = '* BYE [UNAVAILABLE] imapscope shutting down\r\n';
+/** How long closed sessions get to report their close before the inspection thread stops. */
+const CLOSE_REPORT_MS = 2_000;
 
 /** The viewer token: the configured one, else the one kept in the data dir, else a new one saved there. */
 function loadToken(config: Config): string {
@@ -106,30 +116,47 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
   ).catch((err: Error) => {
     throw new ImapscopeError('ERR_LISTEN_FAILED', err.message);
   });
-  const sessions = new Set<{ close(): void }>();
+  const sessions = new Set<{ close(): void; bye(text: string): boolean }>();
+  /** Resolved when the last open session has closed (for shutdown). */
+  let allClosed: (() => void) | null = null;
+  const limits = { idleTimeoutMs: config.idleTimeoutS * 1000 };
   const onConnection = (socket: Socket): void => {
     const s = relayConnection(socket, {
       upstream,
       log,
       tls,
+      limits,
       inspect: (info, flow) => inspection.inspector(info, flow),
       onClose: (summary) => {
         sessions.delete(s);
         inspection.closed(summary);
+        if (sessions.size === 0) allClosed?.();
       },
     });
     sessions.add(s);
   };
+  const sessionsEnded = (ms: number): Promise<void> =>
+    sessions.size === 0
+      ? Promise.resolve()
+      : new Promise((resolve) => {
+          const timer = setTimeout(resolve, ms);
+          allClosed = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
 
-  const listener = await startListener(config.listen, onConnection).catch(
-    (err: NodeJS.ErrnoException) => {
-      void inspection.stop();
-      throw new ImapscopeError(
-        'ERR_LISTEN_FAILED',
-        `--listen ${formatHostPort(config.listen)}: ${err.code ?? err.message}`,
-      );
-    },
-  );
+  const listener = await startListener(config.listen, onConnection, {
+    maxConnections: config.maxConnections,
+    plainBye: config.clientTls !== 'implicit',
+    log,
+  }).catch((err: NodeJS.ErrnoException) => {
+    void inspection.stop();
+    throw new ImapscopeError(
+      'ERR_LISTEN_FAILED',
+      `--listen ${formatHostPort(config.listen)}: ${err.code ?? err.message}`,
+    );
+  });
   inspection.listening(formatHostPort(listener.address));
   const ui = { address: inspection.ui };
   const url = `http://${formatHostPort(ui.address)}/?token=${encodeURIComponent(token)}`;
@@ -168,12 +195,17 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
     practice,
     url,
     token,
-    async close() {
+    async close(drainMs = 0) {
+      // The callback would wait for every connection; the listening socket is closed at once.
+      listener.server.close();
+      if (drainMs > 0) {
+        for (const s of sessions) s.bye(SHUTDOWN_BYE);
+        await sessionsEnded(drainMs);
+      }
       for (const s of sessions) s.close();
-      await Promise.all([
-        new Promise<void>((r) => listener.server.close(() => r())),
-        inspection.stop(),
-      ]);
+      // Each close reaches the inspection thread (and the archive) before it is told to stop.
+      await sessionsEnded(CLOSE_REPORT_MS);
+      await inspection.stop();
       await practice?.close();
     },
   };

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
+import { DEFAULT_DRAIN_S, DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS } from './limits.ts';
 import { LOG_LEVELS } from './log.ts';
 import { TLS_MODES } from './net/tls-modes.ts';
 import type { TlsMode } from './net/tls-modes.ts';
@@ -49,6 +50,12 @@ export interface Config {
   console: boolean;
   /** lossless (default): the relay waits for inspection; best-effort: inspection drops, with gap events. */
   inspection: InspectionMode;
+  /** Client connections relayed at once; one more gets `* BYE [UNAVAILABLE]` and is closed. */
+  maxConnections: number;
+  /** Seconds without a byte either way before a session is closed; 0: never. */
+  idleTimeoutS: number;
+  /** Seconds a shutdown (SIGTERM, SIGINT) waits for sessions to end after their BYE. */
+  drainS: number;
 }
 
 /** What the command line parser hands over: raw strings, flags not given are undefined. */
@@ -67,6 +74,9 @@ export interface RawOptions {
   retainDays?: string;
   maxArchiveMb?: string;
   inspection?: string;
+  maxConnections?: string;
+  idleTimeout?: string;
+  drainSeconds?: string;
 }
 
 /** Each flag, its environment variable and its default; the help text is built from this table. */
@@ -183,6 +193,30 @@ export const OPTION_TABLE = [
     def: 'lossless',
     help: 'when inspection falls behind: lossless (the relay slows down) or best-effort (bytes go uninspected, shown as gaps)',
   },
+  {
+    key: 'maxConnections',
+    flag: '--max-connections',
+    env: 'IMAPSCOPE_MAX_CONNECTIONS',
+    value: 'N',
+    def: String(DEFAULT_MAX_CONNECTIONS),
+    help: 'clients relayed at once; one more gets "* BYE [UNAVAILABLE] too many connections"',
+  },
+  {
+    key: 'idleTimeout',
+    flag: '--idle-timeout',
+    env: 'IMAPSCOPE_IDLE_TIMEOUT',
+    value: 'SECONDS',
+    def: String(DEFAULT_IDLE_TIMEOUT_S),
+    help: 'close a session after SECONDS without a byte either way, IDLE included (0: never; RFC 9051 asks servers for at least 30 min)',
+  },
+  {
+    key: 'drainSeconds',
+    flag: '--drain-seconds',
+    env: 'IMAPSCOPE_DRAIN_SECONDS',
+    value: 'SECONDS',
+    def: String(DEFAULT_DRAIN_S),
+    help: 'on SIGTERM/SIGINT, wait this long for clients to leave after their BYE before closing them',
+  },
 ] as const satisfies readonly {
   key: keyof RawOptions;
   flag: string;
@@ -293,6 +327,9 @@ export function resolveConfig(
     retainDays: count(pick('retainDays')),
     maxArchiveMb: count(pick('maxArchiveMb')),
     inspection: inspectionMode(pick('inspection')),
+    maxConnections: atLeastOne(pick('maxConnections')),
+    idleTimeoutS: count(pick('idleTimeout')),
+    drainS: count(pick('drainSeconds')),
     ...resolveTls(raw, env, pick),
   };
 }
@@ -314,6 +351,12 @@ function inspectionMode(picked: { value: string | undefined; source: string }): 
     );
   }
   return mode as InspectionMode;
+}
+
+function atLeastOne(picked: { value: string | undefined; source: string }): number {
+  const n = count(picked);
+  if (n < 1) throw new ConfigError(picked.source, `expected at least 1, got '${picked.value}'`);
+  return n;
 }
 
 function tlsMode(picked: { value: string | undefined; source: string }): TlsMode | undefined {

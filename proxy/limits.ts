@@ -139,3 +139,29 @@ export const AUDIT_MAX_PENDING = 4096;
 export const AUDIT_MAX_LINKS = 50_000;
 /** Audit trail: an EXPUNGE renumbers at most this many known sequence numbers, else forgets them. */
 export const AUDIT_MAX_RENUMBER = 2048;
+// --- process lifecycle and logging (issue 11) ---
+
+/** Client connections relayed at once (the default of --max-connections); one more gets a BYE. */
+export const DEFAULT_MAX_CONNECTIONS = 1_000;
+
+/**
+ * Seconds without a byte in either direction before a session is closed (--idle-timeout's
+ * default). RFC 9051 §5.4: a server's autologout timer is at least 30 minutes, IDLE included,
+ * so a proxy must not cut sooner: 31 minutes.
+ */
+export const DEFAULT_IDLE_TIMEOUT_S = 1_860;
+
+/** Seconds a shutdown waits for sessions to end after their BYE (--drain-seconds's default). */
+export const DEFAULT_DRAIN_S = 5;
+
+/** TCP keepalive on both legs: the first probe after this long without traffic. */
+export const KEEPALIVE_MS = 60_000;
+
+/** Log bytes queued while stdout is not read; lines past it are dropped and counted. */
+export const LOG_BUFFER_BYTES = 1024 * 1024;
+
+/** How often a stalled log destination is tried again. */
+export const LOG_RETRY_MS = 50;
+
+/** Repeated warnings (refused connections, failed accepts, archive writes) at most this often. */
+export const WARN_INTERVAL_MS = 30_000;

@@ -1,5 +1,8 @@
 import pino from 'pino';
 import type { Logger, Level } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import { WARN_INTERVAL_MS } from './limits.ts';
+import { LogStream } from './log-stream.ts';
 
 export type { Logger };
 
@@ -14,21 +17,52 @@ export const LOG_LEVELS: readonly (Level | 'silent')[] = [
 ];
 
 /**
- * The process logger: JSON lines on stdout (one object per line, `msg` is the
- * message), or human-readable through pino-pretty when stdout is a terminal.
+ * The process logger: JSON lines on stdout (one object per line, `msg` is the message), or
+ * human-readable through pino-pretty when stdout is a terminal. Both go through a LogStream,
+ * which never blocks the thread that logs: when stdout is not read, lines wait in a bounded
+ * queue and past it are dropped and counted (see log-stream.ts). The relay and the inspection
+ * thread each call this; each line is one write of its own, so their lines never interleave.
  */
 export function createLogger(level: string, opts: { pretty?: boolean } = {}): Logger {
   const pretty = opts.pretty ?? process.stdout.isTTY === true;
-  if (pretty) {
-    return pino({
-      level,
-      transport: {
-        target: 'pino-pretty',
-        options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' },
-      },
-    });
+  const format = pretty
+    ? prettyFactory({ colorize: true, translateTime: 'SYS:HH:MM:ss.l' })
+    : undefined;
+  return pino({ level, base: { pid: process.pid } }, new LogStream({ format }));
+}
+
+/**
+ * A warning that may repeat many times a second (refused connections, failed accepts, failed
+ * archive writes) logged at most once per interval, with how often it happened since.
+ * `hit()` returns that count when a line is due now, else null.
+ */
+export class WarnThrottle {
+  private count = 0;
+  private last = -Infinity;
+
+  constructor(
+    private readonly intervalMs = WARN_INTERVAL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  hit(): number | null {
+    this.count += 1;
+    const t = this.now();
+    if (t - this.last < this.intervalMs) return null;
+    this.last = t;
+    const n = this.count;
+    this.count = 0;
+    return n;
   }
-  // Synchronous writes: two threads (relay and inspection) log to the same stdout, and a
-  // line written in one write(2) of under PIPE_BUF bytes is never interleaved with another.
-  return pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 1, sync: true }));
+
+  /** Occurrences not yet reported in a line. */
+  get pending(): number {
+    return this.count;
+  }
+
+  /** Forgets the interval: the next hit is reported at once (after a recovery, say). */
+  reset(): void {
+    this.last = -Infinity;
+    this.count = 0;
+  }
 }

@@ -68,6 +68,24 @@ describe('resolveConfig', () => {
     );
   });
 
+  it('defaults the lifecycle limits to 1000 connections, a 31-minute idle timeout and a 5 s drain', () => {
+    const c = resolveConfig({}, {});
+    expect([c.maxConnections, c.idleTimeoutS, c.drainS]).toEqual([1000, 1860, 5]);
+    const env = { IMAPSCOPE_DRAIN_SECONDS: '9', IMAPSCOPE_IDLE_TIMEOUT: '0' };
+    const e = resolveConfig({ maxConnections: '2' }, env);
+    expect([e.maxConnections, e.idleTimeoutS, e.drainS]).toEqual([2, 0, 9]);
+  });
+
+  it('takes --max-connections 1 and refuses 0 or a non-number, naming the flag', () => {
+    expect(resolveConfig({ maxConnections: '1' }, {}).maxConnections).toBe(1);
+    expect(() => resolveConfig({ maxConnections: '0' }, {})).toThrow(
+      "--max-connections: expected at least 1, got '0'",
+    );
+    expect(() => resolveConfig({ idleTimeout: '30m' }, {})).toThrow(
+      "--idle-timeout: expected a whole number, got '30m'",
+    );
+  });
+
   it('refuses a token shorter than 8 characters and accepts one of 8', () => {
     expect(() => resolveConfig({ token: 'short77' }, {})).toThrow(/--token/);
     expect(resolveConfig({ token: 'exactly8' }, {}).token).toBe('exactly8');

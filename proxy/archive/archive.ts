@@ -13,14 +13,20 @@ import type { RawChunk, Sink } from '../hub/hub.ts';
 import { ActionRecorder } from './actions.ts';
 import { RawFiles, type RawPlace } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
+import { WriteFaults, type WriteFaultOptions } from './write-faults.ts';
 
 export interface ArchiveOptions {
   /** Ended sessions older than this many days are deleted; 0 keeps them forever. */
   retainDays?: number;
   /** Oldest ended sessions are deleted while the database is larger; 0: no size cap. */
   maxBytes?: number;
-  /** A failed write (the queued events are lost; the proxy goes on). */
-  onError?: (err: unknown) => void;
+  /**
+   * Failed writes (a full disk): what was queued is lost and the proxy goes on. Called at
+   * most once per WARN_INTERVAL_MS while writes fail, with the losses since the last call.
+   */
+  onError?: WriteFaultOptions['onError'];
+  /** Once when a write commits after failures, with what the whole outage lost. */
+  onRecover?: WriteFaultOptions['onRecover'];
   now?: () => number;
 }
 
@@ -104,12 +110,18 @@ export class Archive implements Sink {
   private readonly now: () => number;
   /** The audit trail, derived from the events as they are written. */
   private readonly actions: ActionRecorder;
+  private readonly faults: WriteFaults;
 
   constructor(
     file: string,
     private readonly opts: ArchiveOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
+    this.faults = new WriteFaults({
+      onError: opts.onError,
+      onRecover: opts.onRecover,
+      now: this.now,
+    });
     this.db = openArchiveDb(file);
     this.insertEvent = this.db.prepare(
       `INSERT OR IGNORE INTO events(session, seq, gseq, at, type, body) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -137,7 +149,14 @@ export class Archive implements Sink {
     this.txn = this.db.transaction(() => this.writeQueued());
     if (opts.retainDays || opts.maxBytes) {
       this.prune();
-      this.retention = setInterval(() => this.prune(), ARCHIVE_RETENTION_INTERVAL_MS);
+      this.retention = setInterval(() => {
+        try {
+          this.prune();
+        } catch (err) {
+          // Deleting needs a little space too; on a full disk it fails like any write.
+          this.faults.failed(err, 0, 0);
+        }
+      }, ARCHIVE_RETENTION_INTERVAL_MS);
       this.retention.unref();
     }
   }
@@ -212,7 +231,7 @@ export class Archive implements Sink {
     } catch (err) {
       // A full disk: these bytes are lost; the proxy goes on.
       this.stats.chunksDropped += chunks.length;
-      this.opts.onError?.(err);
+      this.faults.failed(err, 0, chunks.length);
       return;
     }
     let offset = place.offset;
@@ -240,14 +259,25 @@ export class Archive implements Sink {
     if (this.queue.length === 0 && this.spanQueue.length === 0 && this.droppedBySession.size === 0)
       return;
     const t0 = performance.now();
+    // The transaction takes the queues at once: count what it held before it may fail.
+    const events = this.queue;
+    const spans = this.spanQueue;
+    // The transaction clears the per-session drop counts; a failed one must not lose them.
+    const droppedBefore = this.droppedBySession.size > 0 ? new Map(this.droppedBySession) : null;
     try {
       this.txn();
+      this.faults.succeeded();
     } catch (err) {
-      // A full disk or a locked file: what was queued is lost; the proxy goes on.
-      this.stats.eventsDropped += this.queue.length;
+      // A full disk or a locked file: what was queued is lost; the proxy goes on. Each
+      // session's row counts its lost events once writes work again.
       this.queue = [];
       this.spanQueue = [];
-      this.opts.onError?.(err);
+      this.stats.eventsDropped += events.length;
+      this.stats.chunksDropped += spans.length;
+      if (droppedBefore) this.droppedBySession = droppedBefore;
+      for (const e of events)
+        this.droppedBySession.set(e.session, (this.droppedBySession.get(e.session) ?? 0) + 1);
+      this.faults.failed(err, events.length, spans.length);
     }
     const ms = performance.now() - t0;
     this.stats.flushes += 1;

@@ -26,6 +26,7 @@
 import {
   closeSync,
   existsSync,
+  fstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -96,7 +97,20 @@ export class RawFiles {
       };
     }
     const offset = f.size;
-    let done = writevSync(f.fd, buffers);
+    try {
+      this.write(f.fd, buffers, total);
+    } catch (err) {
+      // A full disk may have taken part of the bytes: the next span must start past them
+      // (the file is opened for appending), so take the size from the file itself.
+      f.size = fstatSync(f.fd).size;
+      throw err;
+    }
+    f.size += total;
+    return { segment: f.segment, offset };
+  }
+
+  private write(fd: number, buffers: Uint8Array[], total: number): void {
+    const done = writevSync(fd, buffers);
     // A short writev (rare on regular files): finish buffer by buffer from where it stopped.
     if (done < total) {
       let skip = done;
@@ -108,14 +122,11 @@ export class RawFiles {
         let at = skip;
         skip = 0;
         while (at < b.length) {
-          const n = writeSync(f.fd, b, at, b.length - at);
+          const n = writeSync(fd, b, at, b.length - at);
           at += n;
-          done += n;
         }
       }
     }
-    f.size += total;
-    return { segment: f.segment, offset };
   }
 
   /**

@@ -5,6 +5,8 @@ import { OPTION_TABLE, SWITCH_TABLE, prepareDataDir, resolveConfig } from '../co
 import type { RawOptions, RawSwitches } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { startImapscope } from '../app.ts';
+import type { RunningImapscope } from '../app.ts';
+import type { Logger } from '../log.ts';
 import { addArchiveCommands } from './archive-commands.ts';
 import { addQueryCommands } from './query-commands.ts';
 import { CertificateAuthority } from '../net/ca.ts';
@@ -55,6 +57,62 @@ function debugRequested(program: Command): boolean {
   return level === 'debug' || level === 'trace';
 }
 
+/** Exit codes of a second signal, which ends the process at once (128 + the signal's number). */
+const FORCED_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Runs the proxy until SIGTERM or SIGINT, then shuts it down gracefully (app.close: BYEs, a
+ * drain of up to `drainMs`, every close recorded, the archive flushed) and exits 0. The
+ * handlers are installed before anything listens, so a signal that arrives while imapscope
+ * starts waits for the start and then shuts down the same way. A second signal exits at once.
+ */
+function runUntilSignalled(
+  log: Logger,
+  start: () => Promise<RunningImapscope>,
+  drainMs: number,
+): void {
+  let stopping: string | null = null;
+  // start() runs in a microtask, after the handlers below are installed.
+  const started = Promise.resolve().then(start);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without waiting');
+      log.flush();
+      process.exit(FORCED_EXIT[signal] ?? 1);
+    }
+    stopping = signal;
+    log.info({ signal, drainSeconds: drainMs / 1000 }, 'shutting down');
+    void started
+      .then((app) => app.close(drainMs))
+      .then(
+        () => {
+          log.info('stopped');
+          log.flush();
+          process.exit(0);
+        },
+        // A start that failed is reported by the caller's catch (one line, exit 2).
+        () => {},
+      );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  started.catch((err: unknown) => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    reportFatal(err);
+  });
+}
+
+/** A start that failed: a user's mistake is one line and exit 2; anything else one line and 1. */
+function reportFatal(err: unknown): void {
+  if (err instanceof ConfigError || err instanceof ImapscopeError) usageError(err.message);
+  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  process.stderr.write(`imapscope: unexpected error: ${message}\n`);
+  if (process.env.IMAPSCOPE_LOG_LEVEL === 'debug')
+    process.stderr.write(`${(err as Error)?.stack}\n`);
+  process.exit(1);
+}
+
 function buildProgram(): Command {
   const program = new Command('imapscope')
     .description(
@@ -94,16 +152,7 @@ function buildProgram(): Command {
     if (cmd.args[0] !== undefined) unknownCommand(cmd.args[0], program);
     const config = resolveConfig(opts, process.env);
     const log = createLogger(config.logLevel);
-    const app = await startImapscope(config, log);
-    const shutdown = (signal: string): void => {
-      log.info({ signal }, 'shutting down');
-      void app.close().then(() => {
-        log.flush();
-        process.exit(0);
-      });
-    };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    runUntilSignalled(log, () => startImapscope(config, log), config.drainS * 1000);
   });
   program
     .command('ca')

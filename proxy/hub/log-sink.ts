@@ -2,24 +2,65 @@ import type { ImapscopeEvent } from '../../shared/events.ts';
 import type { Logger } from '../log.ts';
 import type { Sink } from './hub.ts';
 
+/** What the summary line of a session counts while it is open. */
+interface Tally {
+  client: string;
+  upstream: string;
+  exchanges: number;
+  nos: number;
+  bads: number;
+  lints: number;
+}
+
+const hp = (h: { host: string; port: number }): string =>
+  h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
+
 /**
- * Events as log lines: one info line per exchange (session, tag, command,
- * status, latency), state changes and lints at info/warn, malformed messages at
- * warn, one debug line per decoded message. Session open/close are logged by the relay itself.
+ * Events as log lines. At info: one summary line per session when it closes (client, user,
+ * upstream, duration, exchanges, NO/BAD/lint counts, bytes each way, close reason), state
+ * changes and lints (warn for errors), malformed messages at warn. At debug: one line per exchange (tag, command, status,
+ * latency) and per decoded message. The relay logs the session's opening itself.
  */
 export function logSink(log: Logger): Sink {
+  const tallies = new Map<string, Tally>();
   return {
     name: 'log',
     write(events) {
-      for (const e of events) writeOne(log, e);
+      for (const e of events) {
+        tally(tallies, e);
+        writeOne(log, e, tallies);
+      }
     },
   };
 }
 
-function writeOne(log: Logger, e: ImapscopeEvent): void {
+function tally(tallies: Map<string, Tally>, e: ImapscopeEvent): void {
+  if (e.type === 'session.open') {
+    tallies.set(e.session, {
+      client: hp(e.client),
+      upstream: hp(e.upstream),
+      exchanges: 0,
+      nos: 0,
+      bads: 0,
+      lints: 0,
+    });
+    return;
+  }
+  const t = tallies.get(e.session);
+  if (!t) return;
+  if (e.type === 'exchange') {
+    t.exchanges += 1;
+    if (e.status === 'NO') t.nos += 1;
+    if (e.status === 'BAD') t.bads += 1;
+  } else if (e.type === 'lint') {
+    t.lints += 1;
+  }
+}
+
+function writeOne(log: Logger, e: ImapscopeEvent, tallies: Map<string, Tally>): void {
   switch (e.type) {
     case 'exchange':
-      log.info(
+      log.debug(
         {
           session: e.session,
           tag: e.tag,
@@ -83,8 +124,29 @@ function writeOne(log: Logger, e: ImapscopeEvent): void {
         log.debug(facts, 'session facts');
       }
       return;
+    case 'session.close': {
+      const t = tallies.get(e.session);
+      tallies.delete(e.session);
+      log.info(
+        {
+          session: e.session,
+          client: t?.client,
+          user: e.user,
+          upstream: t?.upstream,
+          durationMs: e.durationMs,
+          exchanges: t?.exchanges,
+          nos: t?.nos,
+          bads: t?.bads,
+          lints: t?.lints,
+          bytesC2s: e.bytes.c2s,
+          bytesS2c: e.bytes.s2c,
+          reason: e.reason,
+        },
+        'session close',
+      );
+      return;
+    }
     case 'session.open':
-    case 'session.close':
       return;
     default:
       // Event types added later (TLS, COMPRESS…) are logged generically rather than dropped.

@@ -31,7 +31,13 @@ export function startHubServices(hub: Hub, log: Logger, opts: HubServiceOptions)
     archive = new Archive(join(opts.dataDir, ARCHIVE_FILE), {
       retainDays: opts.retainDays,
       maxBytes: opts.maxArchiveMb * 1024 * 1024,
-      onError: (err) => log.error({ err }, 'archive write failed'),
+      // One line per WARN_INTERVAL_MS with counts, not a stack per failed write (a full disk).
+      onError: (err, lost) =>
+        log.warn(
+          { code: (err as NodeJS.ErrnoException).code, err: String(err), ...lost },
+          'archive writes failing: events and raw bytes are dropped',
+        ),
+      onRecover: (lost) => log.warn(lost, 'archive writes resumed'),
     });
     const interrupted = archive.closeInterrupted();
     if (interrupted > 0)

@@ -2,29 +2,85 @@ import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import type { HostPort } from '../config.ts';
 import { LISTEN_BACKLOG } from '../limits.ts';
+import { WarnThrottle } from '../log.ts';
+import type { Logger } from '../log.ts';
+
+/** What a client past --max-connections reads before imapscope closes the connection. */
+export const TOO_MANY_BYE = '* BYE [UNAVAILABLE] too many connections\r\n';
+
+export interface ListenerOptions {
+  backlog?: number;
+  /** Connections handed to onConnection at once; more get TOO_MANY_BYE and are closed. */
+  maxConnections?: number;
+  /** The refusal can be written in plaintext (false with --client-tls implicit: just close). */
+  plainBye?: boolean;
+  /** Rate-limited warnings: refused connections, failed accepts (EMFILE…). */
+  log?: Logger;
+}
 
 /**
  * Listens for mail clients. Connections arrive paused (nothing is read until
  * the relay has an upstream to hand bytes to) and half-open capable (a client's
  * FIN is passed on, not answered by closing). Resolves with the bound address
  * (the real port when 0 was asked for); rejects with the listen error.
+ *
+ * Past `maxConnections` open at once, a client gets one BYE line and is closed, never
+ * relayed. A failed accept (EMFILE when out of file descriptors) is logged, at most once per
+ * WARN_INTERVAL_MS with a count, and survived: libuv closes the connection it could not
+ * take, so the client sees a close rather than a hang, and the listener goes on.
  */
 export function startListener(
   at: HostPort,
   onConnection: (socket: Socket) => void,
-  backlog = LISTEN_BACKLOG,
+  opts: ListenerOptions = {},
 ): Promise<{ server: Server; address: HostPort }> {
-  const server = createServer(
-    { pauseOnConnect: true, allowHalfOpen: true, noDelay: true },
-    onConnection,
-  );
+  const max = opts.maxConnections ?? Infinity;
+  const refusedWarn = new WarnThrottle();
+  const acceptWarn = new WarnThrottle();
+  let open = 0;
+  const server = createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (s) => {
+    if (open >= max) {
+      refuse(s, opts.plainBye ?? true);
+      const n = refusedWarn.hit();
+      if (n !== null)
+        opts.log?.warn(
+          { maxConnections: max, refused: n },
+          'too many connections: refusing clients (--max-connections)',
+        );
+      return;
+    }
+    open += 1;
+    s.once('close', () => (open -= 1));
+    onConnection(s);
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: at.host, port: at.port, backlog }, () => {
+    server.listen({ host: at.host, port: at.port, backlog: opts.backlog ?? LISTEN_BACKLOG }, () => {
       server.off('error', reject);
+      // Once listening, an 'error' is a failed accept; without a listener it would end the process.
+      server.on('error', (err: NodeJS.ErrnoException) => {
+        const n = acceptWarn.hit();
+        if (n !== null)
+          opts.log?.warn({ code: err.code, err: err.message, failures: n }, 'accept failed');
+      });
       const addr = server.address();
       const port = typeof addr === 'object' && addr ? addr.port : at.port;
       resolve({ server, address: { host: at.host, port } });
     });
   });
+}
+
+/** One BYE line and a close; what the client sends meanwhile is read and discarded. */
+function refuse(socket: Socket, plainBye: boolean): void {
+  socket.on('error', () => {});
+  if (!plainBye) {
+    socket.destroy();
+    return;
+  }
+  // Reading (and discarding) keeps the close from turning into a reset that loses the BYE.
+  socket.on('data', () => {});
+  socket.on('end', () => socket.destroy());
+  socket.resume();
+  socket.end(TOO_MANY_BYE);
+  setTimeout(() => socket.destroy(), 2000).unref();
 }

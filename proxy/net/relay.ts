@@ -8,6 +8,8 @@ import type { Logger } from '../log.ts';
 import { TransportFollower } from './compress.ts';
 import { upgradeUpstreamFirst } from './starttls.ts';
 import { StarttlsInterceptor } from './starttls-relay.ts';
+import { SessionGuard } from './session-guard.ts';
+import type { SessionLimits } from './session-guard.ts';
 import { Tap } from './tap.ts';
 import type { SessionInspector, TapChunk, TransportEvent, TransportNoticeCode } from './tap.ts';
 import type { InspectionFlow } from '../transport.ts';
@@ -33,6 +35,7 @@ export type CloseReason =
   | 'client-tls-failed' // the client's TLS handshake failed (implicit or after STARTTLS)
   | 'upstream-tls-failed' // the upstream's handshake or certificate verification failed
   | 'starttls-injection' // more plaintext after STARTTLS than MAX_TRANSPORT_HOLD_BYTES
+  | 'idle-timeout' // no byte either way for --idle-timeout
   | 'shutdown';
 
 export interface SessionSummary extends SessionInfo {
@@ -54,6 +57,8 @@ export interface RelayOptions {
   connectTimeoutMs?: number;
   /** TLS on each leg (see tls.ts prepareTls); without it both legs are plain. */
   tls?: TlsSetup;
+  /** Idle timeout and keepalive (session-guard.ts); keepalive is on even without it. */
+  limits?: SessionLimits;
 }
 
 let counter = 0;
@@ -93,7 +98,10 @@ export interface RelayHooks {
  * the tap goes on seeing the plaintext of both legs. A failed upstream verification gets the
  * client a BYE saying so.
  */
-export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; close(): void } {
+export function relayConnection(
+  raw: Socket,
+  opts: RelayOptions,
+): { id: string; close(): void; bye(text: string): boolean } {
   const startedAt = Date.now();
   const info: SessionInfo = {
     id: newSessionId(startedAt),
@@ -133,6 +141,18 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
   });
   upstreamRaw.setNoDelay(true);
   const legs: Record<Side, Socket> = { client: raw, upstream: upstreamRaw };
+  const guard = new SessionGuard(
+    opts.limits,
+    [raw, upstreamRaw],
+    () => {
+      setReason('idle-timeout');
+      destroyAll();
+    },
+    (text) => {
+      legs.client.write(text);
+      if (tap) record('s2c', Buffer.from(text));
+    },
+  );
   const raws: Record<Side, Socket> = { client: raw, upstream: upstreamRaw };
   const timeoutMs = opts.connectTimeoutMs ?? UPSTREAM_CONNECT_TIMEOUT_MS;
   upstreamRaw.setTimeout(timeoutMs, () => {
@@ -159,9 +179,11 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
     if (finished) return;
     if (![raws.client, raws.upstream, legs.client, legs.upstream].every((s) => s.destroyed)) return;
     finished = true;
+    guard.stop();
     tap?.close();
     const endedAt = Date.now();
-    log.info(
+    // At debug: the info line is the inspection's summary (hub/log-sink.ts), which knows more.
+    log.debug(
       {
         bytesC2s: bytes.c2s,
         bytesS2c: bytes.s2c,
@@ -170,7 +192,7 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
         ...(tap && tap.droppedTotal > 0 ? { droppedTapChunks: tap.droppedTotal } : {}),
         ...(inspectionPauses > 0 ? { inspectionPauses } : {}),
       },
-      'session close',
+      'relay close',
     );
     opts.onClose?.({ ...info, endedAt, bytes, reason, droppedTapChunks: tap?.droppedTotal ?? 0 });
   };
@@ -339,10 +361,12 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
     if (!ok) from.pause();
     bytes[direction] += data.length;
     entry = tap!.push(direction, data);
+    guard.seen(direction, data);
   }
   function record(direction: Direction, data: Buffer): void {
     bytes[direction] += data.length;
     tap!.push(direction, data);
+    guard.seen(direction, data);
   }
 
   const hooks: RelayHooks =
@@ -413,5 +437,7 @@ export function relayConnection(raw: Socket, opts: RelayOptions): { id: string; 
       reason = 'shutdown';
       destroyAll();
     },
+    /** Shutdown's BYE, when it cannot split a message (see SessionGuard.bye). */
+    bye: (text) => guard.bye(text),
   };
 }

@@ -57,6 +57,9 @@ async function run(
     '--upstream-tls',
     upstreamTls,
     ...(verify ? ['--upstream-ca', upstreamCa] : []),
+    // Exchanges are logged at debug; info has one summary line per session.
+    '--log-level',
+    'debug',
     ...extra,
   ]);
   scopes.push(scope);

@@ -1,10 +1,62 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { Hub } from '../../proxy/hub/hub.ts';
 import { logSink } from '../../proxy/hub/log-sink.ts';
+import { LOGIN_SCRIPT, play } from './helpers.ts';
 import { run } from '../session/dialog.ts';
 
+function logged(level: string): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  const log = pino({ level }, { write: (l: string) => lines.push(JSON.parse(l)) });
+  const hub = new Hub();
+  hub.add(logSink(log));
+  play(hub, 's1', [
+    ...LOGIN_SCRIPT.slice(0, -2),
+    ['c2s', 'a4 FETCH 1 FLAGS\r\n'],
+    ['s2c', 'a4 BAD no mailbox\r\n'],
+    ['c2s', 'a5 DELETE nope\r\n'],
+    ['s2c', 'a5 NO no such mailbox\r\n'],
+    ...LOGIN_SCRIPT.slice(-2),
+  ]);
+  return lines;
+}
+
 describe('the log sink', () => {
+  it('writes no line per exchange at info, but one summary line when the session closes', () => {
+    const lines = logged('info');
+    expect(lines.filter((l) => l.msg === 'exchange')).toEqual([]);
+    const closes = lines.filter((l) => l.msg === 'session close');
+    expect(closes).toHaveLength(1);
+    expect(closes[0]).toMatchObject({
+      level: 30,
+      session: 's1',
+      client: '127.0.0.1:50000',
+      upstream: '127.0.0.1:143',
+      user: 'alice',
+      exchanges: 6,
+      nos: 1,
+      bads: 1,
+      reason: 'closed',
+    });
+    expect(closes[0]!.lints).toEqual(expect.any(Number));
+    expect(closes[0]!.bytesC2s).toBeGreaterThan(0);
+    expect(closes[0]!.bytesS2c).toBeGreaterThan(0);
+    expect(closes[0]!.durationMs).toEqual(expect.any(Number));
+  });
+
+  it('writes each exchange at debug, with its tag, command, status and latency', () => {
+    const exchanges = logged('debug').filter((l) => l.msg === 'exchange');
+    expect(exchanges.map((l) => [l.tag, l.command, l.status, l.level])).toEqual([
+      ['a1', 'LOGIN', 'OK', 20],
+      ['a2', 'LOGIN', 'OK', 20],
+      ['a3', 'SELECT', 'OK', 20],
+      ['a4', 'FETCH', 'BAD', 20],
+      ['a5', 'DELETE', 'NO', 20],
+      ['a4', 'LOGOUT', 'OK', 20],
+    ]);
+  });
+
   it('logs a malformed message as a warning, without its bytes', () => {
     const lines: Record<string, unknown>[] = [];
     const out = new Writable({
