@@ -108,7 +108,13 @@ export type ApiErrorCode =
   | 'ERR_API_NOT_FOUND'
   | 'ERR_API_BAD_REQUEST'
   | 'ERR_API_METHOD'
-  | 'ERR_API_NO_ARCHIVE';
+  | 'ERR_API_NO_ARCHIVE'
+  /** A cross-origin WebSocket upgrade. */
+  | 'ERR_API_FORBIDDEN'
+  /** A Host the UI server does not answer to (see --ui-host). */
+  | 'ERR_API_MISDIRECTED'
+  /** An unexpected failure in a handler (logged by the server). */
+  | 'ERR_API_INTERNAL';
 
 /**
  * JSON with byte arrays as `{ "$b64": … }` (a Node Buffer's own toJSON is bypassed). The byte

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     maxArchiveMb: config.maxArchiveMb,
     registry,
   });
-  const ui = await startUiServer(config.ui, config.token, services);
+  const ui = await startUiServer(config.ui, { token: config.token, log }, services);
 
   const inspectors = new Map<string, TrackingInspector>();
   let consumed = 0;
