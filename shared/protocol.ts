@@ -93,7 +93,8 @@ export type ServerMessage =
       /** Events with gseq in [fromGseq, toGseq] were not sent: fetch them over REST. */
       fromGseq: number;
       toGseq: number;
-      reason: 'slow-client' | 'resume-too-old';
+      /** `too-large`: one event whose message would pass the frame cap (WS_MAX_FRAME_BYTES). */
+      reason: 'slow-client' | 'resume-too-old' | 'too-large';
     }
   | { type: 'error'; code: string; message: string };
 
