@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -22,6 +25,15 @@ describe('the imapscope command', () => {
     expect(r.code).toBe(0);
     for (const flag of ['--listen', '--upstream', '--ui', '--token', '--data', '--log-level']) {
       expect(r.stdout).toContain(flag);
+    }
+    for (const [flag, env] of [
+      ['--ui-cert <FILE>', 'IMAPSCOPE_UI_CERT'],
+      ['--ui-key <FILE>', 'IMAPSCOPE_UI_KEY'],
+      ['--ui-host <NAME,...>', 'IMAPSCOPE_UI_HOST'],
+      ['--ui-insecure', 'IMAPSCOPE_UI_INSECURE'],
+    ]) {
+      expect(r.stdout).toContain(flag);
+      expect(r.stdout).toContain(env);
     }
     expect(r.stdout).toContain('IMAPSCOPE_LISTEN');
     expect(r.stdout).toContain('(default: 127.0.0.1:1143)');
@@ -51,5 +63,29 @@ describe('the imapscope command', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--upstream');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('refuses a non-loopback --ui without HTTPS in one line naming the flag, exit code 2', () => {
+    const r = run(['--ui', '0.0.0.0:0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /^imapscope: --ui: 0\.0\.0\.0 is not a loopback address: .*--ui-insecure/,
+    );
+  });
+
+  it('names --ui-cert when the certificate file cannot be read, exit code 2', () => {
+    const r = run([
+      '--ui-cert',
+      '/nonexistent/cert.pem',
+      '--ui-key',
+      '/nonexistent/key.pem',
+      '--data',
+      join(tmpdir(), 'imapscope-cli-test-never-created'),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('imapscope: --ui-cert: cannot read /nonexistent/cert.pem: ENOENT\n');
+    // Checked before anything is written: the data directory was not even created.
+    expect(existsSync(join(tmpdir(), 'imapscope-cli-test-never-created'))).toBe(false);
   });
 });

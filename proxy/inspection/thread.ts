@@ -50,7 +50,11 @@ async function main(): Promise<void> {
     maxArchiveMb: config.maxArchiveMb,
     registry,
   });
-  const ui = await startUiServer(config.ui, { token: config.token, log }, services);
+  const ui = await startUiServer(
+    config.ui,
+    { token: config.token, log, tls: config.uiTls, hosts: config.uiHosts },
+    services,
+  );
 
   const inspectors = new Map<string, TrackingInspector>();
   let consumed = 0;

@@ -1,15 +1,25 @@
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
 import type { HostPort } from '../config.ts';
+import { formatHostPort } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { handleApi } from './api.ts';
 import type { ApiContext } from './api.ts';
 import type { WsSink } from './ws-sink.ts';
-import { checkToken, requestUrl, sameOrigin } from './request.ts';
+import {
+  checkHost,
+  checkToken,
+  cookieName,
+  LOOPBACK_HOST_NAMES,
+  requestUrl,
+  sameOrigin,
+} from './request.ts';
+import type { UiTls } from './ui-tls.ts';
 import type { Refusal } from './request.ts';
 import { SECURITY_HEADERS, send, sendError } from './respond.ts';
 
@@ -18,8 +28,6 @@ export { sameOrigin };
 
 /** The built viewer, served when present (viewer/ builds it). */
 export const VIEWER_DIST = fileURLToPath(new URL('../../viewer/dist/', import.meta.url));
-
-const COOKIE = 'imapscope_token';
 
 // A small self-refreshing session list until the React viewer (viewer/) is built and served here.
 const PAGE = `<!doctype html><meta charset="utf-8"><title>imapscope</title>
@@ -41,6 +49,10 @@ export interface UiServerOptions {
   token: string;
   /** Where a handler's unexpected exception is reported (once, with the request line). */
   log: Pick<Logger, 'error'>;
+  /** HTTPS (and WSS) with this certificate; null: plain HTTP. */
+  tls?: UiTls | null;
+  /** Names the Host header may carry besides the loopback names and the --ui host (--ui-host). */
+  hosts?: readonly string[];
 }
 
 /** The request and upgrade handlers, apart from the listening socket (tests drive them directly). */
@@ -51,20 +63,34 @@ export interface UiHandlers {
 
 /**
  * The UI server's handlers: the viewer (viewer/dist when built, else a small fallback page),
- * the REST API under /api and the WebSocket at /ws. Every request needs the token; a WebSocket
- * upgrade also needs the same origin. Unknown paths are 404, malformed targets, escapes and
- * cookies 400. No exception leaves a handler: an unexpected one answers 500 (or ends the
+ * the REST API under /api and the WebSocket at /ws. Every request needs a Host this server
+ * answers to (421 otherwise) and the token; a WebSocket upgrade also needs the same origin.
+ * Unknown paths are 404, malformed targets, escapes and cookies 400. No exception leaves a handler: an unexpected one answers 500 (or ends the
  * connection if the answer had begun) and is logged.
  */
 export function uiHandlers(
+  at: HostPort,
   opts: UiServerOptions,
   ctx: ApiContext & { ws: WsSink | null },
 ): UiHandlers {
   const { token, log } = opts;
+  const secure = Boolean(opts.tls);
+  // The --ui host as a Host header writes it (IPv6 in brackets), lower case.
+  const own = formatHostPort(at).replace(/:\d+$/, '').toLowerCase();
+  const names = [...new Set([...LOOPBACK_HOST_NAMES, own, ...(opts.hosts ?? [])])];
+  // Checked against the port the request came in on: with --ui HOST:0 it is known only then.
+  const gate = (req: IncomingMessage, url: URL) => {
+    const port = req.socket.localPort ?? at.port;
+    const host = checkHost(req, names, port, secure ? 443 : 80);
+    if (!host.ok) return { ...host, port };
+    return { ...checkToken(req, url, token, cookieName(port)), port };
+  };
   const viewer = existsSync(VIEWER_DIST)
     ? sirv(VIEWER_DIST, { single: true, dev: false, etag: true })
     : null;
-  const cookie = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
+  const cookie = (port: number): string =>
+    `${cookieName(port)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/` +
+    (secure ? '; Secure' : '');
   const failed = (req: IncomingMessage, err: unknown): void => {
     log.error({ err, method: req.method, url: String(req.url).slice(0, 200) }, 'ui request failed');
   };
@@ -72,14 +98,14 @@ export function uiHandlers(
   const request = (req: IncomingMessage, res: ServerResponse): void => {
     const url = requestUrl(req);
     if (!url.ok) return refuse(res, url.refusal);
-    const auth = checkToken(req, url.value, token, COOKIE);
+    const auth = gate(req, url.value);
     if (!auth.ok) return refuse(res, auth.refusal);
     const { pathname, searchParams } = url.value;
     if (pathname.startsWith('/api/')) return handleApi(ctx, req, res, url.value);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return sendError(res, 405, 'ERR_API_METHOD', 'method not allowed');
     }
-    if (searchParams.has('token')) res.setHeader('set-cookie', cookie);
+    if (searchParams.has('token')) res.setHeader('set-cookie', cookie(auth.port));
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     if (viewer) {
       viewer(req, res, () => sendError(res, 404, 'ERR_API_NOT_FOUND', 'not found'));
@@ -91,7 +117,7 @@ export function uiHandlers(
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = requestUrl(req);
     if (!url.ok) return refuseUpgrade(socket, url.refusal);
-    const auth = checkToken(req, url.value, token, COOKIE);
+    const auth = gate(req, url.value);
     if (!auth.ok) return refuseUpgrade(socket, auth.refusal);
     if (!sameOrigin(req)) {
       return refuseUpgrade(socket, {
@@ -176,8 +202,10 @@ export function startUiServer(
   opts: UiServerOptions,
   ctx: ApiContext & { ws: WsSink | null },
 ): Promise<{ server: Server; address: HostPort }> {
-  const handlers = uiHandlers(opts, ctx);
-  const server = createServer(handlers.request);
+  const handlers = uiHandlers(at, opts, ctx);
+  const server = opts.tls
+    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handlers.request)
+    : createServer(handlers.request);
   server.on('upgrade', handlers.upgrade);
   return new Promise((resolve, reject) => {
     server.once('error', reject);

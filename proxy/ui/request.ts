@@ -110,3 +110,32 @@ export function sameOrigin(req: IncomingMessage): boolean {
     return false;
   }
 }
+
+/** The loopback names the UI always answers to (with its port). */
+export const LOOPBACK_HOST_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * Whether the Host header names this server: one of `names` (lower case, IPv6 in brackets)
+ * with the port the request arrived on, or without a port when that is the scheme's default.
+ * Anything else, a missing Host included, is a 421: a DNS-rebound page sends its own name.
+ */
+export function checkHost(
+  req: IncomingMessage,
+  names: readonly string[],
+  port: number,
+  defaultPort: number,
+): Checked<true> {
+  const host = req.headers.host?.toLowerCase();
+  if (host !== undefined) {
+    for (const name of names) {
+      if (host === `${name}:${port}` || (port === defaultPort && host === name)) {
+        return { ok: true, value: true };
+      }
+    }
+  }
+  return refuse(
+    421,
+    'ERR_API_MISDIRECTED',
+    `this server answers to Host ${names.map((n) => `${n}:${port}`).join(', ')} (see --ui-host)`,
+  );
+}

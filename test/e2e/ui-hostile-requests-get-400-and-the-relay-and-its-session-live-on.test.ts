@@ -16,7 +16,7 @@ describe('the UI server, sent hostile requests while a mail session is open thro
     await client.connect();
     await client.mailboxOpen('INBOX');
     const host = `Host: ${scope.ui.host}:${scope.ui.port}`;
-    const cookie = 'imapscope_token';
+    const cookie = `imapscope_token_${scope.ui.port}`;
     const hostile = [
       `GET // HTTP/1.1\r\n${host}`,
       `GET /\\ HTTP/1.1\r\n${host}`,
