@@ -164,7 +164,8 @@ export class WsSink implements Sink {
         gap = { type: 'gap', fromGseq: first, toGseq: last, reason: 'resume-too-old' };
       }
     } else if (p.after !== null && p.after < last) {
-      const oldest = this.ring[0]?.gseq ?? Infinity;
+      // An empty ring (a restart: the archive has events, memory none) reaches back to `last`.
+      const oldest = this.ring[0]?.gseq ?? last + 1;
       if (oldest <= p.after + 1) {
         client.cursor = p.after; // the ring has everything since: the pump sends it
       } else {
