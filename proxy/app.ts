@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Config, HostPort } from './config.ts';
-import { formatHostPort, prepareDataDir } from './config.ts';
+import { formatHostPort, isLoopbackHost, prepareDataDir } from './config.ts';
 import { ImapscopeError } from './errors.ts';
 import type { Logger } from './log.ts';
 import { InspectionThread } from './inspection/thread-client.ts';
@@ -12,6 +12,7 @@ import { startListener } from './net/listener.ts';
 import { relayConnection } from './net/relay.ts';
 import { prepareTls } from './net/tls.ts';
 import { startPracticeServer } from './practice/server.ts';
+import { loadUiTls } from './ui/ui-tls.ts';
 import type { PracticeServer } from './practice/server.ts';
 
 export interface RunningImapscope {
@@ -68,8 +69,15 @@ function testHooks(env: NodeJS.ProcessEnv): Partial<InspectionConfig> {
  * server. Logs exactly one "ready" line when all of it is listening.
  */
 export async function startImapscope(config: Config, log: Logger): Promise<RunningImapscope> {
+  const uiTls = loadUiTls(config.uiCert, config.uiKey);
   prepareDataDir(config.dataDir);
   const token = loadToken(config);
+  // A non-loopback --ui without HTTPS got past the config only with --ui-insecure.
+  const uiWarning =
+    config.uiInsecure && !uiTls && !isLoopbackHost(config.ui.host)
+      ? `--ui-insecure: the viewer, its token and all traffic it shows go over plain HTTP on ${config.ui.host}`
+      : null;
+  if (uiWarning) log.warn({ ui: formatHostPort(config.ui) }, uiWarning);
 
   const practice = config.upstream
     ? null
@@ -101,6 +109,8 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       console: config.upstream === null || config.console,
       ui: config.ui,
       token,
+      uiTls,
+      uiHosts: config.uiHosts,
       logLevel: config.logLevel,
       prettyLogs: process.stdout.isTTY === true,
       ...testHooks(process.env),
@@ -159,7 +169,7 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
   });
   inspection.listening(formatHostPort(listener.address));
   const ui = { address: inspection.ui };
-  const url = `http://${formatHostPort(ui.address)}/?token=${encodeURIComponent(token)}`;
+  const url = `${uiTls ? 'https' : 'http'}://${formatHostPort(ui.address)}/?token=${encodeURIComponent(token)}`;
   // The ready line is the operator's contract: it is written at any level but silent.
   const readyLog = log.level === 'silent' ? log : log.child({}, { level: 'info' });
   readyLog.info(
@@ -174,6 +184,19 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       ...(tls.ca ? { ca: tls.ca.certPath } : {}),
       ...(config.upstreamInsecure && config.upstreamTls !== 'none'
         ? { warning: "--upstream-insecure: the upstream's certificate is not verified" }
+        : {}),
+      // One `warning` field: with both, the --upstream-insecure one comes first.
+      ...(uiWarning
+        ? {
+            warning: [
+              config.upstreamInsecure && config.upstreamTls !== 'none'
+                ? "--upstream-insecure: the upstream's certificate is not verified"
+                : null,
+              uiWarning,
+            ]
+              .filter(Boolean)
+              .join('; '),
+          }
         : {}),
       ...(practice
         ? {

@@ -56,6 +56,13 @@ export interface Config {
   idleTimeoutS: number;
   /** Seconds a shutdown (SIGTERM, SIGINT) waits for sessions to end after their BYE. */
   drainS: number;
+  /** HTTPS for the viewer, API and WebSocket (PEM files); null: plain HTTP (loopback only). */
+  uiCert: string | null;
+  uiKey: string | null;
+  /** Serve a non-loopback --ui over plain HTTP anyway (warned about). */
+  uiInsecure: boolean;
+  /** More names the UI answers to in Host, besides the loopback names and the --ui host. */
+  uiHosts: string[];
 }
 
 /** What the command line parser hands over: raw strings, flags not given are undefined. */
@@ -77,6 +84,9 @@ export interface RawOptions {
   maxConnections?: string;
   idleTimeout?: string;
   drainSeconds?: string;
+  uiCert?: string;
+  uiKey?: string;
+  uiHost?: string;
 }
 
 /** Each flag, its environment variable and its default; the help text is built from this table. */
@@ -103,7 +113,31 @@ export const OPTION_TABLE = [
     env: 'IMAPSCOPE_UI',
     value: 'HOST:PORT',
     def: '127.0.0.1:8025',
-    help: 'where the viewer and its API listen',
+    help: 'where the viewer and its API listen (not loopback: needs --ui-cert/--ui-key or --ui-insecure)',
+  },
+  {
+    key: 'uiCert',
+    flag: '--ui-cert',
+    env: 'IMAPSCOPE_UI_CERT',
+    value: 'FILE',
+    def: undefined,
+    help: 'PEM certificate (chain) to serve the viewer, API and WebSocket over HTTPS, with --ui-key',
+  },
+  {
+    key: 'uiKey',
+    flag: '--ui-key',
+    env: 'IMAPSCOPE_UI_KEY',
+    value: 'FILE',
+    def: undefined,
+    help: 'PEM private key for --ui-cert',
+  },
+  {
+    key: 'uiHost',
+    flag: '--ui-host',
+    env: 'IMAPSCOPE_UI_HOST',
+    value: 'NAME,...',
+    def: undefined,
+    help: 'more names the UI answers to in the Host header (always: localhost, 127.0.0.1, [::1], the --ui host)',
   },
   {
     key: 'token',
@@ -231,6 +265,7 @@ export interface RawSwitches {
   revealSecrets?: boolean;
   upstreamInsecure?: boolean;
   console?: boolean;
+  uiInsecure?: boolean;
 }
 
 /** Each switch and its environment variable; the help text is built from this table too. */
@@ -252,6 +287,12 @@ export const SWITCH_TABLE = [
     flag: '--console',
     env: 'IMAPSCOPE_CONSOLE',
     help: "let the viewer's console type IMAP to the real --upstream through imapscope (always on with the practice server)",
+  },
+  {
+    key: 'uiInsecure',
+    flag: '--ui-insecure',
+    env: 'IMAPSCOPE_UI_INSECURE',
+    help: 'serve a non-loopback --ui over plain HTTP (warned about in the log and the ready line)',
   },
 ] as const satisfies readonly { key: keyof RawSwitches; flag: string; env: string; help: string }[];
 
@@ -331,6 +372,61 @@ export function resolveConfig(
     idleTimeoutS: count(pick('idleTimeout')),
     drainS: count(pick('drainSeconds')),
     ...resolveTls(raw, env, pick),
+    ...resolveUiExposure(parseHostPort(ui.source, ui.value!), ui.source, raw, env, pick),
+  };
+}
+
+/** Whether `host` only reaches this machine: 127.0.0.0/8, ::1 (also v4-mapped) or localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^::ffff:/, '');
+  return h === 'localhost' || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
+}
+
+/**
+ * The UI's exposure: a --ui off loopback needs HTTPS (--ui-cert and --ui-key) or an explicit
+ * --ui-insecure; --ui-host names are host names or IP addresses (IPv6 kept in brackets, as a
+ * Host header writes it), without a port.
+ */
+function resolveUiExposure(
+  ui: HostPort,
+  uiSource: string,
+  raw: RawSwitches,
+  env: NodeJS.ProcessEnv,
+  pick: (key: keyof RawOptions) => { value: string | undefined; source: string },
+): Pick<Config, 'uiCert' | 'uiKey' | 'uiInsecure' | 'uiHosts'> {
+  const cert = pick('uiCert');
+  const key = pick('uiKey');
+  if ((cert.value === undefined) !== (key.value === undefined)) {
+    throw new ConfigError(
+      cert.value === undefined ? key.source : cert.source,
+      'needs both --ui-cert and --ui-key',
+    );
+  }
+  const uiInsecure = resolveSwitch('uiInsecure', raw, env);
+  if (!isLoopbackHost(ui.host) && cert.value === undefined && !uiInsecure) {
+    throw new ConfigError(
+      uiSource,
+      `${ui.host} is not a loopback address: serve it over HTTPS with --ui-cert and --ui-key, or give --ui-insecure`,
+    );
+  }
+  const hosts = pick('uiHost');
+  const uiHosts: string[] = [];
+  for (const part of (hosts.value ?? '').split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name === '') continue;
+    const bare = name.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(bare) === 6) uiHosts.push(`[${bare}]`);
+    else if (
+      /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/.test(name)
+    )
+      uiHosts.push(name);
+    else throw new ConfigError(hosts.source, `'${part.trim()}' is not a host name or IP address`);
+  }
+  return {
+    uiCert: cert.value === undefined ? null : resolve(cert.value),
+    uiKey: key.value === undefined ? null : resolve(key.value),
+    uiInsecure,
+    uiHosts,
   };
 }
 

@@ -85,10 +85,20 @@ export const RAW_REDACT_HOLD_BYTES = 256 * 1024;
 /** WebSocket viewers connected at once; more are refused with 503. */
 export const WS_MAX_CLIENTS = 64;
 
-/** Bytes queued to one viewer before it counts as slow: events past it are skipped with a gap. */
+/**
+ * Bytes ws may hold for one viewer (written, not yet taken by the socket). A viewer is sent
+ * the next frame only while it fits; a stalled viewer costs no more than this.
+ */
 export const WS_CLIENT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
-/** Recent events kept in memory for resuming viewers (older resume points read the archive). */
+/**
+ * Largest WebSocket message the sink sends (UTF-8 bytes; exactly at the cap is sent). Batches
+ * are cut into messages of at most this; one event too big for it alone becomes a `gap`
+ * (reason `too-large`) that the viewer fetches over REST.
+ */
+export const WS_MAX_FRAME_BYTES = 1024 * 1024;
+
+/** Recent events kept in memory: what viewers are sent from and resume within (older resume points read the archive). */
 export const WS_REPLAY_EVENTS = 20_000;
 
 /** Events a resume or a snapshot sends at most; past it the viewer gets a gap and pages over REST. */

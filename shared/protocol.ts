@@ -99,7 +99,8 @@ export type ServerMessage =
       /** Events with gseq in [fromGseq, toGseq] were not sent: fetch them over REST. */
       fromGseq: number;
       toGseq: number;
-      reason: 'slow-client' | 'resume-too-old';
+      /** `too-large`: one event whose message would pass the frame cap (WS_MAX_FRAME_BYTES). */
+      reason: 'slow-client' | 'resume-too-old' | 'too-large';
     }
   | { type: 'error'; code: string; message: string };
 
@@ -114,7 +115,13 @@ export type ApiErrorCode =
   | 'ERR_API_NOT_FOUND'
   | 'ERR_API_BAD_REQUEST'
   | 'ERR_API_METHOD'
-  | 'ERR_API_NO_ARCHIVE';
+  | 'ERR_API_NO_ARCHIVE'
+  /** A cross-origin WebSocket upgrade. */
+  | 'ERR_API_FORBIDDEN'
+  /** A Host the UI server does not answer to (see --ui-host). */
+  | 'ERR_API_MISDIRECTED'
+  /** An unexpected failure in a handler (logged by the server). */
+  | 'ERR_API_INTERNAL';
 
 /**
  * JSON with byte arrays as `{ "$b64": … }` (a Node Buffer's own toJSON is bypassed). The byte

@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -33,6 +35,15 @@ describe('the imapscope command', () => {
     expect(text).toContain('(default: 1000) [env IMAPSCOPE_MAX_CONNECTIONS]');
     expect(text).toContain('(default: 1860) [env IMAPSCOPE_IDLE_TIMEOUT]');
     expect(text).toContain('(default: 5) [env IMAPSCOPE_DRAIN_SECONDS]');
+    for (const [flag, env] of [
+      ['--ui-cert <FILE>', 'IMAPSCOPE_UI_CERT'],
+      ['--ui-key <FILE>', 'IMAPSCOPE_UI_KEY'],
+      ['--ui-host <NAME,...>', 'IMAPSCOPE_UI_HOST'],
+      ['--ui-insecure', 'IMAPSCOPE_UI_INSECURE'],
+    ]) {
+      expect(text).toContain(flag);
+      expect(text).toContain(env);
+    }
   });
 
   it('refuses an unknown flag with one line naming it and exit code 2', () => {
@@ -67,6 +78,30 @@ describe('the imapscope command', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--upstream');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('refuses a non-loopback --ui without HTTPS in one line naming the flag, exit code 2', () => {
+    const r = run(['--ui', '0.0.0.0:0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /^imapscope: --ui: 0\.0\.0\.0 is not a loopback address: .*--ui-insecure/,
+    );
+  });
+
+  it('names --ui-cert when the certificate file cannot be read, exit code 2', () => {
+    const r = run([
+      '--ui-cert',
+      '/nonexistent/cert.pem',
+      '--ui-key',
+      '/nonexistent/key.pem',
+      '--data',
+      join(tmpdir(), 'imapscope-cli-test-never-created'),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('imapscope: --ui-cert: cannot read /nonexistent/cert.pem: ENOENT\n');
+    // Checked before anything is written: the data directory was not even created.
+    expect(existsSync(join(tmpdir(), 'imapscope-cli-test-never-created'))).toBe(false);
   });
 });
 

@@ -110,3 +110,42 @@ describe('prepareDataDir', () => {
     }
   });
 });
+
+describe('resolveConfig: the UI off loopback', () => {
+  it('refuses a non-loopback --ui without HTTPS or --ui-insecure, naming the flag', () => {
+    expect(() => resolveConfig({ ui: '0.0.0.0:8025' }, {})).toThrow(
+      /^--ui: 0\.0\.0\.0 is not a loopback address: .*--ui-cert and --ui-key.*--ui-insecure/,
+    );
+    expect(() => resolveConfig({}, { IMAPSCOPE_UI: '[::]:8025' })).toThrow(/^IMAPSCOPE_UI: /);
+  });
+
+  it('accepts it with --ui-cert and --ui-key, or with --ui-insecure (flag or environment)', () => {
+    const https = resolveConfig({ ui: '0.0.0.0:8025', uiCert: 'c.pem', uiKey: 'k.pem' }, {});
+    expect(https).toMatchObject({ uiInsecure: false, uiCert: expect.stringMatching(/c\.pem$/) });
+    expect(resolveConfig({ ui: '0.0.0.0:8025', uiInsecure: true }, {}).uiInsecure).toBe(true);
+    const env = { IMAPSCOPE_UI: '192.0.2.7:8025', IMAPSCOPE_UI_INSECURE: 'yes' };
+    expect(resolveConfig({}, env).uiInsecure).toBe(true);
+  });
+
+  it('counts 127.0.0.0/8, ::1 and localhost as loopback', () => {
+    for (const ui of ['127.0.0.1:1', '127.8.9.10:1', '[::1]:1', 'localhost:1']) {
+      expect(resolveConfig({ ui }, {}).uiInsecure).toBe(false);
+    }
+  });
+
+  it('needs --ui-cert and --ui-key together', () => {
+    expect(() => resolveConfig({ uiCert: 'c.pem' }, {})).toThrow(/^--ui-cert: needs both/);
+    expect(() => resolveConfig({}, { IMAPSCOPE_UI_KEY: 'k.pem' })).toThrow(
+      /^IMAPSCOPE_UI_KEY: needs both/,
+    );
+  });
+
+  it('reads --ui-host as a list of names, IPv6 in brackets, and refuses anything else', () => {
+    expect(resolveConfig({ uiHost: 'Scope.Example, 192.0.2.7,::1,[fe80::2]' }, {}).uiHosts).toEqual(
+      ['scope.example', '192.0.2.7', '[::1]', '[fe80::2]'],
+    );
+    expect(resolveConfig({}, {}).uiHosts).toEqual([]);
+    expect(() => resolveConfig({ uiHost: 'scope.example:8025' }, {})).toThrow(/^--ui-host: /);
+    expect(() => resolveConfig({}, { IMAPSCOPE_UI_HOST: 'a b' })).toThrow(/^IMAPSCOPE_UI_HOST: /);
+  });
+});

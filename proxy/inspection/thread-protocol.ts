@@ -6,6 +6,7 @@ import type { Direction } from '../../shared/direction.ts';
 import type { HostPort } from '../config.ts';
 import type { SessionInfo, SessionSummary } from '../net/relay.ts';
 import type { TransportEvent } from '../transport.ts';
+import type { UiTls } from '../ui/ui-tls.ts';
 
 /** What the inspection thread needs to start: the hub's and UI server's part of the config. */
 export interface InspectionConfig {
@@ -17,6 +18,9 @@ export interface InspectionConfig {
   console: boolean;
   ui: HostPort;
   token: string;
+  /** HTTPS for the UI (--ui-cert/--ui-key, already read), and more Host names (--ui-host). */
+  uiTls: UiTls | null;
+  uiHosts: string[];
   logLevel: string;
   prettyLogs: boolean;
   /**

@@ -58,7 +58,11 @@ async function main(): Promise<void> {
     registry,
   });
   services.console = config.console;
-  const ui = await startUiServer(config.ui, config.token, services);
+  const ui = await startUiServer(
+    config.ui,
+    { token: config.token, log, tls: config.uiTls, hosts: config.uiHosts },
+    services,
+  );
 
   const inspectors = new Map<string, TrackingInspector>();
   /** Tap bytes inspected per session while handling the current post: [c2s, s2c]. */

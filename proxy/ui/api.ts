@@ -35,6 +35,7 @@ import {
 import type { Hub } from '../hub/hub.ts';
 import { handleQueryRoute } from './query-routes.ts';
 import { send, sendError } from './respond.ts';
+import { pathSegments } from './request.ts';
 import type { SessionRegistry } from '../hub/registry.ts';
 import type { WsSink } from './ws-sink.ts';
 
@@ -74,7 +75,12 @@ export function handleApi(
   url: URL,
 ): void {
   if (req.method !== 'GET') return sendError(res, 405, 'ERR_API_METHOD', 'only GET is supported');
-  const path = url.pathname.split('/').slice(2).map(decodeURIComponent);
+  const segments = pathSegments(url);
+  if (!segments.ok) {
+    const r = segments.refusal;
+    return sendError(res, r.status, r.code, r.message);
+  }
+  const path = segments.value.slice(1);
   const archive = ctx.archive;
   // Reads see every event published so far: the queue is written first (synchronously).
   archive?.flush();

@@ -1,57 +1,34 @@
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
 import type { HostPort } from '../config.ts';
+import { formatHostPort } from '../config.ts';
+import type { Logger } from '../log.ts';
 import { handleApi } from './api.ts';
 import { consoleUpgrade } from './console.ts';
 import type { ApiContext } from './api.ts';
 import type { WsSink } from './ws-sink.ts';
-
-/** The built viewer, served when present (viewer/ builds it). */
-export const VIEWER_DIST = fileURLToPath(new URL('../../viewer/dist/', import.meta.url));
-
-const COOKIE = 'imapscope_token';
-
-/**
- * The token a request carries: `?token=`, `Authorization: Bearer …`, `X-Imapscope-Token`, or
- * the SameSite=Strict cookie set when a page was opened with `?token=` (so the viewer's own
- * scripts and styles load). Compared in constant time.
- */
-export function requestHasToken(req: IncomingMessage, token: string): boolean {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const auth = req.headers.authorization;
-  const cookie = /(?:^|;\s*)imapscope_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
-  const offered =
-    url.searchParams.get('token') ??
-    (auth?.startsWith('Bearer ') ? auth.slice(7) : undefined) ??
-    (req.headers['x-imapscope-token'] as string | undefined) ??
-    (cookie === undefined ? undefined : decodeURIComponent(cookie));
-  if (offered === undefined) return false;
-  const a = Buffer.from(offered);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/**
- * A WebSocket upgrade is same-origin when it has no Origin (not a browser) or its Origin's
- * host is the Host it was sent to. Anything else is refused, token or not.
- */
-export function sameOrigin(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
-
+import {
+  checkHost,
+  checkToken,
+  cookieName,
+  LOOPBACK_HOST_NAMES,
+  requestUrl,
+  sameOrigin,
+} from './request.ts';
+import type { UiTls } from './ui-tls.ts';
+import type { Refusal } from './request.ts';
 import { SECURITY_HEADERS, send, sendError } from './respond.ts';
 
 export { send, sendError };
+export { sameOrigin };
+
+/** The built viewer, served when present (viewer/ builds it). */
+export const VIEWER_DIST = fileURLToPath(new URL('../../viewer/dist/', import.meta.url));
 
 // A small self-refreshing session list until the React viewer (viewer/) is built and served here.
 const PAGE = `<!doctype html><meta charset="utf-8"><title>imapscope</title>
@@ -68,15 +45,149 @@ document.getElementById('rows').innerHTML=rows.map(s=>'<tr><td>'+esc(s.id)+'</td
 load();setInterval(load,2000);
 </script>`;
 
+/** What the UI server needs besides the hub's services. */
+export interface UiServerOptions {
+  token: string;
+  /** Where a handler's unexpected exception is reported (once, with the request line). */
+  log: Pick<Logger, 'error'>;
+  /** HTTPS (and WSS) with this certificate; null: plain HTTP. */
+  tls?: UiTls | null;
+  /** Names the Host header may carry besides the loopback names and the --ui host (--ui-host). */
+  hosts?: readonly string[];
+}
+
+/** The request and upgrade handlers, apart from the listening socket (tests drive them directly). */
+export interface UiHandlers {
+  request(req: IncomingMessage, res: ServerResponse): void;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+/**
+ * The UI server's handlers: the viewer (viewer/dist when built, else a small fallback page),
+ * the REST API under /api and the WebSocket at /ws. Every request needs a Host this server
+ * answers to (421 otherwise) and the token; a WebSocket upgrade also needs the same origin.
+ * Unknown paths are 404, malformed targets, escapes and cookies 400. No exception leaves a handler: an unexpected one answers 500 (or ends the
+ * connection if the answer had begun) and is logged.
+ */
+export function uiHandlers(
+  at: HostPort,
+  opts: UiServerOptions,
+  ctx: ApiContext & { ws: WsSink | null },
+): UiHandlers {
+  const { token, log } = opts;
+  const secure = Boolean(opts.tls);
+  // The --ui host as a Host header writes it (IPv6 in brackets), lower case.
+  const own = formatHostPort(at).replace(/:\d+$/, '').toLowerCase();
+  const names = [...new Set([...LOOPBACK_HOST_NAMES, own, ...(opts.hosts ?? [])])];
+  // Checked against the port the request came in on: with --ui HOST:0 it is known only then.
+  const gate = (req: IncomingMessage, url: URL) => {
+    const port = req.socket.localPort ?? at.port;
+    const host = checkHost(req, names, port, secure ? 443 : 80);
+    if (!host.ok) return { ...host, port };
+    return { ...checkToken(req, url, token, cookieName(port)), port };
+  };
+  const viewer = existsSync(VIEWER_DIST)
+    ? sirv(VIEWER_DIST, { single: true, dev: false, etag: true })
+    : null;
+  const cookie = (port: number): string =>
+    `${cookieName(port)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/` +
+    (secure ? '; Secure' : '');
+  const failed = (req: IncomingMessage, err: unknown): void => {
+    log.error({ err, method: req.method, url: String(req.url).slice(0, 200) }, 'ui request failed');
+  };
+
+  const request = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = requestUrl(req);
+    if (!url.ok) return refuse(res, url.refusal);
+    const auth = gate(req, url.value);
+    if (!auth.ok) {
+      if (auth.refusal.status === 401) return refuseWithoutToken(req, res, url.value);
+      return refuse(res, auth.refusal);
+    }
+    const { pathname, searchParams } = url.value;
+    if (pathname.startsWith('/api/')) return handleApi(ctx, req, res, url.value);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return sendError(res, 405, 'ERR_API_METHOD', 'method not allowed');
+    }
+    if (searchParams.has('token')) res.setHeader('set-cookie', cookie(auth.port));
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    if (viewer) {
+      viewer(req, res, () => sendError(res, 404, 'ERR_API_NOT_FOUND', 'not found'));
+    } else if (pathname === '/') {
+      send(res, 200, 'text/html; charset=utf-8', PAGE);
+    } else sendError(res, 404, 'ERR_API_NOT_FOUND', 'not found');
+  };
+
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = requestUrl(req);
+    if (!url.ok) return refuseUpgrade(socket, url.refusal);
+    const auth = gate(req, url.value);
+    if (!auth.ok) return refuseUpgrade(socket, auth.refusal);
+    if (!sameOrigin(req)) {
+      return refuseUpgrade(socket, {
+        status: 403,
+        code: 'ERR_API_FORBIDDEN',
+        message: 'cross-origin WebSocket upgrades are refused',
+      });
+    }
+    if (url.value.pathname === '/console') return consoleUpgrade(ctx, req, socket, head);
+    if (url.value.pathname !== '/ws' || !ctx.ws) {
+      return refuseUpgrade(socket, {
+        status: 404,
+        code: 'ERR_API_NOT_FOUND',
+        message: 'not found',
+      });
+    }
+    const num = (name: string): number | null => {
+      const v = url.value.searchParams.get(name);
+      return v !== null && /^\d{1,15}$/.test(v) ? Number(v) : null;
+    };
+    ctx.ws.upgrade(req, socket, head, {
+      session: url.value.searchParams.get('session'),
+      after: num('after'),
+      afterSeq: num('afterSeq'),
+    });
+  };
+
+  return {
+    request(req, res) {
+      try {
+        request(req, res);
+      } catch (err) {
+        failed(req, err);
+        if (res.headersSent) res.destroy();
+        else sendError(res, 500, 'ERR_API_INTERNAL', 'internal error (logged)');
+      }
+    },
+    upgrade(req, socket, head) {
+      // After an upgrade event the socket is ours: an error on it (a reset) must not go unheard.
+      socket.on('error', () => socket.destroy());
+      try {
+        upgrade(req, socket, head);
+      } catch (err) {
+        failed(req, err);
+        refuseUpgrade(socket, {
+          status: 500,
+          code: 'ERR_API_INTERNAL',
+          message: 'internal error (logged)',
+        });
+      }
+    },
+  };
+}
+
 /**
  * A request without the token: a browser opening a page (Accept: text/html) gets a short page
  * saying where the URL with the token is, rather than raw JSON; API clients get the JSON 401.
  * Both are 401 and neither says anything about the token itself.
  */
-function refuseWithoutToken(req: IncomingMessage, res: ServerResponse): void {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+function refuseWithoutToken(req: IncomingMessage, res: ServerResponse, url: URL): void {
   const page = req.method === 'GET' || req.method === 'HEAD';
-  if (page && !path.startsWith('/api/') && /\btext\/html\b/.test(req.headers.accept ?? '')) {
+  if (
+    page &&
+    !url.pathname.startsWith('/api/') &&
+    /\btext\/html\b/.test(req.headers.accept ?? '')
+  ) {
     send(
       res,
       401,
@@ -96,61 +207,42 @@ gives it, ending in <code>?token=…</code>.</p>
   sendError(res, 401, 'ERR_API_UNAUTHORIZED', 'a valid token is required (?token=…)');
 }
 
-/**
- * The UI server: the viewer (viewer/dist when built, else a small fallback page), the REST
- * API under /api and the WebSocket at /ws. Every request needs the token; a WebSocket upgrade
- * also needs the same origin. Unknown paths are 404.
- */
+function refuse(res: ServerResponse, r: Refusal): void {
+  sendError(res, r.status, r.code, r.message);
+}
+
+const REASONS: Record<Refusal['status'], string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  421: 'Misdirected Request',
+  500: 'Internal Server Error',
+};
+
+/** A refused upgrade: the status and a one-line body on the raw socket, then the socket ends. */
+function refuseUpgrade(socket: Duplex, r: Refusal): void {
+  if (socket.destroyed) return;
+  const body = `${r.code}: ${r.message}\n`;
+  socket.end(
+    `HTTP/1.1 ${r.status} ${REASONS[r.status]}\r\nConnection: close\r\n` +
+      `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  // The server keeps half-open sockets: without this a peer that never closes would linger.
+  socket.once('finish', () => socket.destroy());
+}
+
+/** Starts the UI server on `at` with {@link uiHandlers}. */
 export function startUiServer(
   at: HostPort,
-  token: string,
+  opts: UiServerOptions,
   ctx: ApiContext & { ws: WsSink | null },
 ): Promise<{ server: Server; address: HostPort }> {
-  const viewer = existsSync(VIEWER_DIST)
-    ? sirv(VIEWER_DIST, { single: true, dev: false, etag: true })
-    : null;
-  const cookie = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
-  const server = createServer((req, res) => {
-    if (!requestHasToken(req, token)) {
-      refuseWithoutToken(req, res);
-      return;
-    }
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname.startsWith('/api/')) {
-      handleApi(ctx, req, res, url);
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendError(res, 405, 'ERR_API_METHOD', 'method not allowed');
-      return;
-    }
-    if (url.searchParams.has('token')) res.setHeader('set-cookie', cookie);
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
-    if (viewer) {
-      viewer(req, res, () => sendError(res, 404, 'ERR_API_NOT_FOUND', 'not found'));
-    } else if (url.pathname === '/') {
-      send(res, 200, 'text/html; charset=utf-8', PAGE);
-    } else sendError(res, 404, 'ERR_API_NOT_FOUND', 'not found');
-  });
-  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const refuse = (status: string): void => {
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    };
-    if (!requestHasToken(req, token)) return refuse('401 Unauthorized');
-    if (!sameOrigin(req)) return refuse('403 Forbidden');
-    if (url.pathname === '/console') return consoleUpgrade(ctx, req, socket, head);
-    if (url.pathname !== '/ws' || !ctx.ws) return refuse('404 Not Found');
-    const num = (name: string): number | null => {
-      const v = url.searchParams.get(name);
-      return v !== null && /^\d+$/.test(v) ? Number(v) : null;
-    };
-    ctx.ws.upgrade(req, socket, head, {
-      session: url.searchParams.get('session'),
-      after: num('after'),
-      afterSeq: num('afterSeq'),
-    });
-  });
+  const handlers = uiHandlers(at, opts, ctx);
+  const server = opts.tls
+    ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handlers.request)
+    : createServer(handlers.request);
+  server.on('upgrade', handlers.upgrade);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: at.host, port: at.port }, () => {

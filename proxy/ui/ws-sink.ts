@@ -8,11 +8,12 @@ import { PROTOCOL_VERSION, toJson } from '../../shared/protocol.ts';
 import {
   WS_CLIENT_MAX_BUFFERED_BYTES,
   WS_MAX_CLIENTS,
+  WS_MAX_FRAME_BYTES,
   WS_REPLAY_EVENTS,
   WS_SNAPSHOT_EVENTS,
 } from '../limits.ts';
-import { eventsMessageJson } from '../hub/event-json.ts';
 import type { Sink } from '../hub/hub.ts';
+import { cutFrame } from './ws-frames.ts';
 
 /** What the WebSocket side reads besides live events: the source of snapshots and resumes. */
 export interface EventSource {
@@ -30,11 +31,16 @@ interface Client {
   ws: WebSocket;
   /** Only this session's events, or all. */
   session: string | null;
-  /** gseq of the last event this client has been sent or told it missed. */
+  /** gseq of the last event this client has been sent, stepped over or told it missed. */
   cursor: number;
-  /** Skipping since this gseq (inclusive) because the client is slow. */
-  lagFrom: number | null;
+  /** Frames handed to ws whose write to the socket has not completed. */
+  inFlight: number;
+  /** A pump is scheduled for when the socket drains or the next tick runs. */
+  waiting: boolean;
 }
+
+/** A WebSocket frame's header (unmasked, 64-bit length): ws counts it in bufferedAmount. */
+const FRAME_HEADER_MAX = 10;
 
 /** Parameters of one connection, from its URL. */
 export interface WsParams {
@@ -45,12 +51,24 @@ export interface WsParams {
   afterSeq: number | null;
 }
 
+/** Sizes the sink works with; the defaults are the limits in limits.ts (tests shrink them). */
+export interface WsSinkOptions {
+  maxFrameBytes?: number;
+  maxBufferedBytes?: number;
+  replayEvents?: number;
+}
+
 /**
  * The live side of the viewer: on connect a snapshot (or the events missed since a resume
- * point), then live events in gseq order. Each client's backlog is what ws has buffered for it;
- * past WS_CLIENT_MAX_BUFFERED_BYTES the client is skipped, and once it drains it gets one `gap`
- * with the skipped range (to refetch over REST). A stalled viewer thus costs at most that much
- * memory. Events are batched per tick and each batch is serialized once per filter.
+ * point), then live events in gseq order.
+ *
+ * Each client pulls from the ring of recent events at its own pace: it is sent frames of at
+ * most WS_MAX_FRAME_BYTES while what ws holds for it (`bufferedAmount`) stays within
+ * WS_CLIENT_MAX_BUFFERED_BYTES, and each completed write sends the next. A viewer that
+ * reads a little slower than events arrive, or that gets a burst bigger than the bound in one
+ * tick, thus catches up without a gap; only events that leave the ring before a client got
+ * to them are skipped, and it then gets one `gap` naming them (to refetch over REST). A
+ * stalled viewer costs at most the bound (plus its cursor); nothing is queued per client.
  */
 export class WsSink implements Sink {
   readonly name = 'ws';
@@ -60,27 +78,37 @@ export class WsSink implements Sink {
     perMessageDeflate: false,
   });
   private readonly clients = new Set<Client>();
-  /** Recent events for resumes, oldest first; bounded by WS_REPLAY_EVENTS. */
+  /** Recent events in gseq order: what clients are sent from and resume within. */
   private ring: ImapscopeEvent[] = [];
-  private pending: ImapscopeEvent[] = [];
   private scheduled = false;
-  private lagTimer: NodeJS.Timeout | null = null;
-  /** Counters for the status route and the benchmark. */
-  readonly stats = { sent: 0, skipped: 0, gaps: 0 };
+  private readonly maxFrame: number;
+  private readonly maxBuffered: number;
+  private readonly replayEvents: number;
+  /**
+   * Counters for the status route, tests and the benchmark: frames sent, events skipped (told
+   * missed), gaps sent, and the most bytes ws held for one client right after a send.
+   */
+  readonly stats = { sent: 0, skipped: 0, gaps: 0, peakBuffered: 0 };
 
-  constructor(private readonly source: EventSource) {}
+  constructor(
+    private readonly source: EventSource,
+    opts: WsSinkOptions = {},
+  ) {
+    this.maxFrame = opts.maxFrameBytes ?? WS_MAX_FRAME_BYTES;
+    this.maxBuffered = opts.maxBufferedBytes ?? WS_CLIENT_MAX_BUFFERED_BYTES;
+    this.replayEvents = opts.replayEvents ?? WS_REPLAY_EVENTS;
+    if (this.maxFrame > this.maxBuffered) throw new RangeError('a frame must fit in the bound');
+  }
 
   get clientCount(): number {
     return this.clients.size;
   }
 
   write(events: readonly ImapscopeEvent[]): void {
-    for (const e of events) {
-      this.ring.push(e);
-      if (this.clients.size > 0) this.pending.push(e);
-    }
-    if (this.ring.length > WS_REPLAY_EVENTS * 1.25) this.ring = this.ring.slice(-WS_REPLAY_EVENTS);
-    if (this.pending.length > 0 && !this.scheduled) {
+    for (const e of events) this.ring.push(e);
+    if (this.ring.length > this.replayEvents * 1.25)
+      this.ring = this.ring.slice(-this.replayEvents);
+    if (this.clients.size > 0 && !this.scheduled) {
       this.scheduled = true;
       setImmediate(this.deliver);
     }
@@ -96,7 +124,6 @@ export class WsSink implements Sink {
   }
 
   async close(): Promise<void> {
-    if (this.lagTimer) clearInterval(this.lagTimer);
     for (const c of this.clients) c.ws.terminate();
     this.clients.clear();
     await new Promise<void>((r) => this.wss.close(() => r()));
@@ -105,7 +132,13 @@ export class WsSink implements Sink {
   private connected(ws: WebSocket, p: WsParams): void {
     // Synchronous from here to `clients.add`: no event can slip between snapshot and live.
     const last = this.source.lastGseq();
-    const client: Client = { ws, session: p.session, cursor: last, lagFrom: null };
+    const client: Client = {
+      ws,
+      session: p.session,
+      cursor: last,
+      inFlight: 0,
+      waiting: false,
+    };
     const snapshot: Extract<ServerMessage, { type: 'snapshot' }> = {
       type: 'snapshot',
       v: PROTOCOL_VERSION,
@@ -115,114 +148,166 @@ export class WsSink implements Sink {
       truncated: false,
     };
     let missed: ImapscopeEvent[] = [];
-    let gap: ServerMessage | null = null;
+    let gap: Extract<ServerMessage, { type: 'gap' }> | null = null;
     if (p.session !== null && p.after === null) {
       const got = this.source.bySession(p.session, p.afterSeq ?? 0, WS_SNAPSHOT_EVENTS + 1) ?? [];
       const upTo = got.filter((e) => e.gseq <= last || e.gseq === 0);
       snapshot.truncated = upTo.length > WS_SNAPSHOT_EVENTS;
-      if (p.afterSeq === null) snapshot.events = upTo.slice(0, WS_SNAPSHOT_EVENTS);
-      else missed = upTo.slice(0, WS_SNAPSHOT_EVENTS);
+      if (p.afterSeq === null) {
+        // The snapshot is one frame too: it carries the first events that fit, and says so.
+        const fit = cutFrame(upTo.slice(0, WS_SNAPSHOT_EVENTS), 0, this.maxFrame / 2).count;
+        snapshot.events = upTo.slice(0, fit);
+        snapshot.truncated ||= fit < upTo.length;
+      } else missed = upTo.slice(0, WS_SNAPSHOT_EVENTS);
       if (p.afterSeq !== null && snapshot.truncated) {
         const first = upTo[WS_SNAPSHOT_EVENTS]?.gseq ?? last;
         gap = { type: 'gap', fromGseq: first, toGseq: last, reason: 'resume-too-old' };
       }
     } else if (p.after !== null && p.after < last) {
-      const r = this.replay(p.after, last, p.session);
-      if (r === null) {
-        gap = { type: 'gap', fromGseq: p.after + 1, toGseq: last, reason: 'resume-too-old' };
-      } else missed = r;
+      // An empty ring (a restart: the archive has events, memory none) reaches back to `last`.
+      const oldest = this.ring[0]?.gseq ?? last + 1;
+      if (oldest <= p.after + 1) {
+        client.cursor = p.after; // the ring has everything since: the pump sends it
+      } else {
+        const r = this.replay(p.after, oldest - 1, p.session);
+        if (r === null) {
+          gap = {
+            type: 'gap',
+            fromGseq: p.after + 1,
+            toGseq: oldest - 1,
+            reason: 'resume-too-old',
+          };
+        } else missed = r;
+        client.cursor = Math.min(last, oldest - 1);
+      }
     }
-    this.send(client, snapshot);
-    if (missed.length > 0) this.send(client, { type: 'events', events: missed });
-    if (gap) {
-      this.stats.gaps += 1;
-      this.send(client, gap);
+    this.send(client, toJson(snapshot));
+    if (missed.length > 0) {
+      // Older than the ring (from the archive): sent within the bound; the rest becomes a gap.
+      const until = client.cursor;
+      let i = 0;
+      while (i < missed.length) {
+        const room = Math.min(
+          this.maxFrame,
+          this.maxBuffered - ws.bufferedAmount - FRAME_HEADER_MAX,
+        );
+        const cut = cutFrame(missed, i, room);
+        if (cut.text === null) break;
+        this.send(client, cut.text);
+        i = cut.next;
+      }
+      if (i < missed.length && gap === null) {
+        this.stats.skipped += missed.length - i;
+        gap = { type: 'gap', fromGseq: missed[i]!.gseq, toGseq: until, reason: 'slow-client' };
+      }
     }
+    if (gap) this.sendGap(client, gap);
     this.clients.add(client);
     ws.on('close', () => this.clients.delete(client));
     ws.on('error', () => ws.terminate());
     ws.on('message', () => {
       // Clients have nothing to say yet beyond keeping the connection warm.
     });
+    this.pump(client);
   }
 
-  /** Events in (after, until], from memory if it reaches back far enough, else the archive. */
+  /** Events in (after, until] from the archive, or null when there are too many (or none kept). */
   private replay(after: number, until: number, session: string | null): ImapscopeEvent[] | null {
     if (until - after > WS_SNAPSHOT_EVENTS && session === null) return null;
-    const oldest = this.ring[0]?.gseq ?? Infinity;
-    let events: ImapscopeEvent[] | null;
-    if (oldest <= after + 1) {
-      events = this.ring.filter((e) => e.gseq > after && e.gseq <= until);
-    } else {
-      events = this.source.byGseq(after, until, session === null ? WS_SNAPSHOT_EVENTS + 1 : 1e9);
-      if (events === null) return null;
-    }
+    let events = this.source.byGseq(after, until, session === null ? WS_SNAPSHOT_EVENTS + 1 : 1e9);
+    if (events === null) return null;
     if (session !== null) events = events.filter((e) => e.session === session);
     return events.length > WS_SNAPSHOT_EVENTS ? null : events;
   }
 
-  private send(client: Client, msg: ServerMessage | string): void {
-    client.ws.send(typeof msg === 'string' ? msg : toJson(msg));
+  /** Hands one message to ws; its completion lets the client's pump go on. */
+  private send(client: Client, text: string): void {
+    client.inFlight += 1;
+    this.stats.sent += 1;
+    client.ws.send(text, () => {
+      client.inFlight -= 1;
+      if (client.waiting) {
+        client.waiting = false;
+        this.pump(client);
+      }
+    });
+    this.stats.peakBuffered = Math.max(this.stats.peakBuffered, client.ws.bufferedAmount);
+  }
+
+  private sendGap(client: Client, gap: Extract<ServerMessage, { type: 'gap' }>): void {
+    this.stats.gaps += 1;
+    this.send(client, toJson(gap));
   }
 
   private readonly deliver = (): void => {
     this.scheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    const lastOfBatch = batch[batch.length - 1]!.gseq;
-    const encoded = new Map<string, string | null>();
-    for (const c of this.clients) {
-      if (c.ws.readyState !== c.ws.OPEN) continue;
-      if (c.lagFrom !== null || c.ws.bufferedAmount > WS_CLIENT_MAX_BUFFERED_BYTES) {
-        c.lagFrom ??= c.cursor + 1;
-        this.stats.skipped += batch.length;
-        c.cursor = Math.max(c.cursor, lastOfBatch);
-        this.watchLaggards();
-        continue;
-      }
-      const key = c.session ?? '';
-      let text = encoded.get(key);
-      if (text === undefined) {
-        const events = batch.filter((e) => c.session === null || e.session === c.session);
-        text = events.length > 0 ? eventsMessageJson(events) : null;
-        encoded.set(key, text);
-      }
-      // Events the client already has (sent in its snapshot or resume) are not sent again.
-      if (batch[0]!.gseq <= c.cursor) {
-        const events = batch.filter(
-          (e) => e.gseq > c.cursor && (c.session === null || e.session === c.session),
-        );
-        text = events.length > 0 ? eventsMessageJson(events) : null;
-      }
-      c.cursor = Math.max(c.cursor, lastOfBatch);
-      if (text !== null) {
-        this.stats.sent += 1;
-        this.send(c, text);
-      }
-    }
+    for (const c of this.clients) if (!c.waiting) this.pump(c);
   };
 
-  /** While any client lags, checks it drained and, once it has, sends it its gap. */
-  private watchLaggards(): void {
-    if (this.lagTimer) return;
-    this.lagTimer = setInterval(() => {
-      let lagging = 0;
-      for (const c of this.clients) {
-        if (c.lagFrom === null) continue;
-        if (c.ws.bufferedAmount > WS_CLIENT_MAX_BUFFERED_BYTES / 4) {
-          lagging += 1;
-          continue;
-        }
-        this.stats.gaps += 1;
-        this.send(c, { type: 'gap', fromGseq: c.lagFrom, toGseq: c.cursor, reason: 'slow-client' });
-        c.lagFrom = null;
+  /**
+   * Sends the client what the ring holds past its cursor, frame by frame, while the bound
+   * allows. Stops when it is up to date, or when the next frame does not fit: then the next
+   * completed write (or, with nothing in flight, the next tick) calls it again.
+   */
+  private pump(c: Client): void {
+    const keep = c.session === null ? undefined : (e: ImapscopeEvent) => e.session === c.session;
+    while (c.ws.readyState === c.ws.OPEN) {
+      let i = this.firstAfter(c.cursor);
+      if (i >= this.ring.length) return;
+      const next = this.ring[i]!.gseq;
+      if (next > c.cursor + 1) {
+        // Left the ring before this client got to them (it was stalled): refetch over REST.
+        this.stats.skipped += next - c.cursor - 1;
+        this.sendGap(c, {
+          type: 'gap',
+          fromGseq: c.cursor + 1,
+          toGseq: next - 1,
+          reason: 'slow-client',
+        });
+        c.cursor = next - 1;
       }
-      if (lagging === 0 && this.lagTimer) {
-        clearInterval(this.lagTimer);
-        this.lagTimer = null;
+      const room = Math.min(
+        this.maxFrame,
+        this.maxBuffered - c.ws.bufferedAmount - FRAME_HEADER_MAX,
+      );
+      const cut = cutFrame(this.ring, i, room, keep);
+      if (cut.next > i) c.cursor = this.ring[cut.next - 1]!.gseq;
+      if (cut.text !== null) {
+        this.send(c, cut.text);
+        continue;
       }
-    }, 100);
-    this.lagTimer.unref();
+      if (cut.unfit === 0) return; // the rest was other sessions' events
+      i = cut.next;
+      const e = this.ring[i]!;
+      if (cut.unfit > this.maxFrame) {
+        // No frame can carry it: the viewer fetches this one event over REST.
+        this.stats.skipped += 1;
+        this.sendGap(c, { type: 'gap', fromGseq: e.gseq, toGseq: e.gseq, reason: 'too-large' });
+        c.cursor = e.gseq;
+        continue;
+      }
+      // Full: wait for a write to complete. With none in flight (the bytes are ws's own),
+      // try again next tick.
+      c.waiting = true;
+      if (c.inFlight === 0) {
+        setTimeout(() => {
+          c.waiting = false;
+          this.pump(c);
+        }, 10).unref();
+      }
+      return;
+    }
+  }
+
+  /** Index of the first ring event with gseq > `gseq` (the ring is in gseq order). */
+  private firstAfter(gseq: number): number {
+    let lo = 0;
+    let hi = this.ring.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ring[mid]!.gseq > gseq) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 }
