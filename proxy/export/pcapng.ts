@@ -174,6 +174,12 @@ export function* writePcapng(ends: PcapEndpoints, chunks: Iterable<PcapChunk>): 
       from.seq = (from.seq + payload.length) >>> 0;
     }
   }
+  // A gap with no packet after it in its direction still shows: on an empty ACK of its own.
+  for (const d of ['c2s', 's2c'] as const) {
+    if (comments[d] === undefined) continue;
+    const [from, to] = d === 'c2s' ? [client, server] : [server, client];
+    yield packetBlock(last, frame(from, to, ACK, Buffer.alloc(0), id++), comments[d]);
+  }
   const end = Math.max(last, ends.endedAt ?? last);
   if (ends.endedAt !== null) {
     yield packetBlock(end, frame(client, server, FIN | ACK, Buffer.alloc(0), id++));

@@ -19,7 +19,8 @@ const pageErrors: string[] = [];
 
 beforeAll(async () => {
   ensureViewerBuilt();
-  scope = await startImapscope();
+  // Exchange lines are logged at debug (the info level has one summary per session).
+  scope = await startImapscope(['--log-level', 'debug']);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 860 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
