@@ -1,23 +1,12 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { AuditAction } from '../../shared/audit.ts';
-import { REPO_ROOT } from '../helpers/imapscope.ts';
+import { runSubcommand } from '../helpers/imapscope.ts';
 import { converse } from '../helpers/raw-imap.ts';
 import { imapflowFor, PLAIN, useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
 
 const stack = useScopeOverDovecot();
 
-async function cli(...args: string[]): Promise<string> {
-  const { scope } = stack();
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [path.join(REPO_ROOT, 'proxy/imapscope.mjs'), ...args, '--data', scope.dataDir],
-    { encoding: 'utf8', cwd: REPO_ROOT },
-  );
-  return stdout;
-}
+const cli = (...args: string[]): Promise<string> => runSubcommand(stack().scope.dataDir, ...args);
 
 const message = (n: number): Buffer =>
   Buffer.from(

@@ -1,31 +1,17 @@
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import type { EventPage, SessionRow } from '../../shared/protocol.ts';
 import { fromJson } from '../../shared/protocol.ts';
-import { REPO_ROOT } from '../helpers/imapscope.ts';
+import { REPO_ROOT, runSubcommand } from '../helpers/imapscope.ts';
 import { imapflowFor, PLAIN, useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
 import { tsharkImapRequests } from '../helpers/tshark.ts';
 
 const stack = useScopeOverDovecot({ dovecot: { rawlog: true } });
 
-/**
- * Runs an imapscope subcommand without blocking the event loop: a blocking spawn kept fetch's
- * pooled connection from seeing the UI server's keep-alive close (5 s), and the next request
- * went out on a dead socket ("other side closed") whenever the command took that long.
- */
-async function cli(...args: string[]): Promise<string> {
-  const { scope } = stack();
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [path.join(REPO_ROOT, 'proxy/imapscope.mjs'), ...args, '--data', scope.dataDir],
-    { encoding: 'utf8', cwd: REPO_ROOT },
-  );
-  return stdout;
-}
+const cli = (...args: string[]): Promise<string> => runSubcommand(stack().scope.dataDir, ...args);
 
 async function api<T>(route: string): Promise<T> {
   const { scope } = stack();

@@ -2,17 +2,33 @@
  * Runs the real `imapscope` command (proxy/imapscope.mjs) as a child process, the way an
  * operator would, and follows its JSON log lines on stdout.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { parseHostPort } from './net.ts';
 
 /** The repository root, found from this file so tests run from any cwd. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = path.join(REPO_ROOT, 'proxy', 'imapscope.mjs');
 const READY_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs an imapscope subcommand (`export`, `import`, `audit`…) on `dataDir` and resolves with its
+ * stdout; rejects with `code` and `stderr` when it exits non-zero. It does not block the event
+ * loop: a blocking spawn longer than the UI's 5 s keep-alive made a test's next fetch go out on
+ * a socket the server had closed ("other side closed").
+ */
+export async function runSubcommand(dataDir: string, ...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [ENTRY, ...args, '--data', dataDir],
+    { encoding: 'utf8', cwd: REPO_ROOT },
+  );
+  return stdout;
+}
 const STOP_TIMEOUT_MS = 5_000;
 
 /** One parsed pino line. */
