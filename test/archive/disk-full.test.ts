@@ -1,6 +1,7 @@
 /**
- * A full disk, for real: the archive lives on a 1 MiB tmpfs (mounting needs root, which the
- * test machines have) that a filler file then fills to the last page.
+ * A full disk, for real: the archive lives on a 1 MiB tmpfs that a filler file then fills to
+ * the last page. Mounting needs root: the test machines run as root; elsewhere it asks
+ * password-less sudo (what .ci/run itself uses to install packages).
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, rmdirSync, writeSync } from 'node:fs';
@@ -13,15 +14,21 @@ import { Hub } from '../../proxy/hub/hub.ts';
 import { WARN_INTERVAL_MS } from '../../proxy/limits.ts';
 import { Capture, LOGIN_SCRIPT, play } from '../hub/helpers.ts';
 
+/** Runs a mount command as root: directly when we are root, else through `sudo -n`. */
+function asRoot(cmd: string, args: string[]): void {
+  if (process.getuid?.() === 0) execFileSync(cmd, args);
+  else execFileSync('sudo', ['-n', cmd, ...args]);
+}
+
 let dir = '';
 let archive: Archive | null = null;
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'imapscope-full-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
+  asRoot('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
 });
 afterAll(async () => {
   await archive?.close();
-  execFileSync('umount', [dir]);
+  asRoot('umount', [dir]);
   rmdirSync(dir);
 });
 
