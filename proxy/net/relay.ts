@@ -230,8 +230,16 @@ export function relayConnection(
     }, clientTlsFailed);
   }
 
-  /** Ends the session with one BYE line to the client (over TLS if its leg has it). */
+  /**
+   * Ends the session with one BYE line to the client (over TLS if its leg has it). The BYE is
+   * inspected as what the client received, so a session that failed before or while reaching
+   * the upstream is in the list and the archive with its reason and the BYE imapscope sent.
+   */
   const bye = (text: string): void => {
+    if (!finished) {
+      openTap().push('s2c', Buffer.from(text));
+      bytes.s2c += Buffer.byteLength(text);
+    }
     legs.upstream.destroy();
     upstreamRaw.destroy();
     void clientSecure.then((ok) => {
@@ -260,10 +268,9 @@ export function relayConnection(
   };
   upstreamRaw.once('error', onConnectError);
 
-  upstreamRaw.once('connect', () => {
-    upstreamRaw.setTimeout(0);
-    upstreamRaw.off('error', onConnectError);
-    upstreamRaw.on('error', onUpstreamError);
+  /** Creates the session's inspector and tap (once): at connect, or at a failure before it. */
+  function openTap(): Tap {
+    if (tap) return tap;
     // Without an inspector nothing reads inflated bytes: skip following COMPRESS altogether.
     const inner = opts.inspect?.(info, flow);
     // A lossless inspector pauses the relay instead of dropping: the tap must not drop either
@@ -273,6 +280,14 @@ export function relayConnection(
       inner?.lossless === true ? Infinity : undefined,
     );
     for (const e of early.splice(0)) tap.transport(e);
+    return tap;
+  }
+
+  upstreamRaw.once('connect', () => {
+    upstreamRaw.setTimeout(0);
+    upstreamRaw.off('error', onConnectError);
+    upstreamRaw.on('error', onUpstreamError);
+    openTap();
     void setupUpstream();
   });
 

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImapscopeEvent } from '../../shared/events.ts';
+import type { EventPage, SessionRow } from '../../shared/protocol.ts';
+import { fromJson } from '../../shared/protocol.ts';
 import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
 import { freePort } from '../helpers/net.ts';
 import { converse, readUntilClose } from '../helpers/raw-imap.ts';
@@ -36,6 +39,28 @@ describe('an unreachable upstream', () => {
     const line = await down.waitForLog((l) => l.msg === 'upstream unavailable');
     expect(atLeastWarn(line.level)).toBe(true);
     expect(JSON.stringify(line)).toMatch(/ECONNREFUSED|refused/i);
+  });
+
+  it('is a session of its own, ended upstream-unavailable, with the BYE imapscope sent', async () => {
+    const get = async <T>(route: string): Promise<T> => {
+      const url = new URL(route, down.url);
+      url.searchParams.set('token', new URL(down.url).searchParams.get('token')!);
+      return fromJson<T>(await (await fetch(url)).text());
+    };
+    let row: SessionRow | undefined;
+    for (let i = 0; i < 100 && !row; i++) {
+      row = (await get<SessionRow[]>('/api/sessions')).find(
+        (r) => r.reason === 'upstream-unavailable',
+      );
+      if (!row) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(row).toMatchObject({ reason: 'upstream-unavailable', state: 'logout' });
+    const { events } = await get<EventPage>(`/api/sessions/${row!.id}/events`);
+    const said = events.flatMap((e: ImapscopeEvent) =>
+      e.type === 'message' && e.direction === 's2c' ? [e.message.raw] : [],
+    );
+    expect(said).toEqual([expect.stringMatching(/^\* BYE \[UNAVAILABLE\] .*127\.0\.0\.1:\d+/)]);
+    expect(events.at(-1)).toMatchObject({ type: 'session.close', reason: 'upstream-unavailable' });
   });
 
   it('leaves the process serving: the next client gets the same BYE', async () => {
