@@ -175,3 +175,6 @@ export const LOG_RETRY_MS = 50;
 
 /** Repeated warnings (refused connections, failed accepts, archive writes) at most this often. */
 export const WARN_INTERVAL_MS = 30_000;
+
+/** An upstream silent this long after connecting gets a hint: is it an implicit-TLS port? */
+export const NO_GREETING_HINT_MS = 5_000;

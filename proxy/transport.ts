@@ -28,7 +28,9 @@ export type TransportNoticeCode =
   /** The upstream refused imapscope's own STARTTLS (--upstream-tls starttls). */
   | 'STARTTLS_REFUSED'
   /** A compressed direction did not inflate (or a gap broke it): inspection of the session stops. */
-  | 'COMPRESS_CORRUPT';
+  | 'COMPRESS_CORRUPT'
+  /** The upstream accepted the connection but sent no greeting within NO_GREETING_HINT_MS. */
+  | 'NO_GREETING';
 
 /** Something about the transport that is worth an event or a lint, but is not IMAP bytes. */
 export interface TransportNotice {

@@ -134,6 +134,7 @@ export const LINT_CODES = [
   'LINT_STARTTLS_PASSTHROUGH',
   'LINT_STARTTLS_REFUSED',
   'LINT_COMPRESS_CORRUPT',
+  'LINT_NO_GREETING',
 ] as const;
 
 export type LintCode = (typeof LINT_CODES)[number];

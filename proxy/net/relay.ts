@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Direction } from '../../shared/direction.ts';
 import { formatHostPort } from '../config.ts';
 import type { HostPort } from '../config.ts';
-import { UPSTREAM_CONNECT_TIMEOUT_MS } from '../limits.ts';
+import { NO_GREETING_HINT_MS, UPSTREAM_CONNECT_TIMEOUT_MS } from '../limits.ts';
 import type { Logger } from '../log.ts';
 import { TransportFollower } from './compress.ts';
 import { upgradeUpstreamFirst } from './starttls.ts';
@@ -321,7 +321,25 @@ export function relayConnection(
       legs.client.write(greeting);
       record('s2c', greeting);
     }
+    if (upstreamMode === 'none' && bytes.s2c === 0) hintIfSilent();
     attach();
+  }
+
+  /**
+   * A plain upstream that says nothing after connecting is most often a TLS port (993): say so
+   * once, in the log and as a lint, after NO_GREETING_HINT_MS. The session goes on as it is.
+   */
+  function hintIfSilent(): void {
+    const timer = setTimeout(() => {
+      if (finished || bytes.s2c > 0) return;
+      notice(
+        'NO_GREETING',
+        's2c',
+        `no greeting from ${target} within ${NO_GREETING_HINT_MS / 1000} s — is this an implicit-TLS port? try --upstream-tls implicit`,
+      );
+    }, NO_GREETING_HINT_MS);
+    timer.unref();
+    upstreamRaw.once('close', () => clearTimeout(timer));
   }
 
   // ---- forwarding ---------------------------------------------------------------------------

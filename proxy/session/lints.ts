@@ -407,6 +407,13 @@ const NOTICES: Record<
       'A compressed direction could not be inflated (corrupt DEFLATE data, or bytes lost before inspection), so imapscope stops showing this session. The relay itself forwards the bytes unchanged.',
     rfc: 'RFC 4978 §4',
   },
+  NO_GREETING: {
+    code: 'LINT_NO_GREETING',
+    severity: 'warning',
+    explanation:
+      'An IMAP server speaks first: its greeting (* OK, * PREAUTH or * BYE) comes as soon as the connection is made. This upstream accepted the connection and said nothing. The usual cause is a port that expects TLS from the first byte (993): run imapscope with --upstream-tls implicit. A server that is overloaded or a firewall that holds the connection open looks the same.',
+    rfc: 'RFC 3501 §7.1 / RFC 9051 §7.1; RFC 8314 §3.3',
+  },
 };
 
 /** The lint for a transport notice from the net layer. */
