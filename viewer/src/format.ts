@@ -79,3 +79,41 @@ export function printableText(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/\r/g, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '·');
 }
+
+/** Close reasons that mean the session failed rather than ended (shown in red). */
+const FAILED_REASONS = new Set([
+  'upstream-unavailable',
+  'upstream-tls-failed',
+  'upstream-reset',
+  'upstream-error',
+  'client-tls-failed',
+  'client-reset',
+  'client-error',
+  'starttls-injection',
+  'interrupted',
+]);
+
+const REASON_LABELS: Record<string, string> = {
+  closed: 'closed',
+  shutdown: 'imapscope stopped',
+  'idle-timeout': 'idle timeout',
+  'upstream-unavailable': 'upstream unreachable',
+  'upstream-tls-failed': 'upstream TLS failed',
+  'upstream-reset': 'upstream reset',
+  'upstream-error': 'upstream error',
+  'client-tls-failed': 'client TLS failed',
+  'client-reset': 'client reset',
+  'client-error': 'client error',
+  'starttls-injection': 'STARTTLS injection',
+  interrupted: 'imapscope crashed',
+};
+
+/**
+ * How a session ended, in words, and whether that was a failure: `null` reason is live.
+ * An import's reason (`imported; …`) reads as "imported".
+ */
+export function formatEnd(reason: string | null): { text: string; failed: boolean } {
+  if (reason === null) return { text: 'live', failed: false };
+  const key = reason.split(';')[0]!.trim();
+  return { text: REASON_LABELS[key] ?? key, failed: FAILED_REASONS.has(key) };
+}

@@ -1,6 +1,12 @@
 import { useEffect, useState } from 'react';
 import { api } from '../../api.ts';
-import { formatBytes, formatDateTime, formatDuration, STATE_LABELS } from '../../format.ts';
+import {
+  formatBytes,
+  formatDateTime,
+  formatDuration,
+  formatEnd,
+  STATE_LABELS,
+} from '../../format.ts';
 import type { AppStore } from '../../state/app-store.ts';
 import { useEmitter } from '../../state/emitter.ts';
 import type { SessionListRow } from '../../state/session-list-model.ts';
@@ -96,6 +102,9 @@ export function SessionList({ store, onOpen }: { store: AppStore; onOpen: (id: s
             <th>State</th>
             <th className="wide">Started</th>
             <th className="wide">Duration</th>
+            <th className="wide" title="Why the session ended">
+              End
+            </th>
             <th className="wide">Bytes ↑ / ↓</th>
             <th title="Commands answered NO">NO</th>
             <th title="Commands answered BAD">BAD</th>
@@ -129,6 +138,7 @@ function SessionRowView(props: {
 }) {
   const { row: r, now } = props;
   const live = r.endedAt === null;
+  const end = formatEnd(live ? null : r.reason);
   const count = (n: number, cls: string) => {
     const known = r.counts.exact || n > 0;
     return (
@@ -139,7 +149,7 @@ function SessionRowView(props: {
   };
   return (
     <tr
-      className={props.selected ? 'selected' : ''}
+      className={[props.selected ? 'selected' : '', end.failed ? 'failed' : ''].join(' ').trim()}
       onClick={props.onClick}
       data-session={r.id}
       aria-selected={props.selected}
@@ -164,6 +174,9 @@ function SessionRowView(props: {
       </td>
       <td className="wide">{formatDateTime(r.startedAt)}</td>
       <td className="num wide">{formatDuration((r.endedAt ?? now) - r.startedAt)}</td>
+      <td className="wide" data-testid="end-reason" title={r.reason ?? 'live'}>
+        {end.failed ? <span className="pill failed">{end.text}</span> : end.text}
+      </td>
       <td className="num wide">
         {formatBytes(r.bytesC2s)} / {formatBytes(r.bytesS2c)}
       </td>
