@@ -26,8 +26,12 @@ export class ActionRecorder {
     );
   }
 
-  /** Derives and inserts the actions of these events (call inside the archive's transaction). */
-  record(events: readonly ImapscopeEvent[]): void {
+  /**
+   * Derives and inserts the actions of these events (call inside the archive's transaction);
+   * returns them, for the log once the transaction has committed.
+   */
+  record(events: readonly ImapscopeEvent[]): AuditAction[] {
+    const out: AuditAction[] = [];
     for (const e of events) {
       let trail = this.trails.get(e.session);
       if (!trail) {
@@ -47,9 +51,11 @@ export class ActionRecorder {
           toJson(a),
         );
         this.written += 1;
+        out.push(a);
       }
       if (e.type === 'session.close') this.trails.delete(e.session);
     }
+    return out;
   }
 }
 

@@ -10,6 +10,7 @@ import {
   ARCHIVE_RETENTION_INTERVAL_MS,
 } from '../limits.ts';
 import type { RawChunk, Sink } from '../hub/hub.ts';
+import type { AuditAction } from '../../shared/audit.ts';
 import { ActionRecorder } from './actions.ts';
 import { RawFiles, type RawPlace } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
@@ -27,6 +28,8 @@ export interface ArchiveOptions {
   onError?: WriteFaultOptions['onError'];
   /** Once when a write commits after failures, with what the whole outage lost. */
   onRecover?: WriteFaultOptions['onRecover'];
+  /** The audit actions a flush committed (the log's `action` lines: durable when logged). */
+  onActions?: (actions: readonly AuditAction[]) => void;
   now?: () => number;
 }
 
@@ -110,6 +113,8 @@ export class Archive implements Sink {
   private readonly now: () => number;
   /** The audit trail, derived from the events as they are written. */
   private readonly actions: ActionRecorder;
+  /** Actions the running flush derived; handed to onActions once it commits. */
+  private committing: AuditAction[] = [];
   private readonly faults: WriteFaults;
 
   constructor(
@@ -267,6 +272,7 @@ export class Archive implements Sink {
     try {
       this.txn();
       this.faults.succeeded();
+      if (this.committing.length > 0) this.opts.onActions?.(this.committing);
     } catch (err) {
       // A full disk or a locked file: what was queued is lost; the proxy goes on. Each
       // session's row counts its lost events once writes work again.
@@ -335,7 +341,7 @@ export class Archive implements Sink {
       patches.set(session, p);
     }
     this.droppedBySession.clear();
-    this.actions.record(events);
+    this.committing = this.actions.record(events);
     for (const [id, p] of patches) {
       // A session whose session.open came before the archive (or was dropped) still gets a row.
       this.openSession.run(id, p.firstAt, '', '', 'live', p.lastAt);

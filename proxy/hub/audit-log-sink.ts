@@ -9,6 +9,14 @@ import type { Sink } from './hub.ts';
  * uids, flags, messages (how many were named), detail. Secrets never appear: actions are
  * derived from events the session layer has already masked.
  */
+export function logActions(log: Logger, actions: readonly AuditAction[]): void {
+  for (const a of actions) log.info(fields(a), 'action');
+}
+
+/**
+ * Derives the actions for the log when there is no archive to derive them (--max-archive-mb
+ * 0); with the archive, its flush derives them once and logs them through {@link logActions}.
+ */
 export function auditLogSink(log: Logger): Sink {
   const trails = new Map<string, AuditTrail>();
   return {
@@ -21,7 +29,7 @@ export function auditLogSink(log: Logger): Sink {
           trail = new AuditTrail(e.session);
           trails.set(e.session, trail);
         }
-        for (const a of trail.push([e])) log.info(fields(a), 'action');
+        logActions(log, trail.push([e]));
         if (e.type === 'session.close') trails.delete(e.session);
       }
     },

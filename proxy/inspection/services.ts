@@ -4,6 +4,7 @@ import type { ApiContext } from '../ui/api.ts';
 import { Archive } from '../archive/archive.ts';
 import { getSession, listSessions, maxGseq, sessionEvents, eventsByGseq } from '../archive/read.ts';
 import { ARCHIVE_FILE } from '../archive/schema.ts';
+import { auditLogSink, logActions } from '../hub/audit-log-sink.ts';
 import type { Hub } from '../hub/hub.ts';
 import { SessionRegistry } from '../hub/registry.ts';
 import { WsSink } from '../ui/ws-sink.ts';
@@ -38,11 +39,15 @@ export function startHubServices(hub: Hub, log: Logger, opts: HubServiceOptions)
           'archive writes failing: events and raw bytes are dropped',
         ),
       onRecover: (lost) => log.warn(lost, 'archive writes resumed'),
+      onActions: (actions) => logActions(log, actions),
     });
     const interrupted = archive.closeInterrupted();
     if (interrupted > 0)
       log.warn({ sessions: interrupted }, 'archive: sessions cut off by a crash');
     hub.seed(maxGseq(archive.db));
+  } else {
+    // Without an archive the audit trail is derived for the log alone.
+    hub.add(auditLogSink(log));
   }
   const registry = opts.registry ?? new SessionRegistry();
   const a = archive;

@@ -14,7 +14,6 @@ import { startUiServer } from '../ui/http.ts';
 import { Hub } from '../hub/hub.ts';
 import { SessionRegistry } from '../hub/registry.ts';
 import { startHubServices } from './services.ts';
-import { auditLogSink } from '../hub/audit-log-sink.ts';
 import { logSink } from '../hub/log-sink.ts';
 import type { Archive } from '../archive/archive.ts';
 import type {
@@ -50,7 +49,6 @@ async function main(): Promise<void> {
     log.error({ sink, err: err instanceof Error ? err.message : String(err) }, 'sink failed'),
   );
   hub.add(logSink(log));
-  hub.add(auditLogSink(log));
   const services = startHubServices(hub, log, {
     dataDir: config.dataDir,
     retainDays: config.retainDays,

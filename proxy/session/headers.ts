@@ -3,43 +3,10 @@
  * Message-ID from a header block (a literal preview, possibly cut short), with encoded words
  * (`=?UTF-8?B?…?=`, `=?ISO-8859-1?Q?…?=`) decoded.
  */
+import { decodeEncodedWords } from '../../shared/encoded-words.ts';
 
-const ENCODED_WORD = /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g;
-
-function decoder(charset: string): { decode(bytes: Uint8Array): string } {
-  try {
-    return new TextDecoder(charset.replace(/\*.*$/, ''), { fatal: false });
-  } catch {
-    return new TextDecoder('latin1');
-  }
-}
-
-/**
- * Decodes RFC 2047 encoded words; whitespace between two adjacent encoded words is dropped
- * (§6.2). A word in an unknown charset is decoded as Latin-1; a malformed word is left as is.
- */
-export function decodeHeaderWords(value: string): string {
-  const joined = value.replace(/(\?=)\s+(?==\?)/g, '$1');
-  return joined.replace(ENCODED_WORD, (word, charset: string, enc: string, data: string) => {
-    let bytes: Uint8Array;
-    if (enc.toUpperCase() === 'B') {
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data)) return word;
-      bytes = Buffer.from(data, 'base64');
-    } else {
-      const text = data.replace(/_/g, ' ');
-      const out: number[] = [];
-      for (let i = 0; i < text.length; i++) {
-        const hex = text[i] === '=' ? text.slice(i + 1, i + 3) : '';
-        if (/^[0-9A-Fa-f]{2}$/.test(hex)) {
-          out.push(parseInt(hex, 16));
-          i += 2;
-        } else out.push(text.charCodeAt(i) & 0xff);
-      }
-      bytes = Uint8Array.from(out);
-    }
-    return decoder(charset).decode(bytes);
-  });
-}
+/** RFC 2047 encoded words decoded (shared with the viewer's literal previews). */
+export const decodeHeaderWords = decodeEncodedWords;
 
 /**
  * Subject (decoded) and Message-ID of a header block. Stops at the empty line that ends the

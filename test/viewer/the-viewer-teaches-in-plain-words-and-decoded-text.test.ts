@@ -5,7 +5,7 @@ import { cleanup, fireEvent, render } from '@testing-library/react';
 import { createElement as h } from 'react';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LiteralRef } from '../../shared/messages.ts';
-import { decodeEncodedWords } from '../../viewer/src/components/Inspector/encoded-words.ts';
+import { decodeEncodedWords } from '../../shared/encoded-words.ts';
 import { LiteralView } from '../../viewer/src/components/Inspector/literal-view.tsx';
 import { SessionView } from '../../viewer/src/components/SessionView/session-view.tsx';
 import { Markdown } from '../../viewer/src/components/Teach/markdown.tsx';

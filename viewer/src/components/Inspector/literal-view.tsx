@@ -1,6 +1,6 @@
 import type { LiteralRef } from '../../../../shared/messages.ts';
 import { formatBytes, looksBinary, printableText } from '../../format.ts';
-import { decodeEncodedWords } from './encoded-words.ts';
+import { decodeEncodedWords } from '../../../../shared/encoded-words.ts';
 import { hexDump, mimeHeaders } from './literals.ts';
 
 /**
