@@ -98,6 +98,13 @@ function ConsolePanel(props: {
 }) {
   const { model, link } = props;
   const [input, setInput] = useState('');
+  // React state, not the model's field: the model's emitter coalesces renders to the next
+  // animation frame, and a controlled checkbox reads a stale value until then (a click
+  // seemed not to change it). A new model (reconnect) gets the box's setting.
+  const [autoTag, setAutoTag] = useState(model.autoTag);
+  useEffect(() => {
+    if (model.autoTag !== autoTag) model.setAutoTag(autoTag);
+  }, [model, autoTag]);
   /** Position in the history while browsing it with the arrows (history.length: the new line). */
   const [back, setBack] = useState<number | null>(null);
   const end = useRef<HTMLDivElement>(null);
@@ -175,8 +182,11 @@ function ConsolePanel(props: {
         <label title="Put A0001, A0002… in front of each command">
           <input
             type="checkbox"
-            checked={model.autoTag}
-            onChange={(e) => model.setAutoTag(e.target.checked)}
+            checked={autoTag}
+            onChange={(e) => {
+              setAutoTag(e.target.checked);
+              model.setAutoTag(e.target.checked);
+            }}
             data-testid="console-autotag"
           />{' '}
           number tags
