@@ -51,6 +51,11 @@ export interface SessionRow {
    */
   gapCount: number;
   gapBytes: number;
+  /**
+   * The imapscope instance that relayed it (`--instance`, default the host name): several
+   * instances can share one PostgreSQL archive. '' in archives from before instances.
+   */
+  instance?: string;
 }
 
 /** Filters of `GET /api/sessions` (all optional; `text` searches the session's events). */

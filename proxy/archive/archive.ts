@@ -10,8 +10,13 @@ import {
   ARCHIVE_RETENTION_INTERVAL_MS,
 } from '../limits.ts';
 import type { RawChunk, Sink } from '../hub/hub.ts';
-import type { AuditAction } from '../../shared/audit.ts';
-import { ActionRecorder } from './actions.ts';
+import type { AuditAction, AuditFilter } from '../../shared/audit.ts';
+import type { SessionFilter, SessionRow } from '../../shared/protocol.ts';
+import { earlierImport, recordImport } from './imports.ts';
+import { ActionRecorder, queryActions } from './actions.ts';
+import * as read from './read.ts';
+import { commandStats, type CommandStats, type StatsFilter } from './stats.ts';
+import type { ArchiveStats, ArchiveStore, StoredChunk } from './store.ts';
 import { RawFiles, type RawPlace } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
 import { WriteFaults, type WriteFaultOptions } from './write-faults.ts';
@@ -31,20 +36,13 @@ export interface ArchiveOptions {
   /** The audit actions a flush committed (the log's `action` lines: durable when logged). */
   onActions?: (actions: readonly AuditAction[]) => void;
   now?: () => number;
+  /** The instance name recorded in each session row (`--instance`); '' when unnamed. */
+  instance?: string;
 }
 
-/** Counters for the log, the API and the benchmark. */
-export interface ArchiveStats {
-  eventsWritten: number;
-  chunksWritten: number;
-  eventsDropped: number;
-  chunksDropped: number;
-  flushes: number;
-  /** Longest single write transaction, ms (how long it held the event loop). */
-  maxFlushMs: number;
-}
+export type { ArchiveStats };
 
-interface SessionPatch {
+export interface SessionPatch {
   events: number;
   lastAt: number;
   firstAt: number;
@@ -63,7 +61,7 @@ interface SessionPatch {
   gapBytes: number;
 }
 
-const hp = (h: { host: string; port: number }): string =>
+export const hp = (h: { host: string; port: number }): string =>
   h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
 
 /** A raw chunk already appended to a segment file, waiting for its span row. */
@@ -86,8 +84,10 @@ interface PendingSpan {
  * collector work for it. Past ARCHIVE_MAX_QUEUE_EVENTS events (or ARCHIVE_MAX_QUEUE_SPANS
  * spans) more are dropped and counted (events per session: `dropped` in the session row).
  */
-export class Archive implements Sink {
+export class Archive implements Sink, ArchiveStore {
   readonly name = 'archive';
+  readonly kind = 'sqlite';
+  readonly instance: string;
   readonly db: Db;
   readonly stats: ArchiveStats = {
     eventsWritten: 0,
@@ -122,6 +122,7 @@ export class Archive implements Sink {
     private readonly opts: ArchiveOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
+    this.instance = opts.instance ?? '';
     this.faults = new WriteFaults({
       onError: opts.onError,
       onRecover: opts.onRecover,
@@ -138,8 +139,8 @@ export class Archive implements Sink {
        VALUES (?, ?, ?, ?, ?, ?)`,
     );
     this.openSession = this.db.prepare(
-      `INSERT OR IGNORE INTO sessions(id, started_at, client, upstream, source, last_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO sessions(id, started_at, client, upstream, source, last_at, instance)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.patchSession = this.db.prepare(
       `UPDATE sessions SET events = events + ?, last_at = max(last_at, ?),
@@ -170,7 +171,12 @@ export class Archive implements Sink {
    * Marks live sessions left by a process that died (SIGKILL, crash) as ended `interrupted`
    * at their last event. Call once at start, before this process records sessions.
    */
-  closeInterrupted(): number {
+  closeInterrupted(): Promise<number> {
+    return Promise.resolve(this.closeInterruptedNow());
+  }
+
+  /** closeInterrupted, synchronously. */
+  closeInterruptedNow(): number {
     return this.db
       .prepare(
         `UPDATE sessions SET ended_at = last_at, reason = 'interrupted'
@@ -199,7 +205,13 @@ export class Archive implements Sink {
   }
 
   /** Names an imported session's source and ends it (an import is never live). */
-  markImported(id: string, source: string, endedAt: number): void {
+  markImported(id: string, source: string, endedAt: number): Promise<void> {
+    this.markImportedNow(id, source, endedAt);
+    return Promise.resolve();
+  }
+
+  /** markImported, synchronously. */
+  markImportedNow(id: string, source: string, endedAt: number): void {
     this.flush();
     this.db
       .prepare(
@@ -299,6 +311,73 @@ export class Archive implements Sink {
     this.db.close();
   }
 
+  settle(): Promise<void> {
+    this.flush();
+    return Promise.resolve();
+  }
+
+  // The reads (ArchiveStore), answered at once from read.ts over this connection.
+  listSessions(f?: SessionFilter): Promise<SessionRow[]> {
+    return Promise.resolve(read.listSessions(this.db, f));
+  }
+
+  getSession(id: string): Promise<SessionRow | undefined> {
+    return Promise.resolve(read.getSession(this.db, id));
+  }
+
+  hasSession(id: string): Promise<boolean> {
+    return Promise.resolve(read.getSession(this.db, id) !== undefined);
+  }
+
+  sessionEvents(session: string, afterSeq: number, limit: number): Promise<ImapscopeEvent[]> {
+    return Promise.resolve(read.sessionEvents(this.db, session, afterSeq, limit));
+  }
+
+  sessionEvent(session: string, seq: number): Promise<ImapscopeEvent | undefined> {
+    return Promise.resolve(read.sessionEvent(this.db, session, seq));
+  }
+
+  eventsByGseq(after: number, until: number, limit: number): Promise<ImapscopeEvent[]> {
+    return Promise.resolve(read.eventsByGseq(this.db, after, until, limit));
+  }
+
+  maxGseq(): Promise<number> {
+    return Promise.resolve(read.maxGseq(this.db));
+  }
+
+  hasChunks(session: string): Promise<boolean> {
+    return Promise.resolve(read.hasChunks(this.db, session));
+  }
+
+  async *sessionChunks(session: string): AsyncIterable<StoredChunk> {
+    yield* read.sessionChunks(this.db, session);
+  }
+
+  queryActions(filter: AuditFilter): Promise<AuditAction[]> {
+    return Promise.resolve(queryActions(this.db, filter));
+  }
+
+  commandStats(filter: StatsFilter): Promise<CommandStats[]> {
+    return Promise.resolve(commandStats(this.db, filter));
+  }
+
+  earlierImport(hash: string): Promise<{ session: string; name: string } | null> {
+    return Promise.resolve(earlierImport(this.db, hash));
+  }
+
+  recordImport(hash: string, session: string, name: string): Promise<void> {
+    recordImport(this.db, hash, session, name);
+    return Promise.resolve();
+  }
+
+  enforceRetention(): Promise<number> {
+    return Promise.resolve(this.prune());
+  }
+
+  archiveBytes(): Promise<number> {
+    return Promise.resolve(this.usedBytes());
+  }
+
   /** Queued events not yet written. */
   get pending(): number {
     return this.queue.length;
@@ -323,7 +402,15 @@ export class Archive implements Sink {
     const patches = new Map<string, SessionPatch>();
     for (const e of events) {
       if (e.type === 'session.open') {
-        this.openSession.run(e.session, e.at, hp(e.client), hp(e.upstream), 'live', e.at);
+        this.openSession.run(
+          e.session,
+          e.at,
+          hp(e.client),
+          hp(e.upstream),
+          'live',
+          e.at,
+          this.instance,
+        );
       }
       let p = patches.get(e.session);
       if (!p) {
@@ -344,7 +431,7 @@ export class Archive implements Sink {
     this.committing = this.actions.record(events);
     for (const [id, p] of patches) {
       // A session whose session.open came before the archive (or was dropped) still gets a row.
-      this.openSession.run(id, p.firstAt, '', '', 'live', p.lastAt);
+      this.openSession.run(id, p.firstAt, '', '', 'live', p.lastAt, this.instance);
       this.patchSession.run(
         p.events,
         p.lastAt,
@@ -438,7 +525,7 @@ export class Archive implements Sink {
   }
 }
 
-function emptyPatch(at: number): SessionPatch {
+export function emptyPatch(at: number): SessionPatch {
   return {
     events: 0,
     lastAt: at,
@@ -460,7 +547,7 @@ function emptyPatch(at: number): SessionPatch {
 }
 
 /** What an event tells the session row. */
-function applyToPatch(p: SessionPatch, e: ImapscopeEvent): void {
+export function applyToPatch(p: SessionPatch, e: ImapscopeEvent): void {
   switch (e.type) {
     case 'session.facts':
       p.state = e.state;

@@ -10,8 +10,9 @@ import type { SessionFilter, SessionRow } from '../../shared/protocol.ts';
 import { fromJson } from '../../shared/protocol.ts';
 import { API_PAGE_MAX } from '../limits.ts';
 import { readSpans } from './raw-files.ts';
+import type { StoredChunk } from './store.ts';
 
-interface SessionDbRow {
+export interface SessionDbRow {
   id: string;
   started_at: number;
   ended_at: number | null;
@@ -31,9 +32,11 @@ interface SessionDbRow {
   lints: number;
   gaps: number;
   gap_bytes: number;
+  /** Absent in a read-only archive from before instances (never migrated). */
+  instance?: string;
 }
 
-function toRow(r: SessionDbRow): SessionRow {
+export function toRow(r: SessionDbRow): SessionRow {
   return {
     id: r.id,
     client: r.client,
@@ -54,6 +57,7 @@ function toRow(r: SessionDbRow): SessionRow {
     lintCount: r.lints,
     gapCount: r.gaps,
     gapBytes: r.gap_bytes,
+    instance: r.instance ?? '',
   };
 }
 
@@ -149,11 +153,7 @@ export function maxGseq(db: Db): number {
   return r.m ?? 0;
 }
 
-export interface StoredChunk {
-  direction: Direction;
-  at: number;
-  data: Buffer;
-}
+export type { StoredChunk };
 
 /**
  * A session's raw (redacted) chunks in arrival order, read lazily: from its raw file

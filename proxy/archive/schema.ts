@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS sessions(
   bads INTEGER NOT NULL DEFAULT 0,
   lints INTEGER NOT NULL DEFAULT 0,
   gaps INTEGER NOT NULL DEFAULT 0,
-  gap_bytes INTEGER NOT NULL DEFAULT 0
+  gap_bytes INTEGER NOT NULL DEFAULT 0,
+  instance TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS sessions_started ON sessions(started_at);
 CREATE TABLE IF NOT EXISTS events(
@@ -111,6 +112,8 @@ export function openArchiveDb(file: string, opts: { readonly?: boolean } = {}): 
   for (const c of ['exchanges', 'nos', 'bads', 'lints', 'gaps', 'gap_bytes']) {
     if (!columns.has(c)) db.exec(`ALTER TABLE sessions ADD COLUMN ${c} INTEGER NOT NULL DEFAULT 0`);
   }
+  if (!columns.has('instance'))
+    db.exec(`ALTER TABLE sessions ADD COLUMN instance TEXT NOT NULL DEFAULT ''`);
   // raw_spans.segment: NULL in archives from before segment files (one file per session).
   const spanColumns = new Set(
     (db.prepare(`PRAGMA table_info(raw_spans)`).all() as { name: string }[]).map((c) => c.name),
