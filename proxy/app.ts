@@ -9,7 +9,8 @@ import type { Logger } from './log.ts';
 import { InspectionThread } from './inspection/thread-client.ts';
 import type { InspectionConfig } from './inspection/thread-protocol.ts';
 import { startListener } from './net/listener.ts';
-import { relayConnection } from './net/relay.ts';
+import { relayConnection, useSessionIdSuffix } from './net/relay.ts';
+import { maskArchiveUrl } from './archive/store.ts';
 import { prepareTls } from './net/tls.ts';
 import { startPracticeServer } from './practice/server.ts';
 import { loadUiTls } from './ui/ui-tls.ts';
@@ -97,6 +98,9 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
     );
   }
 
+  // Instances sharing one archive must not mint the same session id.
+  if (config.archiveUrl !== null) useSessionIdSuffix(randomBytes(4));
+
   // Everything that looks at the bytes (decoders, trackers, hub, archive, UI server) runs in
   // the inspection thread; this thread only relays.
   const inspection = await InspectionThread.start(
@@ -104,6 +108,8 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       dataDir: config.dataDir,
       retainDays: config.retainDays,
       maxArchiveMb: config.maxArchiveMb,
+      archiveUrl: config.archiveUrl,
+      instance: config.instance,
       revealSecrets: config.revealSecrets,
       // A learner typing IMAP at the practice server harms nobody; at a real server only on request.
       console: config.upstream === null || config.console,
@@ -181,6 +187,13 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       clientTls: config.clientTls,
       upstreamTls: config.upstreamTls,
       inspection: config.inspection,
+      archive:
+        config.maxArchiveMb === 0
+          ? 'off'
+          : config.archiveUrl
+            ? maskArchiveUrl(config.archiveUrl)
+            : 'sqlite',
+      instance: config.instance,
       ...(tls.ca ? { ca: tls.ca.certPath } : {}),
       ...(config.upstreamInsecure && config.upstreamTls !== 'none'
         ? { warning: "--upstream-insecure: the upstream's certificate is not verified" }

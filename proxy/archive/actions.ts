@@ -21,10 +21,12 @@ export class ActionRecorder {
 
   /** Without a database (PostgreSQL inserts them itself in batches) it only derives. */
   constructor(db: Db | null) {
-    this.insert = db && db.prepare(
-      `INSERT OR IGNORE INTO actions(session, seq, at, user, client, kind, status, mailbox, body)
+    this.insert =
+      db &&
+      db.prepare(
+        `INSERT OR IGNORE INTO actions(session, seq, at, user, client, kind, status, mailbox, body)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+      );
   }
 
   /**

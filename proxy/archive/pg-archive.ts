@@ -258,7 +258,12 @@ export class PgArchive implements ArchiveStore {
   }
 
   private async upsertSessions(c: PoolClient, b: Batch): Promise<void> {
-    type Patch = SessionPatch & { client: string; upstream: string; startedAt: number; bytes: number };
+    type Patch = SessionPatch & {
+      client: string;
+      upstream: string;
+      startedAt: number;
+      bytes: number;
+    };
     const patches = new Map<string, Patch>();
     const patchOf = (session: string, at: number): Patch => {
       let p = patches.get(session);
@@ -364,7 +369,7 @@ export class PgArchive implements ArchiveStore {
 
   private async insertChunks(c: PoolClient, chunks: readonly RawChunk[]): Promise<void> {
     // Statements of at most PG_FLUSH_RAW_BYTES each, in arrival order.
-    for (let i = 0; i < chunks.length; ) {
+    for (let i = 0; i < chunks.length;) {
       let bytes = 0;
       let j = i;
       while (j < chunks.length && (j === i || bytes < PG_FLUSH_RAW_BYTES)) {
@@ -526,7 +531,9 @@ export class PgArchive implements ArchiveStore {
     else if (f.state === 'ended') where.push(`ended_at IS NOT NULL`);
     else if (f.state) where.push(`state = ${p(f.state)}`);
     if (f.text) {
-      where.push(`id IN (SELECT DISTINCT session FROM events WHERE strpos(body, ${p(f.text)}) > 0)`);
+      where.push(
+        `id IN (SELECT DISTINCT session FROM events WHERE strpos(body, ${p(f.text)}) > 0)`,
+      );
     }
     const sql =
       `SELECT * FROM sessions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ` +

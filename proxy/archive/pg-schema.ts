@@ -86,6 +86,14 @@ export const PG_MIGRATIONS: readonly string[] = [
     at bigint NOT NULL
   );
   `,
+  // 2: the instances writing into this database, so each can follow the others' events.
+  `
+  CREATE TABLE instances(
+    name text PRIMARY KEY,
+    started_at bigint NOT NULL,
+    seen_at bigint NOT NULL
+  );
+  `,
 ];
 
 /** Applies the migrations not yet applied; returns their versions. */

@@ -12,7 +12,14 @@ import type { Command } from 'commander';
 import { prepareDataDir, resolveConfig } from '../config.ts';
 import type { RawOptions, RawSwitches } from '../config.ts';
 import { ImapscopeError } from '../errors.ts';
-import { EXPORT_FORMATS, archiveSource, isExportFormat, renderExport } from '../export/index.ts';
+import {
+  EXPORT_FORMATS,
+  archiveSource,
+  isExportFormat,
+  renderExport,
+  storeSource,
+} from '../export/index.ts';
+import { openSharedArchive } from './shared-archive.ts';
 import { importFile } from '../import/index.ts';
 import { Archive } from '../archive/archive.ts';
 import { ARCHIVE_FILE, openArchiveDb } from '../archive/schema.ts';
@@ -38,11 +45,17 @@ export function addArchiveCommands(program: Command): void {
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .action(async (session: string, opts: { format: string; output?: string }, cmd: Command) => {
       if (!isExportFormat(opts.format)) fail(`--format: use ${EXPORT_FORMATS.join(', ')}`);
-      const file = archivePath(cmd);
-      if (!existsSync(file)) fail(`no archive at ${file}`);
-      const db = openArchiveDb(file, { readonly: true });
+      const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
+      // With --archive: the shared PostgreSQL archive, any instance's sessions.
+      const shared =
+        config.archiveUrl !== null
+          ? await openSharedArchive(config.archiveUrl, config.instance)
+          : null;
+      const file = shared ? shared.where : archivePath(cmd);
+      if (!shared && !existsSync(file)) fail(`no archive at ${file}`);
+      const db = shared ? null : openArchiveDb(file, { readonly: true });
       try {
-        const src = archiveSource(db, session);
+        const src = shared ? await storeSource(shared, session) : archiveSource(db!, session);
         if (!src) fail(`no session ${session} in ${file}`);
         const out: NodeJS.WritableStream = opts.output
           ? createWriteStream(opts.output)
@@ -77,7 +90,8 @@ export function addArchiveCommands(program: Command): void {
           fail(`--output ${opts.output ?? '(stdout)'}: ${err.code ?? err.message}`);
         }
       } finally {
-        db.close();
+        db?.close();
+        await shared?.close();
       }
     });
   program

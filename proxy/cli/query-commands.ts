@@ -18,6 +18,8 @@ import { toJson } from '../../shared/protocol.ts';
 import { queryActions } from '../archive/actions.ts';
 import { ARCHIVE_FILE, openArchiveDb } from '../archive/schema.ts';
 import { commandStats } from '../archive/stats.ts';
+import type { ArchiveReader } from '../archive/store.ts';
+import { openSharedArchive } from './shared-archive.ts';
 import type { CommandStats } from '../archive/stats.ts';
 import { resolveConfig } from '../config.ts';
 import type { RawOptions, RawSwitches } from '../config.ts';
@@ -44,11 +46,23 @@ export function parseTime(flag: string, value: string, now = Date.now()): number
   return t;
 }
 
-function openDb(cmd: Command) {
+/**
+ * The archive to ask: with --archive the shared PostgreSQL one, else the SQLite file in
+ * --data opened read-only (both answer the same questions, store.ts).
+ */
+async function openReader(
+  cmd: Command,
+): Promise<Pick<ArchiveReader, 'queryActions' | 'commandStats'> & { close(): Promise<void> }> {
   const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
+  if (config.archiveUrl !== null) return openSharedArchive(config.archiveUrl, config.instance);
   const file = join(config.dataDir, ARCHIVE_FILE);
   if (!existsSync(file)) fail(`no archive at ${file} (is --data right?)`);
-  return openArchiveDb(file, { readonly: true });
+  const db = openArchiveDb(file, { readonly: true });
+  return {
+    queryActions: (f) => Promise.resolve(queryActions(db, f)),
+    commandStats: (f) => Promise.resolve(commandStats(db, f)),
+    close: () => Promise.resolve(void db.close()),
+  };
 }
 
 function format(value: string): Format {
@@ -134,7 +148,7 @@ export function addQueryCommands(program: Command): void {
     .option('--until <time>', 'before this time')
     .option('--limit <n>', 'at most this many actions', '1000')
     .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'table')
-    .action((opts: Record<string, string | undefined>, cmd: Command) => {
+    .action(async (opts: Record<string, string | undefined>, cmd: Command) => {
       const fmt = format(opts.format ?? 'table');
       if (opts.kind !== undefined && !isAuditKind(opts.kind)) {
         fail(`--kind ${opts.kind}: use one of ${AUDIT_KINDS.join(', ')}`);
@@ -151,13 +165,13 @@ export function addQueryCommands(program: Command): void {
         ...(opts.since !== undefined && { since: parseTime('--since', opts.since) }),
         ...(opts.until !== undefined && { until: parseTime('--until', opts.until) }),
       };
-      const db = openDb(cmd);
+      const db = await openReader(cmd);
       try {
         // The archive pages by API_PAGE_MAX; follow the pages up to --limit.
         const rows: AuditAction[] = [];
         while (rows.length < limit) {
           const last = rows[rows.length - 1];
-          const page = queryActions(db, {
+          const page = await db.queryActions({
             ...filter,
             limit: limit - rows.length,
             ...(last && { before: { at: last.at, session: last.session, seq: last.seq } }),
@@ -167,7 +181,7 @@ export function addQueryCommands(program: Command): void {
         }
         print(rows.map(auditRow), AUDIT_COLUMNS, fmt);
       } finally {
-        db.close();
+        await db.close();
       }
     });
   program
@@ -181,14 +195,14 @@ export function addQueryCommands(program: Command): void {
     .option('--upstream <host:port>', 'only sessions to this upstream')
     .option('--by <group>', 'also group by upstream or user')
     .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'table')
-    .action((opts: Record<string, string | undefined>, cmd: Command) => {
+    .action(async (opts: Record<string, string | undefined>, cmd: Command) => {
       const fmt = format(opts.format ?? 'table');
       if (opts.by !== undefined && opts.by !== 'upstream' && opts.by !== 'user') {
         fail(`--by ${opts.by}: use upstream or user`);
       }
-      const db = openDb(cmd);
+      const db = await openReader(cmd);
       try {
-        const rows = commandStats(db, {
+        const rows = await db.commandStats({
           ...(opts.since !== undefined && { since: parseTime('--since', opts.since) }),
           ...(opts.until !== undefined && { until: parseTime('--until', opts.until) }),
           ...(opts.user !== undefined && { user: opts.user }),
@@ -198,7 +212,7 @@ export function addQueryCommands(program: Command): void {
         const columns = opts.by ? STATS_COLUMNS : STATS_COLUMNS.filter((c) => c !== 'group');
         print(rows.map(statsRow), columns, fmt);
       } finally {
-        db.close();
+        await db.close();
       }
     });
 }

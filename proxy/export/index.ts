@@ -69,7 +69,7 @@ export async function storeSource(
   const session = await store.getSession(id);
   if (!session) return undefined;
   const events: ImapscopeEvent[] = [];
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const page = await store.sessionEvents(id, after, 1000);
     if (page.length === 0) break;
     events.push(...page);

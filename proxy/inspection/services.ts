@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import type { Logger } from '../log.ts';
 import type { ApiContext } from '../ui/api.ts';
-import { Archive } from '../archive/archive.ts';
-import { getSession, listSessions, maxGseq, sessionEvents, eventsByGseq } from '../archive/read.ts';
+import { Archive, type ArchiveOptions } from '../archive/archive.ts';
+import { PgArchive } from '../archive/pg-archive.ts';
+import { PgFeed } from '../archive/pg-feed.ts';
+import { WARN_INTERVAL_MS } from '../limits.ts';
 import { ARCHIVE_FILE } from '../archive/schema.ts';
+import { maskArchiveUrl, type ArchiveStore } from '../archive/store.ts';
 import { auditLogSink, logActions } from '../hub/audit-log-sink.ts';
 import type { Hub } from '../hub/hub.ts';
 import { SessionRegistry } from '../hub/registry.ts';
@@ -15,6 +18,10 @@ export interface HubServiceOptions {
   retainDays: number;
   /** Size cap of the archive in MiB; 0 turns the archive off. */
   maxArchiveMb: number;
+  /** A postgres:// URL: the archive shared with other instances; absent: SQLite in dataDir. */
+  archiveUrl?: string | null;
+  /** This instance's name, recorded with each session ('' when absent). */
+  instance?: string;
   /** No WebSocket sink (benchmark baseline); the API still works. */
   noViewer?: boolean;
   /** The application's registry (fed by the relay too); a new one if absent. */
@@ -26,10 +33,15 @@ export interface HubServiceOptions {
  * archive, the in-memory registry and the WebSocket sink to the hub. Returns what the UI
  * server needs.
  */
-export function startHubServices(hub: Hub, log: Logger, opts: HubServiceOptions): ApiContext {
-  let archive: Archive | null = null;
+export async function startHubServices(
+  hub: Hub,
+  log: Logger,
+  opts: HubServiceOptions,
+): Promise<ApiContext> {
+  let archive: ArchiveStore | null = null;
   if (opts.maxArchiveMb > 0) {
-    archive = new Archive(join(opts.dataDir, ARCHIVE_FILE), {
+    const archiveOpts: ArchiveOptions = {
+      instance: opts.instance ?? '',
       retainDays: opts.retainDays,
       maxBytes: opts.maxArchiveMb * 1024 * 1024,
       // One line per WARN_INTERVAL_MS with counts, not a stack per failed write (a full disk).
@@ -40,11 +52,19 @@ export function startHubServices(hub: Hub, log: Logger, opts: HubServiceOptions)
         ),
       onRecover: (lost) => log.warn(lost, 'archive writes resumed'),
       onActions: (actions) => logActions(log, actions),
-    });
-    const interrupted = archive.closeInterrupted();
+    };
+    if (opts.archiveUrl) {
+      const url = opts.archiveUrl;
+      archive = await PgArchive.open(url, archiveOpts).catch((err: unknown) => {
+        // Named by the flag, the password masked: the operator's mistake, not a stack.
+        const e = err as NodeJS.ErrnoException;
+        throw new Error(`--archive ${maskArchiveUrl(url)}: ${e.code ?? ''} ${e.message}`.trim());
+      });
+    } else archive = new Archive(join(opts.dataDir, ARCHIVE_FILE), archiveOpts);
+    const interrupted = await archive.closeInterrupted();
     if (interrupted > 0)
       log.warn({ sessions: interrupted }, 'archive: sessions cut off by a crash');
-    hub.seed(maxGseq(archive.db));
+    hub.seed(await archive.maxGseq());
   } else {
     // Without an archive the audit trail is derived for the log alone.
     hub.add(auditLogSink(log));
@@ -55,25 +75,41 @@ export function startHubServices(hub: Hub, log: Logger, opts: HubServiceOptions)
     ? null
     : new WsSink({
         lastGseq: () => hub.lastGseq,
-        sessions: () => {
+        sessions: async () => {
           if (!a) return registry.list({ limit: 200 });
-          a.flush();
-          return listSessions(a.db, { limit: 200 });
+          await a.settle();
+          return a.listSessions({ limit: 200 });
         },
-        byGseq: (after, until, limit) => {
+        byGseq: async (after, until, limit) => {
           if (!a) return null;
-          a.flush();
-          return eventsByGseq(a.db, after, until, limit);
+          await a.settle();
+          return a.eventsByGseq(after, until, limit);
         },
-        bySession: (session, afterSeq, limit) => {
+        bySession: async (session, afterSeq, limit) => {
           if (!a) return null;
-          a.flush();
-          if (!getSession(a.db, session)) return null;
-          return sessionEvents(a.db, session, afterSeq, limit);
+          await a.settle();
+          if (!(await a.getSession(session))) return null;
+          return a.sessionEvents(session, afterSeq, limit);
         },
       });
   hub.add(registry);
   if (archive) hub.add(archive);
   if (ws) hub.add(ws);
+  if (archive instanceof PgArchive && ws) {
+    // Other instances' sessions stream to this instance's viewers too (pg-feed.ts).
+    let lastWarn = -Infinity;
+    const feed = new PgFeed(
+      archive.pool,
+      archive.instance,
+      (events) => hub.publishTo(events, [ws]),
+      (err) => {
+        if (Date.now() - lastWarn < WARN_INTERVAL_MS) return;
+        lastWarn = Date.now();
+        log.warn({ err: String(err) }, "archive: reading other instances' events failed");
+      },
+    );
+    await feed.start();
+    hub.add({ name: 'pg-feed', write: () => {}, close: () => Promise.resolve(feed.stop()) });
+  }
   return { hub, archive, registry, ws };
 }

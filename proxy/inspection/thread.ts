@@ -15,7 +15,7 @@ import { Hub } from '../hub/hub.ts';
 import { SessionRegistry } from '../hub/registry.ts';
 import { startHubServices } from './services.ts';
 import { logSink } from '../hub/log-sink.ts';
-import type { Archive } from '../archive/archive.ts';
+import type { ArchiveStore } from '../archive/store.ts';
 import type {
   FromInspection,
   InspectionConfig,
@@ -49,10 +49,12 @@ async function main(): Promise<void> {
     log.error({ sink, err: err instanceof Error ? err.message : String(err) }, 'sink failed'),
   );
   hub.add(logSink(log));
-  const services = startHubServices(hub, log, {
+  const services = await startHubServices(hub, log, {
     dataDir: config.dataDir,
     retainDays: config.retainDays,
     maxArchiveMb: config.maxArchiveMb,
+    archiveUrl: config.archiveUrl,
+    instance: config.instance,
     registry,
   });
   services.console = config.console;
@@ -148,7 +150,7 @@ async function main(): Promise<void> {
 }
 
 /** A session an earlier thread was inspecting: its last archived seq (0 without the archive). */
-function resumeArchived(archive: Archive | null, id: string): number {
+function resumeArchived(archive: ArchiveStore | null, id: string): number {
   return archive?.reopenInterrupted(id) ?? 0;
 }
 
@@ -156,6 +158,8 @@ main().catch((err: unknown) => {
   const e = err as NodeJS.ErrnoException;
   post({
     type: 'failed',
-    message: `--ui ${config.ui.host}:${config.ui.port}: ${e.code ?? e.message}`,
+    message: e.message.startsWith('--archive ')
+      ? e.message
+      : `--ui ${config.ui.host}:${config.ui.port}: ${e.code ?? e.message}`,
   });
 });

@@ -17,21 +17,14 @@ import type { EventPage, GseqPage, SessionFilter } from '../../shared/protocol.t
 import { toJson } from '../../shared/protocol.ts';
 import {
   EXPORT_CONTENT_TYPES,
-  archiveSource,
   exportFileName,
   isExportFormat,
   renderExport,
+  storeSource,
 } from '../export/index.ts';
 import { messageLiterals } from '../export/reconstruct.ts';
-import type { Archive } from '../archive/archive.ts';
-import {
-  eventsByGseq,
-  getSession,
-  listSessions,
-  pageSize,
-  sessionEvent,
-  sessionEvents,
-} from '../archive/read.ts';
+import { pageSize } from '../archive/read.ts';
+import type { ArchiveStore } from '../archive/store.ts';
 import type { Hub } from '../hub/hub.ts';
 import { handleQueryRoute } from './query-routes.ts';
 import { send, sendError } from './respond.ts';
@@ -42,7 +35,7 @@ import type { WsSink } from './ws-sink.ts';
 export interface ApiContext {
   hub: Hub;
   /** null when the archive is off (--max-archive-mb 0): only the in-memory list is served. */
-  archive: Archive | null;
+  archive: ArchiveStore | null;
   registry: SessionRegistry;
   ws: WsSink | null;
   /** Where mail clients connect (HOST:PORT), once the listener is up. */
@@ -68,12 +61,12 @@ function time(url: URL, name: string): number | undefined {
   return /^\d+$/.test(v) ? Number(v) : Date.parse(v) || undefined;
 }
 
-export function handleApi(
+export async function handleApi(
   ctx: ApiContext,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-): void {
+): Promise<void> {
   if (req.method !== 'GET') return sendError(res, 405, 'ERR_API_METHOD', 'only GET is supported');
   const segments = pathSegments(url);
   if (!segments.ok) {
@@ -82,8 +75,8 @@ export function handleApi(
   }
   const path = segments.value.slice(1);
   const archive = ctx.archive;
-  // Reads see every event published so far: the queue is written first (synchronously).
-  archive?.flush();
+  // Reads see every event published so far: the queue is written first.
+  await archive?.settle();
   const [first, id, sub, seqText, sub2, nText] = path;
   if (first === 'status' && path.length === 1) {
     return json(res, {
@@ -104,7 +97,7 @@ export function handleApi(
       text: url.searchParams.get('text') ?? undefined,
       limit: int(url, 'limit'),
     };
-    return json(res, archive ? listSessions(archive.db, f) : ctx.registry.list(f));
+    return json(res, archive ? await archive.listSessions(f) : ctx.registry.list(f));
   }
   if (first === 'events' && path.length === 1) {
     if (!archive) return noArchive(res);
@@ -115,7 +108,7 @@ export function handleApi(
     const events = [];
     // With a session filter, scan pages of all events until the page is full or the range ends.
     for (;;) {
-      const page = eventsByGseq(archive.db, after, until, limit);
+      const page = await archive.eventsByGseq(after, until, limit);
       for (const e of page) if (session === null || e.session === session) events.push(e);
       if (page.length < limit || events.length >= limit) break;
       after = page[page.length - 1]!.gseq;
@@ -127,15 +120,15 @@ export function handleApi(
     };
     return json(res, body);
   }
-  if (path.length === 1 && first && handleQueryRoute(first, archive, url, res)) return;
+  if (path.length === 1 && first && (await handleQueryRoute(first, archive, url, res))) return;
   if (first !== 'sessions' || id === undefined) return notFound(res);
-  const row = archive ? getSession(archive.db, id) : ctx.registry.get(id);
+  const row = archive ? await archive.getSession(id) : ctx.registry.get(id);
   if (!row) return notFound(res, `no session ${id}`);
   if (path.length === 2) return json(res, row);
   if (!archive) return noArchive(res);
   if (sub === 'events' && path.length === 3) {
     const limit = pageSize(int(url, 'limit'));
-    const events = sessionEvents(archive.db, id, int(url, 'afterSeq') ?? 0, limit);
+    const events = await archive.sessionEvents(id, int(url, 'afterSeq') ?? 0, limit);
     const last = events[events.length - 1];
     const body: EventPage = {
       session: id,
@@ -145,7 +138,7 @@ export function handleApi(
     return json(res, body);
   }
   if (sub === 'events' && sub2 === 'literals' && path.length === 6) {
-    const event = sessionEvent(archive.db, id, Number(seqText));
+    const event = await archive.sessionEvent(id, Number(seqText));
     if (!event || (event.type !== 'message' && event.type !== 'malformed')) {
       return notFound(res, `no message ${seqText} in ${id}`);
     }
@@ -162,7 +155,7 @@ export function handleApi(
     if (!isExportFormat(format)) {
       return sendError(res, 400, 'ERR_API_BAD_REQUEST', 'format: jsonl, transcript or pcapng');
     }
-    const src = archiveSource(archive.db, id)!;
+    const src = (await storeSource(archive, id))!;
     res.writeHead(200, {
       'content-type': EXPORT_CONTENT_TYPES[format],
       'content-disposition': `attachment; filename="${exportFileName(id, format)}"`,

@@ -105,7 +105,15 @@ export function uiHandlers(
       return refuse(res, auth.refusal);
     }
     const { pathname, searchParams } = url.value;
-    if (pathname.startsWith('/api/')) return handleApi(ctx, req, res, url.value);
+    if (pathname.startsWith('/api/')) {
+      // A failed read (the database went away) answers 500 and is logged; the server goes on.
+      handleApi(ctx, req, res, url.value).catch((err: unknown) => {
+        failed(req, err);
+        if (!res.headersSent) sendError(res, 500, 'ERR_API_INTERNAL', 'the archive failed');
+        else res.destroy();
+      });
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return sendError(res, 405, 'ERR_API_METHOD', 'method not allowed');
     }

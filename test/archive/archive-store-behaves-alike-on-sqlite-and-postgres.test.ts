@@ -106,7 +106,9 @@ describe.each([sqlite, postgres])('the archive on $name', (backend) => {
     const text = Buffer.concat(raw).toString();
     expect(text).toContain('a3 SELECT INBOX');
     expect(text).not.toContain('hunter');
-    const transcript = Buffer.concat([...renderExport((await storeSource(store, 's1'))!, 'transcript')]);
+    const transcript = Buffer.concat([
+      ...renderExport((await storeSource(store, 's1'))!, 'transcript'),
+    ]);
     expect(transcript.toString()).toContain('C: a1 LOGIN alice "******"');
     expect(transcript.toString()).not.toContain('secret');
   });
@@ -241,11 +243,16 @@ describe.each([sqlite, postgres])('the archive on $name', (backend) => {
     const hub = feed(writer);
     const big = 'x'.repeat(20_000);
     for (let i = 0; i < 6; i++) {
-      play(hub, `s${i}`, [
-        ['s2c', '* OK ready\r\n'],
-        ['c2s', `a1 NOOP ${big}\r\n`],
-        ['s2c', 'a1 OK done\r\n'],
-      ], 10_000 + i * 1_000);
+      play(
+        hub,
+        `s${i}`,
+        [
+          ['s2c', '* OK ready\r\n'],
+          ['c2s', `a1 NOOP ${big}\r\n`],
+          ['s2c', 'a1 OK done\r\n'],
+        ],
+        10_000 + i * 1_000,
+      );
     }
     play(hub, 'live', [['s2c', `* OK ${big}\r\n`]], 1_000, { keepOpen: true });
     await writer.settle();
@@ -300,7 +307,9 @@ describe('the PostgreSQL archive', () => {
     const url = (postgres as Backend & { url: string }).url;
     const c = new pg.Client({ connectionString: url });
     await c.connect();
-    await c.query(`CREATE TABLE schema_migrations(version integer PRIMARY KEY, applied_at timestamptz)`);
+    await c.query(
+      `CREATE TABLE schema_migrations(version integer PRIMARY KEY, applied_at timestamptz)`,
+    );
     await c.query(`INSERT INTO schema_migrations(version) VALUES (999)`);
     await c.end();
     await expect(PgArchive.open(url)).rejects.toMatchObject({ code: 'ERR_ARCHIVE_VERSION' });

@@ -33,7 +33,8 @@ export function postgresBinDir(): string {
         .filter((v) => existsSync(path.join(root, v, 'bin', 'initdb')))
         .sort((a, b) => Number(b) - Number(a))
     : [];
-  if (versions.length === 0) throw new Error('no PostgreSQL server binaries (apt install postgresql)');
+  if (versions.length === 0)
+    throw new Error('no PostgreSQL server binaries (apt install postgresql)');
   return path.join(root, versions[0]!, 'bin');
 }
 
