@@ -225,12 +225,13 @@ export class PgArchive implements ArchiveStore {
   private async commit(b: Batch): Promise<void> {
     const t0 = performance.now();
     const actions = this.actions.record(b.events);
+    const bodies = b.events.map((e) => eventJson(e));
     let c: PoolClient | null = null;
     try {
       c = await this.pool.connect();
       await c.query('BEGIN');
-      await this.upsertSessions(c, b);
-      await this.insertEvents(c, b.events);
+      await this.upsertSessions(c, b, bodies);
+      await this.insertEvents(c, b.events, bodies);
       await this.insertChunks(c, b.chunks);
       await this.insertActions(c, actions);
       await c.query('COMMIT');
@@ -257,7 +258,8 @@ export class PgArchive implements ArchiveStore {
     if (ms > this.stats.maxFlushMs) this.stats.maxFlushMs = ms;
   }
 
-  private async upsertSessions(c: PoolClient, b: Batch): Promise<void> {
+  /** One row per session of the batch: inserted, or its counters added to (one statement). */
+  private async upsertSessions(c: PoolClient, b: Batch, bodies: readonly string[]): Promise<void> {
     type Patch = SessionPatch & {
       client: string;
       upstream: string;
@@ -273,8 +275,10 @@ export class PgArchive implements ArchiveStore {
       }
       return p;
     };
-    for (const e of b.events) {
+    for (const [i, e] of b.events.entries()) {
       const p = patchOf(e.session, e.at);
+      // The event's stored size counts toward the session's bytes (the size cap).
+      p.bytes += bodies[i]!.length;
       if (e.type === 'session.open') {
         p.client = hp(e.client);
         p.upstream = hp(e.upstream);
@@ -337,13 +341,12 @@ export class PgArchive implements ArchiveStore {
     );
   }
 
-  private async insertEvents(c: PoolClient, events: readonly ImapscopeEvent[]): Promise<void> {
+  private async insertEvents(
+    c: PoolClient,
+    events: readonly ImapscopeEvent[],
+    bodies: readonly string[],
+  ): Promise<void> {
     if (events.length === 0) return;
-    const bodies = events.map((e) => eventJson(e));
-    // The bodies' size counts toward the session's stored bytes.
-    const sizes = new Map<string, number>();
-    for (const [i, e] of events.entries())
-      sizes.set(e.session, (sizes.get(e.session) ?? 0) + bodies[i]!.length);
     await c.query(
       `INSERT INTO events(session, seq, instance, gseq, at, type, body)
        SELECT u.session, u.seq, $3, u.gseq, u.at, u.type, u.body
@@ -359,11 +362,6 @@ export class PgArchive implements ArchiveStore {
         events.map((e) => e.type),
         bodies,
       ],
-    );
-    await c.query(
-      `UPDATE sessions s SET stored_bytes = s.stored_bytes + u.n
-       FROM unnest($1::text[], $2::bigint[]) AS u(id, n) WHERE s.id = u.id`,
-      [[...sizes.keys()], [...sizes.values()]],
     );
   }
 

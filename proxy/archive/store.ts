@@ -13,7 +13,7 @@ import type { AuditAction, AuditFilter } from '../../shared/audit.ts';
 import type { Direction } from '../../shared/direction.ts';
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import type { SessionFilter, SessionRow } from '../../shared/protocol.ts';
-import type { Sink } from '../hub/hub.ts';
+import type { RawChunk, Sink } from '../hub/hub.ts';
 import type { CommandStats, StatsFilter } from './stats.ts';
 
 /** Counters for the log, the API and the benchmark. */
@@ -62,6 +62,8 @@ export interface ArchiveReader {
 /** The archive: the hub's sink plus the reads, and the few writes outside the hub. */
 export interface ArchiveStore extends Sink, ArchiveReader {
   readonly kind: 'sqlite' | 'postgres';
+  /** Raw (masked) bytes of sessions, queued like events. */
+  raw(chunks: readonly RawChunk[]): void;
   /** The instance whose sessions this process records (`--instance`). */
   readonly instance: string;
   readonly stats: ArchiveStats;

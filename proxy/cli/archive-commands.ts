@@ -104,6 +104,14 @@ export function addArchiveCommands(program: Command): void {
     .argument('<file>', 'the file (for a rawlog, either half of the pair)')
     .action((file: string, _opts: unknown, cmd: Command) => {
       if (!existsSync(file)) fail(`no such file: ${file}`);
+      // Imports write through the SQLite archive's synchronous calls; into the shared one
+      // they are not supported yet: say so rather than import into --data unseen.
+      const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
+      if (config.archiveUrl !== null) {
+        fail(
+          '--archive: import into a PostgreSQL archive is not supported yet (import into the SQLite archive in --data)',
+        );
+      }
       const archive = new Archive(archivePath(cmd));
       try {
         const r = importFile(archive, file);

@@ -1,5 +1,5 @@
 /** The shared PostgreSQL archive for the subcommands that read it (export, audit, stats). */
-import { PgArchive } from '../archive/pg-archive.ts';
+import type { PgArchive } from '../archive/pg-archive.ts';
 import { maskArchiveUrl } from '../archive/store.ts';
 import { ImapscopeError } from '../errors.ts';
 
@@ -8,6 +8,8 @@ import { ImapscopeError } from '../errors.ts';
  * A database that cannot be reached is one line naming the flag, the password masked.
  */
 export async function openSharedArchive(url: string, instance: string): Promise<PgArchive> {
+  // Loaded only when asked for: the SQLite default does not pay for pg at start.
+  const { PgArchive } = await import('../archive/pg-archive.ts');
   try {
     return await PgArchive.open(url, { instance });
   } catch (err) {

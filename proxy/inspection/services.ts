@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log.ts';
 import type { ApiContext } from '../ui/api.ts';
 import { Archive, type ArchiveOptions } from '../archive/archive.ts';
-import { PgArchive } from '../archive/pg-archive.ts';
-import { PgFeed } from '../archive/pg-feed.ts';
+import type { PgArchive } from '../archive/pg-archive.ts';
 import { WARN_INTERVAL_MS } from '../limits.ts';
 import { ARCHIVE_FILE } from '../archive/schema.ts';
 import { maskArchiveUrl, type ArchiveStore } from '../archive/store.ts';
@@ -55,6 +54,8 @@ export async function startHubServices(
     };
     if (opts.archiveUrl) {
       const url = opts.archiveUrl;
+      // Loaded only when asked for: the SQLite default does not pay for pg at start.
+      const { PgArchive } = await import('../archive/pg-archive.ts');
       archive = await PgArchive.open(url, archiveOpts).catch((err: unknown) => {
         // Named by the flag, the password masked: the operator's mistake, not a stack.
         const e = err as NodeJS.ErrnoException;
@@ -95,12 +96,14 @@ export async function startHubServices(
   hub.add(registry);
   if (archive) hub.add(archive);
   if (ws) hub.add(ws);
-  if (archive instanceof PgArchive && ws) {
+  if (archive?.kind === 'postgres' && ws) {
     // Other instances' sessions stream to this instance's viewers too (pg-feed.ts).
+    const { PgFeed } = await import('../archive/pg-feed.ts');
+    const shared = archive as PgArchive;
     let lastWarn = -Infinity;
     const feed = new PgFeed(
-      archive.pool,
-      archive.instance,
+      shared.pool,
+      shared.instance,
       (events) => hub.publishTo(events, [ws]),
       (err) => {
         if (Date.now() - lastWarn < WARN_INTERVAL_MS) return;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionRow } from '../../shared/protocol.ts';
 import { ARCHIVE_FLUSH_MS } from '../../proxy/limits.ts';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { runSubcommand, startImapscope, type Imapscope } from '../helpers/imapscope.ts';
 import { startPostgres, type Postgres } from '../helpers/postgres.ts';
 import { imapflowFor, PLAIN } from '../helpers/scope-over-dovecot.ts';
 import { apiGet } from '../helpers/scope-api.ts';
@@ -122,6 +122,25 @@ describe('two imapscope instances on one PostgreSQL archive', () => {
     ).toString();
     expect(transcript).toContain('SELECT INBOX');
     expect(transcript).not.toContain(dovecot.password);
+    // The CLI reads the shared archive too: the same session, and the audit trail of both.
+    const cli = await runSubcommand(
+      a.dataDir,
+      'export',
+      fromOther.id,
+      '--format',
+      'transcript',
+      '--archive',
+      url,
+    );
+    expect(cli).toBe(transcript);
+    const audit = await runSubcommand(a.dataDir, 'audit', '--format', 'jsonl', '--archive', url);
+    const sessionsAudited = new Set(
+      audit
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { session: string }).session),
+    );
+    for (const id of ids) expect(sessionsAudited.has(id)).toBe(true);
   });
 
   it("show instance B's live session in instance A's list and stream its events to A's viewer", async () => {
