@@ -52,7 +52,10 @@ export class PgFeed {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.poll()
-        .catch((err: unknown) => this.onError(err))
+        // A poll cut short by shutdown (the pool ending) is no failure worth a line.
+        .catch((err: unknown) => {
+          if (!this.stopped) this.onError(err);
+        })
         .finally(() => this.schedule());
     }, PG_FEED_POLL_MS);
     this.timer.unref();

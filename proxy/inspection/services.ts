@@ -89,8 +89,14 @@ export async function startHubServices(
         bySession: async (session, afterSeq, limit) => {
           if (!a) return null;
           await a.settle();
-          if (!(await a.getSession(session))) return null;
-          return a.sessionEvents(session, afterSeq, limit);
+          const row = await a.getSession(session);
+          if (!row) return null;
+          const events = await a.sessionEvents(session, afterSeq, limit);
+          // Another instance's gseqs mean nothing in this hub's stream: as gseq 0 the snapshot
+          // keeps them all; live ones the feed delivers again the viewer skips by seq.
+          return row.instance && row.instance !== a.instance
+            ? events.map((e) => ({ ...e, gseq: 0 }))
+            : events;
         },
       });
   hub.add(registry);
