@@ -287,7 +287,7 @@ function term(t: TermToken): FilterNode {
     }
     const ms = parseDuration(value);
     if (ms === null)
-      bad(`latency: "${value}" is not a duration; use a number with ms or s (100ms, 1.5s)`);
+      return bad(`latency: "${value}" is not a duration; use a number with ms or s (100ms, 1.5s)`);
     return { type: 'term', term: { field, op, ms } };
   }
   if (compares) {
@@ -318,7 +318,7 @@ function term(t: TermToken): FilterNode {
       case 'uid': {
         const ranges = parseUidSet(value);
         if (ranges === null)
-          bad(`uid: "${value}" is not a UID or set of UIDs (4711, 1:100, 3,5,9)`);
+          return bad(`uid: "${value}" is not a UID or set of UIDs (4711, 1:100, 3,5,9)`);
         return { type: 'term', term: { field, ranges } };
       }
       case 'code': {

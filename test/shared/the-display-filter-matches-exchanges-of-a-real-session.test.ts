@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import { parseFilter } from '../../shared/filter.ts';
 import { FILTER_MAX_IN_FLIGHT, FilterScanner, matchingSeqs } from '../../shared/filter-match.ts';
-import { GREETING, run } from '../session/dialog.ts';
+import { GREETING, run, type Step } from '../session/dialog.ts';
 
 const lit = (text: string): string => `{${Buffer.byteLength(text)}}\r\n${text}`;
 
@@ -19,9 +19,9 @@ const session = run([
   'C:a3 UID FETCH 4700:4800 (UID FLAGS)\r\n',
   'S:* 1 FETCH (UID 4711 FLAGS (\\Seen))\r\na3 OK Fetch completed\r\n',
   'C:a4 FETCH 2 (BODY.PEEK[HEADER])\r\n',
-  'S:* 2 FETCH (BODY[HEADER] ' +
+  ('S:* 2 FETCH (BODY[HEADER] ' +
     lit('Subject: =?UTF-8?Q?Rechnung_f=C3=BCr_Dezember?=\r\nFrom: bob@example.org\r\n\r\n') +
-    ')\r\n',
+    ')\r\n') as Step,
   'S:a4 OK Fetch completed\r\n',
   'C:a5 UID MOVE 4711 Archive\r\n',
   'S:a5 NO [TRYCREATE] No such mailbox\r\n',
