@@ -146,7 +146,7 @@ export function AuditPage(props: {
         <thead>
           <tr>
             <th>Time</th>
-            <th>User</th>
+            <th className="wide">User</th>
             <th className="wide">Client</th>
             <th>Action</th>
             <th className="wide">Mailbox</th>
@@ -166,7 +166,7 @@ export function AuditPage(props: {
               data-testid="audit-row"
             >
               <td className="mono">{formatDateTime(a.at)}</td>
-              <td>{a.user ?? '–'}</td>
+              <td className="wide">{a.user ?? '–'}</td>
               <td className="wide mono">{a.client}</td>
               <td>
                 <span className={`pill kind-${a.kind}`}>{a.kind}</span>{' '}
@@ -186,8 +186,13 @@ export function AuditPage(props: {
                   {a.detail}
                 </a>
                 <span className="narrow muted">
-                  {a.mailbox ?? ''}
-                  {a.target ? ` → ${a.target}` : ''} · {a.client}
+                  {[
+                    a.user,
+                    a.mailbox && (a.target ? `${a.mailbox} → ${a.target}` : a.mailbox),
+                    a.client,
+                  ]
+                    .filter(Boolean)
+                    .join(' · ')}
                 </span>
               </td>
             </tr>
