@@ -57,8 +57,10 @@ function tokenText(t: Token | undefined): string | null {
   return null;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: false });
+
 function utf8(bytes: Uint8Array): string {
-  return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  return UTF8.decode(bytes);
 }
 
 /** Inclusive ranges of a sequence set; a range reaching `*` is left out (its end is unknown). */
