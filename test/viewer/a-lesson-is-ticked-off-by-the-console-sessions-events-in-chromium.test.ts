@@ -116,4 +116,21 @@ describe('lessons in the console, in Chromium against the practice server', () =
     expect(await page.getByTestId('lessons-count').textContent()).toBe('· 0 of 6 done');
     expect(pageErrors).toEqual([]);
   });
+
+  it('on a 390 px phone the lessons stack under the console and nothing scrolls sideways', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+    try {
+      await phone.goto(`${scope.url}#/console`);
+      await phone.getByTestId('lesson-login').waitFor(WAIT);
+      const panel = (await phone.getByTestId('console').boundingBox())!;
+      const lessons = (await phone.getByTestId('lessons').boundingBox())!;
+      expect(lessons.y).toBeGreaterThanOrEqual(panel.y + panel.height - 1);
+      expect(lessons.width).toBeGreaterThan(300);
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        390,
+      );
+    } finally {
+      await phone.close();
+    }
+  });
 });
