@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { LESSON_PROGRESS_KEY, LessonProgress } from '../../viewer/src/state/lesson-progress.ts';
 import { bySeq, checkLesson, LESSONS, lessonsMet } from '../../viewer/src/state/lessons.ts';
+import { LESSONS as PRACTICE_LETTERS } from '../../proxy/practice/lessons.ts';
 import { GREETING, run, type Step } from '../session/dialog.ts';
 
 const LOGIN: Step[] = [GREETING, 'C:a1 LOGIN learner practice\r\n', 'S:a1 OK Logged in\r\n'];
@@ -215,6 +216,17 @@ describe('the course', () => {
   it('has its lessons in order with unique ids, each with a check', () => {
     const ids = LESSONS.map((l) => l.id);
     expect(ids).toEqual(['login', 'examine', 'fetch-headers', 'literal', 'move', 'logout']);
+  });
+
+  it('points each lesson at a letter the practice server’s INBOX really has', () => {
+    const subjects = PRACTICE_LETTERS.map((l) => l.subject);
+    for (const l of LESSONS) {
+      if (l.letter === null) continue;
+      expect({ lesson: l.id, found: subjects.some((s) => s.startsWith(`${l.letter}:`)) }).toEqual({
+        lesson: l.id,
+        found: true,
+      });
+    }
   });
 
   it('one session can meet several lessons; each is placed at the event that met it', () => {
