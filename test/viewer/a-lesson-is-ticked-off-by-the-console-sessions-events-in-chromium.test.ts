@@ -91,15 +91,20 @@ describe('lessons in the console, in Chromium against the practice server', () =
     await type('lessons', 'A0006');
     await expect.poll(() => done('literal'), WAIT).toBe('true');
 
-    await type('SELECT INBOX', 'A0007');
-    await type('MOVE 1 Archive', 'A0008');
+    // The right command refused: under EXAMINE the server answers MOVE with NO, no tick.
+    await type('MOVE 1 Archive', 'A0007');
+    await page.locator('.row.group[data-status="NO"]', { hasText: 'MOVE' }).waitFor(WAIT);
+    await type('SELECT INBOX', 'A0008');
+    await page.locator('.row.group', { hasText: 'A0008' }).waitFor(WAIT);
+    expect(await done('move')).toBe('false');
+    await type('MOVE 1 Archive', 'A0009');
     await expect.poll(() => done('move'), WAIT).toBe('true');
     await lesson('move').getByRole('button').click();
     expect(await lesson('move').getByTestId('lesson-done-detail').textContent()).toMatch(
-      /^✓ A0008 MOVE OK: UID \d+ is now UID \d+ \(UIDVALIDITY \d+\)$/,
+      /^✓ A0009 MOVE OK: UID \d+ is now UID \d+ \(UIDVALIDITY \d+\)$/,
     );
 
-    await type('LOGOUT', 'A0009');
+    await type('LOGOUT', 'A0010');
     await expect.poll(() => done('logout'), WAIT).toBe('true');
     expect(await page.getByTestId('lessons-count').textContent()).toBe('· 6 of 6 done');
     expect(pageErrors).toEqual([]);
