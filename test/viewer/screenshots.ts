@@ -4,10 +4,10 @@
  *   npm run screenshots
  *
  * Starts imapscope with its built-in practice server, drives two sessions through it (imapflow
- * appending, fetching, flagging, moving and deleting messages; the seed dialog typed line by
+ * appending, fetching, flagging, copying and deleting messages; the seed dialog typed line by
  * line), then captures the viewer in Chromium at 1440 px (desktop, light and dark) and 390 px
- * (a phone) into docs/: the session list and view, the inspector, the console, the display
- * filter, the Audit view and the Statistics view.
+ * (a phone) into docs/: the session list and view, the inspector, the console and its lessons
+ * (three of them done by typing them), the display filter, the Audit view and the Statistics.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -123,6 +123,13 @@ try {
   await desktop.locator('.row.group', { hasText: 'FETCH 1:3' }).click();
   await shot(desktop, 'viewer-console.png');
 
+  // A lesson: a new console session, the course started over, three lessons done by typing
+  // them, the next one (a literal) open with its goal.
+  await desktop.reload();
+  await lessonSteps(desktop, true);
+  await desktop.locator('.row.group', { hasText: 'FETCH 2' }).click();
+  await shot(desktop, 'viewer-lesson.png');
+
   // The display filter in imapflow's session: the refused SELECT found among the NOOPs.
   const lookup = new URL('/api/sessions', scope.url);
   lookup.searchParams.set('filter', 'cmd:NOOP');
@@ -158,6 +165,10 @@ try {
   await phone.locator('[data-session]').nth(1).click();
   await phone.locator('.row.group', { hasText: 'FETCH 1:3' }).click();
   await shot(phone, 'viewer-phone-session.png');
+  await phone.goto(`${scope.url}#/console`);
+  await lessonSteps(phone, false);
+  await phone.getByTestId('lessons').evaluate((el) => el.scrollIntoView({ block: 'end' }));
+  await shot(phone, 'viewer-phone-lesson.png');
   await phone.goto(`${scope.url}#/audit`);
   await phone.getByTestId('audit-row').nth(4).waitFor(WAIT);
   await shot(phone, 'viewer-phone-audit.png');
@@ -168,6 +179,28 @@ try {
 } finally {
   await browser.close();
   await scope.stop();
+}
+
+/** In the console: Start over (when asked), then log in, EXAMINE INBOX, the headers of message 2. */
+async function lessonSteps(page: Page, startOver: boolean): Promise<void> {
+  const input = page.getByTestId('console-input');
+  await page.waitForFunction(
+    () =>
+      !(document.querySelector('[data-testid="console-input"]') as HTMLInputElement | null)
+        ?.disabled,
+  );
+  if (startOver && (await page.getByTestId('lessons-reset').count()) > 0)
+    await page.getByTestId('lessons-reset').click();
+  const lines = ['LOGIN learner practice', 'EXAMINE INBOX', 'FETCH 2 (BODY.PEEK[HEADER])'];
+  for (const [i, line] of lines.entries()) {
+    await input.fill(line);
+    await input.press('Enter');
+    await page
+      .getByTestId('console-transcript')
+      .locator('.cline.s2c', { hasText: new RegExp(`^S:A000${i + 1} OK`) })
+      .waitFor(WAIT);
+  }
+  await page.locator('[data-testid="lesson-fetch-headers"][data-done="true"]').waitFor(WAIT);
 }
 
 function shot(page: Page, name: string): Promise<Buffer> {

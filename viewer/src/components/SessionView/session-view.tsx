@@ -173,7 +173,7 @@ export function SessionView(props: {
             onJump={jump}
           />
           <TeachPanel model={model} seq={selectedSeq} />
-          <Inspector model={model} seq={selectedSeq} />
+          <Inspector model={model} seq={selectedSeq} token={store.token} />
         </aside>
       </div>
     </>
