@@ -3,7 +3,8 @@
  * except exports and literal previews.
  *
  * - `GET /api/status`: `{ lastGseq, archive: stats | null, viewers, listen }`
- * - `GET /api/sessions?user=&client=&from=&to=&state=&text=&limit=`: SessionRow[], newest first
+ * - `GET /api/sessions?user=&client=&from=&to=&state=&text=&filter=&limit=`: SessionRow[], newest
+ *   first; `filter` is a display filter (docs/filter.md): only sessions with a matching row
  * - `GET /api/sessions/:id`: SessionRow
  * - `GET /api/sessions/:id/events?afterSeq=&limit=`: EventPage
  * - `GET /api/sessions/:id/events/:seq/literals/:n`: the n-th (0-based) literal's preview bytes,
@@ -38,6 +39,9 @@ import {
   sessionEvents,
 } from '../archive/read.ts';
 import type { Hub } from '../hub/hub.ts';
+import { sessionHasMatch } from '../archive/filter.ts';
+import { parseFilter } from '../../shared/filter.ts';
+import { API_PAGE_MAX } from '../limits.ts';
 import { handleQueryRoute } from './query-routes.ts';
 import { send, sendError } from './respond.ts';
 import { pathSegments } from './request.ts';
@@ -109,6 +113,30 @@ export function handleApi(
       text: url.searchParams.get('text') ?? undefined,
       limit: int(url, 'limit'),
     };
+    // FILTER-HOOKUP (display filter, docs/filter.md): until the paged list query takes it,
+    // the filter keeps the sessions with a match among the newest API_PAGE_MAX that pass the
+    // other parameters, scanning newest first and stopping at `limit`.
+    const filterText = url.searchParams.get('filter');
+    if (filterText !== null && filterText.trim() !== '') {
+      const parsed = parseFilter(filterText);
+      if (!parsed.ok) {
+        const e = parsed.error;
+        return sendError(
+          res,
+          400,
+          'ERR_API_BAD_REQUEST',
+          `filter, at ${e.start}..${e.end}: ${e.message}`,
+        );
+      }
+      if (!archive) return noArchive(res);
+      const out = [];
+      const want = pageSize(f.limit, 200);
+      for (const row of listSessions(archive.db, { ...f, limit: API_PAGE_MAX })) {
+        if (sessionHasMatch(archive.db, row, parsed.filter)) out.push(row);
+        if (out.length >= want) break;
+      }
+      return json(res, out);
+    }
     return json(res, archive ? listSessions(archive.db, f) : ctx.registry.list(f));
   }
   if (first === 'events' && path.length === 1) {

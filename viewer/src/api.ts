@@ -3,7 +3,9 @@
  * as printed in the ready line) and rides on every request as a bearer header; the hub also
  * set a SameSite cookie when the page loaded, which covers downloads and the WebSocket.
  */
+import type { AuditAction } from '../../shared/audit.ts';
 import type { ImapscopeEvent } from '../../shared/events.ts';
+import type { CommandStats } from '../../shared/stats.ts';
 import type { EventPage, GseqPage, SessionRow } from '../../shared/protocol.ts';
 import { fromJson } from '../../shared/protocol.ts';
 
@@ -58,6 +60,14 @@ export interface HubStatus {
   console?: boolean;
 }
 
+/** `?a=1&b=2` of the non-empty parameters, or ''. */
+function query(params: Record<string, string>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v.trim() !== '') q.set(k, v.trim());
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
 export const api = {
   status: (token: string | null) => getJson<HubStatus>('/api/status', token),
   sessions: (token: string | null, text?: string) =>
@@ -72,6 +82,12 @@ export const api = {
       `/api/sessions/${encodeURIComponent(id)}/events?afterSeq=${afterSeq}&limit=${limit}`,
       token,
     ),
+  /** `GET /api/audit` with the given query parameters (empty ones left out). */
+  audit: (token: string | null, params: Record<string, string>) =>
+    getJson<AuditAction[]>(`/api/audit${query(params)}`, token),
+  /** `GET /api/stats` with the given query parameters (empty ones left out). */
+  stats: (token: string | null, params: Record<string, string>) =>
+    getJson<CommandStats[]>(`/api/stats${query(params)}`, token),
   eventsByGseq: (token: string | null, after: number, until: number) =>
     getJson<GseqPage>(`/api/events?after=${after}&until=${until}&limit=5000`, token),
 };
