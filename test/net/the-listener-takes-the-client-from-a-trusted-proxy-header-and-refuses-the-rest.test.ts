@@ -6,7 +6,9 @@ import type { ProxiedPeer } from '../../proxy/net/listener.ts';
 import { parseCidr } from '../../proxy/net/cidr.ts';
 import type { Cidr } from '../../proxy/net/cidr.ts';
 import { trustChecker } from '../../proxy/net/proxy-accept.ts';
-import { encodeProxyV2 } from '../../proxy/net/proxy-header.ts';
+import fc from 'fast-check';
+import { encodeProxyV2, parseProxyHeader } from '../../proxy/net/proxy-header.ts';
+import { mutatedHeader } from '../fuzz/proxy-header.ts';
 
 const servers: net.Server[] = [];
 afterEach(() => {
@@ -149,5 +151,21 @@ describe('the listener with --proxy-protocol', () => {
     expect((await converse(port, [], '127.0.0.1', false)).text).toBe('');
     expect(handed).toHaveLength(0);
     expect(lines.at(-1)).toMatchObject({ code: 'ERR_PROXY_TIMEOUT' });
+  });
+
+  it('survives fuzzed headers: each is handed over exactly when the parser accepts it', async () => {
+    const { port, handed } = await listen('127.0.0.0/8', 300);
+    const inputs = fc.sample(mutatedHeader(), { numRuns: 60, seed: 15 });
+    for (const bytes of inputs) {
+      const before = handed.length;
+      // Half-closing after the bytes: an incomplete header ends as ERR_PROXY_CLOSED.
+      await converse(port, [bytes]);
+      const accepted = parseProxyHeader(bytes).type === 'header';
+      expect(handed.length - before).toBe(accepted ? 1 : 0);
+    }
+    // Still listening, still correct.
+    const header = encodeProxyV2({ host: '192.0.2.1', port: 9 }, { host: '10.0.0.1', port: 143 });
+    await converse(port, [Buffer.concat([header, IMAP])]);
+    expect(handed.at(-1)!.bytes).toEqual(IMAP);
   });
 });
