@@ -114,6 +114,7 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       token,
       uiTls,
       uiHosts: config.uiHosts,
+      metricsPublic: config.metricsPublic,
       logLevel: config.logLevel,
       prettyLogs: process.stdout.isTTY === true,
       ...testHooks(process.env),
@@ -247,6 +248,7 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       // The callback would wait for every connection; the listening socket is closed at once.
       closing = true;
       listener.server.close();
+      inspection.draining();
       if (drainMs > 0) {
         for (const s of sessions) s.bye(SHUTDOWN_BYE);
         await sessionsEnded(drainMs);

@@ -190,3 +190,9 @@ export const PROXY_HEADER_MAX_BYTES = 4096;
 
 /** A connection from a trusted address that has not sent its whole PROXY header by then is refused. */
 export const PROXY_HEADER_TIMEOUT_MS = 5_000;
+
+/**
+ * How often the relay thread tells the inspection thread its inspection backlog and restart
+ * count for /metrics (the two figures only it knows); a scrape sees them at most this old.
+ */
+export const METRICS_PUSH_MS = 1_000;
