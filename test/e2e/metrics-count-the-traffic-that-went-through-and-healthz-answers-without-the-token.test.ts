@@ -6,6 +6,8 @@
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import type { PromFamily } from 'parse-prometheus-text-format';
 import { describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { startImapscope } from '../helpers/imapscope.ts';
 import { converse } from '../helpers/raw-imap.ts';
 import { sessionRows, endedRow } from '../helpers/scope-api.ts';
 import { useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
@@ -124,5 +126,34 @@ describe('/healthz', () => {
     const res = await fetch(`http://${scope.ui.host}:${scope.ui.port}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('ok\n');
+  });
+
+  it('says 503 shutting-down while a SIGTERM drains the sessions', async () => {
+    const scope = await startImapscope(['--drain-seconds', '20', '--metrics-public']);
+    const base = `http://${scope.ui.host}:${scope.ui.port}`;
+    try {
+      // --metrics-public on loopback: /metrics without the token.
+      const open = await fetch(`${base}/metrics`);
+      expect(open.status).toBe(200);
+      expect(await open.text()).toContain('imapscope_sessions_open');
+      // A client that stays after its BYE keeps the drain (and the UI) going.
+      const client = net.connect(scope.listen);
+      client.on('error', () => {});
+      await new Promise((r) => client.once('data', r));
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      scope.process.kill('SIGTERM');
+      await scope.waitForLog((l) => l.msg === 'shutting down');
+      let res: Response | null = null;
+      for (let i = 0; i < 100; i++) {
+        res = await fetch(`${base}/healthz`);
+        if (res.status === 503) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(res!.status).toBe(503);
+      expect(await res!.text()).toBe('shutting-down\n');
+      client.destroy();
+    } finally {
+      await scope.stop();
+    }
   });
 });
