@@ -1,4 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import { CertificateAuthority } from '../../proxy/net/ca.ts';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startListener } from '../../proxy/net/listener.ts';
@@ -167,5 +173,51 @@ describe('the listener with --proxy-protocol', () => {
     const header = encodeProxyV2({ host: '192.0.2.1', port: 9 }, { host: '10.0.0.1', port: 143 });
     await converse(port, [Buffer.concat([header, IMAP])]);
     expect(handed.at(-1)!.bytes).toEqual(IMAP);
+  });
+
+  it('a TLS client whose ClientHello shares a write with the header completes its handshake', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'imapscope-proxy-tls-'));
+    try {
+      const ca = await CertificateAuthority.load(dir);
+      const secureContext = await ca.contextFor(['localhost']);
+      // imapscope's side with --client-tls implicit: TLS over the socket the listener hands over.
+      const { server, address } = await startListener(
+        { host: '127.0.0.1', port: 0 },
+        (s) => {
+          const t = new tls.TLSSocket(s, { isServer: true, secureContext });
+          t.on('error', () => {});
+          t.on('secure', () => t.end('* OK over TLS\r\n'));
+        },
+        { proxyProtocol: { trusted: () => true } },
+      );
+      servers.push(server);
+      // The client's TLS runs over a stream we drive, so its ClientHello can be put in one
+      // TCP write with the PROXY header, as a balancer may coalesce them.
+      const raw = net.connect(address);
+      raw.on('error', () => {});
+      await new Promise((r) => raw.once('connect', r));
+      const header = encodeProxyV2({ host: '192.0.2.7', port: 1 }, { host: '10.0.0.1', port: 993 });
+      let first = true;
+      const pipe = new Duplex({
+        write(chunk: Buffer, _enc, done) {
+          raw.write(first ? Buffer.concat([header, chunk]) : chunk, done);
+          first = false;
+        },
+        read() {},
+      });
+      raw.on('data', (c: Buffer) => pipe.push(c));
+      raw.on('end', () => pipe.push(null));
+      const client = tls.connect({ socket: pipe, servername: 'localhost', ca: ca.certPem });
+      const text = await new Promise<string>((resolve, reject) => {
+        let got = '';
+        client.on('data', (c: Buffer) => (got += c.toString()));
+        client.on('end', () => resolve(got));
+        client.on('error', reject);
+      });
+      expect(text).toBe('* OK over TLS\r\n');
+      raw.destroy();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
