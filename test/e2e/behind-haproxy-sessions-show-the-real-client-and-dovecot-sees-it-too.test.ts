@@ -10,7 +10,7 @@ import type { ImapscopeEvent } from '../../shared/events.ts';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
 import { startHaproxy, type Haproxy } from '../helpers/haproxy.ts';
 import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
-import { endedRow, sessionEvents, sessionRows } from '../helpers/scope-api.ts';
+import { apiGet, endedRow, sessionEvents, sessionRows } from '../helpers/scope-api.ts';
 import { PLAIN } from '../helpers/scope-over-dovecot.ts';
 
 /** HAProxy connects to imapscope from this address; only it is in --proxy-trusted. */
@@ -75,7 +75,7 @@ describe.each([
   ['send-proxy (v1)', 0],
   ['send-proxy-v2 with TLVs', 1],
 ])('a client through HAProxy %s', (_name, route) => {
-  it('is the session client in the list and the open event, and Dovecot logs it', async () => {
+  it('is the session client in the list, events, audit and export, and Dovecot logs it', async () => {
     const port = await sessionThrough(haproxy.ports[route]!);
     const client = `127.0.0.1:${port}`;
     const row = await waitFor('the session row', async () =>
@@ -92,6 +92,16 @@ describe.each([
     expect(open.client).toEqual({ host: '127.0.0.1', port });
     // The login went through: the client was relayed after its header, byte for byte.
     expect(events.some((e) => e.type === 'state.change')).toBe(true);
+    // The audit trail and the JSONL export name the same client.
+    const audit = JSON.parse((await apiGet(scope, `/api/audit?session=${row.id}`)).toString()) as {
+      client: string;
+      kind: string;
+    }[];
+    expect(audit.length).toBeGreaterThan(0);
+    for (const a of audit) expect(a.client).toBe(client);
+    const jsonl = (await apiGet(scope, `/api/sessions/${row.id}/export?format=jsonl`)).toString();
+    const first = JSON.parse(jsonl.split('\n')[0]!) as { type: string; client: unknown };
+    expect(first).toMatchObject({ type: 'session.open', client: { host: '127.0.0.1', port } });
     // Dovecot got imapscope's PROXY v2 header: its login line names the same client port.
     await waitFor('Dovecot login line', async () =>
       (await dovecot.log()).includes(`rip=127.0.0.1, rport=${port},`) ? true : undefined,
