@@ -112,6 +112,41 @@ describe('/metrics', () => {
     expect(text).toMatch(/imapscope_archive_flush_seconds_count [1-9]/);
   });
 
+  it('counts an inspection restart (a figure only the relay thread knows)', async () => {
+    // A crash after the first few hundred inspected bytes: one greeting and LOGIN are enough.
+    const scope = await startImapscope(
+      ['--upstream', `${ctx().dovecot.host}:${ctx().dovecot.port}`],
+      {
+        IMAPSCOPE_TEST_CRASH_INSPECTION_AFTER_BYTES: '200',
+      },
+    );
+    try {
+      const { dovecot } = ctx();
+      await converse(scope.listen.host, scope.listen.port, [
+        `LOGIN ${dovecot.user} ${dovecot.password}`,
+        'NOOP',
+        'LOGOUT',
+      ]);
+      await scope.waitForLog((l) => l.msg === 'inspection restarted', 30_000);
+      const base = `http://${scope.ui.host}:${scope.ui.port}`;
+      let restarts = 0;
+      for (let i = 0; i < 100 && restarts !== 1; i++) {
+        const res = await fetch(`${base}/metrics`, {
+          headers: { authorization: `Bearer ${token(scope.url)}` },
+        });
+        if (res.status === 200)
+          restarts = value(
+            parsePrometheusTextFormat(await res.text()),
+            'imapscope_inspection_restarts_total',
+          );
+        if (restarts !== 1) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(restarts).toBe(1);
+    } finally {
+      await scope.stop();
+    }
+  });
+
   it('needs the token', async () => {
     const { scope } = ctx();
     const res = await fetch(`http://${scope.ui.host}:${scope.ui.port}/metrics`);
