@@ -432,6 +432,13 @@ function resolveProxyProtocol(
   const on = resolveSwitch('proxyProtocol', raw, env);
   const trusted = pick('proxyTrusted');
   const upstreamProxyProtocol = resolveSwitch('upstreamProxyProtocol', raw, env);
+  if (upstreamProxyProtocol && pick('upstream').value === undefined)
+    throw new ConfigError(
+      raw.upstreamProxyProtocol !== undefined
+        ? '--upstream-proxy-protocol'
+        : 'IMAPSCOPE_UPSTREAM_PROXY_PROTOCOL',
+      'needs --upstream: the built-in practice server does not read PROXY headers',
+    );
   if (!on) {
     if (trusted.value !== undefined)
       throw new ConfigError(trusted.source, 'only means something with --proxy-protocol');

@@ -33,7 +33,10 @@ describe('--proxy-protocol and --proxy-trusted', () => {
     expect(resolveConfig({}, env).proxyTrusted).toEqual([
       { address: '192.168.1.0', prefix: 24, family: 4 },
     ]);
-    expect(resolveConfig({ upstreamProxyProtocol: true }, {}).upstreamProxyProtocol).toBe(true);
+    expect(
+      resolveConfig({ upstreamProxyProtocol: true, upstream: '10.0.0.9:143' }, {})
+        .upstreamProxyProtocol,
+    ).toBe(true);
   });
 
   it('--proxy-protocol without --proxy-trusted: one line naming the flag, exit code 2', () => {
@@ -52,6 +55,14 @@ describe('--proxy-protocol and --proxy-trusted', () => {
     const e = run(['--proxy-protocol'], { IMAPSCOPE_PROXY_TRUSTED: 'lb.example' });
     expect(e.code).toBe(2);
     expect(e.stderr).toMatch(/^imapscope: IMAPSCOPE_PROXY_TRUSTED: 'lb.example' is not/);
+  });
+
+  it('--upstream-proxy-protocol without --upstream (the practice server) is refused', () => {
+    const r = run(['--upstream-proxy-protocol']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'imapscope: --upstream-proxy-protocol: needs --upstream: the built-in practice server does not read PROXY headers\n',
+    );
   });
 
   it('--proxy-trusted without --proxy-protocol is refused as a forgotten switch', () => {
