@@ -9,6 +9,9 @@ import type { Logger } from './log.ts';
 import { InspectionThread } from './inspection/thread-client.ts';
 import type { InspectionConfig } from './inspection/thread-protocol.ts';
 import { startListener } from './net/listener.ts';
+import type { ProxiedPeer } from './net/listener.ts';
+import { trustChecker } from './net/proxy-accept.ts';
+import { encodeProxyV2 } from './net/proxy-header.ts';
 import { relayConnection } from './net/relay.ts';
 import { prepareTls } from './net/tls.ts';
 import { startPracticeServer } from './practice/server.ts';
@@ -111,6 +114,7 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       token,
       uiTls,
       uiHosts: config.uiHosts,
+      metricsPublic: config.metricsPublic,
       logLevel: config.logLevel,
       prettyLogs: process.stdout.isTTY === true,
       ...testHooks(process.env),
@@ -130,12 +134,27 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
   /** Resolved when the last open session has closed (for shutdown). */
   let allClosed: (() => void) | null = null;
   const limits = { idleTimeoutMs: config.idleTimeoutS * 1000 };
-  const onConnection = (socket: Socket): void => {
+  let closing = false;
+  const onConnection = (socket: Socket, proxied?: ProxiedPeer): void => {
+    // A PROXY header that completed after shutdown began: nothing new starts.
+    if (closing) return void socket.destroy();
     const s = relayConnection(socket, {
       upstream,
       log,
       tls,
       limits,
+      ...(proxied ? { client: proxied.client } : {}),
+      ...(config.upstreamProxyProtocol
+        ? {
+            upstreamPreamble: encodeProxyV2(
+              proxied?.client ?? { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+              proxied?.destination ?? {
+                host: socket.localAddress ?? '',
+                port: socket.localPort ?? 0,
+              },
+            ),
+          }
+        : {}),
       inspect: (info, flow) => inspection.inspector(info, flow),
       onClose: (summary) => {
         sessions.delete(s);
@@ -160,6 +179,9 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
     maxConnections: config.maxConnections,
     plainBye: config.clientTls !== 'implicit',
     log,
+    ...(config.proxyTrusted
+      ? { proxyProtocol: { trusted: trustChecker(config.proxyTrusted) } }
+      : {}),
   }).catch((err: NodeJS.ErrnoException) => {
     void inspection.stop();
     throw new ImapscopeError(
@@ -181,6 +203,10 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       clientTls: config.clientTls,
       upstreamTls: config.upstreamTls,
       inspection: config.inspection,
+      ...(config.proxyTrusted
+        ? { proxyProtocol: config.proxyTrusted.map((c) => `${c.address}/${c.prefix}`).join(',') }
+        : {}),
+      ...(config.upstreamProxyProtocol ? { upstreamProxyProtocol: true } : {}),
       ...(tls.ca ? { ca: tls.ca.certPath } : {}),
       ...(config.upstreamInsecure && config.upstreamTls !== 'none'
         ? { warning: "--upstream-insecure: the upstream's certificate is not verified" }
@@ -220,7 +246,9 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
     token,
     async close(drainMs = 0) {
       // The callback would wait for every connection; the listening socket is closed at once.
+      closing = true;
       listener.server.close();
+      inspection.draining();
       if (drainMs > 0) {
         for (const s of sessions) s.bye(SHUTDOWN_BYE);
         await sessionsEnded(drainMs);

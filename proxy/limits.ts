@@ -178,3 +178,21 @@ export const WARN_INTERVAL_MS = 30_000;
 
 /** An upstream silent this long after connecting gets a hint: is it an implicit-TLS port? */
 export const NO_GREETING_HINT_MS = 5_000;
+
+// --- PROXY protocol (issue 15) ---
+
+/**
+ * The largest PROXY header accepted from the load balancer, v2 TLVs included. v1 is at most
+ * 107 bytes by its spec; v2 may announce up to 16 + 65535, but HAProxy's own headers (addresses,
+ * ALPN, authority, unique id, SSL facts) stay far below 4 KiB: a longer one is refused.
+ */
+export const PROXY_HEADER_MAX_BYTES = 4096;
+
+/** A connection from a trusted address that has not sent its whole PROXY header by then is refused. */
+export const PROXY_HEADER_TIMEOUT_MS = 5_000;
+
+/**
+ * How often the relay thread tells the inspection thread its inspection backlog and restart
+ * count for /metrics (the two figures only it knows); a scrape sees them at most this old.
+ */
+export const METRICS_PUSH_MS = 1_000;

@@ -30,6 +30,8 @@ export interface ArchiveOptions {
   onRecover?: WriteFaultOptions['onRecover'];
   /** The audit actions a flush committed (the log's `action` lines: durable when logged). */
   onActions?: (actions: readonly AuditAction[]) => void;
+  /** After every flush that had something to write, with how long it took (ms): /metrics. */
+  onFlushed?: (ms: number) => void;
   now?: () => number;
 }
 
@@ -286,6 +288,7 @@ export class Archive implements Sink {
       this.faults.failed(err, events.length, spans.length);
     }
     const ms = performance.now() - t0;
+    this.opts.onFlushed?.(ms);
     this.stats.flushes += 1;
     if (ms > this.stats.maxFlushMs) this.stats.maxFlushMs = ms;
   }

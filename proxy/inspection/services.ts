@@ -19,6 +19,8 @@ export interface HubServiceOptions {
   noViewer?: boolean;
   /** The application's registry (fed by the relay too); a new one if absent. */
   registry?: SessionRegistry;
+  /** After each archive flush, its duration in ms (/metrics). */
+  onArchiveFlushed?: (ms: number) => void;
 }
 
 /**
@@ -40,6 +42,7 @@ export function startHubServices(hub: Hub, log: Logger, opts: HubServiceOptions)
         ),
       onRecover: (lost) => log.warn(lost, 'archive writes resumed'),
       onActions: (actions) => logActions(log, actions),
+      ...(opts.onArchiveFlushed ? { onFlushed: opts.onArchiveFlushed } : {}),
     });
     const interrupted = archive.closeInterrupted();
     if (interrupted > 0)

@@ -20,6 +20,7 @@ import { Worker } from 'node:worker_threads';
 import type { Direction } from '../../shared/direction.ts';
 import type { HostPort, InspectionMode } from '../config.ts';
 import {
+  METRICS_PUSH_MS,
   INSPECTION_POST_BYTES,
   INSPECTION_POST_INTERVAL_MS,
   INSPECTION_RESTART_DELAY_MS,
@@ -100,6 +101,8 @@ export class InspectionThread {
   private outboxTaken = new Set<ArrayBufferLike>();
   private outboxBytes = 0;
   private flushTimer: NodeJS.Timeout | null = null;
+  /** Posts the backlog and restart count for /metrics (the worker cannot know them). */
+  private readonly statsTimer: NodeJS.Timeout;
 
   private constructor(
     worker: Worker,
@@ -111,6 +114,15 @@ export class InspectionThread {
     this.backlog = new InspectionBacklog(opts.bounds ?? DEFAULT_BACKLOG_BOUNDS);
     this.worker = worker;
     this.watch(worker);
+    this.statsTimer = setInterval(() => {
+      this.post({ type: 'relay-stats', backlogBytes: this.backlog.total, restarts: this.restarts });
+    }, METRICS_PUSH_MS);
+    this.statsTimer.unref();
+  }
+
+  /** Shutdown began (the listener is closed): /healthz answers 503 from now on. */
+  draining(): void {
+    this.post({ type: 'draining' });
   }
 
   /** Starts the worker; resolves once its UI server listens, rejects with its one-line reason. */
@@ -307,6 +319,7 @@ export class InspectionThread {
   stop(): Promise<void> {
     this.stopped ??= new Promise<void>((resolve) => {
       if (this.restartTimer) clearTimeout(this.restartTimer);
+      clearInterval(this.statsTimer);
       const worker = this.worker;
       if (!worker) return resolve();
       const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 5000);

@@ -33,6 +33,8 @@ export interface InspectionConfig {
    * exception once it has inspected this many tap bytes. Never passed to a restarted thread.
    */
   testCrashAfterBytes?: number;
+  /** /metrics without the token (--metrics-public; the UI is on loopback). */
+  metricsPublic?: boolean;
 }
 
 /**
@@ -68,6 +70,10 @@ export type ToInspection =
   | { type: 'end'; session: string }
   /** The client listener is up: the API tells the viewer where mail clients connect. */
   | { type: 'listening'; listen: string }
+  /** Shutdown began: the listener is closed, /healthz says 503 from now on. */
+  | { type: 'draining' }
+  /** The relay thread's own figures for /metrics, every METRICS_PUSH_MS. */
+  | { type: 'relay-stats'; backlogBytes: number; restarts: number }
   | { type: 'closed'; summary: SessionSummary }
   | { type: 'shutdown' }
   /** Several of the above, in order, posted together (see INSPECTION_POST_INTERVAL_MS). */

@@ -11,6 +11,7 @@ import { createLogger } from '../log.ts';
 import type { TapChunk } from '../transport.ts';
 import { createSessionInspector, type TrackingInspector } from './pipeline.ts';
 import { startUiServer } from '../ui/http.ts';
+import { Metrics } from '../ui/metrics.ts';
 import { Hub } from '../hub/hub.ts';
 import { SessionRegistry } from '../hub/registry.ts';
 import { startHubServices } from './services.ts';
@@ -49,16 +50,33 @@ async function main(): Promise<void> {
     log.error({ sink, err: err instanceof Error ? err.message : String(err) }, 'sink failed'),
   );
   hub.add(logSink(log));
+  // Read at scrape time: `services` exists by then.
+  const metrics = new Metrics({
+    archiveQueue: () => services.archive?.pending ?? null,
+    wsClients: () => services.ws?.clientCount ?? 0,
+  });
   const services = startHubServices(hub, log, {
     dataDir: config.dataDir,
     retainDays: config.retainDays,
     maxArchiveMb: config.maxArchiveMb,
     registry,
+    onArchiveFlushed: (ms) => metrics.archiveFlushed(ms),
   });
+  hub.add(metrics);
   services.console = config.console;
+  /** /healthz: 503 until the client listener is up and again once shutdown begins. */
+  let draining = false;
   const ui = await startUiServer(
     config.ui,
-    { token: config.token, log, tls: config.uiTls, hosts: config.uiHosts },
+    {
+      token: config.token,
+      log,
+      tls: config.uiTls,
+      hosts: config.uiHosts,
+      metrics: { render: () => metrics.render(), contentType: metrics.contentType },
+      metricsPublic: config.metricsPublic === true,
+      health: () => (draining ? 'shutting-down' : services.listen ? 'ok' : 'starting'),
+    },
     services,
   );
 
@@ -74,6 +92,7 @@ async function main(): Promise<void> {
         return;
       case 'open': {
         registry.opened(m.info);
+        metrics.sessionOpened();
         // Resumed after a crash: continue after the archive's last event. When the dead thread
         // archived none (it died before its first flush), start over with session.open.
         const afterSeq = m.resume ? resumeArchived(services.archive, m.info.id) : 0;
@@ -92,8 +111,11 @@ async function main(): Promise<void> {
         inspectors.get(m.session)?.chunks(chunks);
         slowDown(m.batch.bytes);
         const c = consumed.get(m.session) ?? [0, 0];
+        const [c2s, s2c] = c;
         for (const chunk of chunks) c[chunk.direction === 'c2s' ? 0 : 1] += chunk.data.length;
         consumed.set(m.session, c);
+        metrics.relayedBytes('c2s', c[0] - c2s);
+        metrics.relayedBytes('s2c', c[1] - s2c);
         inspectedTotal += m.batch.bytes;
         if (
           config.testCrashAfterBytes !== undefined &&
@@ -103,6 +125,8 @@ async function main(): Promise<void> {
         return;
       }
       case 'gap':
+        // Relayed all the same: only inspection lost them.
+        metrics.relayedBytes(m.direction, m.droppedBytes);
         inspectors.get(m.session)?.gap(m.direction, m.droppedChunks, m.droppedBytes, m.at);
         return;
       case 'transport':
@@ -114,9 +138,16 @@ async function main(): Promise<void> {
       case 'listening':
         services.listen = m.listen;
         return;
+      case 'draining':
+        draining = true;
+        return;
+      case 'relay-stats':
+        metrics.relayStats(m.backlogBytes, m.restarts);
+        return;
       case 'closed': {
         const s = m.summary;
         registry.closed(s);
+        metrics.sessionClosed(s.reason);
         inspectors.get(s.id)?.closed({
           bytes: s.bytes,
           reason: s.reason,

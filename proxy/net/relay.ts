@@ -59,6 +59,10 @@ export interface RelayOptions {
   tls?: TlsSetup;
   /** Idle timeout and keepalive (session-guard.ts); keepalive is on even without it. */
   limits?: SessionLimits;
+  /** The real client when a PROXY header named it (listener.ts); else the socket's peer. */
+  client?: HostPort;
+  /** Written to the upstream before anything else (--upstream-proxy-protocol's v2 header). */
+  upstreamPreamble?: Buffer;
 }
 
 let counter = 0;
@@ -105,7 +109,7 @@ export function relayConnection(
   const startedAt = Date.now();
   const info: SessionInfo = {
     id: newSessionId(startedAt),
-    client: { host: raw.remoteAddress ?? '?', port: raw.remotePort ?? 0 },
+    client: opts.client ?? { host: raw.remoteAddress ?? '?', port: raw.remotePort ?? 0 },
     upstream: opts.upstream,
     startedAt,
   };
@@ -140,6 +144,8 @@ export function relayConnection(
     allowHalfOpen: true,
   });
   upstreamRaw.setNoDelay(true);
+  // Queued until connected, then first on the wire: before TLS, before any IMAP byte.
+  if (opts.upstreamPreamble) upstreamRaw.write(opts.upstreamPreamble);
   const legs: Record<Side, Socket> = { client: raw, upstream: upstreamRaw };
   const guard = new SessionGuard(
     opts.limits,
