@@ -22,7 +22,7 @@ import {
   isExportFormat,
   renderExport,
 } from '../export/index.ts';
-import { messageLiterals } from '../export/reconstruct.ts';
+import { messageLiterals } from '../../shared/message-literals.ts';
 import type { Archive } from '../archive/archive.ts';
 import {
   eventsByGseq,

@@ -4,7 +4,7 @@ import { formatBytes, formatLatency, formatTime, STATE_LABELS } from '../../form
 import type { SessionModel } from '../../state/session-model.ts';
 import { DecodedTree } from './decoded-tree.tsx';
 import { LiteralView } from './literal-view.tsx';
-import { literalsOf } from './literals.ts';
+import { messageLiterals } from '../../../../shared/message-literals.ts';
 import { RawText } from './raw-text.tsx';
 
 /** Everything about the selected row: the raw text, the decoded tree, literals, TLS details. */
@@ -62,7 +62,7 @@ function EventDetails({ model, e }: { model: SessionModel; e: ImapscopeEvent }) 
   switch (e.type) {
     case 'message':
     case 'malformed': {
-      const literals = literalsOf(e.message);
+      const literals = messageLiterals(e.message);
       const { raw: _raw, ...decoded } = e.message;
       return (
         <>
