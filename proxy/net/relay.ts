@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
+import type { CloseReason } from '../../shared/close-reason.ts';
 import type { Direction } from '../../shared/direction.ts';
 import { formatHostPort } from '../config.ts';
 import type { HostPort } from '../config.ts';
@@ -23,20 +24,6 @@ export interface SessionInfo {
   upstream: HostPort;
   startedAt: number;
 }
-
-/** Why a session ended, as logged and (later) reported in session.close events. */
-export type CloseReason =
-  | 'closed' // both sides closed normally
-  | 'client-reset'
-  | 'upstream-reset'
-  | 'client-error'
-  | 'upstream-error'
-  | 'upstream-unavailable'
-  | 'client-tls-failed' // the client's TLS handshake failed (implicit or after STARTTLS)
-  | 'upstream-tls-failed' // the upstream's handshake or certificate verification failed
-  | 'starttls-injection' // more plaintext after STARTTLS than MAX_TRANSPORT_HOLD_BYTES
-  | 'idle-timeout' // no byte either way for --idle-timeout
-  | 'shutdown';
 
 export interface SessionSummary extends SessionInfo {
   endedAt: number;
