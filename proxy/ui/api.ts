@@ -7,7 +7,7 @@
  * - `GET /api/sessions/:id`: SessionRow
  * - `GET /api/sessions/:id/events?afterSeq=&limit=`: EventPage
  * - `GET /api/sessions/:id/events/:seq/literals/:n`: the n-th (0-based) literal's preview bytes,
- *   with `x-literal-size` and `x-literal-sha256`
+ *   with `x-literal-size` and `x-literal-sha256` (empty unless `--literal-hashes`)
  * - `GET /api/sessions/:id/export?format=jsonl|transcript|pcapng`: a download
  * - `GET /api/events?after=&until=&session=&limit=`: GseqPage (refetch after a WS gap)
  * - `GET /api/audit`, `GET /api/stats`: across sessions (query-routes.ts)
