@@ -116,6 +116,8 @@ export type ApiErrorCode =
   | 'ERR_API_BAD_REQUEST'
   | 'ERR_API_METHOD'
   | 'ERR_API_NO_ARCHIVE'
+  /** A literal's whole body is not in the archive as it was (refused, masked, or bytes lost). */
+  | 'ERR_API_LITERAL_UNAVAILABLE'
   /** A cross-origin WebSocket upgrade. */
   | 'ERR_API_FORBIDDEN'
   /** A Host the UI server does not answer to (see --ui-host). */

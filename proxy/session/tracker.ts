@@ -60,6 +60,13 @@ export interface TrackerOptions {
    * number from after this seq (the archive's last) so nothing is numbered twice.
    */
   afterSeq?: number;
+  /**
+   * The bytes start after a login the tracker never saw, answered with this tag (Dovecot's
+   * post-login rawlogs: imap-login received the LOGIN/AUTHENTICATE): its completion is that
+   * login's, not an unknown tag, and an OK moves the session to Authenticated. Only the first
+   * completion with this tag that no command in flight claims counts.
+   */
+  startsAfterLogin?: string;
 }
 
 /** What the relay knows when a session closes. */
@@ -114,6 +121,8 @@ export class SessionTracker extends SessionEvents {
   private overflowed = false;
   /** A bare-LF line was already flagged in this direction (once per direction is enough). */
   private readonly bareLfSeen: Record<Direction, boolean> = { c2s: false, s2c: false };
+  /** See TrackerOptions.startsAfterLogin; null once its completion came. */
+  private priorLogin: string | null;
 
   constructor(options: TrackerOptions) {
     super(options.session);
@@ -123,6 +132,7 @@ export class SessionTracker extends SessionEvents {
     this.literalPending = options.clientLiteralPending ?? (() => false);
     this.inflight = new InFlightTable(options.work ?? { ops: 0 });
     this.maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT_COMMANDS;
+    this.priorLogin = options.startsAfterLogin ?? null;
   }
 
   /** Whether a command with this tag is waiting for its completion. O(1). */
@@ -359,6 +369,15 @@ export class SessionTracker extends SessionEvents {
   private onTagged(res: TaggedResponse, at: number): void {
     const seq = this.emitMessage(res, false, at);
     const p = this.inflight.first(res.tag);
+    if (p === undefined && res.tag === this.priorLogin) {
+      this.priorLogin = null;
+      this.model.applyCode(res.code);
+      if (res.status === 'OK') {
+        const cause = { tag: res.tag, command: null, seq, text: res.text };
+        this.transition('authenticated', cause, at);
+      }
+      return;
+    }
     if (p === undefined) {
       if (!this.afterGap && !this.overflowed) this.lint(lints.unknownTag(res, seq), at);
       this.model.applyCode(res.code);

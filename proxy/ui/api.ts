@@ -8,6 +8,8 @@
  * - `GET /api/sessions/:id/events?afterSeq=&limit=`: EventPage
  * - `GET /api/sessions/:id/events/:seq/literals/:n`: the n-th (0-based) literal's preview bytes,
  *   with `x-literal-size` and `x-literal-sha256` (empty unless `--literal-hashes`)
+ * - `GET /api/sessions/:id/events/:seq/literals/:n/body`: that literal's whole body, cut from the
+ *   archived (masked) raw bytes, as a download with its size in `content-length`
  * - `GET /api/sessions/:id/export?format=jsonl|transcript|pcapng`: a download
  * - `GET /api/events?after=&until=&session=&limit=`: GseqPage (refetch after a WS gap)
  * - `GET /api/audit`, `GET /api/stats`: across sessions (query-routes.ts)
@@ -23,7 +25,10 @@ import {
   renderExport,
 } from '../export/index.ts';
 import { messageLiterals } from '../../shared/message-literals.ts';
+import type { Database as Db } from 'better-sqlite3';
+import type { LiteralRef, Message } from '../../shared/messages.ts';
 import type { Archive } from '../archive/archive.ts';
+import { checkLiteralBytes, streamRange } from '../archive/literal-bytes.ts';
 import {
   eventsByGseq,
   getSession,
@@ -84,7 +89,7 @@ export function handleApi(
   const archive = ctx.archive;
   // Reads see every event published so far: the queue is written first (synchronously).
   archive?.flush();
-  const [first, id, sub, seqText, sub2, nText] = path;
+  const [first, id, sub, seqText, sub2, nText, sub3] = path;
   if (first === 'status' && path.length === 1) {
     return json(res, {
       lastGseq: ctx.hub.lastGseq,
@@ -157,6 +162,9 @@ export function handleApi(
       'x-literal-preview-bytes': String(lit.preview.length),
     });
   }
+  if (sub === 'events' && sub2 === 'literals' && sub3 === 'body' && path.length === 7) {
+    return literalBody(res, archive.db, id, Number(seqText), Number(nText));
+  }
   if (sub === 'export' && path.length === 3) {
     const format = url.searchParams.get('format') ?? 'jsonl';
     if (!isExportFormat(format)) {
@@ -174,6 +182,43 @@ export function handleApi(
     return;
   }
   return notFound(res);
+}
+
+/** Streams one literal's whole body from the archived raw bytes, after checking they are all there. */
+function literalBody(res: ServerResponse, db: Db, id: string, seq: number, n: number): void {
+  const event = sessionEvent(db, id, seq);
+  if (!event || (event.type !== 'message' && event.type !== 'malformed')) {
+    return notFound(res, `no message ${seq} in ${id}`);
+  }
+  const lit = messageLiterals(event.message)[n];
+  if (!lit) return notFound(res, `no literal ${n} in message ${seq}`);
+  const direction = event.message.direction;
+  const refusal = checkLiteralBytes(db, id, direction, lit);
+  if (refusal) return sendError(res, 409, 'ERR_API_LITERAL_UNAVAILABLE', refusal.message);
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': String(lit.size),
+    'content-disposition': `attachment; filename="${id}-${seq}-literal-${n}.${isWholeMessage(event.message, lit) ? 'eml' : 'bin'}"`,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...(lit.sha256 ? { 'x-literal-sha256': lit.sha256 } : {}),
+  });
+  for (const piece of streamRange(db, id, direction, lit.offset, lit.offset + lit.size)) {
+    res.write(piece);
+  }
+  res.end();
+}
+
+/** The literal is a FETCH's whole message (BODY[], BINARY[], RFC822): worth a .eml name. */
+function isWholeMessage(m: Message, lit: LiteralRef): boolean {
+  if (m.type !== 'untagged' || m.data.kind !== 'fetch') return false;
+  return m.data.attributes.some(
+    (a) =>
+      a.kind === 'body-section' &&
+      a.value.type === 'literal' &&
+      a.value.literal.offset === lit.offset &&
+      (a.section === null ? a.name.toUpperCase() === 'RFC822' : a.section.text === ''),
+  );
 }
 
 function notFound(res: ServerResponse, message = 'not found'): void {

@@ -5,7 +5,8 @@
  *
  * Starts imapscope with its built-in practice server, drives two sessions through it (imapflow
  * appending and fetching a message; the seed dialog typed line by line), then captures the
- * viewer in Chromium at 1440 px (desktop, light and dark) and 390 px (a phone) into docs/.
+ * viewer in Chromium at 1440 px (desktop, light and dark) and 390 px (a phone) into docs/, with
+ * the console and its lessons (three of them done by typing them).
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -110,6 +111,13 @@ try {
   await desktop.locator('.row.group', { hasText: 'FETCH 1:3' }).click();
   await shot(desktop, 'viewer-console.png');
 
+  // A lesson: a new console session, the course started over, three lessons done by typing
+  // them, the next one (a literal) open with its goal.
+  await desktop.reload();
+  await lessonSteps(desktop, true);
+  await desktop.locator('.row.group', { hasText: 'FETCH 2' }).click();
+  await shot(desktop, 'viewer-lesson.png');
+
   // A phone: the list, then the seed dialog stacked (timeline first).
   const phone = await browser.newPage({
     viewport: { width: 390, height: 844 },
@@ -124,10 +132,36 @@ try {
   await phone.locator('[data-session]').nth(1).click();
   await phone.locator('.row.group', { hasText: 'FETCH 1:3' }).click();
   await shot(phone, 'viewer-phone-session.png');
+  await phone.goto(`${scope.url}#/console`);
+  await lessonSteps(phone, false);
+  await phone.getByTestId('lessons').evaluate((el) => el.scrollIntoView({ block: 'end' }));
+  await shot(phone, 'viewer-phone-lesson.png');
   console.log(`wrote docs/viewer-*.png from ${scope.url.replace(/token=.*/, 'token=…')}`);
 } finally {
   await browser.close();
   await scope.stop();
+}
+
+/** In the console: Start over (when asked), then log in, EXAMINE INBOX, the headers of message 2. */
+async function lessonSteps(page: Page, startOver: boolean): Promise<void> {
+  const input = page.getByTestId('console-input');
+  await page.waitForFunction(
+    () =>
+      !(document.querySelector('[data-testid="console-input"]') as HTMLInputElement | null)
+        ?.disabled,
+  );
+  if (startOver && (await page.getByTestId('lessons-reset').count()) > 0)
+    await page.getByTestId('lessons-reset').click();
+  const lines = ['LOGIN learner practice', 'EXAMINE INBOX', 'FETCH 2 (BODY.PEEK[HEADER])'];
+  for (const [i, line] of lines.entries()) {
+    await input.fill(line);
+    await input.press('Enter');
+    await page
+      .getByTestId('console-transcript')
+      .locator('.cline.s2c', { hasText: new RegExp(`^S:A000${i + 1} OK`) })
+      .waitFor(WAIT);
+  }
+  await page.locator('[data-testid="lesson-fetch-headers"][data-done="true"]').waitFor(WAIT);
 }
 
 function shot(page: Page, name: string): Promise<Buffer> {

@@ -97,3 +97,11 @@ export type ExportFormat = 'jsonl' | 'transcript' | 'pcapng';
 export function exportUrl(id: string, format: ExportFormat, token: string | null): string {
   return withToken(`/api/sessions/${encodeURIComponent(id)}/export?format=${format}`, token);
 }
+
+/** The whole body of a message's n-th literal (by stream offset), cut from the archived raw bytes. */
+export function literalBodyUrl(id: string, seq: number, n: number, token: string | null): string {
+  return withToken(
+    `/api/sessions/${encodeURIComponent(id)}/events/${seq}/literals/${n}/body`,
+    token,
+  );
+}

@@ -134,7 +134,7 @@ export function SessionView(props: { store: AppStore; model: SessionModel; onBac
             onJump={jump}
           />
           <TeachPanel model={model} seq={selectedSeq} />
-          <Inspector model={model} seq={selectedSeq} />
+          <Inspector model={model} seq={selectedSeq} token={store.token} />
         </aside>
       </div>
     </>
