@@ -108,6 +108,7 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       retainDays: config.retainDays,
       maxArchiveMb: config.maxArchiveMb,
       revealSecrets: config.revealSecrets,
+      literalHashes: config.literalHashes,
       // A learner typing IMAP at the practice server harms nobody; at a real server only on request.
       console: config.upstream === null || config.console,
       ui: config.ui,

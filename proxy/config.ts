@@ -30,6 +30,8 @@ export interface Config {
   logLevel: string;
   /** Leave passwords and SASL data readable in events and logs (masked by default). */
   revealSecrets: boolean;
+  /** Hash every literal body (sha256) during inspection; off by default (it is most of the per-byte cost). */
+  literalHashes: boolean;
   /** TLS between mail clients and imapscope. */
   clientTls: TlsMode;
   /** TLS between imapscope and the upstream (default: implicit for port 993, else none). */
@@ -283,6 +285,7 @@ export const OPTION_TABLE = [
 /** Boolean switches given without a value; their environment variables take 1/true/yes or 0/false/no. */
 export interface RawSwitches {
   revealSecrets?: boolean;
+  literalHashes?: boolean;
   upstreamInsecure?: boolean;
   console?: boolean;
   uiInsecure?: boolean;
@@ -298,6 +301,12 @@ export const SWITCH_TABLE = [
     flag: '--reveal-secrets',
     env: 'IMAPSCOPE_REVEAL_SECRETS',
     help: 'show LOGIN passwords and SASL data in events and logs instead of masking them',
+  },
+  {
+    key: 'literalHashes',
+    flag: '--literal-hashes',
+    env: 'IMAPSCOPE_LITERAL_HASHES',
+    help: 'compute the sha256 of every literal body (messages, uploads) for the viewer, API and exports; costs CPU per byte',
   },
   {
     key: 'upstreamInsecure',
@@ -405,6 +414,7 @@ export function resolveConfig(
     dataDir: resolve(data.value!),
     logLevel: level.value!,
     revealSecrets: resolveSwitch('revealSecrets', raw, env),
+    literalHashes: resolveSwitch('literalHashes', raw, env),
     console: resolveSwitch('console', raw, env),
     retainDays: count(pick('retainDays')),
     maxArchiveMb: count(pick('maxArchiveMb')),

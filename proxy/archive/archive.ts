@@ -1,6 +1,7 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { ImapscopeEvent } from '../../shared/events.ts';
-import { assertNever } from '../../shared/events.ts';
+import type { SessionRow } from '../../shared/protocol.ts';
+import { applySessionEvent, formatEndpoint, newSessionRow } from '../../shared/session-row.ts';
 import { eventJson } from '../hub/event-json.ts';
 import {
   ARCHIVE_FLUSH_EVENTS,
@@ -46,27 +47,15 @@ export interface ArchiveStats {
   maxFlushMs: number;
 }
 
+/**
+ * What a flush adds to one session's stored row: a delta row folded by the shared reducer from
+ * the flush's events (counts to add; fields that are null leave the stored value), and the
+ * latest event time.
+ */
 interface SessionPatch {
-  events: number;
+  row: SessionRow;
   lastAt: number;
-  firstAt: number;
-  user: string | null;
-  state: string | null;
-  endedAt: number | null;
-  reason: string | null;
-  bytesC2s: number | null;
-  bytesS2c: number | null;
-  dropped: number;
-  exchanges: number;
-  nos: number;
-  bads: number;
-  lints: number;
-  gaps: number;
-  gapBytes: number;
 }
-
-const hp = (h: { host: string; port: number }): string =>
-  h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
 
 /** A raw chunk already appended to a segment file, waiting for its span row. */
 interface PendingSpan {
@@ -326,44 +315,46 @@ export class Archive implements Sink {
     const patches = new Map<string, SessionPatch>();
     for (const e of events) {
       if (e.type === 'session.open') {
-        this.openSession.run(e.session, e.at, hp(e.client), hp(e.upstream), 'live', e.at);
+        const client = formatEndpoint(e.client);
+        this.openSession.run(e.session, e.at, client, formatEndpoint(e.upstream), 'live', e.at);
       }
       let p = patches.get(e.session);
       if (!p) {
-        p = emptyPatch(e.at);
+        p = { row: newSessionRow(e.session, e.at), lastAt: e.at };
         patches.set(e.session, p);
       }
-      p.events += 1;
       p.lastAt = Math.max(p.lastAt, e.at);
-      applyToPatch(p, e);
+      applySessionEvent(p.row, e);
       this.insertEvent.run(e.session, e.seq, e.gseq, e.at, e.type, eventJson(e));
     }
     for (const [session, n] of this.droppedBySession) {
-      const p = patches.get(session) ?? emptyPatch(this.now());
-      p.dropped += n;
+      const now = this.now();
+      const p = patches.get(session) ?? { row: newSessionRow(session, now), lastAt: now };
+      p.row.droppedEvents += n;
       patches.set(session, p);
     }
     this.droppedBySession.clear();
     this.committing = this.actions.record(events);
     for (const [id, p] of patches) {
       // A session whose session.open came before the archive (or was dropped) still gets a row.
-      this.openSession.run(id, p.firstAt, '', '', 'live', p.lastAt);
+      const r = p.row;
+      this.openSession.run(id, r.startedAt, '', '', 'live', p.lastAt);
       this.patchSession.run(
-        p.events,
+        r.events,
         p.lastAt,
-        p.user,
-        p.state,
-        p.endedAt,
-        p.reason,
-        p.bytesC2s,
-        p.bytesS2c,
-        p.dropped,
-        p.exchanges,
-        p.nos,
-        p.bads,
-        p.lints,
-        p.gaps,
-        p.gapBytes,
+        r.user,
+        r.state,
+        r.endedAt,
+        r.reason,
+        r.bytesC2s,
+        r.bytesS2c,
+        r.droppedEvents,
+        r.exchangeCount,
+        r.noCount,
+        r.badCount,
+        r.lintCount,
+        r.gapCount,
+        r.gapBytes,
         id,
       );
     }
@@ -438,67 +429,5 @@ export class Archive implements Sink {
     const size = this.db.pragma('page_size', { simple: true }) as number;
     const raw = this.db.prepare(`SELECT coalesce(sum(length), 0) FROM raw_spans`).pluck().get();
     return (pages - free) * size + Number(raw);
-  }
-}
-
-function emptyPatch(at: number): SessionPatch {
-  return {
-    events: 0,
-    lastAt: at,
-    firstAt: at,
-    user: null,
-    state: null,
-    endedAt: null,
-    reason: null,
-    bytesC2s: null,
-    bytesS2c: null,
-    dropped: 0,
-    exchanges: 0,
-    nos: 0,
-    bads: 0,
-    lints: 0,
-    gaps: 0,
-    gapBytes: 0,
-  };
-}
-
-/** What an event tells the session row. */
-function applyToPatch(p: SessionPatch, e: ImapscopeEvent): void {
-  switch (e.type) {
-    case 'session.facts':
-      p.state = e.state;
-      if (e.user !== null) p.user = e.user;
-      return;
-    case 'state.change':
-      p.state = e.to;
-      return;
-    case 'session.close':
-      p.state = e.state;
-      if (e.user !== null) p.user = e.user;
-      p.endedAt = e.at;
-      p.reason = e.reason;
-      p.bytesC2s = e.bytes.c2s;
-      p.bytesS2c = e.bytes.s2c;
-      return;
-    case 'exchange':
-      p.exchanges += 1;
-      if (e.status === 'NO') p.nos += 1;
-      if (e.status === 'BAD') p.bads += 1;
-      return;
-    case 'lint':
-      p.lints += 1;
-      return;
-    case 'gap':
-      p.gaps += 1;
-      p.gapBytes += e.droppedBytes;
-      return;
-    case 'session.open':
-    case 'message':
-    case 'malformed':
-    case 'tls.established':
-    case 'compress.started':
-      return;
-    default:
-      assertNever(e);
   }
 }

@@ -69,10 +69,11 @@ export function* streamRange(
 }
 
 /**
- * Checks that the archive holds the literal's whole body where its offset says: same size and
- * (when the event has one) the same sha256, so a session whose stream and offsets part ways
- * (bytes lost to a gap) serves nothing rather than the wrong bytes. A masked secret's literal
- * has no hash (its event carries the mask too) and is served masked, as archived.
+ * Checks that the archive holds the literal's whole body where its offset says: same size, the
+ * same first bytes as the event's preview and (when the event has one: --literal-hashes) the
+ * same sha256, so a session whose stream and offsets part ways (bytes lost to a gap) serves
+ * nothing rather than the wrong bytes. A masked secret's literal has no hash; its preview and
+ * its archived bytes are masked alike, and it is served masked, as archived.
  */
 export function checkLiteralBytes(
   db: Db,
@@ -85,10 +86,16 @@ export function checkLiteralBytes(
       code: 'ERR_LITERAL_REFUSED',
       message: 'the server refused this literal: it never came',
     };
-  const hash = createHash('sha256');
+  const hash = lit.sha256 !== null ? createHash('sha256') : null;
+  const preview = Buffer.from(lit.preview.buffer, lit.preview.byteOffset, lit.preview.length);
+  let previewDiffers = false;
   let n = 0;
   for (const b of streamRange(db, session, direction, lit.offset, lit.offset + lit.size)) {
-    hash.update(b);
+    hash?.update(b);
+    if (n < preview.length) {
+      const k = Math.min(b.length, preview.length - n);
+      if (!b.subarray(0, k).equals(preview.subarray(n, n + k))) previewDiffers = true;
+    }
     n += b.length;
   }
   if (n !== lit.size)
@@ -96,7 +103,7 @@ export function checkLiteralBytes(
       code: 'ERR_LITERAL_NOT_ARCHIVED',
       message: `the archive holds ${n} of the literal's ${lit.size} bytes`,
     };
-  if (lit.sha256 !== null && hash.digest('hex') !== lit.sha256)
+  if (previewDiffers || (hash !== null && hash.digest('hex') !== lit.sha256))
     return {
       code: 'ERR_LITERAL_MISMATCH',
       message: 'the archived bytes differ from the literal (bytes were lost on the way)',

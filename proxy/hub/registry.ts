@@ -1,6 +1,6 @@
 import type { ImapscopeEvent } from '../../shared/events.ts';
-import { assertNever } from '../../shared/events.ts';
 import type { SessionFilter, SessionRow } from '../../shared/protocol.ts';
+import { applySessionEvent, endSessionRow, newSessionRow } from '../../shared/session-row.ts';
 import { formatHostPort } from '../config.ts';
 import type { SessionInfo, SessionSummary } from '../net/relay.ts';
 import type { Sink } from './hub.ts';
@@ -15,7 +15,7 @@ export const RECENT_SESSIONS_KEPT = 200;
 export class SessionRegistry implements Sink {
   readonly name = 'registry';
   private readonly rows = new Map<string, SessionRow>();
-  private ended = 0;
+  private endedCount = 0;
 
   opened(info: SessionInfo): void {
     this.ensure(
@@ -28,64 +28,17 @@ export class SessionRegistry implements Sink {
 
   closed(summary: SessionSummary): void {
     const row = this.ensure(summary.id, summary.startedAt, '', '');
-    this.end(row, summary.endedAt, summary.reason, summary.bytes.c2s, summary.bytes.s2c);
+    const open = row.endedAt === null;
+    endSessionRow(row, summary.endedAt, summary.reason, summary.bytes);
+    if (open) this.ended();
   }
 
   write(events: readonly ImapscopeEvent[]): void {
     for (const e of events) {
-      switch (e.type) {
-        case 'session.open':
-          this.ensure(e.session, e.at, formatHostPort(e.client), formatHostPort(e.upstream));
-          break;
-        case 'session.facts': {
-          const row = this.ensure(e.session, e.at, '', '');
-          row.state = e.state;
-          row.user = e.user ?? row.user;
-          row.events += 1;
-          break;
-        }
-        case 'state.change':
-          this.ensure(e.session, e.at, '', '').state = e.to;
-          this.ensure(e.session, e.at, '', '').events += 1;
-          break;
-        case 'session.close': {
-          const row = this.ensure(e.session, e.at, '', '');
-          row.state = e.state;
-          row.user = e.user ?? row.user;
-          row.events += 1;
-          this.end(row, e.at, e.reason, e.bytes.c2s, e.bytes.s2c);
-          break;
-        }
-        case 'exchange': {
-          const row = this.ensure(e.session, e.at, '', '');
-          row.exchangeCount += 1;
-          if (e.status === 'NO') row.noCount += 1;
-          if (e.status === 'BAD') row.badCount += 1;
-          row.events += 1;
-          break;
-        }
-        case 'lint': {
-          const row = this.ensure(e.session, e.at, '', '');
-          row.lintCount += 1;
-          row.events += 1;
-          break;
-        }
-        case 'gap': {
-          const row = this.ensure(e.session, e.at, '', '');
-          row.gapCount += 1;
-          row.gapBytes += e.droppedBytes;
-          row.events += 1;
-          break;
-        }
-        case 'message':
-        case 'malformed':
-        case 'tls.established':
-        case 'compress.started':
-          this.ensure(e.session, e.at, '', '').events += 1;
-          break;
-        default:
-          assertNever(e);
-      }
+      const row = this.ensure(e.session, e.at, '', '');
+      const open = row.endedAt === null;
+      applySessionEvent(row, e);
+      if (open && row.endedAt !== null) this.ended();
     }
   }
 
@@ -114,27 +67,7 @@ export class SessionRegistry implements Sink {
   private ensure(id: string, at: number, client: string, upstream: string): SessionRow {
     let row = this.rows.get(id);
     if (!row) {
-      row = {
-        id,
-        client,
-        upstream,
-        startedAt: at,
-        endedAt: null,
-        user: null,
-        state: null,
-        reason: null,
-        bytesC2s: null,
-        bytesS2c: null,
-        events: 0,
-        source: 'live',
-        droppedEvents: 0,
-        exchangeCount: 0,
-        noCount: 0,
-        badCount: 0,
-        lintCount: 0,
-        gapCount: 0,
-        gapBytes: 0,
-      };
+      row = newSessionRow(id, at);
       this.rows.set(id, row);
     }
     if (!row.client && client) row.client = client;
@@ -142,20 +75,16 @@ export class SessionRegistry implements Sink {
     return row;
   }
 
-  private end(row: SessionRow, at: number, reason: string, c2s: number, s2c: number): void {
-    if (row.endedAt === null) this.ended += 1;
-    row.endedAt ??= at;
-    row.reason ??= reason;
-    row.bytesC2s = c2s;
-    row.bytesS2c = s2c;
-    // Forget the oldest ended sessions past the cap (Map keeps insertion order).
-    if (this.ended > RECENT_SESSIONS_KEPT) {
-      for (const [id, r] of this.rows) {
-        if (r.endedAt === null) continue;
-        this.rows.delete(id);
-        this.ended -= 1;
-        if (this.ended <= RECENT_SESSIONS_KEPT) break;
-      }
+  /** Counts a row that just ended; forgets the oldest ended rows past the cap. */
+  private ended(): void {
+    this.endedCount += 1;
+    // Map keeps insertion order: the first ended rows found are the oldest.
+    if (this.endedCount <= RECENT_SESSIONS_KEPT) return;
+    for (const [id, r] of this.rows) {
+      if (r.endedAt === null) continue;
+      this.rows.delete(id);
+      this.endedCount -= 1;
+      if (this.endedCount <= RECENT_SESSIONS_KEPT) break;
     }
   }
 }

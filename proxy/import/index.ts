@@ -22,6 +22,7 @@ import {
   type PipelineOutput,
   SessionPipeline,
 } from '../inspection/pipeline.ts';
+import type { ImportedReason } from '../../shared/close-reason.ts';
 import { ImportError } from './import-error.ts';
 import { contentHash, earlierImport, recordImport } from './ledger.ts';
 import { readRawlogPair } from './rawlog.ts';
@@ -175,7 +176,7 @@ export function importChunks(
     bytes[c.direction] += c.data.length;
     store(pipeline.push([{ direction: c.direction, data: Buffer.from(c.data), at: c.at }]));
   }
-  const reason = ['imported', ...notes].join('; ');
+  const reason: ImportedReason = notes.length > 0 ? `imported; ${notes.join('; ')}` : 'imported';
   store(pipeline.close({ bytes, reason, durationMs: endedAt - startedAt }, endedAt));
   archive.flush();
   archive.markImported(id, `import:${kind}:${name}`, endedAt);

@@ -14,6 +14,8 @@ export interface InspectionConfig {
   retainDays: number;
   maxArchiveMb: number;
   revealSecrets: boolean;
+  /** --literal-hashes: sha256 of every literal body (off: the hashes are null). */
+  literalHashes: boolean;
   /** Serve the viewer's console bridge (/console): practice server, or --console. */
   console: boolean;
   ui: HostPort;

@@ -101,6 +101,7 @@ async function main(): Promise<void> {
           createSessionInspector(m.info, {
             hub,
             revealSecrets: config.revealSecrets,
+            hashLiterals: config.literalHashes,
             ...(afterSeq > 0 ? { resume: { afterSeq } } : {}),
           }),
         );

@@ -4,6 +4,7 @@
  * the untagged responses received while it ran and its tagged completion, lints mistakes,
  * masks credentials, and says which mode the client framer must be in (rule 4).
  */
+import type { CloseReason, ImportedReason } from '../../shared/close-reason.ts';
 import type { Direction } from '../../shared/direction.ts';
 import {
   assertNever,
@@ -71,7 +72,7 @@ export interface TrackerOptions {
 /** What the relay knows when a session closes. */
 export interface CloseInfo {
   bytes: Record<Direction, number>;
-  reason: string;
+  reason: CloseReason | ImportedReason;
   durationMs: number;
 }
 

@@ -8,7 +8,7 @@
  * - `GET /api/sessions/:id`: SessionRow
  * - `GET /api/sessions/:id/events?afterSeq=&limit=`: EventPage
  * - `GET /api/sessions/:id/events/:seq/literals/:n`: the n-th (0-based) literal's preview bytes,
- *   with `x-literal-size` and `x-literal-sha256`
+ *   with `x-literal-size` and `x-literal-sha256` (empty unless `--literal-hashes`)
  * - `GET /api/sessions/:id/events/:seq/literals/:n/body`: that literal's whole body, cut from the
  *   archived (masked) raw bytes, as a download with its size in `content-length`
  * - `GET /api/sessions/:id/export?format=jsonl|transcript|pcapng`: a download
@@ -25,7 +25,7 @@ import {
   isExportFormat,
   renderExport,
 } from '../export/index.ts';
-import { messageLiterals } from '../export/reconstruct.ts';
+import { messageLiterals } from '../../shared/message-literals.ts';
 import type { Database as Db } from 'better-sqlite3';
 import type { LiteralRef, Message } from '../../shared/messages.ts';
 import type { Archive } from '../archive/archive.ts';

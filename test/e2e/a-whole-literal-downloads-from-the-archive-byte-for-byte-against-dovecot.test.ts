@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import type { EventPage, SessionRow } from '../../shared/protocol.ts';
 import { fromJson } from '../../shared/protocol.ts';
-import { messageLiterals } from '../../proxy/export/reconstruct.ts';
+import { messageLiterals } from '../../shared/message-literals.ts';
 import { rawSession } from '../helpers/raw-imap.ts';
 import { useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
 

@@ -1,13 +1,14 @@
 /**
  * The session list: rows from the hub's snapshot and REST list, kept current by live events
- * (new sessions, state and user, close, and the NO/BAD/lint counts).
+ * through the shared reducer (shared/session-row.ts), the same one the hub's registry and the
+ * archive keep their rows with.
  */
 import type { ImapscopeEvent } from '../../../shared/events.ts';
-import { assertNever } from '../../../shared/events.ts';
 import type { SessionRow } from '../../../shared/protocol.ts';
+import { applySessionEvent, newSessionRow } from '../../../shared/session-row.ts';
 import { Emitter } from './emitter.ts';
 
-/** Counts seen in events; `exact` once every event of the session has been seen. */
+/** Counts of one session's events; `exact` once every event of the session has been seen. */
 export interface SessionCounts {
   no: number;
   bad: number;
@@ -17,7 +18,11 @@ export interface SessionCounts {
 }
 
 export interface SessionListRow extends SessionRow {
-  counts: SessionCounts;
+  /**
+   * The row's NO/BAD/lint/exchange counts cover every event of the session (a row from the hub,
+   * or seen live from its session.open); else they count only the events seen live.
+   */
+  countsExact: boolean;
 }
 
 export class SessionListModel {
@@ -29,7 +34,7 @@ export class SessionListModel {
     const next = new Map<string, SessionListRow>();
     for (const r of rows) {
       const old = this.rows.get(r.id);
-      next.set(r.id, { ...r, counts: old?.counts ?? countsOf(r) });
+      next.set(r.id, old ? { ...r, ...countsOf(old) } : { ...r, countsExact: true });
     }
     // Sessions seen live but not in a (limited) list stay.
     for (const [id, r] of this.rows) if (!next.has(id)) next.set(id, r);
@@ -41,7 +46,11 @@ export class SessionListModel {
   setCounts(id: string, counts: SessionCounts): void {
     const row = this.rows.get(id);
     if (!row) return;
-    row.counts = counts;
+    row.noCount = counts.no;
+    row.badCount = counts.bad;
+    row.lintCount = counts.lints;
+    row.exchangeCount = counts.exchanges;
+    row.countsExact = counts.exact;
     this.emitter.changed();
   }
 
@@ -60,91 +69,35 @@ export class SessionListModel {
     if (touched) this.emitter.changed();
   }
 
+  /**
+   * A session's row starts with its session.open, or came in the hub's list. Events of other
+   * sessions, and a session.open already known, are left out.
+   */
   private applyOne(e: ImapscopeEvent): boolean {
-    const row = this.rows.get(e.session);
-    switch (e.type) {
-      case 'session.open':
-        if (row) return false;
-        this.rows.set(e.session, {
-          id: e.session,
-          client: `${e.client.host}:${e.client.port}`,
-          upstream: `${e.upstream.host}:${e.upstream.port}`,
-          startedAt: e.at,
-          endedAt: null,
-          user: null,
-          state: 'not-authenticated',
-          reason: null,
-          bytesC2s: null,
-          bytesS2c: null,
-          events: 1,
-          source: 'live',
-          droppedEvents: 0,
-          exchangeCount: 0,
-          noCount: 0,
-          badCount: 0,
-          lintCount: 0,
-          gapCount: 0,
-          gapBytes: 0,
-          // Seen from its first event: the counts are complete.
-          counts: emptyCounts(e.seq === 1),
-        });
-        return true;
-      case 'session.close':
-        if (!row) return false;
-        row.endedAt = e.at;
-        row.reason = e.reason;
-        row.state = e.state;
-        row.user = e.user ?? row.user;
-        row.bytesC2s = e.bytes.c2s;
-        row.bytesS2c = e.bytes.s2c;
-        break;
-      case 'session.facts':
-        if (!row) return false;
-        row.state = e.state;
-        row.user = e.user ?? row.user;
-        break;
-      case 'state.change':
-        if (!row) return false;
-        row.state = e.to;
-        break;
-      case 'exchange':
-        if (!row) return false;
-        row.counts.exchanges += 1;
-        if (e.status === 'NO') row.counts.no += 1;
-        if (e.status === 'BAD') row.counts.bad += 1;
-        break;
-      case 'lint':
-        if (!row) return false;
-        row.counts.lints += 1;
-        break;
-      case 'message':
-      case 'malformed':
-      case 'gap':
-      case 'tls.established':
-      case 'compress.started':
-        if (!row) return false;
-        break;
-      default:
-        assertNever(e);
+    let row = this.rows.get(e.session);
+    if (e.type === 'session.open') {
+      if (row) return false;
+      // Seen from its first event: the counts are complete.
+      row = { ...newSessionRow(e.session, e.at), countsExact: e.seq === 1 };
+      this.rows.set(e.session, row);
     }
-    row.events += 1;
+    if (!row) return false;
+    applySessionEvent(row, e);
     return true;
   }
 }
 
-/** The counts the hub keeps per session (archive or registry): complete for what it has seen. */
-function countsOf(r: SessionRow): SessionCounts {
+/** The count fields of a row (kept when the hub's list replaces it). */
+function countsOf(
+  r: SessionListRow,
+): Pick<SessionListRow, 'noCount' | 'badCount' | 'lintCount' | 'exchangeCount' | 'countsExact'> {
   return {
-    no: r.noCount,
-    bad: r.badCount,
-    lints: r.lintCount,
-    exchanges: r.exchangeCount,
-    exact: true,
+    noCount: r.noCount,
+    badCount: r.badCount,
+    lintCount: r.lintCount,
+    exchangeCount: r.exchangeCount,
+    countsExact: r.countsExact,
   };
-}
-
-export function emptyCounts(exact: boolean): SessionCounts {
-  return { no: 0, bad: 0, lints: 0, exchanges: 0, exact };
 }
 
 /** Rows matching a search (client, user, upstream, id, state) and a state filter. */

@@ -5,7 +5,7 @@ import { formatBytes, formatLatency, formatTime, STATE_LABELS } from '../../form
 import type { SessionModel } from '../../state/session-model.ts';
 import { DecodedTree } from './decoded-tree.tsx';
 import { LiteralView } from './literal-view.tsx';
-import { literalsOf } from './literals.ts';
+import { messageLiterals } from '../../../../shared/message-literals.ts';
 import { RawText } from './raw-text.tsx';
 
 /** Everything about the selected row: the raw text, the decoded tree, literals, TLS details. */
@@ -73,9 +73,7 @@ function EventDetails(props: { model: SessionModel; e: ImapscopeEvent; token: st
   switch (e.type) {
     case 'message':
     case 'malformed': {
-      const literals = literalsOf(e.message);
-      // The API numbers a message's literals by stream offset.
-      const byOffset = [...literals].sort((a, b) => a.offset - b.offset);
+      const literals = messageLiterals(e.message);
       const { raw: _raw, ...decoded } = e.message;
       return (
         <>
@@ -86,7 +84,7 @@ function EventDetails(props: { model: SessionModel; e: ImapscopeEvent; token: st
               key={i}
               literal={l}
               index={i}
-              download={literalBodyUrl(model.id, e.seq, byOffset.indexOf(l), token)}
+              download={literalBodyUrl(model.id, e.seq, i, token)}
             />
           ))}
           <h3 style={{ marginTop: 10 }}>Decoded</h3>

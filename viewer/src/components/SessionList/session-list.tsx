@@ -140,7 +140,7 @@ function SessionRowView(props: {
   const live = r.endedAt === null;
   const end = formatEnd(live ? null : r.reason);
   const count = (n: number, cls: string) => {
-    const known = r.counts.exact || n > 0;
+    const known = r.countsExact || n > 0;
     return (
       <td className={`num ${n === 0 ? 'zero' : cls}`} title={known ? '' : 'seen live only'}>
         {known ? n : '·'}
@@ -180,9 +180,9 @@ function SessionRowView(props: {
       <td className="num wide">
         {formatBytes(r.bytesC2s)} / {formatBytes(r.bytesS2c)}
       </td>
-      {count(r.counts.no, 'warn')}
-      {count(r.counts.bad, 'err')}
-      {count(r.counts.lints, 'warn')}
+      {count(r.noCount, 'warn')}
+      {count(r.badCount, 'err')}
+      {count(r.lintCount, 'warn')}
     </tr>
   );
 }
