@@ -52,14 +52,16 @@ function loadToken(config: Config): string {
 
 /**
  * Test-only hooks of the inspection thread, from the environment (see InspectionConfig): the
- * e2e tests make inspection slow or crash it in a real imapscope process.
+ * e2e tests make inspection slow or crash it, or hold archive recovery, in a real process.
  */
 function testHooks(env: NodeJS.ProcessEnv): Partial<InspectionConfig> {
   const slow = Number(env.IMAPSCOPE_TEST_SLOW_INSPECTION_MS_PER_MB ?? '');
   const crash = Number(env.IMAPSCOPE_TEST_CRASH_INSPECTION_AFTER_BYTES ?? '');
+  const hold = env.IMAPSCOPE_TEST_HOLD_RECOVERY_UNTIL_FILE;
   return {
     ...(slow > 0 ? { testSlowMsPerMb: slow } : {}),
     ...(crash > 0 ? { testCrashAfterBytes: crash } : {}),
+    ...(hold ? { testHoldRecoveryUntil: hold } : {}),
   };
 }
 

@@ -116,6 +116,7 @@ export type ApiErrorCode =
   | 'ERR_API_BAD_REQUEST'
   | 'ERR_API_METHOD'
   | 'ERR_API_NO_ARCHIVE'
+  | 'ERR_API_ARCHIVE_RECOVERING'
   /** A cross-origin WebSocket upgrade. */
   | 'ERR_API_FORBIDDEN'
   /** A Host the UI server does not answer to (see --ui-host). */

@@ -30,6 +30,11 @@ export interface ArchiveOptions {
   onRecover?: WriteFaultOptions['onRecover'];
   /** The audit actions a flush committed (the log's `action` lines: durable when logged). */
   onActions?: (actions: readonly AuditAction[]) => void;
+  /**
+   * Run a retention pass when opening (default true). false: the caller ran it already
+   * (recovery.ts, before this process opened the archive for writing).
+   */
+  pruneOnOpen?: boolean;
   now?: () => number;
 }
 
@@ -153,7 +158,7 @@ export class Archive implements Sink {
     this.actions = new ActionRecorder(this.db);
     this.txn = this.db.transaction(() => this.writeQueued());
     if (opts.retainDays || opts.maxBytes) {
-      this.prune();
+      if (opts.pruneOnOpen !== false) this.prune();
       this.retention = setInterval(() => {
         try {
           this.prune();

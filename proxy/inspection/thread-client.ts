@@ -161,7 +161,7 @@ export class InspectionThread {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       // Same UI address (the port actually bound), no test crash the second time.
-      const { testCrashAfterBytes: _, ...rest } = this.config;
+      const { testCrashAfterBytes: _, testHoldRecoveryUntil: __, ...rest } = this.config;
       spawn({ ...rest, ui: this.ui }).then(
         ({ worker }) => this.up(worker),
         (err: Error) => {

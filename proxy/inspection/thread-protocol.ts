@@ -33,6 +33,11 @@ export interface InspectionConfig {
    * exception once it has inspected this many tap bytes. Never passed to a restarted thread.
    */
   testCrashAfterBytes?: number;
+  /**
+   * Test only (IMAPSCOPE_TEST_HOLD_RECOVERY_UNTIL_FILE): archive recovery waits until this
+   * file exists, so a test can use the listener while recovery is still running.
+   */
+  testHoldRecoveryUntil?: string;
 }
 
 /**

@@ -13,7 +13,8 @@ import { createSessionInspector, type TrackingInspector } from './pipeline.ts';
 import { startUiServer } from '../ui/http.ts';
 import { Hub } from '../hub/hub.ts';
 import { SessionRegistry } from '../hub/registry.ts';
-import { startHubServices } from './services.ts';
+import { archiveFile, attachArchive, startHubServices } from './services.ts';
+import { recoverInThread } from './recovery-client.ts';
 import { logSink } from '../hub/log-sink.ts';
 import type { Archive } from '../archive/archive.ts';
 import type {
@@ -49,13 +50,27 @@ async function main(): Promise<void> {
     log.error({ sink, err: err instanceof Error ? err.message : String(err) }, 'sink failed'),
   );
   hub.add(logSink(log));
-  const services = startHubServices(hub, log, {
+  const serviceOptions = {
     dataDir: config.dataDir,
     retainDays: config.retainDays,
     maxArchiveMb: config.maxArchiveMb,
     registry,
-  });
+  };
+  const services = startHubServices(hub, log, serviceOptions);
   services.console = config.console;
+  // Crash recovery of the archive, in a thread of its own, started first so that its start
+  // overlaps the UI server's; the listener opens meanwhile (see `held` below).
+  const file = archiveFile(serviceOptions);
+  const started = performance.now();
+  const recovery = services.archiveRecovering
+    ? (log.info({ file }, 'archive recovery started'),
+      recoverInThread({
+        file,
+        retainDays: config.retainDays,
+        maxBytes: config.maxArchiveMb * 1024 * 1024,
+        ...(config.testHoldRecoveryUntil ? { testHoldUntil: config.testHoldRecoveryUntil } : {}),
+      }))
+    : null;
   const ui = await startUiServer(
     config.ui,
     { token: config.token, log, tls: config.uiTls, hosts: config.uiHosts },
@@ -136,15 +151,63 @@ async function main(): Promise<void> {
         return;
     }
   };
-  // One report per post the relay thread made: its backlog (and any session paused on it)
-  // follows inspection closely, whatever the size of the posts.
-  port.on('message', (m: ToInspection) => {
+  /**
+   * Posts that arrived while the archive was being recovered, in order: nothing is published
+   * before the archive has been opened and the hub's gseq continued after it. The relay
+   * thread's backlog bounds them (lossless pauses sessions past its bounds, as for a slow
+   * inspection); they are handled as soon as recovery has finished.
+   */
+  let held: ToInspection[] | null = services.archiveRecovering ? [] : null;
+  const take = (m: ToInspection): void => {
     handle(m);
     if (consumed.size === 0) return;
     post({ type: 'consumed', sessions: [...consumed].map(([id, [c2s, s2c]]) => [id, c2s, s2c]) });
     consumed.clear();
+  };
+  // One report per post the relay thread made: its backlog (and any session paused on it)
+  // follows inspection closely, whatever the size of the posts.
+  // While held, the in-memory session list still follows the relay (the viewer lists them).
+  const listOnly = (m: ToInspection): void => {
+    if (m.type === 'batch') m.messages.forEach(listOnly);
+    else if (m.type === 'open') registry.opened(m.info);
+    else if (m.type === 'closed') registry.closed(m.summary);
+  };
+  port.on('message', (m: ToInspection) => {
+    if (!held) return take(m);
+    held.push(m);
+    listOnly(m);
   });
   post({ type: 'ready', ui: ui.address });
+  if (!held || !recovery) return;
+  const done = await recovery;
+  if (done.ok) {
+    const r = done.report;
+    if (r.interrupted > 0)
+      log.warn({ sessions: r.interrupted }, 'archive: sessions cut off by a crash');
+    // ms: the whole recovery as the operator waits for it (thread start included); recoverMs: the work.
+    const { ms: recoverMs, ...counts } = r;
+    log.info(
+      { ...counts, recoverMs, ms: Math.round(performance.now() - started), held: held.length },
+      'archive recovery finished',
+    );
+  } else {
+    log.error({ file, err: done.message }, 'archive recovery failed: running without an archive');
+  }
+  try {
+    attachArchive(services, log, serviceOptions, done.ok ? done.report : null);
+  } catch (err) {
+    log.error(
+      { file, err: err instanceof Error ? err.message : String(err) },
+      'archive failed to open after recovery: running without an archive',
+    );
+    attachArchive(services, log, serviceOptions, null);
+  }
+  const waiting = held;
+  held = null;
+  // Outside main()'s promise: a throw is the thread's uncaught exception, as for any post.
+  queueMicrotask(() => {
+    for (const m of waiting) take(m);
+  });
 }
 
 /** A session an earlier thread was inspecting: its last archived seq (0 without the archive). */
