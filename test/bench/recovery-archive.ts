@@ -32,7 +32,10 @@ function chunks(direction: TapChunk['direction'], text: Buffer, at: number): Tap
   return out;
 }
 
-const body = Buffer.alloc(BODY_BYTES, 'Lorem ipsum dolor sit amet, consectetur adipiscing elit.\r\n');
+const body = Buffer.alloc(
+  BODY_BYTES,
+  'Lorem ipsum dolor sit amet, consectetur adipiscing elit.\r\n',
+);
 
 /** One session's exchanges as tap batches, in order. */
 function* transcript(at: number): Generator<TapChunk[]> {

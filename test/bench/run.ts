@@ -6,6 +6,7 @@
  *   hub    (issue 6)  test/bench/hub.ts          viewer + archive on vs off, ingest, stalled viewer
  *   decode (issue 3)  test/bench/decode.ts       proxy/wire vs imapflow's parser, in process
  *   TLS    (issue 5)  test/bench/tls.ts          TLS on both legs, imapscope vs a plain TLS relay
+ *   recovery (issue 11) test/bench/recovery.ts   restart after SIGKILL on a ~1 GB archive
  *
  * BENCH_ONLY=relay,hub runs only the sections named; BENCH_RENDER=1 only rewrites
  * BENCHMARKS.md from BENCHMARKS.json (after a change to the report's wording).
@@ -19,6 +20,7 @@ import os from 'node:os';
 import { startDovecot } from '../helpers/dovecot.ts';
 import type { Dovecot } from '../helpers/dovecot.ts';
 import { benchHub } from './hub.ts';
+import { benchRecovery } from './recovery.ts';
 import { benchRelay } from './relay-bench.ts';
 import { machineInfo, verdicts, writeReports } from './report.ts';
 import type { Outcome, Report } from './report.ts';
@@ -98,8 +100,8 @@ async function render(): Promise<void> {
   const saved = JSON.parse(
     readFileSync(new URL('../../BENCHMARKS.json', import.meta.url), 'utf8'),
   ) as Report;
-  const { machine, relay, hub, decode, tls } = saved;
-  const written = await writeReports({ machine, relay, hub, decode, tls });
+  const { machine, relay, hub, decode, tls, recovery } = saved;
+  const written = await writeReports({ machine, relay, hub, decode, tls, recovery });
   progress(`rewrote ${written.md} from the figures in ${written.json} (nothing measured)`);
 }
 
@@ -131,13 +133,14 @@ async function main(): Promise<void> {
   try {
     const relay = await section('relay', withMail(benchRelay));
     const hub = await section('hub', withMail(benchHub));
+    const recovery = await section('recovery', withMail(benchRecovery));
     await dovecot?.stop();
     dovecot = undefined;
     const decode = await section('decode', () => optional('./decode.ts', 'benchDecode', []));
     const tls = await section('tls', () =>
       optional('./tls.ts', 'benchTls', [(m: string) => progress(`  ${m}`)]),
     );
-    report = { machine, relay, hub, decode, tls };
+    report = { machine, relay, hub, decode, tls, recovery };
   } finally {
     await dovecot?.stop().catch(() => undefined);
   }
@@ -147,7 +150,9 @@ async function main(): Promise<void> {
   const all = verdicts(report);
   for (const v of all) progress(`  ${v.pass ? 'pass' : 'FAIL'}: ${v.section}: ${v.figure}`);
   const missed = all.filter((v) => !v.pass).length;
-  const skipped = (['relay', 'hub', 'decode', 'tls'] as const).filter((k) => !report[k].ok);
+  const skipped = (['relay', 'hub', 'decode', 'tls', 'recovery'] as const).filter(
+    (k) => !report[k]?.ok,
+  );
   progress(
     (missed === 0 ? 'all judged targets met' : `${missed} target(s) missed`) +
       (skipped.length > 0 ? `; not measured: ${skipped.join(', ')}` : '') +
