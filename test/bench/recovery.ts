@@ -13,6 +13,7 @@
  * For each: ms from spawn to the ready line (the listener is open), to the first greeting a
  * client reads through it, and to "archive recovery finished" (with its own figures).
  * `--max-archive-mb 4096`, so the figures are recovery's, not retention deleting sessions.
+ * Then what a SIGKILL under saturating load loses (test/bench/sigkill-loss.ts).
  *
  *   BENCH_ONLY=recovery npm run bench
  */
@@ -24,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Dovecot } from '../helpers/dovecot.ts';
 import { REPO_ROOT, startImapscope, type Imapscope, type LogLine } from '../helpers/imapscope.ts';
+import { benchSigkillLoss, type SigkillLoss } from './sigkill-loss.ts';
 import { progress } from './stats.ts';
 
 /** Raw bytes the builder sends through the pipeline; the events add about a third on disk. */
@@ -50,6 +52,8 @@ export interface RecoveryResult {
   events: number;
   buildSeconds: number;
   rows: RecoveryRow[];
+  /** What a SIGKILL under saturating load lost (test/bench/sigkill-loss.ts). */
+  loss: SigkillLoss;
 }
 
 const du = (dir: string): number =>
@@ -157,6 +161,7 @@ export async function benchRecovery(dovecot: Dovecot): Promise<RecoveryResult> {
     const fourth = await restart(dovecot, empty, 'empty data dir', false);
     rows.push(fourth.row);
     await fourth.scope.stop();
+    const loss = await benchSigkillLoss(dovecot);
     return {
       archiveBytes,
       rawBytes: built.rawBytes,
@@ -164,6 +169,7 @@ export async function benchRecovery(dovecot: Dovecot): Promise<RecoveryResult> {
       events: built.events,
       buildSeconds,
       rows,
+      loss,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -474,5 +474,38 @@ export function recoverySection(o: Outcome<RecoveryResult>): string[] {
       ]),
     ),
     '',
+    ...(r.loss ? lossLines(r.loss) : []),
+  ];
+}
+
+function lossLines(l: RecoveryResult['loss']): string[] {
+  return [
+    'SIGKILL after 8 s of saturating load (test/bench/sigkill-loss.ts: 6 sessions FETCHing ' +
+      '20 × 5 MiB again and again keep lossless inspection at its backlog bound while 12 ' +
+      'clients run short pipelined sessions and a viewer receives the events):',
+    '',
+    table(
+      [
+        'What',
+        'Acknowledged before the kill',
+        'Not in the archive',
+        'Oldest lost, before the kill',
+      ],
+      [
+        [
+          'short sessions (client read LOGOUT OK)',
+          fmt(l.shortSessionsAcknowledged),
+          fmt(l.shortSessionsLost),
+          ms(l.oldestLostSessionMs),
+        ],
+        [
+          'events a viewer received',
+          fmt(l.viewerEvents),
+          fmt(l.viewerEventsLost),
+          ms(l.oldestLostEventMs),
+        ],
+      ],
+    ),
+    '',
   ];
 }
