@@ -132,6 +132,16 @@ export const INSPECTION_SESSION_RESUME_BYTES = 2 * 1024 * 1024;
 /** Delay before starting a new inspection thread after one died (doubling per failed start, up to 30 s). */
 export const INSPECTION_RESTART_DELAY_MS = 200;
 
+/** The inspection thread says it is alive this often (ms), whatever it is doing. */
+export const INSPECTION_HEARTBEAT_MS = 1_000;
+
+/**
+ * An inspection thread silent this long (ms: no heartbeat, no report) is taken for stuck (an
+ * endless loop, not a crash) and restarted like a dead one. Far above its longest legitimate
+ * pause: a retention pass deleting sessions of a 1 GB archive took 8 s.
+ */
+export const INSPECTION_WATCHDOG_MS = 30_000;
+
 /**
  * The relay thread gathers what it posts to the inspection thread and posts it together at
  * most this often (ms): one wake-up of the inspection thread per interval instead of one per

@@ -8,6 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Direction } from '../../shared/direction.ts';
 import { createLogger } from '../log.ts';
+import { INSPECTION_HEARTBEAT_MS } from '../limits.ts';
 import type { TapChunk } from '../transport.ts';
 import { createSessionInspector, type TrackingInspector } from './pipeline.ts';
 import { startUiServer } from '../ui/http.ts';
@@ -115,6 +116,8 @@ async function main(): Promise<void> {
           inspectedTotal >= config.testCrashAfterBytes
         )
           throw new Error(`test crash after ${inspectedTotal} inspected bytes`);
+        if (config.testSpinAfterBytes !== undefined && inspectedTotal >= config.testSpinAfterBytes)
+          for (;;); // a stuck thread: the relay thread's watchdog must notice
         return;
       }
       case 'gap':
@@ -178,6 +181,8 @@ async function main(): Promise<void> {
     listOnly(m);
   });
   post({ type: 'ready', ui: ui.address });
+  // Heard by the relay thread's watchdog; silent only while this thread's event loop is stuck.
+  setInterval(() => post({ type: 'heartbeat' }), INSPECTION_HEARTBEAT_MS);
   if (!held || !recovery) return;
   const done = await recovery;
   if (done.ok) {

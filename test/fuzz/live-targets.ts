@@ -78,9 +78,7 @@ export function stackFailures(stack: FuzzStack): string[] {
     out.push(
       `imapscope exited (${p.exitCode ?? p.signalCode}): ${stack.scope.stderr.slice(-2000)}`,
     );
-  const failed = stack.scope.logs.filter(
-    (l) => l.msg === 'inspection thread failed: relaying goes on, inspection restarts',
-  );
+  const failed = stack.scope.logs.filter((l) => l.msg?.startsWith('inspection thread') === true);
   if (failed.length > 0)
     out.push(`inspection thread failed ${failed.length}×: ${JSON.stringify(failed[0])}`);
   return out;
