@@ -2,7 +2,8 @@
  * The REST API under /api (the token is checked before these run). All responses are JSON
  * except exports and literal previews.
  *
- * - `GET /api/status`: `{ lastGseq, archive: stats | null, viewers, listen }`
+ * - `GET /api/status`: `{ lastGseq, archive: stats | null, viewers, listen, archiveRecovering? }`
+ *   (while the archive is recovered after a crash, routes that read it answer 503)
  * - `GET /api/sessions?user=&client=&from=&to=&state=&text=&limit=`: SessionRow[], newest first
  * - `GET /api/sessions/:id`: SessionRow
  * - `GET /api/sessions/:id/events?afterSeq=&limit=`: EventPage
