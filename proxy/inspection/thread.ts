@@ -83,6 +83,8 @@ async function main(): Promise<void> {
   const consumed = new Map<string, [number, number]>();
   let inspectedTotal = 0;
 
+  /** The heartbeat the relay thread's watchdog listens for (stopped at shutdown). */
+  let heartbeat: NodeJS.Timeout | null = null;
   const handle = (m: ToInspection): void => {
     switch (m.type) {
       case 'batch':
@@ -144,6 +146,7 @@ async function main(): Promise<void> {
         return;
       }
       case 'shutdown':
+        if (heartbeat) clearInterval(heartbeat);
         ui.server.closeAllConnections();
         ui.server.close();
         void hub.close().then(() => {
@@ -182,7 +185,7 @@ async function main(): Promise<void> {
   });
   post({ type: 'ready', ui: ui.address });
   // Heard by the relay thread's watchdog; silent only while this thread's event loop is stuck.
-  setInterval(() => post({ type: 'heartbeat' }), INSPECTION_HEARTBEAT_MS);
+  heartbeat = setInterval(() => post({ type: 'heartbeat' }), INSPECTION_HEARTBEAT_MS);
   if (!held || !recovery) return;
   const done = await recovery;
   if (done.ok) {
