@@ -55,14 +55,18 @@ function loadToken(config: Config): string {
 
 /**
  * Test-only hooks of the inspection thread, from the environment (see InspectionConfig): the
- * e2e tests make inspection slow or crash it in a real imapscope process.
+ * e2e tests make inspection slow or crash it, or hold archive recovery, in a real process.
  */
 function testHooks(env: NodeJS.ProcessEnv): Partial<InspectionConfig> {
   const slow = Number(env.IMAPSCOPE_TEST_SLOW_INSPECTION_MS_PER_MB ?? '');
   const crash = Number(env.IMAPSCOPE_TEST_CRASH_INSPECTION_AFTER_BYTES ?? '');
+  const hold = env.IMAPSCOPE_TEST_HOLD_RECOVERY_UNTIL_FILE;
+  const spin = Number(env.IMAPSCOPE_TEST_SPIN_INSPECTION_AFTER_BYTES ?? '');
   return {
     ...(slow > 0 ? { testSlowMsPerMb: slow } : {}),
     ...(crash > 0 ? { testCrashAfterBytes: crash } : {}),
+    ...(hold ? { testHoldRecoveryUntil: hold } : {}),
+    ...(spin > 0 ? { testSpinAfterBytes: spin } : {}),
   };
 }
 
@@ -123,6 +127,10 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
     {
       log,
       mode: config.inspection,
+      // Test only: a short watchdog, so a test's stuck thread is restarted within seconds.
+      ...(Number(process.env.IMAPSCOPE_TEST_INSPECTION_WATCHDOG_MS) > 0
+        ? { watchdogMs: Number(process.env.IMAPSCOPE_TEST_INSPECTION_WATCHDOG_MS) }
+        : {}),
       // Test only: a small best-effort backlog, so a test's few MB overflow it.
       ...(Number(process.env.IMAPSCOPE_TEST_BEST_EFFORT_BACKLOG_BYTES) > 0
         ? { backlogCap: Number(process.env.IMAPSCOPE_TEST_BEST_EFFORT_BACKLOG_BYTES) }

@@ -118,6 +118,7 @@ export type ApiErrorCode =
   | 'ERR_API_NO_ARCHIVE'
   /** A literal's whole body is not in the archive as it was (refused, masked, or bytes lost). */
   | 'ERR_API_LITERAL_UNAVAILABLE'
+  | 'ERR_API_ARCHIVE_RECOVERING'
   /** A cross-origin WebSocket upgrade. */
   | 'ERR_API_FORBIDDEN'
   /** A Host the UI server does not answer to (see --ui-host). */

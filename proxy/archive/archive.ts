@@ -33,6 +33,11 @@ export interface ArchiveOptions {
   onActions?: (actions: readonly AuditAction[]) => void;
   /** After every flush that had something to write, with how long it took (ms): /metrics. */
   onFlushed?: (ms: number) => void;
+  /**
+   * Run a retention pass when opening (default true). false: the caller ran it already
+   * (recovery.ts, before this process opened the archive for writing).
+   */
+  pruneOnOpen?: boolean;
   now?: () => number;
 }
 
@@ -144,7 +149,7 @@ export class Archive implements Sink {
     this.actions = new ActionRecorder(this.db);
     this.txn = this.db.transaction(() => this.writeQueued());
     if (opts.retainDays || opts.maxBytes) {
-      this.prune();
+      if (opts.pruneOnOpen !== false) this.prune();
       this.retention = setInterval(() => {
         try {
           this.prune();

@@ -145,7 +145,9 @@ export function eventsByGseq(
 
 /** The highest gseq archived (0 when none): the hub continues from it. */
 export function maxGseq(db: Db): number {
-  const r = db.prepare(`SELECT max(gseq) AS m FROM events`).get() as { m: number | null };
+  const r = db.prepare(`SELECT max(gseq) AS m FROM events WHERE gseq > 0`).get() as {
+    m: number | null;
+  };
   return r.m ?? 0;
 }
 

@@ -37,6 +37,17 @@ export interface InspectionConfig {
   testCrashAfterBytes?: number;
   /** /metrics without the token (--metrics-public; the UI is on loopback). */
   metricsPublic?: boolean;
+  /**
+   * Test only (IMAPSCOPE_TEST_HOLD_RECOVERY_UNTIL_FILE): archive recovery waits until this
+   * file exists, so a test can use the listener while recovery is still running.
+   */
+  testHoldRecoveryUntil?: string;
+  /**
+   * Test only (IMAPSCOPE_TEST_SPIN_INSPECTION_AFTER_BYTES): the thread loops forever once it
+   * has inspected this many tap bytes (a stuck thread, for the watchdog). Never passed to a
+   * restarted thread.
+   */
+  testSpinAfterBytes?: number;
 }
 
 /**
@@ -83,6 +94,8 @@ export type ToInspection =
 
 export type FromInspection =
   | { type: 'ready'; ui: HostPort }
+  /** Every INSPECTION_HEARTBEAT_MS: the thread's event loop runs (see the watchdog). */
+  | { type: 'heartbeat' }
   | { type: 'failed'; message: string }
   /**
    * Tap bytes fully inspected since the last report, per session: the relay's backlog shrinks

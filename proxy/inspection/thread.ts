@@ -8,13 +8,20 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Direction } from '../../shared/direction.ts';
 import { createLogger } from '../log.ts';
+import { INSPECTION_HEARTBEAT_MS } from '../limits.ts';
 import type { TapChunk } from '../transport.ts';
 import { createSessionInspector, type TrackingInspector } from './pipeline.ts';
 import { startUiServer } from '../ui/http.ts';
 import { Metrics } from '../ui/metrics.ts';
 import { Hub } from '../hub/hub.ts';
 import { SessionRegistry } from '../hub/registry.ts';
-import { startHubServices } from './services.ts';
+import {
+  archiveFile,
+  attachArchive,
+  startHubServices,
+  type HubServiceOptions,
+} from './services.ts';
+import { recoverInThread } from './recovery-client.ts';
 import { logSink } from '../hub/log-sink.ts';
 import type { Archive } from '../archive/archive.ts';
 import type {
@@ -55,17 +62,31 @@ async function main(): Promise<void> {
     archiveQueue: () => services.archive?.pending ?? null,
     wsClients: () => services.ws?.clientCount ?? 0,
   });
-  const services = startHubServices(hub, log, {
+  const serviceOptions: HubServiceOptions = {
     dataDir: config.dataDir,
     retainDays: config.retainDays,
     maxArchiveMb: config.maxArchiveMb,
     registry,
     onArchiveFlushed: (ms) => metrics.archiveFlushed(ms),
-  });
+  };
+  const services = startHubServices(hub, log, serviceOptions);
   hub.add(metrics);
   services.console = config.console;
   /** /healthz: 503 until the client listener is up and again once shutdown begins. */
   let draining = false;
+  // Crash recovery of the archive, in a thread of its own, started first so that its start
+  // overlaps the UI server's; the listener opens meanwhile (see `held` below).
+  const file = archiveFile(serviceOptions);
+  const started = performance.now();
+  const recovery = services.archiveRecovering
+    ? (log.info({ file }, 'archive recovery started'),
+      recoverInThread({
+        file,
+        retainDays: config.retainDays,
+        maxBytes: config.maxArchiveMb * 1024 * 1024,
+        ...(config.testHoldRecoveryUntil ? { testHoldUntil: config.testHoldRecoveryUntil } : {}),
+      }))
+    : null;
   const ui = await startUiServer(
     config.ui,
     {
@@ -85,6 +106,8 @@ async function main(): Promise<void> {
   const consumed = new Map<string, [number, number]>();
   let inspectedTotal = 0;
 
+  /** The heartbeat the relay thread's watchdog listens for (stopped at shutdown). */
+  let heartbeat: NodeJS.Timeout | null = null;
   const handle = (m: ToInspection): void => {
     switch (m.type) {
       case 'batch':
@@ -123,6 +146,8 @@ async function main(): Promise<void> {
           inspectedTotal >= config.testCrashAfterBytes
         )
           throw new Error(`test crash after ${inspectedTotal} inspected bytes`);
+        if (config.testSpinAfterBytes !== undefined && inspectedTotal >= config.testSpinAfterBytes)
+          for (;;); // a stuck thread: the relay thread's watchdog must notice
         return;
       }
       case 'gap':
@@ -158,6 +183,7 @@ async function main(): Promise<void> {
         return;
       }
       case 'shutdown':
+        if (heartbeat) clearInterval(heartbeat);
         ui.server.closeAllConnections();
         ui.server.close();
         void hub.close().then(() => {
@@ -168,15 +194,65 @@ async function main(): Promise<void> {
         return;
     }
   };
-  // One report per post the relay thread made: its backlog (and any session paused on it)
-  // follows inspection closely, whatever the size of the posts.
-  port.on('message', (m: ToInspection) => {
+  /**
+   * Posts that arrived while the archive was being recovered, in order: nothing is published
+   * before the archive has been opened and the hub's gseq continued after it. The relay
+   * thread's backlog bounds them (lossless pauses sessions past its bounds, as for a slow
+   * inspection); they are handled as soon as recovery has finished.
+   */
+  let held: ToInspection[] | null = services.archiveRecovering ? [] : null;
+  const take = (m: ToInspection): void => {
     handle(m);
     if (consumed.size === 0) return;
     post({ type: 'consumed', sessions: [...consumed].map(([id, [c2s, s2c]]) => [id, c2s, s2c]) });
     consumed.clear();
+  };
+  // One report per post the relay thread made: its backlog (and any session paused on it)
+  // follows inspection closely, whatever the size of the posts.
+  // While held, the in-memory session list still follows the relay (the viewer lists them).
+  const listOnly = (m: ToInspection): void => {
+    if (m.type === 'batch') m.messages.forEach(listOnly);
+    else if (m.type === 'open') registry.opened(m.info);
+    else if (m.type === 'closed') registry.closed(m.summary);
+  };
+  port.on('message', (m: ToInspection) => {
+    if (!held) return take(m);
+    held.push(m);
+    listOnly(m);
   });
   post({ type: 'ready', ui: ui.address });
+  // Heard by the relay thread's watchdog; silent only while this thread's event loop is stuck.
+  heartbeat = setInterval(() => post({ type: 'heartbeat' }), INSPECTION_HEARTBEAT_MS);
+  if (!held || !recovery) return;
+  const done = await recovery;
+  if (done.ok) {
+    const r = done.report;
+    if (r.interrupted > 0)
+      log.warn({ sessions: r.interrupted }, 'archive: sessions cut off by a crash');
+    // ms: the whole recovery as the operator waits for it (thread start included); recoverMs: the work.
+    const { ms: recoverMs, ...counts } = r;
+    log.info(
+      { ...counts, recoverMs, ms: Math.round(performance.now() - started), held: held.length },
+      'archive recovery finished',
+    );
+  } else {
+    log.error({ file, err: done.message }, 'archive recovery failed: running without an archive');
+  }
+  try {
+    attachArchive(services, log, serviceOptions, done.ok ? done.report : null);
+  } catch (err) {
+    log.error(
+      { file, err: err instanceof Error ? err.message : String(err) },
+      'archive failed to open after recovery: running without an archive',
+    );
+    attachArchive(services, log, serviceOptions, null);
+  }
+  const waiting = held;
+  held = null;
+  // Outside main()'s promise: a throw is the thread's uncaught exception, as for any post.
+  queueMicrotask(() => {
+    for (const m of waiting) take(m);
+  });
 }
 
 /** A session an earlier thread was inspecting: its last archived seq (0 without the archive). */

@@ -2,7 +2,8 @@
  * The REST API under /api (the token is checked before these run). All responses are JSON
  * except exports and literal previews.
  *
- * - `GET /api/status`: `{ lastGseq, archive: stats | null, viewers, listen }`
+ * - `GET /api/status`: `{ lastGseq, archive: stats | null, viewers, listen, archiveRecovering? }`
+ *   (while the archive is recovered after a crash, routes that read it answer 503)
  * - `GET /api/sessions?user=&client=&from=&to=&state=&text=&filter=&limit=`: SessionRow[], newest
  *   first; `filter` is a display filter (docs/filter.md): only sessions with a matching row
  * - `GET /api/sessions/:id`: SessionRow
@@ -52,6 +53,11 @@ export interface ApiContext {
   hub: Hub;
   /** null when the archive is off (--max-archive-mb 0): only the in-memory list is served. */
   archive: Archive | null;
+  /**
+   * The archive is being recovered after a crash (proxy/archive/recovery.ts): `archive` is
+   * null meanwhile, and what needs it answers 503 instead of 409.
+   */
+  archiveRecovering?: boolean;
   registry: SessionRegistry;
   ws: WsSink | null;
   /** Where mail clients connect (HOST:PORT), once the listener is up. */
@@ -98,6 +104,7 @@ export function handleApi(
     return json(res, {
       lastGseq: ctx.hub.lastGseq,
       archive: archive ? { ...archive.stats, pending: archive.pending } : null,
+      ...(ctx.archiveRecovering ? { archiveRecovering: true } : {}),
       viewers: ctx.ws?.clientCount ?? 0,
       ...(ctx.listen ? { listen: ctx.listen } : {}),
       console: ctx.console === true,
@@ -138,6 +145,15 @@ export function handleApi(
       return json(res, out);
     }
     return json(res, archive ? listSessions(archive.db, f) : ctx.registry.list(f));
+  }
+  // Past the in-memory list, everything reads the archive: not there yet after a crash.
+  if (!archive && ctx.archiveRecovering) {
+    return sendError(
+      res,
+      503,
+      'ERR_API_ARCHIVE_RECOVERING',
+      'the archive is being recovered after a crash; try again in a moment',
+    );
   }
   if (first === 'events' && path.length === 1) {
     if (!archive) return noArchive(res);

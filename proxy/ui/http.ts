@@ -282,6 +282,11 @@ export function startUiServer(
     ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handlers.request)
     : createServer(handlers.request);
   server.on('upgrade', handlers.upgrade);
+  // Without a listener Node drops a CONNECT request unanswered (npm run fuzz found it).
+  server.on('connect', (_req, socket: Duplex) => {
+    socket.on('error', () => undefined);
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: at.host, port: at.port }, () => {
