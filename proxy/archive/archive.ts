@@ -14,6 +14,8 @@ import type { AuditAction } from '../../shared/audit.ts';
 import { ActionRecorder } from './actions.ts';
 import { RawFiles, type RawPlace } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
+import { searchText } from './search-text.ts';
+import { clientIdOf } from '../session/client-id.ts';
 import { WriteFaults, type WriteFaultOptions } from './write-faults.ts';
 
 export interface ArchiveOptions {
@@ -61,6 +63,10 @@ interface SessionPatch {
   lints: number;
   gaps: number;
   gapBytes: number;
+  clientName: string | null;
+  clientVersion: string | null;
+  /** The searchable text of this flush's events (search-text.ts), each distinct line once. */
+  text: Set<string>;
 }
 
 const hp = (h: { host: string; port: number }): string =>
@@ -109,6 +115,8 @@ export class Archive implements Sink {
   private readonly rawFiles: RawFiles;
   private readonly openSession: Statement;
   private readonly patchSession: Statement;
+  private readonly insertSearchRow: Statement;
+  private readonly insertSearchText: Statement;
   private readonly txn: () => void;
   private readonly now: () => number;
   /** The audit trail, derived from the events as they are written. */
@@ -147,9 +155,12 @@ export class Archive implements Sink {
          reason = coalesce(?, reason), bytes_c2s = coalesce(?, bytes_c2s),
          bytes_s2c = coalesce(?, bytes_s2c), dropped = dropped + ?, exchanges = exchanges + ?,
          nos = nos + ?, bads = bads + ?, lints = lints + ?, gaps = gaps + ?,
-         gap_bytes = gap_bytes + ?
+         gap_bytes = gap_bytes + ?, client_name = coalesce(?, client_name),
+         client_version = coalesce(?, client_version)
        WHERE id = ?`,
     );
+    this.insertSearchRow = this.db.prepare(`INSERT INTO search_rows(session) VALUES (?)`);
+    this.insertSearchText = this.db.prepare(`INSERT INTO session_text(rowid, text) VALUES (?, ?)`);
     this.actions = new ActionRecorder(this.db);
     this.txn = this.db.transaction(() => this.writeQueued());
     if (opts.retainDays || opts.maxBytes) {
@@ -361,8 +372,14 @@ export class Archive implements Sink {
         p.lints,
         p.gaps,
         p.gapBytes,
+        p.clientName,
+        p.clientVersion,
         id,
       );
+      if (p.text.size > 0) {
+        const row = this.insertSearchRow.run(id).lastInsertRowid;
+        this.insertSearchText.run(row, [...p.text].join('\n'));
+      }
     }
     // The bytes are on disk already (raw()); their spans are committed with the events.
     for (const c of spans) {
@@ -387,6 +404,12 @@ export class Archive implements Sink {
         this.db.prepare(`DELETE FROM chunks WHERE session = ?`).run(id);
         this.db.prepare(`DELETE FROM raw_spans WHERE session = ?`).run(id);
         this.db.prepare(`DELETE FROM actions WHERE session = ?`).run(id);
+        this.db
+          .prepare(
+            `DELETE FROM session_text WHERE rowid IN (SELECT id FROM search_rows WHERE session = ?)`,
+          )
+          .run(id);
+        this.db.prepare(`DELETE FROM search_rows WHERE session = ?`).run(id);
         this.db.prepare(`DELETE FROM sessions WHERE id = ?`).run(id);
       }
     });
@@ -456,11 +479,16 @@ function emptyPatch(at: number): SessionPatch {
     lints: 0,
     gaps: 0,
     gapBytes: 0,
+    clientName: null,
+    clientVersion: null,
+    text: new Set(),
   };
 }
 
 /** What an event tells the session row. */
 function applyToPatch(p: SessionPatch, e: ImapscopeEvent): void {
+  const text = searchText(e);
+  if (text !== '') p.text.add(text);
   switch (e.type) {
     case 'session.facts':
       p.state = e.state;
@@ -489,8 +517,16 @@ function applyToPatch(p: SessionPatch, e: ImapscopeEvent): void {
       p.gaps += 1;
       p.gapBytes += e.droppedBytes;
       return;
-    case 'session.open':
     case 'message':
+      if (e.message.type === 'command') {
+        const id = clientIdOf(e.message);
+        if (id) {
+          p.clientName = id.name;
+          p.clientVersion = id.version;
+        }
+      }
+      return;
+    case 'session.open':
     case 'malformed':
     case 'tls.established':
     case 'compress.started':

@@ -6,7 +6,12 @@
 import type { Database as Db } from 'better-sqlite3';
 import type { Direction } from '../../shared/direction.ts';
 import type { ImapscopeEvent, ImapState } from '../../shared/events.ts';
-import type { SessionFilter, SessionRow } from '../../shared/protocol.ts';
+import type {
+  SessionFilter,
+  SessionPage,
+  SessionRow,
+  SessionSort,
+} from '../../shared/protocol.ts';
 import { fromJson } from '../../shared/protocol.ts';
 import { API_PAGE_MAX } from '../limits.ts';
 import { readSpans } from './raw-files.ts';
@@ -31,6 +36,8 @@ interface SessionDbRow {
   lints: number;
   gaps: number;
   gap_bytes: number;
+  client_name: string | null;
+  client_version: string | null;
 }
 
 function toRow(r: SessionDbRow): SessionRow {
@@ -54,6 +61,8 @@ function toRow(r: SessionDbRow): SessionRow {
     lintCount: r.lints,
     gapCount: r.gaps,
     gapBytes: r.gap_bytes,
+    clientName: r.client_name,
+    clientVersion: r.client_version,
   };
 }
 
@@ -63,12 +72,36 @@ export function pageSize(limit: number | undefined, def = 500): number {
   return Math.max(1, Math.min(API_PAGE_MAX, Math.floor(limit)));
 }
 
+/** The SQL expression each sort column orders by (portable: coalesce, arithmetic, no functions). */
+const SORT_SQL: Record<SessionSort, string> = {
+  started: 'started_at',
+  // Live sessions (no end yet) count as ending last.
+  ended: 'coalesce(ended_at, 9007199254740991)',
+  duration: 'coalesce(ended_at, last_at) - started_at',
+  client: 'client',
+  user: "coalesce(user, '')",
+  upstream: 'upstream',
+  state: "coalesce(state, '')",
+  reason: "coalesce(reason, '')",
+  bytes: 'coalesce(bytes_c2s, 0) + coalesce(bytes_s2c, 0)',
+  events: 'events',
+  exchanges: 'exchanges',
+  no: 'nos',
+  bad: 'bads',
+  lints: 'lints',
+  clientName: "coalesce(client_name, '')",
+};
+
+/** Shorter searches than this scan the events (the trigram index needs 3 characters). */
+const TRIGRAM = 3;
+
 /**
- * Sessions matching every given filter, newest first. `user` and `client` match substrings
- * (user case-insensitively); `text` matches a substring of any of the session's events as
- * archived (JSON), so `text=INBOX` finds sessions that named INBOX.
+ * The WHERE clause of the session list: every given filter, ANDed. `user` and `client` match
+ * substrings (user case-insensitively). `text` matches, case-insensitively, the session's
+ * searchable traffic (search-text.ts, through the trigram index `session_text`) or its id,
+ * client, user, upstream or client ID name.
  */
-export function listSessions(db: Db, f: SessionFilter = {}): SessionRow[] {
+function sessionWhere(f: SessionFilter): { sql: string; params: (string | number)[] } {
   const where: string[] = [];
   const params: (string | number)[] = [];
   if (f.user) {
@@ -93,15 +126,52 @@ export function listSessions(db: Db, f: SessionFilter = {}): SessionRow[] {
     where.push(`state = ?`);
     params.push(f.state);
   }
-  if (f.text) {
-    where.push(`id IN (SELECT DISTINCT session FROM events WHERE instr(body, ?) > 0)`);
-    params.push(f.text);
+  if (f.reason) {
+    where.push(`reason = ?`);
+    params.push(f.reason);
   }
-  const sql =
-    `SELECT * FROM sessions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ` +
-    `ORDER BY started_at DESC, id DESC LIMIT ?`;
-  params.push(pageSize(f.limit, 200));
-  return (db.prepare(sql).all(...params) as SessionDbRow[]).map(toRow);
+  const text = f.text?.trim();
+  if (text) {
+    const traffic =
+      [...text].length >= TRIGRAM
+        ? `id IN (SELECT session FROM search_rows WHERE id IN
+             (SELECT rowid FROM session_text WHERE session_text MATCH ?))`
+        : `id IN (SELECT session FROM events WHERE instr(lower(body), lower(?)) > 0)`;
+    where.push(
+      `(${traffic} OR instr(lower(id || ' ' || client || ' ' || coalesce(user, '') || ' ' ||
+         upstream || ' ' || coalesce(client_name, '')), lower(?)) > 0)`,
+    );
+    params.push([...text].length >= TRIGRAM ? `"${text.replace(/"/g, '""')}"` : text, text);
+  }
+  // The display filter (`filter=`, sessions containing a match) adds its clause here.
+  return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+/**
+ * One page of the sessions matching every given filter, sorted by `f.sort` (default: start
+ * time) in `f.order` (default: descending), ties newest first; `offset` rows skipped, at most
+ * `limit` (1…API_PAGE_MAX, default 200) returned, with the number matching in all.
+ */
+export function querySessions(db: Db, f: SessionFilter = {}): SessionPage {
+  const { sql: where, params } = sessionWhere(f);
+  const sort = SORT_SQL[f.sort ?? 'started'];
+  const dir = f.order === 'asc' ? 'ASC' : 'DESC';
+  const offset = Math.max(0, Math.floor(f.offset ?? 0)) || 0;
+  const rows = db
+    .prepare(
+      `SELECT * FROM sessions ${where} ORDER BY ${sort} ${dir}, started_at DESC, id DESC
+       LIMIT ? OFFSET ?`,
+    )
+    .all(...params, pageSize(f.limit, 200), offset) as SessionDbRow[];
+  const total = (
+    db.prepare(`SELECT count(*) AS n FROM sessions ${where}`).get(...params) as { n: number }
+  ).n;
+  return { sessions: rows.map(toRow), total };
+}
+
+/** The first page of {@link querySessions}, rows only. */
+export function listSessions(db: Db, f: SessionFilter = {}): SessionRow[] {
+  return querySessions(db, f).sessions;
 }
 
 export function getSession(db: Db, id: string): SessionRow | undefined {

@@ -3,7 +3,8 @@
  * except exports and literal previews.
  *
  * - `GET /api/status`: `{ lastGseq, archive: stats | null, viewers, listen }`
- * - `GET /api/sessions?user=&client=&from=&to=&state=&text=&limit=`: SessionRow[], newest first
+ * - `GET /api/sessions?user=&client=&from=&to=&state=&reason=&text=&sort=&order=&offset=&limit=`:
+ *   one page of SessionRow[] (newest first by default), `X-Total-Count`: how many match in all
  * - `GET /api/sessions/:id`: SessionRow
  * - `GET /api/sessions/:id/events?afterSeq=&limit=`: EventPage
  * - `GET /api/sessions/:id/events/:seq/literals/:n`: the n-th (0-based) literal's preview bytes,
@@ -13,8 +14,13 @@
  * - `GET /api/audit`, `GET /api/stats`: across sessions (query-routes.ts)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EventPage, GseqPage, SessionFilter } from '../../shared/protocol.ts';
-import { toJson } from '../../shared/protocol.ts';
+import type {
+  EventPage,
+  GseqPage,
+  SessionFilter,
+  SessionSort,
+} from '../../shared/protocol.ts';
+import { SESSION_SORTS, toJson } from '../../shared/protocol.ts';
 import {
   EXPORT_CONTENT_TYPES,
   archiveSource,
@@ -27,8 +33,8 @@ import type { Archive } from '../archive/archive.ts';
 import {
   eventsByGseq,
   getSession,
-  listSessions,
   pageSize,
+  querySessions,
   sessionEvent,
   sessionEvents,
 } from '../archive/read.ts';
@@ -95,16 +101,35 @@ export function handleApi(
     });
   }
   if (first === 'sessions' && path.length === 1) {
+    const sort = url.searchParams.get('sort') || undefined;
+    if (sort !== undefined && !(SESSION_SORTS as readonly string[]).includes(sort)) {
+      return sendError(res, 400, 'ERR_API_BAD_REQUEST', `sort: one of ${SESSION_SORTS.join(', ')}`);
+    }
+    const order = url.searchParams.get('order') || undefined;
+    if (order !== undefined && order !== 'asc' && order !== 'desc') {
+      return sendError(res, 400, 'ERR_API_BAD_REQUEST', 'order: asc or desc');
+    }
     const f: SessionFilter = {
       user: url.searchParams.get('user') ?? undefined,
       client: url.searchParams.get('client') ?? undefined,
       from: time(url, 'from'),
       to: time(url, 'to'),
       state: url.searchParams.get('state') ?? undefined,
+      reason: url.searchParams.get('reason') || undefined,
       text: url.searchParams.get('text') ?? undefined,
+      sort: sort as SessionSort | undefined,
+      order,
+      offset: int(url, 'offset'),
       limit: int(url, 'limit'),
     };
-    return json(res, archive ? listSessions(archive.db, f) : ctx.registry.list(f));
+    // The position in the live stream this page is consistent with (the archive was flushed
+    // above): a viewer applies only the live events after it, like a WebSocket snapshot.
+    const lastGseq = ctx.hub.lastGseq;
+    const page = archive ? querySessions(archive.db, f) : ctx.registry.query(f);
+    return send(res, 200, 'application/json', toJson(page.sessions), {
+      'x-total-count': String(page.total),
+      'x-last-gseq': String(lastGseq),
+    });
   }
   if (first === 'events' && path.length === 1) {
     if (!archive) return noArchive(res);
