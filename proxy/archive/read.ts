@@ -6,12 +6,7 @@
 import type { Database as Db } from 'better-sqlite3';
 import type { Direction } from '../../shared/direction.ts';
 import type { ImapscopeEvent, ImapState } from '../../shared/events.ts';
-import type {
-  SessionFilter,
-  SessionPage,
-  SessionRow,
-  SessionSort,
-} from '../../shared/protocol.ts';
+import type { SessionFilter, SessionPage, SessionRow, SessionSort } from '../../shared/protocol.ts';
 import { fromJson } from '../../shared/protocol.ts';
 import { API_PAGE_MAX } from '../limits.ts';
 import { readSpans } from './raw-files.ts';
@@ -92,14 +87,15 @@ const SORT_SQL: Record<SessionSort, string> = {
   clientName: "coalesce(client_name, '')",
 };
 
-/** Shorter searches than this scan the events (the trigram index needs 3 characters). */
+/** Shorter searches than this match the session's columns only (trigrams need 3 characters). */
 const TRIGRAM = 3;
 
 /**
  * The WHERE clause of the session list: every given filter, ANDed. `user` and `client` match
  * substrings (user case-insensitively). `text` matches, case-insensitively, the session's
- * searchable traffic (search-text.ts, through the trigram index `session_text`) or its id,
- * client, user, upstream or client ID name.
+ * searchable text (search-text.ts, through the trigram index `session_text`): its traffic
+ * and its id, client, user and upstream; a `text` of 1 or 2 characters matches those columns
+ * and the client ID name only.
  */
 function sessionWhere(f: SessionFilter): { sql: string; params: (string | number)[] } {
   const where: string[] = [];
@@ -132,16 +128,21 @@ function sessionWhere(f: SessionFilter): { sql: string; params: (string | number
   }
   const text = f.text?.trim();
   if (text) {
-    const traffic =
-      [...text].length >= TRIGRAM
-        ? `id IN (SELECT session FROM search_rows WHERE id IN
-             (SELECT rowid FROM session_text WHERE session_text MATCH ?))`
-        : `id IN (SELECT session FROM events WHERE instr(lower(body), lower(?)) > 0)`;
-    where.push(
-      `(${traffic} OR instr(lower(id || ' ' || client || ' ' || coalesce(user, '') || ' ' ||
-         upstream || ' ' || coalesce(client_name, '')), lower(?)) > 0)`,
-    );
-    params.push([...text].length >= TRIGRAM ? `"${text.replace(/"/g, '""')}"` : text, text);
+    if ([...text].length >= TRIGRAM) {
+      where.push(
+        `id IN (SELECT session FROM search_rows WHERE id IN
+           (SELECT rowid FROM session_text WHERE session_text MATCH ?))`,
+      );
+      params.push(`"${text.replace(/"/g, '""')}"`);
+    } else {
+      // Too short for the index: the session's own columns only (scanning 10 million events
+      // for two letters would take seconds).
+      where.push(
+        `instr(lower(id || ' ' || client || ' ' || coalesce(user, '') || ' ' || upstream || ' ' ||
+           coalesce(client_name, '')), lower(?)) > 0`,
+      );
+      params.push(text);
+    }
   }
   // The display filter (`filter=`, sessions containing a match) adds its clause here.
   return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
@@ -215,7 +216,11 @@ export function eventsByGseq(
 
 /** The highest gseq archived (0 when none): the hub continues from it. */
 export function maxGseq(db: Db): number {
-  const r = db.prepare(`SELECT max(gseq) AS m FROM events`).get() as { m: number | null };
+  // `gseq > 0` lets it read the end of the partial index events_gseq instead of every event
+  // (4.4 s on a 1.2-million-event archive, at every start).
+  const r = db.prepare(`SELECT max(gseq) AS m FROM events WHERE gseq > 0`).get() as {
+    m: number | null;
+  };
   return r.m ?? 0;
 }
 

@@ -27,10 +27,18 @@ export function searchText(e: ImapscopeEvent): string {
       return e.code;
     case 'session.close':
       return e.reason;
+    // The session's columns, so one index answers the list's search box.
+    case 'session.open':
+      return `${e.session} ${hostPort(e.client)} ${hostPort(e.upstream)}`;
+    case 'session.facts':
+      return e.user ?? '';
     default:
       return '';
   }
 }
+
+const hostPort = (h: { host: string; port: number }): string =>
+  h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
 
 /** Decoded mailbox names and literal header blocks anywhere in a decoded message. */
 function collect(value: unknown, out: string[], depth: number): void {

@@ -43,6 +43,8 @@ export interface SessionSummary extends SessionInfo {
   bytes: Record<Direction, number>;
   reason: CloseReason;
   droppedTapChunks: number;
+  /** The side whose connection ended first (FIN or close); null when imapscope ended both. */
+  closedFirst: Side | null;
 }
 
 export interface RelayOptions {
@@ -121,6 +123,7 @@ export function relayConnection(
   let tap: Tap | null = null;
   const early: TransportEvent[] = [];
   let finished = false;
+  let closedFirst: Side | null = null;
 
   log.info({ client: formatHostPort(info.client), upstream: target }, 'session open');
   raw.setNoDelay(true);
@@ -194,7 +197,14 @@ export function relayConnection(
       },
       'relay close',
     );
-    opts.onClose?.({ ...info, endedAt, bytes, reason, droppedTapChunks: tap?.droppedTotal ?? 0 });
+    opts.onClose?.({
+      ...info,
+      endedAt,
+      bytes,
+      reason,
+      droppedTapChunks: tap?.droppedTotal ?? 0,
+      closedFirst,
+    });
   };
   raw.on('close', finish);
   upstreamRaw.on('close', finish);
@@ -437,11 +447,14 @@ export function relayConnection(
     const toSide: Side = direction === 'c2s' ? 'upstream' : 'client';
     const onData = direction === 'c2s' ? hooks.c2s : hooks.s2c;
     const onDrain = (): void => resumeReading(from, to);
+    const fromSide: Side = direction === 'c2s' ? 'client' : 'upstream';
     const onEnd = (): void => {
+      closedFirst ??= fromSide;
       hooks.end?.(direction);
       to.end();
     };
     const onClose = (hadError: boolean): void => {
+      closedFirst ??= fromSide;
       if (hadError && !to.destroyed) {
         // A reset (or other error) on one side: reset the other so the peer learns it too.
         reset(toSide);

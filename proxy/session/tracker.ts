@@ -66,7 +66,12 @@ export interface CloseInfo {
   bytes: Record<Direction, number>;
   reason: string;
   durationMs: number;
+  /** The side whose connection ended first, as the relay saw it (null or absent: unknown). */
+  closedFirst?: 'client' | 'upstream' | null;
 }
+
+/** The end reason of a session whose upstream closed the connection without a BYE. */
+export const UPSTREAM_CLOSED = 'upstream-closed';
 
 /**
  * One session's tracker. Feed it messages in stream order with {@link message} (each with the
@@ -101,6 +106,8 @@ export class SessionTracker extends SessionEvents {
   /** Client bytes masked in the events since the last {@link takeMasked} (rule 6, raw side). */
   private masked: MaskSpan[] = [];
   private lastAt = 0;
+  /** The server said BYE (greeting or untagged): a close after it is the orderly kind. */
+  private byeSeen = false;
   private readonly inflight: InFlightTable;
   private readonly maxInFlight: number;
   /** The command whose first line was read and whose rest (a literal, the line's end) is awaited. */
@@ -195,13 +202,18 @@ export class SessionTracker extends SessionEvents {
 
   /** The session ended: running commands become `aborted` exchanges, then session.close. */
   close(info: CloseInfo, at: number): void {
+    // An upstream that hangs up without BYE (RFC 9051 §7.1.5 asks for one) died or dropped us:
+    // said where it happened, before the commands its end aborted.
+    const upstreamClosed =
+      info.reason === 'closed' && info.closedFirst === 'upstream' && !this.byeSeen;
+    if (upstreamClosed) this.lint(lints.upstreamClosed(this.lastS2cSeq), at);
     for (const p of this.inflight) if (p.seq !== 0) this.exchange(p, null, at);
     this.emit(
       {
         type: 'session.close',
         bytes: info.bytes,
         durationMs: info.durationMs,
-        reason: info.reason,
+        reason: upstreamClosed ? UPSTREAM_CLOSED : info.reason,
         state: this.model.state,
         user: this.model.user,
       },
@@ -257,6 +269,7 @@ export class SessionTracker extends SessionEvents {
       case 'greeting':
         this.emitMessage(m, false, at);
         this.model.applyCode(m.code);
+        if (m.status === 'BYE') this.byeSeen = true;
         if (m.status !== 'OK') {
           const to = m.status === 'PREAUTH' ? 'authenticated' : 'logout';
           this.transition(to, { tag: null, command: null, seq: this.seq, text: m.text }, at);
@@ -443,6 +456,7 @@ export class SessionTracker extends SessionEvents {
     }
     this.model.applyUntagged(data);
     if (bye) {
+      this.byeSeen = true;
       const text = data.kind === 'status' ? data.text : '';
       const cause = { tag: logout?.tag ?? null, command: logout ? 'LOGOUT' : null, seq, text };
       this.transition('logout', cause, at);

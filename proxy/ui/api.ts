@@ -14,12 +14,7 @@
  * - `GET /api/audit`, `GET /api/stats`: across sessions (query-routes.ts)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type {
-  EventPage,
-  GseqPage,
-  SessionFilter,
-  SessionSort,
-} from '../../shared/protocol.ts';
+import type { EventPage, GseqPage, SessionFilter, SessionSort } from '../../shared/protocol.ts';
 import { SESSION_SORTS, toJson } from '../../shared/protocol.ts';
 import {
   EXPORT_CONTENT_TYPES,
