@@ -15,7 +15,7 @@ import { ActionRecorder } from './actions.ts';
 import { RawFiles, type RawPlace } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
 import { searchText } from './search-text.ts';
-import { clientIdOf } from '../session/client-id.ts';
+import { clientIdOf } from '../../shared/client-id.ts';
 import { WriteFaults, type WriteFaultOptions } from './write-faults.ts';
 
 export interface ArchiveOptions {

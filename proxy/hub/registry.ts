@@ -2,7 +2,7 @@ import type { ImapscopeEvent } from '../../shared/events.ts';
 import { assertNever } from '../../shared/events.ts';
 import type { SessionFilter, SessionPage, SessionRow, SessionSort } from '../../shared/protocol.ts';
 import { formatHostPort } from '../config.ts';
-import { clientIdOf } from '../session/client-id.ts';
+import { clientIdOf } from '../../shared/client-id.ts';
 import type { SessionInfo, SessionSummary } from '../net/relay.ts';
 import type { Sink } from './hub.ts';
 

@@ -1,5 +1,5 @@
 /** The client's ID (RFC 2971): what the session list shows as the client's name and version. */
-import type { Command, Token } from '../../shared/messages.ts';
+import type { Command, Token } from './messages.ts';
 
 /** The name and version a client sent in its ID command (RFC 2971), when it sent them. */
 export function clientIdOf(cmd: Command): { name: string | null; version: string | null } | null {
