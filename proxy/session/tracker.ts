@@ -204,8 +204,15 @@ export class SessionTracker extends SessionEvents {
   close(info: CloseInfo, at: number): void {
     // An upstream that hangs up without BYE (RFC 9051 §7.1.5 asks for one) died or dropped us:
     // said where it happened, before the commands its end aborted.
+    // Only when it saw the server's side: a BYE in bytes it could not read (TLS passed through,
+    // a gap) is no evidence either way.
     const upstreamClosed =
-      info.reason === 'closed' && info.closedFirst === 'upstream' && !this.byeSeen;
+      info.reason === 'closed' &&
+      info.closedFirst === 'upstream' &&
+      !this.byeSeen &&
+      !this.stopped &&
+      !this.opaque &&
+      !this.afterGap;
     if (upstreamClosed) this.lint(lints.upstreamClosed(this.lastS2cSeq), at);
     for (const p of this.inflight) if (p.seq !== 0) this.exchange(p, null, at);
     this.emit(

@@ -143,14 +143,9 @@ async function main(): Promise<void> {
   if (!existsSync(file)) generated = generate(file);
   const diskBytes = bytesOnDisk(dir);
   progress(`archive-scale: ${(diskBytes / 1e9).toFixed(2)} GB on disk`);
-  const scope = await startImapscope([
-    '--data',
-    dir,
-    '--max-archive-mb',
-    '10000000',
-    '--retain-days',
-    '0',
-  ]);
+  const args = ['--data', dir, '--max-archive-mb', '10000000', '--retain-days', '0'];
+  // On a loaded machine a start can pass the helper's 30 s; try again before giving up.
+  const scope = await startImapscope(args).catch(() => startImapscope(args));
   try {
     const token = new URL(scope.url).searchParams.get('token')!;
     const api = (p: string): string =>
