@@ -83,6 +83,7 @@ export type SessionSort = (typeof SESSION_SORTS)[number];
  * SessionRow; its `X-Total-Count` header is how many sessions match in all.
  */
 export interface SessionFilter {
+  /** The whole user name, case-insensitively. */
   user?: string;
   client?: string;
   /** ms since the epoch: sessions active at or after `from`, started at or before `to`. */

@@ -91,8 +91,8 @@ const SORT_SQL: Record<SessionSort, string> = {
 const TRIGRAM = 3;
 
 /**
- * The WHERE clause of the session list: every given filter, ANDed. `user` and `client` match
- * substrings (user case-insensitively). `text` matches, case-insensitively, the session's
+ * The WHERE clause of the session list: every given filter, ANDed. `user` matches the whole
+ * user case-insensitively, `client` a substring. `text` matches, case-insensitively, the session's
  * searchable text (search-text.ts, through the trigram index `session_text`): its traffic
  * and its id, client, user and upstream; a `text` of 1 or 2 characters matches those columns
  * and the client ID name only.
@@ -101,7 +101,9 @@ function sessionWhere(f: SessionFilter): { sql: string; params: (string | number
   const where: string[] = [];
   const params: (string | number)[] = [];
   if (f.user) {
-    where.push(`instr(lower(coalesce(user, '')), lower(?)) > 0`);
+    // Exact, case-insensitively, through the index sessions_user (a substring scan of every
+    // row took 76 ms at 10,000 sessions; a part of a name is what `text` is for).
+    where.push(`lower(user) = lower(?)`);
     params.push(f.user);
   }
   if (f.client) {

@@ -123,6 +123,8 @@ export function openArchiveDb(file: string, opts: { readonly?: boolean } = {}): 
   for (const c of ['client_name', 'client_version']) {
     if (!columns.has(c)) db.exec(`ALTER TABLE sessions ADD COLUMN ${c} TEXT`);
   }
+  // The session list's user filter (read.ts): one user's sessions without reading every row.
+  db.exec(`CREATE INDEX IF NOT EXISTS sessions_user ON sessions(lower(user), started_at)`);
   // raw_spans.segment: NULL in archives from before segment files (one file per session).
   const spanColumns = new Set(
     (db.prepare(`PRAGMA table_info(raw_spans)`).all() as { name: string }[]).map((c) => c.name),

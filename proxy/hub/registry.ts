@@ -109,7 +109,7 @@ export class SessionRegistry implements Sink {
     const q = f.text?.trim().toLowerCase() ?? '';
     const all: SessionRow[] = [];
     for (const r of [...this.rows.values()].reverse()) {
-      if (f.user && !(r.user ?? '').toLowerCase().includes(f.user.toLowerCase())) continue;
+      if (f.user && (r.user ?? '').toLowerCase() !== f.user.toLowerCase()) continue;
       if (f.client && !r.client.includes(f.client)) continue;
       if (f.from !== undefined && (r.endedAt ?? Infinity) < f.from) continue;
       if (f.to !== undefined && r.startedAt > f.to) continue;

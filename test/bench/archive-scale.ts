@@ -25,7 +25,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import { Archive } from '../../proxy/archive/archive.ts';
-import { ARCHIVE_FILE } from '../../proxy/archive/schema.ts';
+import { queryActions } from '../../proxy/archive/actions.ts';
+import { querySessions } from '../../proxy/archive/read.ts';
+import { ARCHIVE_FILE, openArchiveDb } from '../../proxy/archive/schema.ts';
 import { Hub } from '../../proxy/hub/hub.ts';
 import { Capture, play } from '../hub/helpers.ts';
 import { startImapscope } from '../helpers/imapscope.ts';
@@ -78,15 +80,15 @@ function templates(): ImapscopeEvent[][] {
   return out;
 }
 
-function generate(file: string): { events: number; ms: number } {
+function generate(file: string, sessions = SESSIONS): { events: number; ms: number } {
   const t0 = performance.now();
   const tmpl = templates();
   const archive = new Archive(file);
-  const start = Date.now() - SESSIONS * 20_000;
+  const start = Date.now() - sessions * 20_000;
   let gseq = 0;
   let events = 0;
   let batch: ImapscopeEvent[] = [];
-  for (let s = 0; s < SESSIONS; s++) {
+  for (let s = 0; s < sessions; s++) {
     const t = s === NEEDLE_SESSION ? tmpl[USERS]! : tmpl[s % USERS]!;
     const id = `b${String(s).padStart(7, '0')}`;
     const at0 = start + s * 20_000;
@@ -119,6 +121,35 @@ function bytesOnDisk(dir: string): number {
   return n;
 }
 
+/** The same queries as plain function calls on a read-only handle: the database's share. */
+function queriesInProcess(file: string): Record<string, number> {
+  const db = openArchiveDb(file, { readonly: true });
+  const time = (fn: () => unknown): number => {
+    fn();
+    const runs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      fn();
+      runs.push(performance.now() - t);
+    }
+    return median(runs);
+  };
+  try {
+    return {
+      firstPageMs: time(() => querySessions(db, { limit: 50 })),
+      filteredPageMs: time(() =>
+        querySessions(db, { limit: 50, user: 'user42', sort: 'bytes', order: 'desc' }),
+      ),
+      searchMs: time(() => querySessions(db, { limit: 50, text: NEEDLE })),
+      commonSearchMs: time(() => querySessions(db, { limit: 50, text: 'Weekly report 42' })),
+      deepPageMs: time(() => querySessions(db, { limit: 50, offset: SESSIONS - 50 })),
+      auditMs: time(() => queryActions(db, { user: 'user42', limit: 100 })),
+    };
+  } finally {
+    db.close();
+  }
+}
+
 async function timed(url: string): Promise<{ ms: number; total: string | null; rows: number }> {
   const runs: number[] = [];
   let total: string | null = null;
@@ -135,6 +166,36 @@ async function timed(url: string): Promise<{ ms: number; total: string | null; r
   return { ms: median(runs), total, rows };
 }
 
+function start(dir: string): ReturnType<typeof startImapscope> {
+  const args = ['--data', dir, '--max-archive-mb', '10000000', '--retain-days', '0'];
+  // On a loaded machine a start can pass the helper's 30 s; try again before giving up.
+  return startImapscope(args).catch(() => startImapscope(args));
+}
+
+/**
+ * The viewer in Chromium: from navigation until the first page's 50th row is drawn, the median
+ * of 3 after one warm-up; on imapscope over `dir` (started and stopped here) or at `url`.
+ */
+async function viewerListMs(dir: string | null, url?: string): Promise<number> {
+  const scope = dir === null ? null : await start(dir);
+  const browser = await launchChromium();
+  const runs: number[] = [];
+  try {
+    for (let i = 0; i < 4; i++) {
+      const page = await browser.newPage();
+      const t = performance.now();
+      await page.goto(url ?? scope!.url);
+      await page.locator('[data-testid="session-list"] tbody tr').nth(49).waitFor();
+      if (i > 0) runs.push(performance.now() - t);
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+    await scope?.stop();
+  }
+  return median(runs);
+}
+
 async function main(): Promise<void> {
   const dir = process.env.ARCHIVE_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'imapscope-scale-'));
   mkdirSync(dir, { recursive: true });
@@ -142,10 +203,20 @@ async function main(): Promise<void> {
   let generated: { events: number; ms: number } | null = null;
   if (!existsSync(file)) generated = generate(file);
   const diskBytes = bytesOnDisk(dir);
+  // Opened once for writing: an archive from an older imapscope gets its new indexes.
+  openArchiveDb(file).close();
+  const inProcess = queriesInProcess(file);
   progress(`archive-scale: ${(diskBytes / 1e9).toFixed(2)} GB on disk`);
-  const args = ['--data', dir, '--max-archive-mb', '10000000', '--retain-days', '0'];
-  // On a loaded machine a start can pass the helper's 30 s; try again before giving up.
-  const scope = await startImapscope(args).catch(() => startImapscope(args));
+  // The same-run baseline for the viewer: a 100-session archive on the same machine, now.
+  const small = mkdtempSync(path.join(os.tmpdir(), 'imapscope-scale-small-'));
+  generate(path.join(small, ARCHIVE_FILE), 100);
+  let baselineListMs: number;
+  try {
+    baselineListMs = await viewerListMs(small);
+  } finally {
+    rmSync(small, { recursive: true, force: true });
+  }
+  const scope = await start(dir);
   try {
     const token = new URL(scope.url).searchParams.get('token')!;
     const api = (p: string): string =>
@@ -155,21 +226,7 @@ async function main(): Promise<void> {
     const search = await timed(api(`/api/sessions?limit=50&text=${encodeURIComponent(NEEDLE)}`));
     const deepPage = await timed(api(`/api/sessions?limit=50&offset=${SESSIONS - 50}`));
     const audit = await timed(api('/api/audit?user=user42&limit=100'));
-    const browser = await launchChromium();
-    let renderMs: number[] = [];
-    try {
-      for (let i = 0; i < 3; i++) {
-        const page = await browser.newPage();
-        const t = performance.now();
-        await page.goto(scope.url);
-        await page.locator('[data-testid="session-list"] tbody tr').nth(49).waitFor();
-        renderMs.push(performance.now() - t);
-        await page.close();
-      }
-    } finally {
-      await browser.close();
-    }
-    renderMs = renderMs.slice(1);
+    const listMs = await viewerListMs(null, scope.url);
     const result = {
       sessions: SESSIONS,
       events: generated?.events ?? null,
@@ -184,7 +241,10 @@ async function main(): Promise<void> {
       deepPageMs: deepPage.ms,
       auditMs: audit.ms,
       auditRows: audit.rows,
-      viewerListMs: median(renderMs),
+      viewerListMs: listMs,
+      viewerListBaselineMs100Sessions: baselineListMs,
+      loadAverage: os.loadavg().map((l) => Number(l.toFixed(1))),
+      inProcess,
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
