@@ -15,7 +15,9 @@ export type CloseReason =
   | 'upstream-tls-failed' // the upstream's handshake or certificate verification failed
   | 'starttls-injection' // more plaintext after STARTTLS than MAX_TRANSPORT_HOLD_BYTES
   | 'idle-timeout' // no byte either way for --idle-timeout
-  | 'shutdown';
+  | 'shutdown'
+  // Not the relay's: the tracker's, for `closed` when the upstream closed first without a BYE.
+  | 'upstream-closed';
 
 /** An imported session's end (`imported`, then `; ` and the import's notes, if any). */
 export type ImportedReason = 'imported' | `imported; ${string}`;

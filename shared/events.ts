@@ -136,6 +136,7 @@ export const LINT_CODES = [
   'LINT_STARTTLS_REFUSED',
   'LINT_COMPRESS_CORRUPT',
   'LINT_NO_GREETING',
+  'LINT_UPSTREAM_CLOSED',
 ] as const;
 
 export type LintCode = (typeof LINT_CODES)[number];

@@ -51,10 +51,39 @@ export interface SessionRow {
    */
   gapCount: number;
   gapBytes: number;
+  /** The client's ID (RFC 2971) name and version, when it sent an ID command with them. */
+  clientName: string | null;
+  clientVersion: string | null;
 }
 
-/** Filters of `GET /api/sessions` (all optional; `text` searches the session's events). */
+/** Columns the session list sorts by (`GET /api/sessions?sort=`). */
+export const SESSION_SORTS = [
+  'started',
+  'ended',
+  'duration',
+  'client',
+  'user',
+  'upstream',
+  'state',
+  'reason',
+  'bytes',
+  'events',
+  'exchanges',
+  'no',
+  'bad',
+  'lints',
+  'clientName',
+] as const;
+export type SessionSort = (typeof SESSION_SORTS)[number];
+
+/**
+ * Filters of `GET /api/sessions` (all optional). `text` searches, case-insensitively, the
+ * session's traffic (commands, responses, mailbox names, decoded headers of literal previews)
+ * and its id, client, user, upstream and client ID name. The response body is one page of
+ * SessionRow; its `X-Total-Count` header is how many sessions match in all.
+ */
 export interface SessionFilter {
+  /** The whole user name, case-insensitively. */
   user?: string;
   client?: string;
   /** ms since the epoch: sessions active at or after `from`, started at or before `to`. */
@@ -62,8 +91,21 @@ export interface SessionFilter {
   to?: number;
   /** An IMAP state, or `live` / `ended`. */
   state?: string;
+  /** How it ended: a close reason (`closed`, `upstream-closed`, `client-reset`…). */
+  reason?: string;
   text?: string;
+  /** Sort column (default `started`) and direction (default `desc`); ties go newest first. */
+  sort?: SessionSort;
+  order?: 'asc' | 'desc';
+  /** Rows to skip (paging) and rows to return. */
+  offset?: number;
   limit?: number;
+}
+
+/** One page of the session list with how many match in all. */
+export interface SessionPage {
+  sessions: SessionRow[];
+  total: number;
 }
 
 /** `GET /api/sessions/:id/events?afterSeq=&limit=`: one page of a session's events. */

@@ -7,6 +7,7 @@
 import type { Direction } from './direction.ts';
 import type { Endpoint, ImapscopeEvent } from './events.ts';
 import { assertNever } from './events.ts';
+import { clientIdOf } from './client-id.ts';
 import type { SessionRow } from './protocol.ts';
 
 /** `host:port`, with an IPv6 host in brackets (`[::1]:143`). */
@@ -39,6 +40,8 @@ export function newSessionRow(id: string, startedAt: number): SessionRow {
     lintCount: 0,
     gapCount: 0,
     gapBytes: 0,
+    clientName: null,
+    clientVersion: null,
   };
 }
 
@@ -103,7 +106,15 @@ export function applySessionEvent(row: SessionRow, e: ImapscopeEvent): void {
       row.gapCount += 1;
       row.gapBytes += e.droppedBytes;
       return;
-    case 'message':
+    case 'message': {
+      // The client's ID (RFC 2971), as it sent it.
+      const id = e.message.type === 'command' ? clientIdOf(e.message) : null;
+      if (id) {
+        row.clientName = id.name;
+        row.clientVersion = id.version;
+      }
+      return;
+    }
     case 'malformed':
     case 'tls.established':
     case 'compress.started':

@@ -15,6 +15,7 @@ import type { AuditAction } from '../../shared/audit.ts';
 import { ActionRecorder } from './actions.ts';
 import { RawFiles, type RawPlace } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
+import { searchText } from './search-text.ts';
 import { WriteFaults, type WriteFaultOptions } from './write-faults.ts';
 
 export interface ArchiveOptions {
@@ -60,6 +61,8 @@ export interface ArchiveStats {
 interface SessionPatch {
   row: SessionRow;
   lastAt: number;
+  /** The searchable text of this flush's events (search-text.ts), each distinct line once. */
+  text: Set<string>;
 }
 
 /** A raw chunk already appended to a segment file, waiting for its span row. */
@@ -105,6 +108,8 @@ export class Archive implements Sink {
   private readonly rawFiles: RawFiles;
   private readonly openSession: Statement;
   private readonly patchSession: Statement;
+  private readonly insertSearchRow: Statement;
+  private readonly insertSearchText: Statement;
   private readonly txn: () => void;
   private readonly now: () => number;
   /** The audit trail, derived from the events as they are written. */
@@ -143,9 +148,12 @@ export class Archive implements Sink {
          reason = coalesce(?, reason), bytes_c2s = coalesce(?, bytes_c2s),
          bytes_s2c = coalesce(?, bytes_s2c), dropped = dropped + ?, exchanges = exchanges + ?,
          nos = nos + ?, bads = bads + ?, lints = lints + ?, gaps = gaps + ?,
-         gap_bytes = gap_bytes + ?
+         gap_bytes = gap_bytes + ?, client_name = coalesce(?, client_name),
+         client_version = coalesce(?, client_version)
        WHERE id = ?`,
     );
+    this.insertSearchRow = this.db.prepare(`INSERT INTO search_rows(session) VALUES (?)`);
+    this.insertSearchText = this.db.prepare(`INSERT INTO session_text(rowid, text) VALUES (?, ?)`);
     this.actions = new ActionRecorder(this.db);
     this.txn = this.db.transaction(() => this.writeQueued());
     if (opts.retainDays || opts.maxBytes) {
@@ -325,16 +333,22 @@ export class Archive implements Sink {
       }
       let p = patches.get(e.session);
       if (!p) {
-        p = { row: newSessionRow(e.session, e.at), lastAt: e.at };
+        p = { row: newSessionRow(e.session, e.at), lastAt: e.at, text: new Set() };
         patches.set(e.session, p);
       }
       p.lastAt = Math.max(p.lastAt, e.at);
       applySessionEvent(p.row, e);
+      const text = searchText(e);
+      if (text !== '') p.text.add(text);
       this.insertEvent.run(e.session, e.seq, e.gseq, e.at, e.type, eventJson(e));
     }
     for (const [session, n] of this.droppedBySession) {
       const now = this.now();
-      const p = patches.get(session) ?? { row: newSessionRow(session, now), lastAt: now };
+      const p = patches.get(session) ?? {
+        row: newSessionRow(session, now),
+        lastAt: now,
+        text: new Set<string>(),
+      };
       p.row.droppedEvents += n;
       patches.set(session, p);
     }
@@ -360,8 +374,14 @@ export class Archive implements Sink {
         r.lintCount,
         r.gapCount,
         r.gapBytes,
+        r.clientName,
+        r.clientVersion,
         id,
       );
+      if (p.text.size > 0) {
+        const row = this.insertSearchRow.run(id).lastInsertRowid;
+        this.insertSearchText.run(row, [...p.text].join('\n'));
+      }
     }
     // The bytes are on disk already (raw()); their spans are committed with the events.
     for (const c of spans) {
@@ -386,6 +406,12 @@ export class Archive implements Sink {
         this.db.prepare(`DELETE FROM chunks WHERE session = ?`).run(id);
         this.db.prepare(`DELETE FROM raw_spans WHERE session = ?`).run(id);
         this.db.prepare(`DELETE FROM actions WHERE session = ?`).run(id);
+        this.db
+          .prepare(
+            `DELETE FROM session_text WHERE rowid IN (SELECT id FROM search_rows WHERE session = ?)`,
+          )
+          .run(id);
+        this.db.prepare(`DELETE FROM search_rows WHERE session = ?`).run(id);
         this.db.prepare(`DELETE FROM sessions WHERE id = ?`).run(id);
       }
     });

@@ -178,6 +178,7 @@ async function main(): Promise<void> {
           bytes: s.bytes,
           reason: s.reason,
           durationMs: s.endedAt - s.startedAt,
+          closedFirst: s.closedFirst,
         });
         inspectors.delete(s.id);
         return;

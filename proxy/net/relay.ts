@@ -32,6 +32,8 @@ export interface SessionSummary extends SessionInfo {
   bytes: Record<Direction, number>;
   reason: CloseReason;
   droppedTapChunks: number;
+  /** The side whose connection ended first (FIN or close); null when imapscope ended both. */
+  closedFirst: Side | null;
 }
 
 export interface RelayOptions {
@@ -115,6 +117,8 @@ export class RelaySession implements RelayHandle, RelayControl {
   /** Transport events before the tap exists (an implicit TLS handshake), handed to it then. */
   private readonly early: TransportEvent[] = [];
   private finished = false;
+  /** The side whose connection ended first (reported with the close). */
+  private closedFirst: Side | null = null;
   private readonly target: string;
   private readonly clientMode: TlsMode;
   private readonly upstreamMode: TlsMode;
@@ -259,6 +263,7 @@ export class RelaySession implements RelayHandle, RelayControl {
       bytes,
       reason: this.reason,
       droppedTapChunks: dropped,
+      closedFirst: this.closedFirst,
     });
   };
 
@@ -497,14 +502,17 @@ export class RelaySession implements RelayHandle, RelayControl {
   /** Listens on one direction's legs: data to the hooks, drain, end (half-close) and close. */
   private forward(from: Socket, to: Socket, direction: Direction): () => void {
     const toSide: Side = direction === 'c2s' ? 'upstream' : 'client';
+    const fromSide: Side = direction === 'c2s' ? 'client' : 'upstream';
     const hooks = this.hooks;
     const onData = direction === 'c2s' ? hooks.c2s : hooks.s2c;
     const onDrain = (): void => this.resumeReading(from, to);
     const onEnd = (): void => {
+      this.closedFirst ??= fromSide;
       hooks.end?.(direction);
       to.end();
     };
     const onClose = (hadError: boolean): void => {
+      this.closedFirst ??= fromSide;
       if (hadError && !to.destroyed) {
         // A reset (or other error) on one side: reset the other so the peer learns it too.
         this.reset(toSide);

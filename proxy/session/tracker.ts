@@ -74,7 +74,12 @@ export interface CloseInfo {
   bytes: Record<Direction, number>;
   reason: CloseReason | ImportedReason;
   durationMs: number;
+  /** The side whose connection ended first, as the relay saw it (null or absent: unknown). */
+  closedFirst?: 'client' | 'upstream' | null;
 }
+
+/** The end reason of a session whose upstream closed the connection without a BYE. */
+export const UPSTREAM_CLOSED: CloseReason = 'upstream-closed';
 
 /**
  * One session's tracker. Feed it messages in stream order with {@link message} (each with the
@@ -109,6 +114,8 @@ export class SessionTracker extends SessionEvents {
   /** Client bytes masked in the events since the last {@link takeMasked} (rule 6, raw side). */
   private masked: MaskSpan[] = [];
   private lastAt = 0;
+  /** The server said BYE (greeting or untagged): a close after it is the orderly kind. */
+  private byeSeen = false;
   private readonly inflight: InFlightTable;
   private readonly maxInFlight: number;
   /** The command whose first line was read and whose rest (a literal, the line's end) is awaited. */
@@ -206,13 +213,25 @@ export class SessionTracker extends SessionEvents {
 
   /** The session ended: running commands become `aborted` exchanges, then session.close. */
   close(info: CloseInfo, at: number): void {
+    // An upstream that hangs up without BYE (RFC 9051 §7.1.5 asks for one) died or dropped us:
+    // said where it happened, before the commands its end aborted.
+    // Only when it saw the server's side: a BYE in bytes it could not read (TLS passed through,
+    // a gap) is no evidence either way.
+    const upstreamClosed =
+      info.reason === 'closed' &&
+      info.closedFirst === 'upstream' &&
+      !this.byeSeen &&
+      !this.stopped &&
+      !this.opaque &&
+      !this.afterGap;
+    if (upstreamClosed) this.lint(lints.upstreamClosed(this.lastS2cSeq), at);
     for (const p of this.inflight) if (p.seq !== 0) this.exchange(p, null, at);
     this.emit(
       {
         type: 'session.close',
         bytes: info.bytes,
         durationMs: info.durationMs,
-        reason: info.reason,
+        reason: upstreamClosed ? UPSTREAM_CLOSED : info.reason,
         state: this.model.state,
         user: this.model.user,
       },
@@ -268,6 +287,7 @@ export class SessionTracker extends SessionEvents {
       case 'greeting':
         this.emitMessage(m, false, at);
         this.model.applyCode(m.code);
+        if (m.status === 'BYE') this.byeSeen = true;
         if (m.status !== 'OK') {
           const to = m.status === 'PREAUTH' ? 'authenticated' : 'logout';
           this.transition(to, { tag: null, command: null, seq: this.seq, text: m.text }, at);
@@ -463,6 +483,7 @@ export class SessionTracker extends SessionEvents {
     }
     this.model.applyUntagged(data);
     if (bye) {
+      this.byeSeen = true;
       const text = data.kind === 'status' ? data.text : '';
       const cause = { tag: logout?.tag ?? null, command: logout ? 'LOGOUT' : null, seq, text };
       this.transition('logout', cause, at);

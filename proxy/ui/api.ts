@@ -4,8 +4,9 @@
  *
  * - `GET /api/status`: `{ lastGseq, archive: stats | null, viewers, listen, archiveRecovering? }`
  *   (while the archive is recovered after a crash, routes that read it answer 503)
- * - `GET /api/sessions?user=&client=&from=&to=&state=&text=&filter=&limit=`: SessionRow[], newest
- *   first; `filter` is a display filter (docs/filter.md): only sessions with a matching row
+ * - `GET /api/sessions?user=&client=&from=&to=&state=&reason=&text=&filter=&sort=&order=&offset=&limit=`:
+ *   one page of SessionRow[] (newest first by default), `X-Total-Count`: how many match in all;
+ *   `filter` is a display filter (docs/filter.md): only sessions with a matching row
  * - `GET /api/sessions/:id`: SessionRow
  * - `GET /api/sessions/:id/events?afterSeq=&limit=`: EventPage
  * - `GET /api/sessions/:id/events/:seq/literals/:n`: the n-th (0-based) literal's preview bytes,
@@ -17,8 +18,8 @@
  * - `GET /api/audit`, `GET /api/stats`: across sessions (query-routes.ts)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EventPage, GseqPage, SessionFilter } from '../../shared/protocol.ts';
-import { toJson } from '../../shared/protocol.ts';
+import type { EventPage, GseqPage, SessionFilter, SessionSort } from '../../shared/protocol.ts';
+import { SESSION_SORTS, toJson } from '../../shared/protocol.ts';
 import {
   EXPORT_CONTENT_TYPES,
   archiveSource,
@@ -34,15 +35,14 @@ import { checkLiteralBytes, streamRange } from '../archive/literal-bytes.ts';
 import {
   eventsByGseq,
   getSession,
-  listSessions,
   pageSize,
+  querySessions,
   sessionEvent,
   sessionEvents,
 } from '../archive/read.ts';
 import type { Hub } from '../hub/hub.ts';
-import { sessionHasMatch } from '../archive/filter.ts';
+import { sessionsMatching } from '../archive/filter.ts';
 import { parseFilter } from '../../shared/filter.ts';
-import { API_PAGE_MAX } from '../limits.ts';
 import { handleQueryRoute } from './query-routes.ts';
 import { send, sendError } from './respond.ts';
 import { pathSegments } from './request.ts';
@@ -111,18 +111,30 @@ export function handleApi(
     });
   }
   if (first === 'sessions' && path.length === 1) {
+    const sort = url.searchParams.get('sort') || undefined;
+    if (sort !== undefined && !(SESSION_SORTS as readonly string[]).includes(sort)) {
+      return sendError(res, 400, 'ERR_API_BAD_REQUEST', `sort: one of ${SESSION_SORTS.join(', ')}`);
+    }
+    const order = url.searchParams.get('order') || undefined;
+    if (order !== undefined && order !== 'asc' && order !== 'desc') {
+      return sendError(res, 400, 'ERR_API_BAD_REQUEST', 'order: asc or desc');
+    }
     const f: SessionFilter = {
       user: url.searchParams.get('user') ?? undefined,
       client: url.searchParams.get('client') ?? undefined,
       from: time(url, 'from'),
       to: time(url, 'to'),
       state: url.searchParams.get('state') ?? undefined,
+      reason: url.searchParams.get('reason') || undefined,
       text: url.searchParams.get('text') ?? undefined,
+      sort: sort as SessionSort | undefined,
+      order,
+      offset: int(url, 'offset'),
       limit: int(url, 'limit'),
     };
-    // FILTER-HOOKUP (display filter, docs/filter.md): until the paged list query takes it,
-    // the filter keeps the sessions with a match among the newest API_PAGE_MAX that pass the
-    // other parameters, scanning newest first and stopping at `limit`.
+    // The display filter (docs/filter.md): the page is taken among the sessions with a match,
+    // so sorting, paging and the total hold as for any other parameter.
+    let only: string[] | undefined;
     const filterText = url.searchParams.get('filter');
     if (filterText !== null && filterText.trim() !== '') {
       const parsed = parseFilter(filterText);
@@ -136,15 +148,18 @@ export function handleApi(
         );
       }
       if (!archive) return noArchive(res);
-      const out = [];
-      const want = pageSize(f.limit, 200);
-      for (const row of listSessions(archive.db, { ...f, limit: API_PAGE_MAX })) {
-        if (sessionHasMatch(archive.db, row, parsed.filter)) out.push(row);
-        if (out.length >= want) break;
-      }
-      return json(res, out);
+      only = sessionsMatching(archive.db, parsed.filter, { limit: Infinity }).map(
+        (m) => m.session.id,
+      );
     }
-    return json(res, archive ? listSessions(archive.db, f) : ctx.registry.list(f));
+    // The position in the live stream this page is consistent with (the archive was flushed
+    // above): a viewer applies only the live events after it, like a WebSocket snapshot.
+    const lastGseq = ctx.hub.lastGseq;
+    const page = archive ? querySessions(archive.db, f, only) : ctx.registry.query(f);
+    return send(res, 200, 'application/json', toJson(page.sessions), {
+      'x-total-count': String(page.total),
+      'x-last-gseq': String(lastGseq),
+    });
   }
   // Past the in-memory list, everything reads the archive: not there yet after a crash.
   if (!archive && ctx.archiveRecovering) {

@@ -8,6 +8,7 @@ import type { ImapscopeEvent } from '../../shared/events.ts';
 import type { CommandStats } from '../../shared/stats.ts';
 import type { EventPage, GseqPage, SessionRow } from '../../shared/protocol.ts';
 import { fromJson } from '../../shared/protocol.ts';
+import type { ListPage, ListQuery } from './state/session-list-model.ts';
 
 /** The token in the page's URL, or null (then the cookie has to do). */
 export function tokenFromUrl(href: string = location.href): string | null {
@@ -68,13 +69,33 @@ function query(params: Record<string, string>): string {
   return s ? `?${s}` : '';
 }
 
+/** One page of the session list (`GET /api/sessions`), with its total and live position. */
+async function sessionPage(token: string | null, q: ListQuery): Promise<ListPage> {
+  const params = new URLSearchParams({
+    offset: String(q.offset),
+    limit: String(q.limit),
+    sort: q.sort,
+    order: q.order,
+  });
+  if (q.text.trim() !== '') params.set('text', q.text.trim());
+  if (q.state !== '') params.set('state', q.state);
+  const res = await fetch(`/api/sessions?${params}`, {
+    headers: token === null ? {} : { authorization: `Bearer ${token}` },
+    cache: 'no-store',
+  });
+  const text = await res.text();
+  if (!res.ok) throw new ApiError(res.status, `HTTP_${res.status}`, text);
+  const rows = fromJson<SessionRow[]>(text);
+  return {
+    rows,
+    total: Number(res.headers.get('x-total-count') ?? rows.length),
+    lastGseq: Number(res.headers.get('x-last-gseq') ?? 0),
+  };
+}
+
 export const api = {
+  sessionPage,
   status: (token: string | null) => getJson<HubStatus>('/api/status', token),
-  sessions: (token: string | null, text?: string) =>
-    getJson<SessionRow[]>(
-      `/api/sessions?limit=1000${text ? `&text=${encodeURIComponent(text)}` : ''}`,
-      token,
-    ),
   session: (token: string | null, id: string) =>
     getJson<SessionRow>(`/api/sessions/${encodeURIComponent(id)}`, token),
   sessionEvents: (token: string | null, id: string, afterSeq: number, limit: number) =>
