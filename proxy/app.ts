@@ -9,6 +9,9 @@ import type { Logger } from './log.ts';
 import { InspectionThread } from './inspection/thread-client.ts';
 import type { InspectionConfig } from './inspection/thread-protocol.ts';
 import { startListener } from './net/listener.ts';
+import type { ProxiedPeer } from './net/listener.ts';
+import { trustChecker } from './net/proxy-accept.ts';
+import { encodeProxyV2 } from './net/proxy-header.ts';
 import { relayConnection, useSessionIdSuffix } from './net/relay.ts';
 import { maskArchiveUrl } from './archive/store.ts';
 import { prepareTls } from './net/tls.ts';
@@ -53,14 +56,18 @@ function loadToken(config: Config): string {
 
 /**
  * Test-only hooks of the inspection thread, from the environment (see InspectionConfig): the
- * e2e tests make inspection slow or crash it in a real imapscope process.
+ * e2e tests make inspection slow or crash it, or hold archive recovery, in a real process.
  */
 function testHooks(env: NodeJS.ProcessEnv): Partial<InspectionConfig> {
   const slow = Number(env.IMAPSCOPE_TEST_SLOW_INSPECTION_MS_PER_MB ?? '');
   const crash = Number(env.IMAPSCOPE_TEST_CRASH_INSPECTION_AFTER_BYTES ?? '');
+  const hold = env.IMAPSCOPE_TEST_HOLD_RECOVERY_UNTIL_FILE;
+  const spin = Number(env.IMAPSCOPE_TEST_SPIN_INSPECTION_AFTER_BYTES ?? '');
   return {
     ...(slow > 0 ? { testSlowMsPerMb: slow } : {}),
     ...(crash > 0 ? { testCrashAfterBytes: crash } : {}),
+    ...(hold ? { testHoldRecoveryUntil: hold } : {}),
+    ...(spin > 0 ? { testSpinAfterBytes: spin } : {}),
   };
 }
 
@@ -111,12 +118,14 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       archiveUrl: config.archiveUrl,
       instance: config.instance,
       revealSecrets: config.revealSecrets,
+      literalHashes: config.literalHashes,
       // A learner typing IMAP at the practice server harms nobody; at a real server only on request.
       console: config.upstream === null || config.console,
       ui: config.ui,
       token,
       uiTls,
       uiHosts: config.uiHosts,
+      metricsPublic: config.metricsPublic,
       logLevel: config.logLevel,
       prettyLogs: process.stdout.isTTY === true,
       ...testHooks(process.env),
@@ -124,6 +133,10 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
     {
       log,
       mode: config.inspection,
+      // Test only: a short watchdog, so a test's stuck thread is restarted within seconds.
+      ...(Number(process.env.IMAPSCOPE_TEST_INSPECTION_WATCHDOG_MS) > 0
+        ? { watchdogMs: Number(process.env.IMAPSCOPE_TEST_INSPECTION_WATCHDOG_MS) }
+        : {}),
       // Test only: a small best-effort backlog, so a test's few MB overflow it.
       ...(Number(process.env.IMAPSCOPE_TEST_BEST_EFFORT_BACKLOG_BYTES) > 0
         ? { backlogCap: Number(process.env.IMAPSCOPE_TEST_BEST_EFFORT_BACKLOG_BYTES) }
@@ -136,12 +149,27 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
   /** Resolved when the last open session has closed (for shutdown). */
   let allClosed: (() => void) | null = null;
   const limits = { idleTimeoutMs: config.idleTimeoutS * 1000 };
-  const onConnection = (socket: Socket): void => {
+  let closing = false;
+  const onConnection = (socket: Socket, proxied?: ProxiedPeer): void => {
+    // A PROXY header that completed after shutdown began: nothing new starts.
+    if (closing) return void socket.destroy();
     const s = relayConnection(socket, {
       upstream,
       log,
       tls,
       limits,
+      ...(proxied ? { client: proxied.client } : {}),
+      ...(config.upstreamProxyProtocol
+        ? {
+            upstreamPreamble: encodeProxyV2(
+              proxied?.client ?? { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 },
+              proxied?.destination ?? {
+                host: socket.localAddress ?? '',
+                port: socket.localPort ?? 0,
+              },
+            ),
+          }
+        : {}),
       inspect: (info, flow) => inspection.inspector(info, flow),
       onClose: (summary) => {
         sessions.delete(s);
@@ -166,6 +194,9 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
     maxConnections: config.maxConnections,
     plainBye: config.clientTls !== 'implicit',
     log,
+    ...(config.proxyTrusted
+      ? { proxyProtocol: { trusted: trustChecker(config.proxyTrusted) } }
+      : {}),
   }).catch((err: NodeJS.ErrnoException) => {
     void inspection.stop();
     throw new ImapscopeError(
@@ -194,6 +225,10 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
             ? maskArchiveUrl(config.archiveUrl)
             : 'sqlite',
       instance: config.instance,
+      ...(config.proxyTrusted
+        ? { proxyProtocol: config.proxyTrusted.map((c) => `${c.address}/${c.prefix}`).join(',') }
+        : {}),
+      ...(config.upstreamProxyProtocol ? { upstreamProxyProtocol: true } : {}),
       ...(tls.ca ? { ca: tls.ca.certPath } : {}),
       ...(config.upstreamInsecure && config.upstreamTls !== 'none'
         ? { warning: "--upstream-insecure: the upstream's certificate is not verified" }
@@ -233,7 +268,9 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
     token,
     async close(drainMs = 0) {
       // The callback would wait for every connection; the listening socket is closed at once.
+      closing = true;
       listener.server.close();
+      inspection.draining();
       if (drainMs > 0) {
         for (const s of sessions) s.bye(SHUTDOWN_BYE);
         await sessionsEnded(drainMs);

@@ -6,6 +6,8 @@ import { ConfigError } from './errors.ts';
 import { DEFAULT_DRAIN_S, DEFAULT_IDLE_TIMEOUT_S, DEFAULT_MAX_CONNECTIONS } from './limits.ts';
 import { LOG_LEVELS } from './log.ts';
 import { TLS_MODES } from './net/tls-modes.ts';
+import { parseCidr } from './net/cidr.ts';
+import type { Cidr } from './net/cidr.ts';
 import type { TlsMode } from './net/tls-modes.ts';
 
 /** What inspection does when it falls behind: slow the relay down (lossless) or drop bytes and mark a gap. */
@@ -28,6 +30,8 @@ export interface Config {
   logLevel: string;
   /** Leave passwords and SASL data readable in events and logs (masked by default). */
   revealSecrets: boolean;
+  /** Hash every literal body (sha256) during inspection; off by default (it is most of the per-byte cost). */
+  literalHashes: boolean;
   /** TLS between mail clients and imapscope. */
   clientTls: TlsMode;
   /** TLS between imapscope and the upstream (default: implicit for port 993, else none). */
@@ -67,6 +71,15 @@ export interface Config {
   uiInsecure: boolean;
   /** More names the UI answers to in Host, besides the loopback names and the --ui host. */
   uiHosts: string[];
+  /**
+   * --proxy-protocol: every client connection starts with a PROXY header (v1 or v2) from one
+   * of these networks (--proxy-trusted); null: off, the socket's peer is the client.
+   */
+  proxyTrusted: Cidr[] | null;
+  /** Send a PROXY v2 header naming the real client to the upstream first. */
+  upstreamProxyProtocol: boolean;
+  /** /metrics without the token (allowed only with the UI on loopback). */
+  metricsPublic: boolean;
 }
 
 /** What the command line parser hands over: raw strings, flags not given are undefined. */
@@ -93,6 +106,7 @@ export interface RawOptions {
   uiCert?: string;
   uiKey?: string;
   uiHost?: string;
+  proxyTrusted?: string;
 }
 
 /** Each flag, its environment variable and its default; the help text is built from this table. */
@@ -273,6 +287,14 @@ export const OPTION_TABLE = [
     def: String(DEFAULT_DRAIN_S),
     help: 'on SIGTERM/SIGINT, wait this long for clients to leave after their BYE before closing them',
   },
+  {
+    key: 'proxyTrusted',
+    flag: '--proxy-trusted',
+    env: 'IMAPSCOPE_PROXY_TRUSTED',
+    value: 'CIDR,...',
+    def: undefined,
+    help: 'with --proxy-protocol: the load balancers allowed to send PROXY headers (e.g. 10.0.0.0/8,::1); required with it',
+  },
 ] as const satisfies readonly {
   key: keyof RawOptions;
   flag: string;
@@ -285,9 +307,13 @@ export const OPTION_TABLE = [
 /** Boolean switches given without a value; their environment variables take 1/true/yes or 0/false/no. */
 export interface RawSwitches {
   revealSecrets?: boolean;
+  literalHashes?: boolean;
   upstreamInsecure?: boolean;
   console?: boolean;
   uiInsecure?: boolean;
+  proxyProtocol?: boolean;
+  upstreamProxyProtocol?: boolean;
+  metricsPublic?: boolean;
 }
 
 /** Each switch and its environment variable; the help text is built from this table too. */
@@ -297,6 +323,12 @@ export const SWITCH_TABLE = [
     flag: '--reveal-secrets',
     env: 'IMAPSCOPE_REVEAL_SECRETS',
     help: 'show LOGIN passwords and SASL data in events and logs instead of masking them',
+  },
+  {
+    key: 'literalHashes',
+    flag: '--literal-hashes',
+    env: 'IMAPSCOPE_LITERAL_HASHES',
+    help: 'compute the sha256 of every literal body (messages, uploads) for the viewer, API and exports; costs CPU per byte',
   },
   {
     key: 'upstreamInsecure',
@@ -315,6 +347,24 @@ export const SWITCH_TABLE = [
     flag: '--ui-insecure',
     env: 'IMAPSCOPE_UI_INSECURE',
     help: 'serve a non-loopback --ui over plain HTTP (warned about in the log and the ready line)',
+  },
+  {
+    key: 'proxyProtocol',
+    flag: '--proxy-protocol',
+    env: 'IMAPSCOPE_PROXY_PROTOCOL',
+    help: 'clients come through a load balancer that sends the PROXY protocol (v1 or v2, as HAProxy send-proxy/send-proxy-v2): the header names the real client; connections from outside --proxy-trusted or without a valid header are refused',
+  },
+  {
+    key: 'upstreamProxyProtocol',
+    flag: '--upstream-proxy-protocol',
+    env: 'IMAPSCOPE_UPSTREAM_PROXY_PROTOCOL',
+    help: "send a PROXY v2 header naming the real client to the upstream (Dovecot: haproxy = yes on the listener, haproxy_trusted_networks with imapscope's address)",
+  },
+  {
+    key: 'metricsPublic',
+    flag: '--metrics-public',
+    env: 'IMAPSCOPE_METRICS_PUBLIC',
+    help: 'serve /metrics without the token (only with --ui on loopback)',
   },
 ] as const satisfies readonly { key: keyof RawSwitches; flag: string; env: string; help: string }[];
 
@@ -386,6 +436,7 @@ export function resolveConfig(
     dataDir: resolve(data.value!),
     logLevel: level.value!,
     revealSecrets: resolveSwitch('revealSecrets', raw, env),
+    literalHashes: resolveSwitch('literalHashes', raw, env),
     console: resolveSwitch('console', raw, env),
     retainDays: count(pick('retainDays')),
     maxArchiveMb: count(pick('maxArchiveMb')),
@@ -396,6 +447,8 @@ export function resolveConfig(
     drainS: count(pick('drainSeconds')),
     ...resolveTls(raw, env, pick),
     ...resolveUiExposure(parseHostPort(ui.source, ui.value!), ui.source, raw, env, pick),
+    ...resolveProxyProtocol(raw, env, pick),
+    metricsPublic: resolveMetricsPublic(parseHostPort(ui.source, ui.value!), raw, env),
   };
 }
 
@@ -424,6 +477,61 @@ export function resolveArchive(
     );
   }
   return { archiveUrl, instance: name };
+}
+
+/**
+ * --proxy-protocol needs --proxy-trusted (a list of CIDRs or single addresses): trusting every
+ * address would let any client name itself whoever it likes. --proxy-trusted alone is refused
+ * too, as a sign of a forgotten --proxy-protocol.
+ */
+function resolveProxyProtocol(
+  raw: RawSwitches,
+  env: NodeJS.ProcessEnv,
+  pick: (key: keyof RawOptions) => { value: string | undefined; source: string },
+): Pick<Config, 'proxyTrusted' | 'upstreamProxyProtocol'> {
+  const on = resolveSwitch('proxyProtocol', raw, env);
+  const trusted = pick('proxyTrusted');
+  const upstreamProxyProtocol = resolveSwitch('upstreamProxyProtocol', raw, env);
+  if (upstreamProxyProtocol && pick('upstream').value === undefined)
+    throw new ConfigError(
+      raw.upstreamProxyProtocol !== undefined
+        ? '--upstream-proxy-protocol'
+        : 'IMAPSCOPE_UPSTREAM_PROXY_PROTOCOL',
+      'needs --upstream: the built-in practice server does not read PROXY headers',
+    );
+  if (!on) {
+    if (trusted.value !== undefined)
+      throw new ConfigError(trusted.source, 'only means something with --proxy-protocol');
+    return { proxyTrusted: null, upstreamProxyProtocol };
+  }
+  if (trusted.value === undefined || trusted.value.trim() === '')
+    throw new ConfigError(
+      trusted.source,
+      'is required with --proxy-protocol: the load balancers allowed to send PROXY headers (CIDR,...)',
+    );
+  const cidrs: Cidr[] = [];
+  for (const part of trusted.value.split(',')) {
+    if (part.trim() === '') continue;
+    const cidr = parseCidr(part);
+    if (!cidr)
+      throw new ConfigError(
+        trusted.source,
+        `'${part.trim()}' is not an address or CIDR (like 10.0.0.0/8 or fd00::/8)`,
+      );
+    cidrs.push(cidr);
+  }
+  return { proxyTrusted: cidrs, upstreamProxyProtocol };
+}
+
+/** /metrics without the token only where the UI is reachable from this machine alone. */
+function resolveMetricsPublic(ui: HostPort, raw: RawSwitches, env: NodeJS.ProcessEnv): boolean {
+  const on = resolveSwitch('metricsPublic', raw, env);
+  if (on && !isLoopbackHost(ui.host))
+    throw new ConfigError(
+      raw.metricsPublic !== undefined ? '--metrics-public' : 'IMAPSCOPE_METRICS_PUBLIC',
+      `the UI listens on ${ui.host}, not loopback: /metrics keeps its token there`,
+    );
+  return on;
 }
 
 /** Whether `host` only reaches this machine: 127.0.0.0/8, ::1 (also v4-mapped) or localhost. */

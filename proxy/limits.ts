@@ -98,8 +98,13 @@ export const WS_CLIENT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
  */
 export const WS_MAX_FRAME_BYTES = 1024 * 1024;
 
-/** Recent events kept in memory: what viewers are sent from and resume within (older resume points read the archive). */
-export const WS_REPLAY_EVENTS = 20_000;
+/**
+ * Recent events kept in memory, by the size of their JSON (characters, about bytes): what
+ * viewers are sent from and resume within (older resume points read the archive). Sized in
+ * bytes, not events: 20,000 events were a fraction of a second of the 200-session workload,
+ * so a healthy viewer a little behind was gapped, while 20,000 large events held far more.
+ */
+export const WS_REPLAY_BYTES = 32 * 1024 * 1024;
 
 /** Events a resume or a snapshot sends at most; past it the viewer gets a gap and pages over REST. */
 export const WS_SNAPSHOT_EVENTS = 5_000;
@@ -131,6 +136,16 @@ export const INSPECTION_SESSION_RESUME_BYTES = 2 * 1024 * 1024;
 
 /** Delay before starting a new inspection thread after one died (doubling per failed start, up to 30 s). */
 export const INSPECTION_RESTART_DELAY_MS = 200;
+
+/** The inspection thread says it is alive this often (ms), whatever it is doing. */
+export const INSPECTION_HEARTBEAT_MS = 1_000;
+
+/**
+ * An inspection thread silent this long (ms: no heartbeat, no report) is taken for stuck (an
+ * endless loop, not a crash) and restarted like a dead one. Far above its longest legitimate
+ * pause: a retention pass deleting sessions of a 1 GB archive took 8 s.
+ */
+export const INSPECTION_WATCHDOG_MS = 30_000;
 
 /**
  * The relay thread gathers what it posts to the inspection thread and posts it together at
@@ -188,3 +203,21 @@ export const PG_FEED_POLL_MS = 250;
 
 /** Events fetched per instance per poll of the shared archive. */
 export const PG_FEED_PAGE = 2_000;
+
+// --- PROXY protocol (issue 15) ---
+
+/**
+ * The largest PROXY header accepted from the load balancer, v2 TLVs included. v1 is at most
+ * 107 bytes by its spec; v2 may announce up to 16 + 65535, but HAProxy's own headers (addresses,
+ * ALPN, authority, unique id, SSL facts) stay far below 4 KiB: a longer one is refused.
+ */
+export const PROXY_HEADER_MAX_BYTES = 4096;
+
+/** A connection from a trusted address that has not sent its whole PROXY header by then is refused. */
+export const PROXY_HEADER_TIMEOUT_MS = 5_000;
+
+/**
+ * How often the relay thread tells the inspection thread its inspection backlog and restart
+ * count for /metrics (the two figures only it knows); a scrape sees them at most this old.
+ */
+export const METRICS_PUSH_MS = 1_000;

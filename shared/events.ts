@@ -6,6 +6,7 @@
  *
  * Versioned: a change that breaks a reader bumps EVENT_SCHEMA_VERSION.
  */
+import type { CloseReason, ImportedReason } from './close-reason.ts';
 import type { Direction } from './direction.ts';
 import type { Message, ResponseCode } from './messages.ts';
 
@@ -50,8 +51,8 @@ export interface SessionCloseEvent extends EventBase {
   type: 'session.close';
   bytes: Record<Direction, number>;
   durationMs: number;
-  /** Why it ended: closed, client-reset, upstream-reset, upstream-unavailable, shutdown… */
-  reason: string;
+  /** Why it ended: the relay's reason, or an import's. */
+  reason: CloseReason | ImportedReason;
   /** The state the session was in at the end. */
   state: ImapState;
   /** The user that logged in, if any (LOGIN's user or the SASL authorization identity when known). */
@@ -135,6 +136,7 @@ export const LINT_CODES = [
   'LINT_STARTTLS_REFUSED',
   'LINT_COMPRESS_CORRUPT',
   'LINT_NO_GREETING',
+  'LINT_UPSTREAM_CLOSED',
 ] as const;
 
 export type LintCode = (typeof LINT_CODES)[number];

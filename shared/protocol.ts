@@ -56,10 +56,39 @@ export interface SessionRow {
    * instances can share one PostgreSQL archive. '' in archives from before instances.
    */
   instance?: string;
+  /** The client's ID (RFC 2971) name and version, when it sent an ID command with them. */
+  clientName: string | null;
+  clientVersion: string | null;
 }
 
-/** Filters of `GET /api/sessions` (all optional; `text` searches the session's events). */
+/** Columns the session list sorts by (`GET /api/sessions?sort=`). */
+export const SESSION_SORTS = [
+  'started',
+  'ended',
+  'duration',
+  'client',
+  'user',
+  'upstream',
+  'state',
+  'reason',
+  'bytes',
+  'events',
+  'exchanges',
+  'no',
+  'bad',
+  'lints',
+  'clientName',
+] as const;
+export type SessionSort = (typeof SESSION_SORTS)[number];
+
+/**
+ * Filters of `GET /api/sessions` (all optional). `text` searches, case-insensitively, the
+ * session's traffic (commands, responses, mailbox names, decoded headers of literal previews)
+ * and its id, client, user, upstream and client ID name. The response body is one page of
+ * SessionRow; its `X-Total-Count` header is how many sessions match in all.
+ */
 export interface SessionFilter {
+  /** The whole user name, case-insensitively. */
   user?: string;
   client?: string;
   /** ms since the epoch: sessions active at or after `from`, started at or before `to`. */
@@ -67,8 +96,21 @@ export interface SessionFilter {
   to?: number;
   /** An IMAP state, or `live` / `ended`. */
   state?: string;
+  /** How it ended: a close reason (`closed`, `upstream-closed`, `client-reset`…). */
+  reason?: string;
   text?: string;
+  /** Sort column (default `started`) and direction (default `desc`); ties go newest first. */
+  sort?: SessionSort;
+  order?: 'asc' | 'desc';
+  /** Rows to skip (paging) and rows to return. */
+  offset?: number;
   limit?: number;
+}
+
+/** One page of the session list with how many match in all. */
+export interface SessionPage {
+  sessions: SessionRow[];
+  total: number;
 }
 
 /** `GET /api/sessions/:id/events?afterSeq=&limit=`: one page of a session's events. */
@@ -121,6 +163,11 @@ export type ApiErrorCode =
   | 'ERR_API_BAD_REQUEST'
   | 'ERR_API_METHOD'
   | 'ERR_API_NO_ARCHIVE'
+  /** A literal's whole body is not in the archive as it was (refused, masked, or bytes lost). */
+  | 'ERR_API_LITERAL_UNAVAILABLE'
+  | 'ERR_API_ARCHIVE_RECOVERING'
+  /** A feature that reads the SQLite archive directly, asked of a PostgreSQL one (501). */
+  | 'ERR_API_NOT_IMPLEMENTED'
   /** A cross-origin WebSocket upgrade. */
   | 'ERR_API_FORBIDDEN'
   /** A Host the UI server does not answer to (see --ui-host). */

@@ -68,6 +68,12 @@ describe('resolveConfig', () => {
     );
   });
 
+  it('hashes literal bodies only with --literal-hashes or IMAPSCOPE_LITERAL_HASHES', () => {
+    expect(resolveConfig({}, {}).literalHashes).toBe(false);
+    expect(resolveConfig({ literalHashes: true }, {}).literalHashes).toBe(true);
+    expect(resolveConfig({}, { IMAPSCOPE_LITERAL_HASHES: '1' }).literalHashes).toBe(true);
+  });
+
   it('defaults the lifecycle limits to 1000 connections, a 31-minute idle timeout and a 5 s drain', () => {
     const c = resolveConfig({}, {});
     expect([c.maxConnections, c.idleTimeoutS, c.drainS]).toEqual([1000, 1860, 5]);

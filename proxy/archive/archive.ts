@@ -1,6 +1,6 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { ImapscopeEvent } from '../../shared/events.ts';
-import { assertNever } from '../../shared/events.ts';
+import { applySessionEvent, formatEndpoint, newSessionRow } from '../../shared/session-row.ts';
 import { eventJson } from '../hub/event-json.ts';
 import {
   ARCHIVE_FLUSH_EVENTS,
@@ -11,7 +11,7 @@ import {
 } from '../limits.ts';
 import type { RawChunk, Sink } from '../hub/hub.ts';
 import type { AuditAction, AuditFilter } from '../../shared/audit.ts';
-import type { SessionFilter, SessionRow } from '../../shared/protocol.ts';
+import type { SessionFilter, SessionPage, SessionRow } from '../../shared/protocol.ts';
 import { earlierImport, recordImport } from './imports.ts';
 import { ActionRecorder, queryActions } from './actions.ts';
 import * as read from './read.ts';
@@ -19,6 +19,7 @@ import { commandStats, type CommandStats, type StatsFilter } from './stats.ts';
 import type { ArchiveStats, ArchiveStore, StoredChunk } from './store.ts';
 import { RawFiles, type RawPlace } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
+import { searchText } from './search-text.ts';
 import { WriteFaults, type WriteFaultOptions } from './write-faults.ts';
 
 export interface ArchiveOptions {
@@ -35,6 +36,13 @@ export interface ArchiveOptions {
   onRecover?: WriteFaultOptions['onRecover'];
   /** The audit actions a flush committed (the log's `action` lines: durable when logged). */
   onActions?: (actions: readonly AuditAction[]) => void;
+  /** After every flush that had something to write, with how long it took (ms): /metrics. */
+  onFlushed?: (ms: number) => void;
+  /**
+   * Run a retention pass when opening (default true). false: the caller ran it already
+   * (recovery.ts, before this process opened the archive for writing).
+   */
+  pruneOnOpen?: boolean;
   now?: () => number;
   /** The instance name recorded in each session row (`--instance`); '' when unnamed. */
   instance?: string;
@@ -42,27 +50,17 @@ export interface ArchiveOptions {
 
 export type { ArchiveStats };
 
+/**
+ * What a flush adds to one session's stored row: a delta row folded by the shared reducer from
+ * the flush's events (counts to add; fields that are null leave the stored value), and the
+ * latest event time.
+ */
 export interface SessionPatch {
-  events: number;
+  row: SessionRow;
   lastAt: number;
-  firstAt: number;
-  user: string | null;
-  state: string | null;
-  endedAt: number | null;
-  reason: string | null;
-  bytesC2s: number | null;
-  bytesS2c: number | null;
-  dropped: number;
-  exchanges: number;
-  nos: number;
-  bads: number;
-  lints: number;
-  gaps: number;
-  gapBytes: number;
+  /** The searchable text of this flush's events (search-text.ts), each distinct line once. */
+  text: Set<string>;
 }
-
-export const hp = (h: { host: string; port: number }): string =>
-  h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
 
 /** A raw chunk already appended to a segment file, waiting for its span row. */
 interface PendingSpan {
@@ -109,6 +107,8 @@ export class Archive implements Sink, ArchiveStore {
   private readonly rawFiles: RawFiles;
   private readonly openSession: Statement;
   private readonly patchSession: Statement;
+  private readonly insertSearchRow: Statement;
+  private readonly insertSearchText: Statement;
   private readonly txn: () => void;
   private readonly now: () => number;
   /** The audit trail, derived from the events as they are written. */
@@ -148,13 +148,16 @@ export class Archive implements Sink, ArchiveStore {
          reason = coalesce(?, reason), bytes_c2s = coalesce(?, bytes_c2s),
          bytes_s2c = coalesce(?, bytes_s2c), dropped = dropped + ?, exchanges = exchanges + ?,
          nos = nos + ?, bads = bads + ?, lints = lints + ?, gaps = gaps + ?,
-         gap_bytes = gap_bytes + ?
+         gap_bytes = gap_bytes + ?, client_name = coalesce(?, client_name),
+         client_version = coalesce(?, client_version)
        WHERE id = ?`,
     );
+    this.insertSearchRow = this.db.prepare(`INSERT INTO search_rows(session) VALUES (?)`);
+    this.insertSearchText = this.db.prepare(`INSERT INTO session_text(rowid, text) VALUES (?, ?)`);
     this.actions = new ActionRecorder(this.db);
     this.txn = this.db.transaction(() => this.writeQueued());
     if (opts.retainDays || opts.maxBytes) {
-      this.prune();
+      if (opts.pruneOnOpen !== false) this.prune();
       this.retention = setInterval(() => {
         try {
           this.prune();
@@ -298,6 +301,7 @@ export class Archive implements Sink, ArchiveStore {
       this.faults.failed(err, events.length, spans.length);
     }
     const ms = performance.now() - t0;
+    this.opts.onFlushed?.(ms);
     this.stats.flushes += 1;
     if (ms > this.stats.maxFlushMs) this.stats.maxFlushMs = ms;
   }
@@ -319,6 +323,10 @@ export class Archive implements Sink, ArchiveStore {
   // The reads (ArchiveStore), answered at once from read.ts over this connection.
   listSessions(f?: SessionFilter): Promise<SessionRow[]> {
     return Promise.resolve(read.listSessions(this.db, f));
+  }
+
+  querySessions(f?: SessionFilter, only?: readonly string[]): Promise<SessionPage> {
+    return Promise.resolve(read.querySessions(this.db, f, only));
   }
 
   getSession(id: string): Promise<SessionRow | undefined> {
@@ -402,54 +410,61 @@ export class Archive implements Sink, ArchiveStore {
     const patches = new Map<string, SessionPatch>();
     for (const e of events) {
       if (e.type === 'session.open') {
-        this.openSession.run(
-          e.session,
-          e.at,
-          hp(e.client),
-          hp(e.upstream),
-          'live',
-          e.at,
-          this.instance,
-        );
+        const client = formatEndpoint(e.client);
+        const upstream = formatEndpoint(e.upstream);
+        this.openSession.run(e.session, e.at, client, upstream, 'live', e.at, this.instance);
       }
       let p = patches.get(e.session);
       if (!p) {
-        p = emptyPatch(e.at);
+        p = { row: newSessionRow(e.session, e.at), lastAt: e.at, text: new Set() };
         patches.set(e.session, p);
       }
-      p.events += 1;
       p.lastAt = Math.max(p.lastAt, e.at);
-      applyToPatch(p, e);
+      applySessionEvent(p.row, e);
+      const text = searchText(e);
+      if (text !== '') p.text.add(text);
       this.insertEvent.run(e.session, e.seq, e.gseq, e.at, e.type, eventJson(e));
     }
     for (const [session, n] of this.droppedBySession) {
-      const p = patches.get(session) ?? emptyPatch(this.now());
-      p.dropped += n;
+      const now = this.now();
+      const p = patches.get(session) ?? {
+        row: newSessionRow(session, now),
+        lastAt: now,
+        text: new Set<string>(),
+      };
+      p.row.droppedEvents += n;
       patches.set(session, p);
     }
     this.droppedBySession.clear();
     this.committing = this.actions.record(events);
     for (const [id, p] of patches) {
       // A session whose session.open came before the archive (or was dropped) still gets a row.
-      this.openSession.run(id, p.firstAt, '', '', 'live', p.lastAt, this.instance);
+      const r = p.row;
+      this.openSession.run(id, r.startedAt, '', '', 'live', p.lastAt, this.instance);
       this.patchSession.run(
-        p.events,
+        r.events,
         p.lastAt,
-        p.user,
-        p.state,
-        p.endedAt,
-        p.reason,
-        p.bytesC2s,
-        p.bytesS2c,
-        p.dropped,
-        p.exchanges,
-        p.nos,
-        p.bads,
-        p.lints,
-        p.gaps,
-        p.gapBytes,
+        r.user,
+        r.state,
+        r.endedAt,
+        r.reason,
+        r.bytesC2s,
+        r.bytesS2c,
+        r.droppedEvents,
+        r.exchangeCount,
+        r.noCount,
+        r.badCount,
+        r.lintCount,
+        r.gapCount,
+        r.gapBytes,
+        r.clientName,
+        r.clientVersion,
         id,
       );
+      if (p.text.size > 0) {
+        const row = this.insertSearchRow.run(id).lastInsertRowid;
+        this.insertSearchText.run(row, [...p.text].join('\n'));
+      }
     }
     // The bytes are on disk already (raw()); their spans are committed with the events.
     for (const c of spans) {
@@ -474,6 +489,12 @@ export class Archive implements Sink, ArchiveStore {
         this.db.prepare(`DELETE FROM chunks WHERE session = ?`).run(id);
         this.db.prepare(`DELETE FROM raw_spans WHERE session = ?`).run(id);
         this.db.prepare(`DELETE FROM actions WHERE session = ?`).run(id);
+        this.db
+          .prepare(
+            `DELETE FROM session_text WHERE rowid IN (SELECT id FROM search_rows WHERE session = ?)`,
+          )
+          .run(id);
+        this.db.prepare(`DELETE FROM search_rows WHERE session = ?`).run(id);
         this.db.prepare(`DELETE FROM sessions WHERE id = ?`).run(id);
       }
     });
@@ -525,64 +546,10 @@ export class Archive implements Sink, ArchiveStore {
   }
 }
 
-export function emptyPatch(at: number): SessionPatch {
-  return {
-    events: 0,
-    lastAt: at,
-    firstAt: at,
-    user: null,
-    state: null,
-    endedAt: null,
-    reason: null,
-    bytesC2s: null,
-    bytesS2c: null,
-    dropped: 0,
-    exchanges: 0,
-    nos: 0,
-    bads: 0,
-    lints: 0,
-    gaps: 0,
-    gapBytes: 0,
-  };
-}
-
-/** What an event tells the session row. */
-export function applyToPatch(p: SessionPatch, e: ImapscopeEvent): void {
-  switch (e.type) {
-    case 'session.facts':
-      p.state = e.state;
-      if (e.user !== null) p.user = e.user;
-      return;
-    case 'state.change':
-      p.state = e.to;
-      return;
-    case 'session.close':
-      p.state = e.state;
-      if (e.user !== null) p.user = e.user;
-      p.endedAt = e.at;
-      p.reason = e.reason;
-      p.bytesC2s = e.bytes.c2s;
-      p.bytesS2c = e.bytes.s2c;
-      return;
-    case 'exchange':
-      p.exchanges += 1;
-      if (e.status === 'NO') p.nos += 1;
-      if (e.status === 'BAD') p.bads += 1;
-      return;
-    case 'lint':
-      p.lints += 1;
-      return;
-    case 'gap':
-      p.gaps += 1;
-      p.gapBytes += e.droppedBytes;
-      return;
-    case 'session.open':
-    case 'message':
-    case 'malformed':
-    case 'tls.established':
-    case 'compress.started':
-      return;
-    default:
-      assertNever(e);
-  }
+/**
+ * The SQLite connection behind a store, or null for PostgreSQL: for the features that still
+ * read the SQLite file synchronously (the display filter, whole-literal downloads, grep).
+ */
+export function sqliteDb(store: ArchiveStore): Db | null {
+  return store instanceof Archive ? store.db : null;
 }

@@ -20,7 +20,8 @@ import type { Pool, PoolClient } from 'pg';
 import type { AuditAction, AuditFilter } from '../../shared/audit.ts';
 import type { Direction } from '../../shared/direction.ts';
 import type { ImapscopeEvent } from '../../shared/events.ts';
-import type { SessionFilter, SessionRow } from '../../shared/protocol.ts';
+import type { SessionFilter, SessionPage, SessionRow } from '../../shared/protocol.ts';
+import { applySessionEvent, newSessionRow } from '../../shared/session-row.ts';
 import { fromJson, toJson } from '../../shared/protocol.ts';
 import { eventJson } from '../hub/event-json.ts';
 import type { RawChunk } from '../hub/hub.ts';
@@ -32,9 +33,9 @@ import {
   ARCHIVE_RETENTION_INTERVAL_MS,
 } from '../limits.ts';
 import { ActionRecorder, actionsQuery } from './actions.ts';
-import { applyToPatch, emptyPatch, hp, type ArchiveOptions, type SessionPatch } from './archive.ts';
+import type { ArchiveOptions, SessionPatch } from './archive.ts';
 import { migrate } from './pg-schema.ts';
-import { pageSize, toRow, type SessionDbRow } from './read.ts';
+import { SORT_SQL, pageSize, toRow, type SessionDbRow } from './read.ts';
 import { aggregateStats, type CommandStats, type StatsFilter, type StatsRow } from './stats.ts';
 import { maskArchiveUrl, type ArchiveStats, type ArchiveStore, type StoredChunk } from './store.ts';
 import { WriteFaults } from './write-faults.ts';
@@ -254,23 +255,23 @@ export class PgArchive implements ArchiveStore {
       this.inFlight -= b.events.length;
     }
     const ms = performance.now() - t0;
+    this.opts.onFlushed?.(ms);
     this.stats.flushes += 1;
     if (ms > this.stats.maxFlushMs) this.stats.maxFlushMs = ms;
   }
 
-  /** One row per session of the batch: inserted, or its counters added to (one statement). */
+  /**
+   * One row per session of the batch: inserted, or its counters added to (one statement). The
+   * batch's events of a session fold into a delta row with the shared reducer (session-row.ts),
+   * as in the SQLite archive: counts to add, fields that are null leave the stored value.
+   */
   private async upsertSessions(c: PoolClient, b: Batch, bodies: readonly string[]): Promise<void> {
-    type Patch = SessionPatch & {
-      client: string;
-      upstream: string;
-      startedAt: number;
-      bytes: number;
-    };
+    type Patch = Omit<SessionPatch, 'text'> & { bytes: number };
     const patches = new Map<string, Patch>();
     const patchOf = (session: string, at: number): Patch => {
       let p = patches.get(session);
       if (!p) {
-        p = { ...emptyPatch(at), client: '', upstream: '', startedAt: at, bytes: 0 };
+        p = { row: newSessionRow(session, at), lastAt: at, bytes: 0 };
         patches.set(session, p);
       }
       return p;
@@ -279,27 +280,23 @@ export class PgArchive implements ArchiveStore {
       const p = patchOf(e.session, e.at);
       // The event's stored size counts toward the session's bytes (the size cap).
       p.bytes += bodies[i]!.length;
-      if (e.type === 'session.open') {
-        p.client = hp(e.client);
-        p.upstream = hp(e.upstream);
-        p.startedAt = e.at;
-      }
-      p.events += 1;
+      if (e.type === 'session.open') p.row.startedAt = e.at;
       p.lastAt = Math.max(p.lastAt, e.at);
-      applyToPatch(p, e);
+      applySessionEvent(p.row, e);
     }
     for (const ch of b.chunks) patchOf(ch.session, ch.at).bytes += ch.data.byteLength;
-    for (const [session, n] of b.dropped) patchOf(session, this.now()).dropped += n;
+    for (const [session, n] of b.dropped) patchOf(session, this.now()).row.droppedEvents += n;
     if (patches.size === 0) return;
-    const col = <T>(f: (id: string, p: Patch) => T): T[] => [...patches].map(([id, p]) => f(id, p));
+    const col = <T>(f: (p: Patch) => T): T[] => [...patches.values()].map(f);
     await c.query(
       `INSERT INTO sessions AS s (id, instance, started_at, client, upstream, source, last_at,
          events, "user", state, ended_at, reason, bytes_c2s, bytes_s2c, dropped, exchanges, nos,
-         bads, lints, gaps, gap_bytes, stored_bytes)
+         bads, lints, gaps, gap_bytes, stored_bytes, client_name, client_version)
        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
          $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::bigint[],
          $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[],
-         $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[], $22::bigint[])
+         $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[], $22::bigint[], $23::text[],
+         $24::text[])
        ON CONFLICT (id) DO UPDATE SET
          client = CASE WHEN s.client = '' THEN EXCLUDED.client ELSE s.client END,
          upstream = CASE WHEN s.upstream = '' THEN EXCLUDED.upstream ELSE s.upstream END,
@@ -313,30 +310,34 @@ export class PgArchive implements ArchiveStore {
          nos = s.nos + EXCLUDED.nos, bads = s.bads + EXCLUDED.bads,
          lints = s.lints + EXCLUDED.lints, gaps = s.gaps + EXCLUDED.gaps,
          gap_bytes = s.gap_bytes + EXCLUDED.gap_bytes,
-         stored_bytes = s.stored_bytes + EXCLUDED.stored_bytes`,
+         stored_bytes = s.stored_bytes + EXCLUDED.stored_bytes,
+         client_name = coalesce(EXCLUDED.client_name, s.client_name),
+         client_version = coalesce(EXCLUDED.client_version, s.client_version)`,
       [
-        col((id) => id),
+        col((p) => p.row.id),
         col(() => this.instance),
-        col((_, p) => p.startedAt),
-        col((_, p) => p.client),
-        col((_, p) => p.upstream),
+        col((p) => p.row.startedAt),
+        col((p) => p.row.client),
+        col((p) => p.row.upstream),
         col(() => 'live'),
-        col((_, p) => p.lastAt),
-        col((_, p) => p.events),
-        col((_, p) => p.user),
-        col((_, p) => p.state),
-        col((_, p) => p.endedAt),
-        col((_, p) => p.reason),
-        col((_, p) => p.bytesC2s),
-        col((_, p) => p.bytesS2c),
-        col((_, p) => p.dropped),
-        col((_, p) => p.exchanges),
-        col((_, p) => p.nos),
-        col((_, p) => p.bads),
-        col((_, p) => p.lints),
-        col((_, p) => p.gaps),
-        col((_, p) => p.gapBytes),
-        col((_, p) => p.bytes),
+        col((p) => p.lastAt),
+        col((p) => p.row.events),
+        col((p) => p.row.user),
+        col((p) => p.row.state),
+        col((p) => p.row.endedAt),
+        col((p) => p.row.reason),
+        col((p) => p.row.bytesC2s),
+        col((p) => p.row.bytesS2c),
+        col((p) => p.row.droppedEvents),
+        col((p) => p.row.exchangeCount),
+        col((p) => p.row.noCount),
+        col((p) => p.row.badCount),
+        col((p) => p.row.lintCount),
+        col((p) => p.row.gapCount),
+        col((p) => p.row.gapBytes),
+        col((p) => p.bytes),
+        col((p) => p.row.clientName),
+        col((p) => p.row.clientVersion),
       ],
     );
   }
@@ -514,29 +515,54 @@ export class PgArchive implements ArchiveStore {
 
   // The reads: the SQL of read.ts, actions.ts and stats.ts in PostgreSQL's dialect.
 
+  /** The first page of {@link querySessions}, rows only. */
   async listSessions(f: SessionFilter = {}): Promise<SessionRow[]> {
+    return (await this.querySessions(f)).sessions;
+  }
+
+  /**
+   * read.ts querySessions in PostgreSQL's dialect. `text` has no trigram index here: a
+   * case-insensitive substring of the session's event bodies or its own columns.
+   */
+  async querySessions(f: SessionFilter = {}, only?: readonly string[]): Promise<SessionPage> {
     const where: string[] = [];
     const params: unknown[] = [];
     const p = (v: unknown): string => {
       params.push(v);
       return `$${params.length}`;
     };
-    if (f.user) where.push(`strpos(lower(coalesce("user", '')), lower(${p(f.user)})) > 0`);
+    if (f.user) where.push(`lower("user") = lower(${p(f.user)})`);
     if (f.client) where.push(`strpos(client, ${p(f.client)}) > 0`);
     if (f.from !== undefined) where.push(`(ended_at IS NULL OR ended_at >= ${p(f.from)})`);
     if (f.to !== undefined) where.push(`started_at <= ${p(f.to)}`);
     if (f.state === 'live') where.push(`ended_at IS NULL`);
     else if (f.state === 'ended') where.push(`ended_at IS NOT NULL`);
     else if (f.state) where.push(`state = ${p(f.state)}`);
-    if (f.text) {
+    if (f.reason) where.push(`reason = ${p(f.reason)}`);
+    const text = f.text?.trim();
+    if (text) {
+      const t = p(text);
       where.push(
-        `id IN (SELECT DISTINCT session FROM events WHERE strpos(body, ${p(f.text)}) > 0)`,
+        `(strpos(lower(id || ' ' || client || ' ' || coalesce("user", '') || ' ' || upstream ||
+            ' ' || coalesce(client_name, '')), lower(${t})) > 0
+          OR id IN (SELECT DISTINCT session FROM events WHERE strpos(lower(body), lower(${t})) > 0))`,
       );
     }
-    const sql =
-      `SELECT * FROM sessions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ` +
-      `ORDER BY started_at DESC, id COLLATE "C" DESC LIMIT ${p(pageSize(f.limit, 200))}`;
-    return (await this.pool.query<SessionDbRow>(sql, params)).rows.map(toRow);
+    if (only) where.push(`id = ANY(${p([...only])}::text[])`);
+    const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const sort = SORT_SQL[f.sort ?? 'started'].replace(/\buser\b/, '"user"');
+    const dir = f.order === 'asc' ? 'ASC' : 'DESC';
+    const offset = Math.max(0, Math.floor(f.offset ?? 0)) || 0;
+    const total = (
+      await this.pool.query<{ n: number }>(`SELECT count(*) AS n FROM sessions ${cond}`, params)
+    ).rows[0]!.n;
+    const rows = await this.pool.query<SessionDbRow>(
+      `SELECT * FROM sessions ${cond}
+       ORDER BY ${sort} ${dir}, started_at DESC, id COLLATE "C" DESC
+       LIMIT ${p(pageSize(f.limit, 200))} OFFSET ${p(offset)}`,
+      params,
+    );
+    return { sessions: rows.rows.map(toRow), total };
   }
 
   async getSession(id: string): Promise<SessionRow | undefined> {

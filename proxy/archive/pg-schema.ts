@@ -94,6 +94,12 @@ export const PG_MIGRATIONS: readonly string[] = [
     seen_at bigint NOT NULL
   );
   `,
+  // 3: the client's ID (RFC 2971) name and version; the session list's exact user filter.
+  `
+  ALTER TABLE sessions ADD COLUMN client_name text;
+  ALTER TABLE sessions ADD COLUMN client_version text;
+  CREATE INDEX sessions_user ON sessions(lower("user"), started_at);
+  `,
 ];
 
 /** Applies the migrations not yet applied; returns their versions. */

@@ -80,6 +80,14 @@ CREATE INDEX IF NOT EXISTS actions_at ON actions(at);
 CREATE INDEX IF NOT EXISTS actions_user_at ON actions(user, at);
 CREATE INDEX IF NOT EXISTS actions_mailbox_at ON actions(mailbox, at);
 CREATE INDEX IF NOT EXISTS actions_kind_at ON actions(kind, at);
+-- The session list's search (search-text.ts): per session and flush, the searchable text of
+-- its events in a trigram index (case-insensitive substrings of 3+ characters). Contentless:
+-- the text itself is not stored twice; search_rows maps each row back to its session.
+CREATE TABLE IF NOT EXISTS search_rows(id INTEGER PRIMARY KEY, session TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS search_rows_session ON search_rows(session);
+CREATE VIRTUAL TABLE IF NOT EXISTS session_text USING fts5(
+  text, content='', contentless_delete=1, tokenize='trigram'
+);
 `;
 
 /** Thrown when the archive was written by a newer imapscope. */
@@ -114,6 +122,12 @@ export function openArchiveDb(file: string, opts: { readonly?: boolean } = {}): 
   }
   if (!columns.has('instance'))
     db.exec(`ALTER TABLE sessions ADD COLUMN instance TEXT NOT NULL DEFAULT ''`);
+  // The client's ID (RFC 2971) name and version, when it sent them.
+  for (const c of ['client_name', 'client_version']) {
+    if (!columns.has(c)) db.exec(`ALTER TABLE sessions ADD COLUMN ${c} TEXT`);
+  }
+  // The session list's user filter (read.ts): one user's sessions without reading every row.
+  db.exec(`CREATE INDEX IF NOT EXISTS sessions_user ON sessions(lower(user), started_at)`);
   // raw_spans.segment: NULL in archives from before segment files (one file per session).
   const spanColumns = new Set(
     (db.prepare(`PRAGMA table_info(raw_spans)`).all() as { name: string }[]).map((c) => c.name),

@@ -5,6 +5,7 @@
  * Read from the archived `exchange` events; aborted exchanges count but have no latency.
  */
 import type { Database as Db } from 'better-sqlite3';
+import type { CommandStats } from '../../shared/stats.ts';
 
 export const STATS_GROUPS = ['command', 'upstream', 'user'] as const;
 export type StatsGroup = (typeof STATS_GROUPS)[number];
@@ -18,21 +19,7 @@ export interface StatsFilter {
   by?: Exclude<StatsGroup, 'command'>;
 }
 
-export interface CommandStats {
-  command: string;
-  /** The upstream or user this row is for, when grouped by one; else null. */
-  group: string | null;
-  count: number;
-  ok: number;
-  no: number;
-  bad: number;
-  aborted: number;
-  /** Milliseconds; null when no exchange of the row completed. */
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-  max: number | null;
-}
+export type { CommandStats };
 
 /** The nearest-rank percentile of sorted values (p in 0..100); null for none. */
 export function percentile(sorted: readonly number[], p: number): number | null {

@@ -12,7 +12,7 @@
 import type { AuditAction, AuditFilter } from '../../shared/audit.ts';
 import type { Direction } from '../../shared/direction.ts';
 import type { ImapscopeEvent } from '../../shared/events.ts';
-import type { SessionFilter, SessionRow } from '../../shared/protocol.ts';
+import type { SessionFilter, SessionPage, SessionRow } from '../../shared/protocol.ts';
 import type { RawChunk, Sink } from '../hub/hub.ts';
 import type { CommandStats, StatsFilter } from './stats.ts';
 
@@ -38,6 +38,11 @@ export interface StoredChunk {
 export interface ArchiveReader {
   /** Sessions matching every given filter, newest first (read.ts listSessions). */
   listSessions(f?: SessionFilter): Promise<SessionRow[]>;
+  /**
+   * One page of the sessions matching `f` (sorted, offset, limited) and how many match in all
+   * (read.ts querySessions); `only`: among these session ids alone (the display filter's).
+   */
+  querySessions(f?: SessionFilter, only?: readonly string[]): Promise<SessionPage>;
   getSession(id: string): Promise<SessionRow | undefined>;
   /** A session's events with seq > afterSeq, in seq order, at most `limit`. */
   sessionEvents(session: string, afterSeq: number, limit: number): Promise<ImapscopeEvent[]>;

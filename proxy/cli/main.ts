@@ -9,6 +9,7 @@ import type { RunningImapscope } from '../app.ts';
 import type { Logger } from '../log.ts';
 import { addArchiveCommands } from './archive-commands.ts';
 import { addQueryCommands } from './query-commands.ts';
+import { addGrepCommand } from './grep-command.ts';
 import { CertificateAuthority } from '../net/ca.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -170,6 +171,7 @@ function buildProgram(): Command {
     });
   addArchiveCommands(program);
   addQueryCommands(program);
+  addGrepCommand(program);
   for (const sub of program.commands) sub.allowExcessArguments(false);
   return program;
 }

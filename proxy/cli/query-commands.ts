@@ -4,6 +4,7 @@
  *
  *   imapscope audit [--user U] [--client HOST[:PORT]] [--mailbox M] [--kind K] [--session ID]
  *                   [--since T] [--until T] [--limit N] [--format table|jsonl|csv]
+ *   imapscope grep FILTER [--session ID] [--limit N] [--format table|jsonl|csv]   (grep-command.ts)
  *   imapscope stats [--since T] [--until T] [--user U] [--upstream HOST:PORT]
  *                   [--by upstream|user] [--format table|jsonl|csv]
  *
@@ -25,10 +26,10 @@ import { resolveConfig } from '../config.ts';
 import type { RawOptions, RawSwitches } from '../config.ts';
 import { ImapscopeError } from '../errors.ts';
 
-const FORMATS = ['table', 'jsonl', 'csv'] as const;
+export const FORMATS = ['table', 'jsonl', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
 
-function fail(message: string): never {
+export function fail(message: string): never {
   throw new ImapscopeError('ERR_CONFIG_INVALID', message);
 }
 
@@ -65,7 +66,19 @@ async function openReader(
   };
 }
 
-function format(value: string): Format {
+/**
+ * The SQLite archive in --data, read-only, for what reads it synchronously (`imapscope grep`);
+ * with --archive postgres:// one line says it is not there yet.
+ */
+export function openDb(cmd: Command, what: string) {
+  const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
+  if (config.archiveUrl !== null) fail(`${what} is not available with --archive postgres:// yet`);
+  const file = join(config.dataDir, ARCHIVE_FILE);
+  if (!existsSync(file)) fail(`no archive at ${file} (is --data right?)`);
+  return openArchiveDb(file, { readonly: true });
+}
+
+export function format(value: string): Format {
   if (!(FORMATS as readonly string[]).includes(value)) fail(`--format: use ${FORMATS.join(', ')}`);
   return value as Format;
 }
@@ -76,7 +89,7 @@ const csvCell = (v: unknown): string => {
 };
 
 /** Rows as an aligned text table, CSV with a header, or one JSON object per line. */
-function print(rows: Record<string, unknown>[], columns: string[], fmt: Format): void {
+export function print(rows: Record<string, unknown>[], columns: string[], fmt: Format): void {
   const out = process.stdout;
   if (fmt === 'jsonl') {
     for (const r of rows) out.write(toJson(r) + '\n');

@@ -1,33 +1,5 @@
-import type { Message, LiteralRef, Token } from '../../shared/messages.ts';
-
-/** Every literal of a token tree, in document order. */
-export function literalsOf(tokens: readonly Token[], into: LiteralRef[] = []): LiteralRef[] {
-  for (const t of tokens) {
-    if (t.type === 'literal') into.push(t.literal);
-    else if (t.type === 'list') literalsOf(t.items, into);
-  }
-  return into;
-}
-
-/** Literals of any message: command arguments, FETCH bodies and other response data. */
-export function messageLiterals(m: Message): LiteralRef[] {
-  const out: LiteralRef[] = [];
-  const walk = (v: unknown): void => {
-    if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return;
-    if (Array.isArray(v)) {
-      for (const x of v) walk(x);
-      return;
-    }
-    const o = v as Record<string, unknown>;
-    if (o.type === 'literal' && typeof o.literal === 'object' && o.literal !== null) {
-      out.push(o.literal as LiteralRef);
-      return;
-    }
-    for (const k of Object.keys(o)) if (k !== 'raw') walk(o[k]);
-  };
-  walk(m);
-  return out.sort((a, b) => a.offset - b.offset);
-}
+import type { Message } from '../../shared/messages.ts';
+import { messageLiterals } from '../../shared/message-literals.ts';
 
 /**
  * The stream bytes of a decoded message, rebuilt from its `raw` text and its literals' previews

@@ -1,6 +1,6 @@
 import type { ImapscopeEvent } from '../../shared/events.ts';
-import { assertNever } from '../../shared/events.ts';
-import type { SessionFilter, SessionRow } from '../../shared/protocol.ts';
+import type { SessionFilter, SessionPage, SessionRow, SessionSort } from '../../shared/protocol.ts';
+import { applySessionEvent, endSessionRow, newSessionRow } from '../../shared/session-row.ts';
 import { formatHostPort } from '../config.ts';
 import type { SessionInfo, SessionSummary } from '../net/relay.ts';
 import type { Sink } from './hub.ts';
@@ -15,7 +15,7 @@ export const RECENT_SESSIONS_KEPT = 200;
 export class SessionRegistry implements Sink {
   readonly name = 'registry';
   private readonly rows = new Map<string, SessionRow>();
-  private ended = 0;
+  private endedCount = 0;
 
   opened(info: SessionInfo): void {
     this.ensure(
@@ -28,82 +28,54 @@ export class SessionRegistry implements Sink {
 
   closed(summary: SessionSummary): void {
     const row = this.ensure(summary.id, summary.startedAt, '', '');
-    this.end(row, summary.endedAt, summary.reason, summary.bytes.c2s, summary.bytes.s2c);
+    const open = row.endedAt === null;
+    endSessionRow(row, summary.endedAt, summary.reason, summary.bytes);
+    if (open) this.ended();
   }
 
   write(events: readonly ImapscopeEvent[]): void {
     for (const e of events) {
-      switch (e.type) {
-        case 'session.open':
-          this.ensure(e.session, e.at, formatHostPort(e.client), formatHostPort(e.upstream));
-          break;
-        case 'session.facts': {
-          const row = this.ensure(e.session, e.at, '', '');
-          row.state = e.state;
-          row.user = e.user ?? row.user;
-          row.events += 1;
-          break;
-        }
-        case 'state.change':
-          this.ensure(e.session, e.at, '', '').state = e.to;
-          this.ensure(e.session, e.at, '', '').events += 1;
-          break;
-        case 'session.close': {
-          const row = this.ensure(e.session, e.at, '', '');
-          row.state = e.state;
-          row.user = e.user ?? row.user;
-          row.events += 1;
-          this.end(row, e.at, e.reason, e.bytes.c2s, e.bytes.s2c);
-          break;
-        }
-        case 'exchange': {
-          const row = this.ensure(e.session, e.at, '', '');
-          row.exchangeCount += 1;
-          if (e.status === 'NO') row.noCount += 1;
-          if (e.status === 'BAD') row.badCount += 1;
-          row.events += 1;
-          break;
-        }
-        case 'lint': {
-          const row = this.ensure(e.session, e.at, '', '');
-          row.lintCount += 1;
-          row.events += 1;
-          break;
-        }
-        case 'gap': {
-          const row = this.ensure(e.session, e.at, '', '');
-          row.gapCount += 1;
-          row.gapBytes += e.droppedBytes;
-          row.events += 1;
-          break;
-        }
-        case 'message':
-        case 'malformed':
-        case 'tls.established':
-        case 'compress.started':
-          this.ensure(e.session, e.at, '', '').events += 1;
-          break;
-        default:
-          assertNever(e);
-      }
+      const row = this.ensure(e.session, e.at, '', '');
+      const open = row.endedAt === null;
+      applySessionEvent(row, e);
+      if (open && row.endedAt !== null) this.ended();
     }
   }
 
-  /** Newest first, filtered like the archive's list (`text` is not supported here). */
+  /** Newest first, filtered like the archive's list (`text` matches the row's columns only). */
   list(f: SessionFilter = {}): SessionRow[] {
-    const out: SessionRow[] = [];
+    return this.query(f).sessions;
+  }
+
+  /** One page, sorted and filtered like the archive's querySessions (read.ts). */
+  query(f: SessionFilter = {}): SessionPage {
+    const q = f.text?.trim().toLowerCase() ?? '';
+    const all: SessionRow[] = [];
     for (const r of [...this.rows.values()].reverse()) {
-      if (f.user && !(r.user ?? '').toLowerCase().includes(f.user.toLowerCase())) continue;
+      if (f.user && (r.user ?? '').toLowerCase() !== f.user.toLowerCase()) continue;
       if (f.client && !r.client.includes(f.client)) continue;
       if (f.from !== undefined && (r.endedAt ?? Infinity) < f.from) continue;
       if (f.to !== undefined && r.startedAt > f.to) continue;
       if (f.state === 'live' && r.endedAt !== null) continue;
       if (f.state === 'ended' && r.endedAt === null) continue;
       if (f.state && f.state !== 'live' && f.state !== 'ended' && r.state !== f.state) continue;
-      out.push({ ...r });
-      if (f.limit !== undefined && out.length >= f.limit) break;
+      if (f.reason && r.reason !== f.reason) continue;
+      const columns = [r.id, r.client, r.user ?? '', r.upstream, r.clientName ?? ''];
+      if (q && !columns.join(' ').toLowerCase().includes(q)) continue;
+      all.push({ ...r });
     }
-    return out;
+    const key = sortKey(f.sort ?? 'started');
+    const dir = f.order === 'asc' ? 1 : -1;
+    all.sort((a, b) => {
+      const x = key(a);
+      const y = key(b);
+      if (x < y) return -dir;
+      if (x > y) return dir;
+      return b.startedAt - a.startedAt;
+    });
+    const offset = Math.max(0, Math.floor(f.offset ?? 0)) || 0;
+    const limit = f.limit ?? all.length;
+    return { sessions: all.slice(offset, offset + limit), total: all.length };
   }
 
   get(id: string): SessionRow | undefined {
@@ -114,27 +86,7 @@ export class SessionRegistry implements Sink {
   private ensure(id: string, at: number, client: string, upstream: string): SessionRow {
     let row = this.rows.get(id);
     if (!row) {
-      row = {
-        id,
-        client,
-        upstream,
-        startedAt: at,
-        endedAt: null,
-        user: null,
-        state: null,
-        reason: null,
-        bytesC2s: null,
-        bytesS2c: null,
-        events: 0,
-        source: 'live',
-        droppedEvents: 0,
-        exchangeCount: 0,
-        noCount: 0,
-        badCount: 0,
-        lintCount: 0,
-        gapCount: 0,
-        gapBytes: 0,
-      };
+      row = newSessionRow(id, at);
       this.rows.set(id, row);
     }
     if (!row.client && client) row.client = client;
@@ -142,20 +94,52 @@ export class SessionRegistry implements Sink {
     return row;
   }
 
-  private end(row: SessionRow, at: number, reason: string, c2s: number, s2c: number): void {
-    if (row.endedAt === null) this.ended += 1;
-    row.endedAt ??= at;
-    row.reason ??= reason;
-    row.bytesC2s = c2s;
-    row.bytesS2c = s2c;
-    // Forget the oldest ended sessions past the cap (Map keeps insertion order).
-    if (this.ended > RECENT_SESSIONS_KEPT) {
-      for (const [id, r] of this.rows) {
-        if (r.endedAt === null) continue;
-        this.rows.delete(id);
-        this.ended -= 1;
-        if (this.ended <= RECENT_SESSIONS_KEPT) break;
-      }
+  /** Counts a row that just ended; forgets the oldest ended rows past the cap. */
+  private ended(): void {
+    this.endedCount += 1;
+    // Map keeps insertion order: the first ended rows found are the oldest.
+    if (this.endedCount <= RECENT_SESSIONS_KEPT) return;
+    for (const [id, r] of this.rows) {
+      if (r.endedAt === null) continue;
+      this.rows.delete(id);
+      this.endedCount -= 1;
+      if (this.endedCount <= RECENT_SESSIONS_KEPT) break;
     }
+  }
+}
+
+/** What a sort column orders by, as in the archive's SORT_SQL (read.ts). */
+function sortKey(sort: SessionSort): (r: SessionRow) => number | string {
+  switch (sort) {
+    case 'started':
+      return (r) => r.startedAt;
+    case 'ended':
+      return (r) => r.endedAt ?? Number.MAX_SAFE_INTEGER;
+    case 'duration':
+      return (r) => (r.endedAt ?? Date.now()) - r.startedAt;
+    case 'client':
+      return (r) => r.client;
+    case 'user':
+      return (r) => r.user ?? '';
+    case 'upstream':
+      return (r) => r.upstream;
+    case 'state':
+      return (r) => r.state ?? '';
+    case 'reason':
+      return (r) => r.reason ?? '';
+    case 'bytes':
+      return (r) => (r.bytesC2s ?? 0) + (r.bytesS2c ?? 0);
+    case 'events':
+      return (r) => r.events;
+    case 'exchanges':
+      return (r) => r.exchangeCount;
+    case 'no':
+      return (r) => r.noCount;
+    case 'bad':
+      return (r) => r.badCount;
+    case 'lints':
+      return (r) => r.lintCount;
+    case 'clientName':
+      return (r) => r.clientName ?? '';
   }
 }

@@ -17,7 +17,12 @@ import type { TranscriptChunk } from '../export/transcript.ts';
 import { parseTranscript } from '../export/transcript.ts';
 import type { Archive } from '../archive/archive.ts';
 import { newSessionId } from '../net/relay.ts';
-import { type PipelineOutput, SessionPipeline } from '../inspection/pipeline.ts';
+import {
+  type PipelineOptions,
+  type PipelineOutput,
+  SessionPipeline,
+} from '../inspection/pipeline.ts';
+import type { ImportedReason } from '../../shared/close-reason.ts';
 import { ImportError } from './import-error.ts';
 import { contentHash, earlierImport, recordImport } from './ledger.ts';
 import { readRawlogPair } from './rawlog.ts';
@@ -68,6 +73,7 @@ export function importFile(archive: Archive, file: string): ImportResult {
           upstream: { host: 'rawlog-server', port: 143 },
         },
         notes,
+        pair.loginTag === null ? {} : { startsAfterLogin: pair.loginTag },
       ),
     );
   }
@@ -129,7 +135,8 @@ function record(
 /**
  * Runs chunks through the live session pipeline (decoding, tracking, masking) straight into
  * the archive as one new session, from its first chunk's time to its last: the same pipeline
- * object as live traffic, no hub. `notes` become the session's end reason (`imported; …`).
+ * object as live traffic, no hub. `notes` become the session's end reason (`imported; …`);
+ * `tracking` tells the tracker what the files imply (a post-login rawlog's login tag).
  */
 export function importChunks(
   archive: Archive,
@@ -138,6 +145,7 @@ export function importChunks(
   name: string,
   ends: { client: Endpoint; upstream: Endpoint },
   notes: readonly string[] = [],
+  tracking: Pick<PipelineOptions, 'startsAfterLogin'> = {},
 ): ImportResult {
   // A loop, not Math.min(...): a big session has more chunks than a call has arguments.
   let startedAt = chunks[0]?.at ?? Date.now();
@@ -147,7 +155,7 @@ export function importChunks(
     if (c.at > endedAt) endedAt = c.at;
   }
   const id = freshId(archive, startedAt);
-  const pipeline = new SessionPipeline({ session: id, ...ends, startedAt });
+  const pipeline = new SessionPipeline({ session: id, ...ends, startedAt, ...tracking });
   let count = 0;
   const store = ({ events, raw }: PipelineOutput): void => {
     // Imported events never were live: gseq 0 keeps them out of viewers' resume streams.
@@ -168,7 +176,7 @@ export function importChunks(
     bytes[c.direction] += c.data.length;
     store(pipeline.push([{ direction: c.direction, data: Buffer.from(c.data), at: c.at }]));
   }
-  const reason = ['imported', ...notes].join('; ');
+  const reason: ImportedReason = notes.length > 0 ? `imported; ${notes.join('; ')}` : 'imported';
   store(pipeline.close({ bytes, reason, durationMs: endedAt - startedAt }, endedAt));
   archive.flush();
   archive.markImported(id, `import:${kind}:${name}`, endedAt);

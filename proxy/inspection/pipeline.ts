@@ -18,6 +18,11 @@ import { type MaskSpan, redactMalformedClient } from '../session/redact.ts';
 import { type CloseInfo, SessionTracker, type TrackerOptions } from '../session/tracker.ts';
 
 export interface PipelineOptions extends Omit<TrackerOptions, 'clientLiteralPending'> {
+  /**
+   * Hash every literal body (sha256, in LiteralRef.sha256): --literal-hashes. Off, literal
+   * bodies cost only their preview copy; their hash is null.
+   */
+  hashLiterals?: boolean;
   client: Endpoint;
   upstream: Endpoint;
   /** When the session started (ms since the epoch): the session.open event's time. */
@@ -51,8 +56,8 @@ const EMPTY = Buffer.alloc(0);
  */
 export class SessionPipeline {
   readonly tracker: SessionTracker;
-  private readonly c2s = new WireDecoder('c2s');
-  private readonly s2c = new WireDecoder('s2c');
+  private readonly c2s: WireDecoder;
+  private readonly s2c: WireDecoder;
   private clientMode: FramerMode = 'normal';
   /** Offset of the client command last announced to the tracker by its first line. */
   private announced = -1;
@@ -67,6 +72,9 @@ export class SessionPipeline {
 
   constructor(options: PipelineOptions) {
     this.session = options.session;
+    const framing = { hashLiterals: options.hashLiterals === true };
+    this.c2s = new WireDecoder('c2s', framing);
+    this.s2c = new WireDecoder('s2c', framing);
     this.reveal = options.revealSecrets === true;
     this.masker = new RawMasker(this.reveal);
     this.tracker = new SessionTracker({
@@ -264,6 +272,8 @@ export interface PipelineOutlet {
 export interface InspectorOptions {
   hub: PipelineOutlet;
   revealSecrets?: boolean;
+  /** See PipelineOptions.hashLiterals. */
+  hashLiterals?: boolean;
   tls?: boolean;
   /** Inspection restarted while the session was open: continue after this seq, no session.open. */
   resume?: { afterSeq: number };
@@ -286,6 +296,7 @@ export function createSessionInspector(
     upstream: info.upstream,
     startedAt: info.startedAt,
     revealSecrets: options.revealSecrets,
+    hashLiterals: options.hashLiterals,
     tls: options.tls,
     ...(options.resume ? { resumed: true, afterSeq: options.resume.afterSeq } : {}),
   });

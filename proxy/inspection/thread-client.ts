@@ -20,9 +20,11 @@ import { Worker } from 'node:worker_threads';
 import type { Direction } from '../../shared/direction.ts';
 import type { HostPort, InspectionMode } from '../config.ts';
 import {
+  METRICS_PUSH_MS,
   INSPECTION_POST_BYTES,
   INSPECTION_POST_INTERVAL_MS,
   INSPECTION_RESTART_DELAY_MS,
+  INSPECTION_WATCHDOG_MS,
   MAX_INSPECTION_BACKLOG_BYTES,
 } from '../limits.ts';
 import type { Logger } from '../log.ts';
@@ -39,6 +41,8 @@ export interface InspectionOptions {
   backlogCap?: number;
   /** lossless: where sessions pause and resume. */
   bounds?: BacklogBounds;
+  /** Silence (ms) after which the thread is taken for stuck and restarted (INSPECTION_WATCHDOG_MS). */
+  watchdogMs?: number;
 }
 
 /** A lost stretch of one direction: chunks and bytes, and when the first crossed the relay. */
@@ -84,8 +88,13 @@ function spawn(config: InspectionConfig): Promise<{ worker: Worker; ui: HostPort
 }
 
 export class InspectionThread {
-  /** How many times inspection was restarted after its thread died. */
+  /** How many times inspection was restarted after its thread died or got stuck. */
   restarts = 0;
+  /** How many of those restarts were the watchdog's (the thread was stuck, not dead). */
+  stuck = 0;
+  /** When the current worker was last heard from (any message). */
+  private heardAt = Date.now();
+  private readonly watchdog: NodeJS.Timeout;
   readonly mode: InspectionMode;
   private worker: Worker | null;
   private readonly backlog: InspectionBacklog;
@@ -100,6 +109,8 @@ export class InspectionThread {
   private outboxTaken = new Set<ArrayBufferLike>();
   private outboxBytes = 0;
   private flushTimer: NodeJS.Timeout | null = null;
+  /** Posts the backlog and restart count for /metrics (the worker cannot know them). */
+  private readonly statsTimer: NodeJS.Timeout;
 
   private constructor(
     worker: Worker,
@@ -111,6 +122,32 @@ export class InspectionThread {
     this.backlog = new InspectionBacklog(opts.bounds ?? DEFAULT_BACKLOG_BOUNDS);
     this.worker = worker;
     this.watch(worker);
+    this.statsTimer = setInterval(() => {
+      this.post({ type: 'relay-stats', backlogBytes: this.backlog.total, restarts: this.restarts });
+    }, METRICS_PUSH_MS);
+    this.statsTimer.unref();
+    const silentMs = opts.watchdogMs ?? INSPECTION_WATCHDOG_MS;
+    this.watchdog = setInterval(
+      () => {
+        const w = this.worker;
+        if (!w || this.stopped || Date.now() - this.heardAt <= silentMs) return;
+        this.stuck += 1;
+        this.opts.log.error(
+          { silentMs: Date.now() - this.heardAt, restarts: this.restarts + 1, stuck: this.stuck },
+          'inspection thread stopped answering: relaying goes on, inspection restarts',
+        );
+        // down() first: the worker's exit is then not taken for a second failure.
+        this.down();
+        void w.terminate();
+      },
+      Math.max(100, Math.min(1_000, silentMs / 4)),
+    );
+    this.watchdog.unref();
+  }
+
+  /** Shutdown began (the listener is closed): /healthz answers 503 from now on. */
+  draining(): void {
+    this.post({ type: 'draining' });
   }
 
   /** Starts the worker; resolves once its UI server listens, rejects with its one-line reason. */
@@ -126,7 +163,9 @@ export class InspectionThread {
 
   private watch(worker: Worker): void {
     let failure = '';
+    this.heardAt = Date.now();
     worker.on('message', (m: FromInspection) => {
+      if (this.worker === worker) this.heardAt = Date.now();
       if (m.type !== 'consumed') return;
       for (const [id, c2s, s2c] of m.sessions) this.backlog.consumed(id, c2s, s2c);
       this.backlog.release();
@@ -161,7 +200,12 @@ export class InspectionThread {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       // Same UI address (the port actually bound), no test crash the second time.
-      const { testCrashAfterBytes: _, ...rest } = this.config;
+      const {
+        testCrashAfterBytes: _,
+        testHoldRecoveryUntil: __,
+        testSpinAfterBytes: ___,
+        ...rest
+      } = this.config;
       spawn({ ...rest, ui: this.ui }).then(
         ({ worker }) => this.up(worker),
         (err: Error) => {
@@ -306,7 +350,9 @@ export class InspectionThread {
   /** Flushes the archive, closes the UI server and ends the worker. */
   stop(): Promise<void> {
     this.stopped ??= new Promise<void>((resolve) => {
+      clearInterval(this.watchdog);
       if (this.restartTimer) clearTimeout(this.restartTimer);
+      clearInterval(this.statsTimer);
       const worker = this.worker;
       if (!worker) return resolve();
       const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 5000);

@@ -18,6 +18,8 @@ export interface InspectionConfig {
   /** This instance's name (--instance), recorded with each session. */
   instance: string;
   revealSecrets: boolean;
+  /** --literal-hashes: sha256 of every literal body (off: the hashes are null). */
+  literalHashes: boolean;
   /** Serve the viewer's console bridge (/console): practice server, or --console. */
   console: boolean;
   ui: HostPort;
@@ -37,6 +39,19 @@ export interface InspectionConfig {
    * exception once it has inspected this many tap bytes. Never passed to a restarted thread.
    */
   testCrashAfterBytes?: number;
+  /** /metrics without the token (--metrics-public; the UI is on loopback). */
+  metricsPublic?: boolean;
+  /**
+   * Test only (IMAPSCOPE_TEST_HOLD_RECOVERY_UNTIL_FILE): archive recovery waits until this
+   * file exists, so a test can use the listener while recovery is still running.
+   */
+  testHoldRecoveryUntil?: string;
+  /**
+   * Test only (IMAPSCOPE_TEST_SPIN_INSPECTION_AFTER_BYTES): the thread loops forever once it
+   * has inspected this many tap bytes (a stuck thread, for the watchdog). Never passed to a
+   * restarted thread.
+   */
+  testSpinAfterBytes?: number;
 }
 
 /**
@@ -72,6 +87,10 @@ export type ToInspection =
   | { type: 'end'; session: string }
   /** The client listener is up: the API tells the viewer where mail clients connect. */
   | { type: 'listening'; listen: string }
+  /** Shutdown began: the listener is closed, /healthz says 503 from now on. */
+  | { type: 'draining' }
+  /** The relay thread's own figures for /metrics, every METRICS_PUSH_MS. */
+  | { type: 'relay-stats'; backlogBytes: number; restarts: number }
   | { type: 'closed'; summary: SessionSummary }
   | { type: 'shutdown' }
   /** Several of the above, in order, posted together (see INSPECTION_POST_INTERVAL_MS). */
@@ -79,6 +98,8 @@ export type ToInspection =
 
 export type FromInspection =
   | { type: 'ready'; ui: HostPort }
+  /** Every INSPECTION_HEARTBEAT_MS: the thread's event loop runs (see the watchdog). */
+  | { type: 'heartbeat' }
   | { type: 'failed'; message: string }
   /**
    * Tap bytes fully inspected since the last report, per session: the relay's backlog shrinks

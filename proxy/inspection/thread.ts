@@ -8,12 +8,20 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Direction } from '../../shared/direction.ts';
 import { createLogger } from '../log.ts';
+import { INSPECTION_HEARTBEAT_MS } from '../limits.ts';
 import type { TapChunk } from '../transport.ts';
 import { createSessionInspector, type TrackingInspector } from './pipeline.ts';
 import { startUiServer } from '../ui/http.ts';
+import { Metrics } from '../ui/metrics.ts';
 import { Hub } from '../hub/hub.ts';
 import { SessionRegistry } from '../hub/registry.ts';
-import { startHubServices } from './services.ts';
+import {
+  archiveFile,
+  attachArchive,
+  startHubServices,
+  type HubServiceOptions,
+} from './services.ts';
+import { recoverInThread } from './recovery-client.ts';
 import { logSink } from '../hub/log-sink.ts';
 import type { ArchiveStore } from '../archive/store.ts';
 import type {
@@ -49,18 +57,49 @@ async function main(): Promise<void> {
     log.error({ sink, err: err instanceof Error ? err.message : String(err) }, 'sink failed'),
   );
   hub.add(logSink(log));
-  const services = await startHubServices(hub, log, {
+  // Read at scrape time: `services` exists by then.
+  const metrics = new Metrics({
+    archiveQueue: () => services.archive?.pending ?? null,
+    wsClients: () => services.ws?.clientCount ?? 0,
+  });
+  const serviceOptions: HubServiceOptions = {
     dataDir: config.dataDir,
     retainDays: config.retainDays,
     maxArchiveMb: config.maxArchiveMb,
     archiveUrl: config.archiveUrl,
     instance: config.instance,
     registry,
-  });
+    onArchiveFlushed: (ms) => metrics.archiveFlushed(ms),
+  };
+  const services = await startHubServices(hub, log, serviceOptions);
+  hub.add(metrics);
   services.console = config.console;
+  /** /healthz: 503 until the client listener is up and again once shutdown begins. */
+  let draining = false;
+  // Crash recovery of the archive, in a thread of its own, started first so that its start
+  // overlaps the UI server's; the listener opens meanwhile (see `held` below).
+  const file = archiveFile(serviceOptions);
+  const started = performance.now();
+  const recovery = services.archiveRecovering
+    ? (log.info({ file }, 'archive recovery started'),
+      recoverInThread({
+        file,
+        retainDays: config.retainDays,
+        maxBytes: config.maxArchiveMb * 1024 * 1024,
+        ...(config.testHoldRecoveryUntil ? { testHoldUntil: config.testHoldRecoveryUntil } : {}),
+      }))
+    : null;
   const ui = await startUiServer(
     config.ui,
-    { token: config.token, log, tls: config.uiTls, hosts: config.uiHosts },
+    {
+      token: config.token,
+      log,
+      tls: config.uiTls,
+      hosts: config.uiHosts,
+      metrics: { render: () => metrics.render(), contentType: metrics.contentType },
+      metricsPublic: config.metricsPublic === true,
+      health: () => (draining ? 'shutting-down' : services.listen ? 'ok' : 'starting'),
+    },
     services,
   );
 
@@ -69,6 +108,8 @@ async function main(): Promise<void> {
   const consumed = new Map<string, [number, number]>();
   let inspectedTotal = 0;
 
+  /** The heartbeat the relay thread's watchdog listens for (stopped at shutdown). */
+  let heartbeat: NodeJS.Timeout | null = null;
   const handle = (m: ToInspection): void => {
     switch (m.type) {
       case 'batch':
@@ -76,6 +117,7 @@ async function main(): Promise<void> {
         return;
       case 'open': {
         registry.opened(m.info);
+        metrics.sessionOpened();
         // Resumed after a crash: continue after the archive's last event. When the dead thread
         // archived none (it died before its first flush), start over with session.open.
         const afterSeq = m.resume ? resumeArchived(services.archive, m.info.id) : 0;
@@ -84,6 +126,7 @@ async function main(): Promise<void> {
           createSessionInspector(m.info, {
             hub,
             revealSecrets: config.revealSecrets,
+            hashLiterals: config.literalHashes,
             ...(afterSeq > 0 ? { resume: { afterSeq } } : {}),
           }),
         );
@@ -94,17 +137,24 @@ async function main(): Promise<void> {
         inspectors.get(m.session)?.chunks(chunks);
         slowDown(m.batch.bytes);
         const c = consumed.get(m.session) ?? [0, 0];
+        const [c2s, s2c] = c;
         for (const chunk of chunks) c[chunk.direction === 'c2s' ? 0 : 1] += chunk.data.length;
         consumed.set(m.session, c);
+        metrics.relayedBytes('c2s', c[0] - c2s);
+        metrics.relayedBytes('s2c', c[1] - s2c);
         inspectedTotal += m.batch.bytes;
         if (
           config.testCrashAfterBytes !== undefined &&
           inspectedTotal >= config.testCrashAfterBytes
         )
           throw new Error(`test crash after ${inspectedTotal} inspected bytes`);
+        if (config.testSpinAfterBytes !== undefined && inspectedTotal >= config.testSpinAfterBytes)
+          for (;;); // a stuck thread: the relay thread's watchdog must notice
         return;
       }
       case 'gap':
+        // Relayed all the same: only inspection lost them.
+        metrics.relayedBytes(m.direction, m.droppedBytes);
         inspectors.get(m.session)?.gap(m.direction, m.droppedChunks, m.droppedBytes, m.at);
         return;
       case 'transport':
@@ -116,18 +166,27 @@ async function main(): Promise<void> {
       case 'listening':
         services.listen = m.listen;
         return;
+      case 'draining':
+        draining = true;
+        return;
+      case 'relay-stats':
+        metrics.relayStats(m.backlogBytes, m.restarts);
+        return;
       case 'closed': {
         const s = m.summary;
         registry.closed(s);
+        metrics.sessionClosed(s.reason);
         inspectors.get(s.id)?.closed({
           bytes: s.bytes,
           reason: s.reason,
           durationMs: s.endedAt - s.startedAt,
+          closedFirst: s.closedFirst,
         });
         inspectors.delete(s.id);
         return;
       }
       case 'shutdown':
+        if (heartbeat) clearInterval(heartbeat);
         ui.server.closeAllConnections();
         ui.server.close();
         void hub.close().then(() => {
@@ -138,15 +197,65 @@ async function main(): Promise<void> {
         return;
     }
   };
-  // One report per post the relay thread made: its backlog (and any session paused on it)
-  // follows inspection closely, whatever the size of the posts.
-  port.on('message', (m: ToInspection) => {
+  /**
+   * Posts that arrived while the archive was being recovered, in order: nothing is published
+   * before the archive has been opened and the hub's gseq continued after it. The relay
+   * thread's backlog bounds them (lossless pauses sessions past its bounds, as for a slow
+   * inspection); they are handled as soon as recovery has finished.
+   */
+  let held: ToInspection[] | null = services.archiveRecovering ? [] : null;
+  const take = (m: ToInspection): void => {
     handle(m);
     if (consumed.size === 0) return;
     post({ type: 'consumed', sessions: [...consumed].map(([id, [c2s, s2c]]) => [id, c2s, s2c]) });
     consumed.clear();
+  };
+  // One report per post the relay thread made: its backlog (and any session paused on it)
+  // follows inspection closely, whatever the size of the posts.
+  // While held, the in-memory session list still follows the relay (the viewer lists them).
+  const listOnly = (m: ToInspection): void => {
+    if (m.type === 'batch') m.messages.forEach(listOnly);
+    else if (m.type === 'open') registry.opened(m.info);
+    else if (m.type === 'closed') registry.closed(m.summary);
+  };
+  port.on('message', (m: ToInspection) => {
+    if (!held) return take(m);
+    held.push(m);
+    listOnly(m);
   });
   post({ type: 'ready', ui: ui.address });
+  // Heard by the relay thread's watchdog; silent only while this thread's event loop is stuck.
+  heartbeat = setInterval(() => post({ type: 'heartbeat' }), INSPECTION_HEARTBEAT_MS);
+  if (!held || !recovery) return;
+  const done = await recovery;
+  if (done.ok) {
+    const r = done.report;
+    if (r.interrupted > 0)
+      log.warn({ sessions: r.interrupted }, 'archive: sessions cut off by a crash');
+    // ms: the whole recovery as the operator waits for it (thread start included); recoverMs: the work.
+    const { ms: recoverMs, ...counts } = r;
+    log.info(
+      { ...counts, recoverMs, ms: Math.round(performance.now() - started), held: held.length },
+      'archive recovery finished',
+    );
+  } else {
+    log.error({ file, err: done.message }, 'archive recovery failed: running without an archive');
+  }
+  try {
+    attachArchive(services, log, serviceOptions, done.ok ? done.report : null);
+  } catch (err) {
+    log.error(
+      { file, err: err instanceof Error ? err.message : String(err) },
+      'archive failed to open after recovery: running without an archive',
+    );
+    attachArchive(services, log, serviceOptions, null);
+  }
+  const waiting = held;
+  held = null;
+  // Outside main()'s promise: a throw is the thread's uncaught exception, as for any post.
+  queueMicrotask(() => {
+    for (const m of waiting) take(m);
+  });
 }
 
 /** A session an earlier thread was inspecting: its last archived seq (0 without the archive). */

@@ -4,6 +4,7 @@ import type { HostPort } from '../config.ts';
 import { LISTEN_BACKLOG } from '../limits.ts';
 import { WarnThrottle } from '../log.ts';
 import type { Logger } from '../log.ts';
+import { clientOf, destinationOf, readProxyHeader } from './proxy-accept.ts';
 
 /** What a client past --max-connections reads before imapscope closes the connection. */
 export const TOO_MANY_BYE = '* BYE [UNAVAILABLE] too many connections\r\n';
@@ -16,6 +17,19 @@ export interface ListenerOptions {
   plainBye?: boolean;
   /** Rate-limited warnings: refused connections, failed accepts (EMFILE…). */
   log?: Logger;
+  /**
+   * Expect a PROXY header (v1 or v2) first on every connection, and only from addresses
+   * `trusted` says yes to. Without it the socket's peer is the client.
+   */
+  proxyProtocol?: { trusted: (address: string) => boolean; timeoutMs?: number };
+}
+
+/** Who a relayed connection is from, when a PROXY header named them. */
+export interface ProxiedPeer {
+  /** The real client, as the load balancer saw it. */
+  client: HostPort;
+  /** What that client dialled (the balancer's frontend address). */
+  destination: HostPort;
 }
 
 /**
@@ -24,6 +38,9 @@ export interface ListenerOptions {
  * FIN is passed on, not answered by closing). Resolves with the bound address
  * (the real port when 0 was asked for); rejects with the listen error.
  *
+ * With `proxyProtocol`, a connection is handed over only after its PROXY header, with the
+ * client the header names (see acceptProxied); otherwise at once.
+ *
  * Past `maxConnections` open at once, a client gets one BYE line and is closed, never
  * relayed. A failed accept (EMFILE when out of file descriptors) is logged, at most once per
  * WARN_INTERVAL_MS with a count, and survived: libuv closes the connection it could not
@@ -31,12 +48,48 @@ export interface ListenerOptions {
  */
 export function startListener(
   at: HostPort,
-  onConnection: (socket: Socket) => void,
+  onConnection: (socket: Socket, proxied?: ProxiedPeer) => void,
   opts: ListenerOptions = {},
 ): Promise<{ server: Server; address: HostPort }> {
   const max = opts.maxConnections ?? Infinity;
   const refusedWarn = new WarnThrottle();
   const acceptWarn = new WarnThrottle();
+  const untrustedWarn = new WarnThrottle();
+  const badHeaderWarn = new WarnThrottle();
+  const proxy = opts.proxyProtocol;
+  /**
+   * With --proxy-protocol: a peer outside --proxy-trusted, or one whose header is missing,
+   * malformed or late, is closed without a word (it is not known to speak IMAP, and nothing
+   * reached the upstream); the log says why, at most once per WARN_INTERVAL_MS per kind.
+   */
+  const acceptProxied = (s: Socket): void => {
+    s.on('error', () => {});
+    const peer = s.remoteAddress ?? '?';
+    if (!proxy!.trusted(peer)) {
+      s.destroy();
+      const n = untrustedWarn.hit();
+      if (n !== null)
+        opts.log?.warn(
+          { peer, refused: n },
+          'PROXY protocol: connection from an address outside --proxy-trusted refused',
+        );
+      return;
+    }
+    void readProxyHeader(s, proxy!.timeoutMs).then((r) => {
+      if (s.destroyed) return;
+      if (!r.ok) {
+        s.destroy();
+        const n = badHeaderWarn.hit();
+        if (n !== null)
+          opts.log?.warn(
+            { peer, code: r.code, err: r.message, refused: n },
+            'PROXY protocol: connection without a valid header refused',
+          );
+        return;
+      }
+      onConnection(s, { client: clientOf(r.header, s), destination: destinationOf(r.header, s) });
+    });
+  };
   let open = 0;
   const server = createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (s) => {
     if (open >= max) {
@@ -51,7 +104,8 @@ export function startListener(
     }
     open += 1;
     s.once('close', () => (open -= 1));
-    onConnection(s);
+    if (proxy) acceptProxied(s);
+    else onConnection(s);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
+import type { CloseReason } from '../../shared/close-reason.ts';
 import type { Direction } from '../../shared/direction.ts';
 import { formatHostPort } from '../config.ts';
 import type { HostPort } from '../config.ts';
@@ -7,6 +8,7 @@ import { NO_GREETING_HINT_MS, UPSTREAM_CONNECT_TIMEOUT_MS } from '../limits.ts';
 import type { Logger } from '../log.ts';
 import { TransportFollower } from './compress.ts';
 import { upgradeUpstreamFirst } from './starttls.ts';
+import type { RelayControl, RelayHooks, Side } from './relay-control.ts';
 import { StarttlsInterceptor } from './starttls-relay.ts';
 import { SessionGuard } from './session-guard.ts';
 import type { SessionLimits } from './session-guard.ts';
@@ -15,6 +17,7 @@ import type { SessionInspector, TapChunk, TransportEvent, TransportNoticeCode } 
 import type { InspectionFlow } from '../transport.ts';
 import { acceptClientTls, connectUpstreamTls, describeTlsError, tlsEstablished } from './tls.ts';
 import type { TlsSetup } from './tls.ts';
+import type { TlsMode } from './tls-modes.ts';
 
 /** What is known about a session when it opens; handed to the inspector factory. */
 export interface SessionInfo {
@@ -24,25 +27,13 @@ export interface SessionInfo {
   startedAt: number;
 }
 
-/** Why a session ended, as logged and (later) reported in session.close events. */
-export type CloseReason =
-  | 'closed' // both sides closed normally
-  | 'client-reset'
-  | 'upstream-reset'
-  | 'client-error'
-  | 'upstream-error'
-  | 'upstream-unavailable'
-  | 'client-tls-failed' // the client's TLS handshake failed (implicit or after STARTTLS)
-  | 'upstream-tls-failed' // the upstream's handshake or certificate verification failed
-  | 'starttls-injection' // more plaintext after STARTTLS than MAX_TRANSPORT_HOLD_BYTES
-  | 'idle-timeout' // no byte either way for --idle-timeout
-  | 'shutdown';
-
 export interface SessionSummary extends SessionInfo {
   endedAt: number;
   bytes: Record<Direction, number>;
   reason: CloseReason;
   droppedTapChunks: number;
+  /** The side whose connection ended first (FIN or close); null when imapscope ended both. */
+  closedFirst: Side | null;
 }
 
 export interface RelayOptions {
@@ -59,6 +50,10 @@ export interface RelayOptions {
   tls?: TlsSetup;
   /** Idle timeout and keepalive (session-guard.ts); keepalive is on even without it. */
   limits?: SessionLimits;
+  /** The real client when a PROXY header named it (listener.ts); else the socket's peer. */
+  client?: HostPort;
+  /** Written to the upstream before anything else (--upstream-proxy-protocol's v2 header). */
+  upstreamPreamble?: Buffer;
 }
 
 let counter = 0;
@@ -82,21 +77,26 @@ export function useSessionIdSuffix(random: Buffer): void {
 }
 
 const noopInspector: SessionInspector = { chunks() {}, gap() {}, close() {} };
-export type Side = 'client' | 'upstream';
 
-/**
- * What the forwarding path calls for each chunk read from a leg. The plain relay's hooks
- * forward it (`send`); STARTTLS interception (starttls-relay.ts) puts its own in front.
- */
-export interface RelayHooks {
-  c2s(chunk: Buffer): void;
-  s2c(chunk: Buffer): void;
-  /** Called when a direction's reading side ended, before the end is passed on. */
-  end?(direction: Direction): void;
+/** A relayed session as the listener and shutdown see it. */
+export interface RelayHandle {
+  readonly id: string;
+  /** Shutdown: ends the session at once, reason `shutdown`. */
+  close(): void;
+  /** Shutdown's BYE, when it cannot split a message (see SessionGuard.bye). */
+  bye(text: string): boolean;
 }
 
 /**
- * Relays one client connection to a fresh upstream connection, byte for byte.
+ * Relays one client connection to a fresh upstream connection, byte for byte (see
+ * {@link RelaySession}).
+ */
+export function relayConnection(raw: Socket, opts: RelayOptions): RelayHandle {
+  return new RelaySession(raw, opts);
+}
+
+/**
+ * One client connection relayed to a fresh upstream connection, byte for byte.
  *
  * The client socket must arrive paused (the listener uses pauseOnConnect), so
  * nothing is read before the upstream is there to take it. Bytes are written
@@ -107,157 +107,194 @@ export interface RelayHooks {
  *
  * With `tls`, either leg may be TLS from the start (implicit) or after STARTTLS: the
  * upstream's STARTTLS prelude for a client that does not do STARTTLS itself runs here
- * (starttls.ts), the client's STARTTLS is intercepted by the hooks of starttls-relay.ts, and
- * the tap goes on seeing the plaintext of both legs. A failed upstream verification gets the
- * client a BYE saying so.
+ * (starttls.ts), the client's STARTTLS is intercepted by the hooks of starttls-relay.ts
+ * (through the narrow {@link RelayControl}), and the tap goes on seeing the plaintext of both
+ * legs. A failed upstream verification gets the client a BYE saying so.
+ *
+ * State: the legs (`raws`: the TCP sockets; `legs`: the application-data sockets, a TLS
+ * socket over the raw one once a leg is TLS), the byte counters, the close reason (the first
+ * cause recorded wins over `closed`) and the tap (created at connect, or at a failure before).
  */
-export function relayConnection(
-  raw: Socket,
-  opts: RelayOptions,
-): { id: string; close(): void; bye(text: string): boolean } {
-  const startedAt = Date.now();
-  const info: SessionInfo = {
-    id: newSessionId(startedAt),
-    client: { host: raw.remoteAddress ?? '?', port: raw.remotePort ?? 0 },
-    upstream: opts.upstream,
-    startedAt,
-  };
-  const log = opts.log.child({ session: info.id });
-  const target = formatHostPort(opts.upstream);
-  const clientMode = opts.tls?.client.mode ?? 'none';
-  const upstreamMode = opts.tls?.upstream.mode ?? 'none';
-  const bytes: Record<Direction, number> = { c2s: 0, s2c: 0 };
-  let reason: CloseReason = 'closed';
-  const setReason = (r: CloseReason): void => {
-    if (reason === 'closed') reason = r;
-  };
-  let tap: Tap | null = null;
-  const early: TransportEvent[] = [];
-  let finished = false;
+export class RelaySession implements RelayHandle, RelayControl {
+  readonly id: string;
+  readonly info: SessionInfo;
+  readonly log: Logger;
+  /** The TCP sockets of both legs. */
+  readonly raws: Readonly<Record<Side, Socket>>;
+  /** The sockets application data flows through: a leg's TLS socket once it has one. */
+  private readonly legs: Record<Side, Socket>;
+  /** Bytes relayed (and recorded) each way. */
+  readonly bytes: Record<Direction, number> = { c2s: 0, s2c: 0 };
+  private reason: CloseReason = 'closed';
+  private tap: Tap | null = null;
+  /** Transport events before the tap exists (an implicit TLS handshake), handed to it then. */
+  private readonly early: TransportEvent[] = [];
+  private finished = false;
+  /** The side whose connection ended first (reported with the close). */
+  private closedFirst: Side | null = null;
+  private readonly target: string;
+  private readonly clientMode: TlsMode;
+  private readonly upstreamMode: TlsMode;
+  private readonly guard: SessionGuard;
+  private readonly hooks: RelayHooks;
+  /** Resolves false when the client's implicit TLS handshake failed. */
+  private clientSecure: Promise<boolean> = Promise.resolve(true);
+  /** Listeners of the forwarding path while attached. */
+  private detachers: (() => void)[] = [];
+  /** Inspection (lossless) asked to stop reading until it catches up. */
+  private inspectionPaused = false;
+  /** Times inspection paused this session (reported in the session close line). */
+  private inspectionPauses = 0;
 
-  log.info({ client: formatHostPort(info.client), upstream: target }, 'session open');
-  raw.setNoDelay(true);
-  const onClientError = (err: NodeJS.ErrnoException): void => {
-    setReason(err.code === 'ECONNRESET' ? 'client-reset' : 'client-error');
-    log.debug({ err: err.message, code: err.code }, 'client socket error');
-  };
-  const onUpstreamError = (err: NodeJS.ErrnoException): void => {
-    setReason(err.code === 'ECONNRESET' ? 'upstream-reset' : 'upstream-error');
-    log.debug({ err: err.message, code: err.code }, 'upstream socket error');
-  };
-  raw.on('error', onClientError);
+  constructor(
+    client: Socket,
+    private readonly opts: RelayOptions,
+  ) {
+    const startedAt = Date.now();
+    this.id = newSessionId(startedAt);
+    this.info = {
+      id: this.id,
+      client: opts.client ?? { host: client.remoteAddress ?? '?', port: client.remotePort ?? 0 },
+      upstream: opts.upstream,
+      startedAt,
+    };
+    this.log = opts.log.child({ session: this.id });
+    this.target = formatHostPort(opts.upstream);
+    this.clientMode = opts.tls?.client.mode ?? 'none';
+    this.upstreamMode = opts.tls?.upstream.mode ?? 'none';
 
-  const upstreamRaw = connect({
-    host: opts.upstream.host,
-    port: opts.upstream.port,
-    allowHalfOpen: true,
-  });
-  upstreamRaw.setNoDelay(true);
-  const legs: Record<Side, Socket> = { client: raw, upstream: upstreamRaw };
-  const guard = new SessionGuard(
-    opts.limits,
-    [raw, upstreamRaw],
-    () => {
-      setReason('idle-timeout');
-      destroyAll();
-    },
-    (text) => {
-      legs.client.write(text);
-      if (tap) record('s2c', Buffer.from(text));
-    },
-  );
-  const raws: Record<Side, Socket> = { client: raw, upstream: upstreamRaw };
-  const timeoutMs = opts.connectTimeoutMs ?? UPSTREAM_CONNECT_TIMEOUT_MS;
-  upstreamRaw.setTimeout(timeoutMs, () => {
-    upstreamRaw.destroy(
-      Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }),
+    this.log.info(
+      { client: formatHostPort(this.info.client), upstream: this.target },
+      'session open',
     );
-  });
+    client.setNoDelay(true);
+    client.on('error', this.onClientError);
+    const upstream = connect({
+      host: opts.upstream.host,
+      port: opts.upstream.port,
+      allowHalfOpen: true,
+    });
+    upstream.setNoDelay(true);
+    // Queued until connected, then first on the wire: before TLS, before any IMAP byte.
+    if (opts.upstreamPreamble) upstream.write(opts.upstreamPreamble);
+    this.raws = { client, upstream };
+    this.legs = { client, upstream };
+    this.guard = new SessionGuard(
+      opts.limits,
+      [client, upstream],
+      () => {
+        this.setReason('idle-timeout');
+        this.destroyAll();
+      },
+      (text) => {
+        this.legs.client.write(text);
+        if (this.tap) this.record('s2c', Buffer.from(text));
+      },
+    );
+    const timeoutMs = opts.connectTimeoutMs ?? UPSTREAM_CONNECT_TIMEOUT_MS;
+    upstream.setTimeout(timeoutMs, () => {
+      upstream.destroy(
+        Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }),
+      );
+    });
+    client.on('close', this.finish);
+    upstream.on('close', this.finish);
 
-  const transport = (event: TransportEvent): void => {
-    if (tap) tap.transport(event);
-    else early.push(event);
-  };
-  const notice = (
-    code: TransportNoticeCode,
-    direction: Direction | null,
-    message: string,
-    n = 0,
-  ): void => {
-    log.warn({ code, direction, bytes: n }, message);
-    transport({ type: 'transport.notice', code, direction, message, bytes: n, at: Date.now() });
+    if (this.clientMode === 'implicit') {
+      const { socket, secure } = acceptClientTls(client, opts.tls!.client);
+      this.adopt('client', socket);
+      this.clientSecure = secure.then(() => {
+        this.transport(tlsEstablished(socket, 'client', 'implicit'));
+        return true;
+      }, this.clientTlsFailed);
+    }
+    upstream.once('error', this.onConnectError);
+    upstream.once('connect', this.onConnect);
+    this.hooks =
+      this.clientMode === 'starttls'
+        ? new StarttlsInterceptor(this, opts.tls!)
+        : { c2s: (chunk) => this.send('c2s', chunk), s2c: (chunk) => this.send('s2c', chunk) };
+  }
+
+  // ---- the handle ---------------------------------------------------------------------------
+
+  close(): void {
+    this.reason = 'shutdown';
+    this.destroyAll();
+  }
+
+  bye(text: string): boolean {
+    return this.guard.bye(text);
+  }
+
+  // ---- ending -------------------------------------------------------------------------------
+
+  setReason(reason: CloseReason): void {
+    if (this.reason === 'closed') this.reason = reason;
+  }
+
+  destroyAll(): void {
+    for (const s of [this.legs.client, this.legs.upstream, this.raws.client, this.raws.upstream])
+      s.destroy();
+  }
+
+  private readonly onClientError = (err: NodeJS.ErrnoException): void => {
+    this.setReason(err.code === 'ECONNRESET' ? 'client-reset' : 'client-error');
+    this.log.debug({ err: err.message, code: err.code }, 'client socket error');
   };
 
-  const finish = (): void => {
-    if (finished) return;
+  private readonly onUpstreamError = (err: NodeJS.ErrnoException): void => {
+    this.setReason(err.code === 'ECONNRESET' ? 'upstream-reset' : 'upstream-error');
+    this.log.debug({ err: err.message, code: err.code }, 'upstream socket error');
+  };
+
+  /** Once every socket of both legs is gone: closes the tap and reports the summary. */
+  private readonly finish = (): void => {
+    if (this.finished) return;
+    const { raws, legs, tap, bytes } = this;
     if (![raws.client, raws.upstream, legs.client, legs.upstream].every((s) => s.destroyed)) return;
-    finished = true;
-    guard.stop();
+    this.finished = true;
+    this.guard.stop();
     tap?.close();
     const endedAt = Date.now();
+    const dropped = tap?.droppedTotal ?? 0;
     // At debug: the info line is the inspection's summary (hub/log-sink.ts), which knows more.
-    log.debug(
+    this.log.debug(
       {
         bytesC2s: bytes.c2s,
         bytesS2c: bytes.s2c,
-        durationMs: endedAt - startedAt,
-        reason,
-        ...(tap && tap.droppedTotal > 0 ? { droppedTapChunks: tap.droppedTotal } : {}),
-        ...(inspectionPauses > 0 ? { inspectionPauses } : {}),
+        durationMs: endedAt - this.info.startedAt,
+        reason: this.reason,
+        ...(dropped > 0 ? { droppedTapChunks: dropped } : {}),
+        ...(this.inspectionPauses > 0 ? { inspectionPauses: this.inspectionPauses } : {}),
       },
       'relay close',
     );
-    opts.onClose?.({ ...info, endedAt, bytes, reason, droppedTapChunks: tap?.droppedTotal ?? 0 });
-  };
-  raw.on('close', finish);
-  upstreamRaw.on('close', finish);
-
-  /** Makes `socket` the application-data socket of a leg (a TLS socket over its raw one). */
-  const adopt = (side: Side, socket: Socket): void => {
-    legs[side] = socket;
-    socket.on('error', side === 'client' ? onClientError : onUpstreamError);
-    socket.on('close', () => {
-      raws[side].destroy();
-      finish();
+    this.opts.onClose?.({
+      ...this.info,
+      endedAt,
+      bytes,
+      reason: this.reason,
+      droppedTapChunks: dropped,
+      closedFirst: this.closedFirst,
     });
   };
-  const destroyAll = (): void => {
-    for (const s of [legs.client, legs.upstream, raws.client, raws.upstream]) s.destroy();
-  };
-
-  // A client whose handshake fails: one log line, the session closes, nothing else is touched.
-  const clientTlsFailed = (err: NodeJS.ErrnoException): false => {
-    // The same error also reached the socket's error listener, which called it a client error.
-    if (reason !== 'shutdown') reason = 'client-tls-failed';
-    log.warn({ err: err.message, code: err.code }, 'client TLS handshake failed');
-    destroyAll();
-    return false;
-  };
-  let clientSecure: Promise<boolean> = Promise.resolve(true);
-  if (clientMode === 'implicit') {
-    const { socket, secure } = acceptClientTls(raw, opts.tls!.client);
-    adopt('client', socket);
-    clientSecure = secure.then(() => {
-      transport(tlsEstablished(socket, 'client', 'implicit'));
-      return true;
-    }, clientTlsFailed);
-  }
 
   /**
    * Ends the session with one BYE line to the client (over TLS if its leg has it). The BYE is
    * inspected as what the client received, so a session that failed before or while reaching
    * the upstream is in the list and the archive with its reason and the BYE imapscope sent.
    */
-  const bye = (text: string): void => {
-    if (!finished) {
-      openTap().push('s2c', Buffer.from(text));
-      bytes.s2c += Buffer.byteLength(text);
+  private endWithBye(text: string): void {
+    if (!this.finished) {
+      this.openTap().push('s2c', Buffer.from(text));
+      this.bytes.s2c += Buffer.byteLength(text);
     }
-    legs.upstream.destroy();
-    upstreamRaw.destroy();
-    void clientSecure.then((ok) => {
+    this.legs.upstream.destroy();
+    this.raws.upstream.destroy();
+    void this.clientSecure.then((ok) => {
       if (!ok) return;
-      const c = legs.client;
+      const c = this.legs.client;
       // Read and discard what the client sends so closing does not turn into a reset that loses the BYE.
       c.on('data', () => {});
       c.on('end', () => c.destroy());
@@ -265,205 +302,239 @@ export function relayConnection(
       c.end(text);
       setTimeout(() => c.destroy(), 2000).unref();
     });
-  };
-
-  const onConnectError = (err: NodeJS.ErrnoException): void => {
-    setReason('upstream-unavailable');
-    const why = err.code ?? err.message;
-    log.warn({ upstream: target, code: err.code, err: err.message }, 'upstream unavailable');
-    bye(`* BYE [UNAVAILABLE] imapscope cannot reach upstream ${target}: ${why}\r\n`);
-  };
-  const upstreamTlsFailed = (err: NodeJS.ErrnoException): void => {
-    setReason('upstream-tls-failed');
-    const why = describeTlsError(err);
-    log.warn({ upstream: target, code: err.code, err: err.message }, `upstream TLS failed: ${why}`);
-    bye(`* BYE [UNAVAILABLE] imapscope: upstream ${target} ${why}\r\n`);
-  };
-  upstreamRaw.once('error', onConnectError);
-
-  /** Creates the session's inspector and tap (once): at connect, or at a failure before it. */
-  function openTap(): Tap {
-    if (tap) return tap;
-    // Without an inspector nothing reads inflated bytes: skip following COMPRESS altogether.
-    const inner = opts.inspect?.(info, flow);
-    // A lossless inspector pauses the relay instead of dropping: the tap must not drop either
-    // (what it queues is one event-loop turn of reads, and then the relay pauses).
-    tap = new Tap(
-      inner ? new TransportFollower(inner, clientMode === 'starttls') : noopInspector,
-      inner?.lossless === true ? Infinity : undefined,
-    );
-    for (const e of early.splice(0)) tap.transport(e);
-    return tap;
   }
 
-  upstreamRaw.once('connect', () => {
-    upstreamRaw.setTimeout(0);
-    upstreamRaw.off('error', onConnectError);
-    upstreamRaw.on('error', onUpstreamError);
-    openTap();
-    void setupUpstream();
-  });
+  /** A client whose handshake fails: one log line, the session closes, nothing else is touched. */
+  readonly clientTlsFailed = (err: NodeJS.ErrnoException): false => {
+    // The same error also reached the socket's error listener, which called it a client error.
+    if (this.reason !== 'shutdown') this.reason = 'client-tls-failed';
+    this.log.warn({ err: err.message, code: err.code }, 'client TLS handshake failed');
+    this.destroyAll();
+    return false;
+  };
 
-  async function setupUpstream(): Promise<void> {
-    const up = opts.tls?.upstream;
+  upstreamTlsFailed(err: NodeJS.ErrnoException): void {
+    this.setReason('upstream-tls-failed');
+    const why = describeTlsError(err);
+    this.log.warn(
+      { upstream: this.target, code: err.code, err: err.message },
+      `upstream TLS failed: ${why}`,
+    );
+    this.endWithBye(`* BYE [UNAVAILABLE] imapscope: upstream ${this.target} ${why}\r\n`);
+  }
+
+  // ---- reaching the upstream ----------------------------------------------------------------
+
+  private readonly onConnectError = (err: NodeJS.ErrnoException): void => {
+    this.setReason('upstream-unavailable');
+    const why = err.code ?? err.message;
+    this.log.warn(
+      { upstream: this.target, code: err.code, err: err.message },
+      'upstream unavailable',
+    );
+    this.endWithBye(
+      `* BYE [UNAVAILABLE] imapscope cannot reach upstream ${this.target}: ${why}\r\n`,
+    );
+  };
+
+  private readonly onConnect = (): void => {
+    const upstream = this.raws.upstream;
+    upstream.setTimeout(0);
+    upstream.off('error', this.onConnectError);
+    upstream.on('error', this.onUpstreamError);
+    this.openTap();
+    void this.setupUpstream();
+  };
+
+  /** TLS or the STARTTLS prelude on the upstream leg, as configured; then forwarding starts. */
+  private async setupUpstream(): Promise<void> {
+    const up = this.opts.tls?.upstream;
     let greeting: Buffer | null = null;
     try {
-      if (up && upstreamMode === 'implicit') {
-        const secured = await connectUpstreamTls(upstreamRaw, up);
-        adopt('upstream', secured);
-        transport(tlsEstablished(secured, 'upstream', 'implicit', up.servername));
-      } else if (up && upstreamMode === 'starttls' && clientMode !== 'starttls') {
-        const r = await upgradeUpstreamFirst(upstreamRaw, (s) => connectUpstreamTls(s, up));
+      if (up && this.upstreamMode === 'implicit') {
+        const secured = await connectUpstreamTls(this.raws.upstream, up);
+        this.adopt('upstream', secured);
+        this.transport(tlsEstablished(secured, 'upstream', 'implicit', up.servername));
+      } else if (up && this.upstreamMode === 'starttls' && this.clientMode !== 'starttls') {
+        const r = await upgradeUpstreamFirst(this.raws.upstream, (s) => connectUpstreamTls(s, up));
         if (!r.ok) {
-          setReason('upstream-unavailable');
-          notice('STARTTLS_REFUSED', null, r.why);
-          bye(r.bye);
+          this.setReason('upstream-unavailable');
+          this.notice('STARTTLS_REFUSED', null, r.why);
+          this.endWithBye(r.bye);
           return;
         }
-        adopt('upstream', r.tls);
-        transport(tlsEstablished(r.tls, 'upstream', 'starttls', up.servername));
+        this.adopt('upstream', r.tls);
+        this.transport(tlsEstablished(r.tls, 'upstream', 'starttls', up.servername));
         greeting = r.greeting;
       }
     } catch (err) {
-      if (!finished && !raws.client.destroyed) upstreamTlsFailed(err as NodeJS.ErrnoException);
-      else destroyAll();
+      if (!this.finished && !this.raws.client.destroyed)
+        this.upstreamTlsFailed(err as NodeJS.ErrnoException);
+      else this.destroyAll();
       return;
     }
-    if (!(await clientSecure)) return;
+    if (!(await this.clientSecure)) return;
     if (greeting) {
-      legs.client.write(greeting);
-      record('s2c', greeting);
+      this.legs.client.write(greeting);
+      this.record('s2c', greeting);
     }
-    if (upstreamMode === 'none' && bytes.s2c === 0) hintIfSilent();
-    attach();
+    if (this.upstreamMode === 'none' && this.bytes.s2c === 0) this.hintIfSilent();
+    this.attach();
   }
 
   /**
    * A plain upstream that says nothing after connecting is most often a TLS port (993): say so
    * once, in the log and as a lint, after NO_GREETING_HINT_MS. The session goes on as it is.
    */
-  function hintIfSilent(): void {
+  private hintIfSilent(): void {
     const timer = setTimeout(() => {
-      if (finished || bytes.s2c > 0) return;
-      notice(
+      if (this.finished || this.bytes.s2c > 0) return;
+      this.notice(
         'NO_GREETING',
         's2c',
-        `no greeting from ${target} within ${NO_GREETING_HINT_MS / 1000} s — is this an implicit-TLS port? try --upstream-tls implicit`,
+        `no greeting from ${this.target} within ${NO_GREETING_HINT_MS / 1000} s — is this an implicit-TLS port? try --upstream-tls implicit`,
       );
     }, NO_GREETING_HINT_MS);
     timer.unref();
-    upstreamRaw.once('close', () => clearTimeout(timer));
+    this.raws.upstream.once('close', () => clearTimeout(timer));
   }
 
-  // ---- forwarding ---------------------------------------------------------------------------
-  let detachers: (() => void)[] = [];
-  /** Inspection (lossless) asked to stop reading until it catches up. */
-  let inspectionPaused = false;
-  /** Times inspection paused this session (reported in the session close line). */
-  let inspectionPauses = 0;
-  /** Resumes reading a leg unless inspection holds the session or its peer's buffer is full. */
-  function resumeReading(from: Socket, to: Socket): void {
-    if (!inspectionPaused && detachers.length > 0 && !to.writableNeedDrain) from.resume();
+  /** Makes `socket` the application-data socket of a leg (a TLS socket over its raw one). */
+  adopt(side: Side, socket: Socket): void {
+    this.legs[side] = socket;
+    socket.on('error', side === 'client' ? this.onClientError : this.onUpstreamError);
+    socket.on('close', () => {
+      this.raws[side].destroy();
+      this.finish();
+    });
   }
-  const flow: InspectionFlow = {
-    pause() {
-      if (!inspectionPaused) inspectionPauses += 1;
-      inspectionPaused = true;
-      legs.client.pause();
-      legs.upstream.pause();
+
+  // ---- inspection ---------------------------------------------------------------------------
+
+  /** Creates the session's inspector and tap (once): at connect, or at a failure before it. */
+  private openTap(): Tap {
+    if (this.tap) return this.tap;
+    // Without an inspector nothing reads inflated bytes: skip following COMPRESS altogether.
+    const inner = this.opts.inspect?.(this.info, this.flow);
+    // A lossless inspector pauses the relay instead of dropping: the tap must not drop either
+    // (what it queues is one event-loop turn of reads, and then the relay pauses).
+    const tap = new Tap(
+      inner ? new TransportFollower(inner, this.clientMode === 'starttls') : noopInspector,
+      inner?.lossless === true ? Infinity : undefined,
+    );
+    this.tap = tap;
+    for (const e of this.early.splice(0)) tap.transport(e);
+    return tap;
+  }
+
+  transport(event: TransportEvent): void {
+    if (this.tap) this.tap.transport(event);
+    else this.early.push(event);
+  }
+
+  notice(code: TransportNoticeCode, direction: Direction | null, message: string, n = 0): void {
+    this.log.warn({ code, direction, bytes: n }, message);
+    this.transport({
+      type: 'transport.notice',
+      code,
+      direction,
+      message,
+      bytes: n,
+      at: Date.now(),
+    });
+  }
+
+  /** Lets a lossless inspector hold both legs' reading while it catches up. */
+  private readonly flow: InspectionFlow = {
+    pause: () => {
+      if (!this.inspectionPaused) this.inspectionPauses += 1;
+      this.inspectionPaused = true;
+      this.legs.client.pause();
+      this.legs.upstream.pause();
     },
-    resume() {
-      if (!inspectionPaused) return;
-      inspectionPaused = false;
-      resumeReading(legs.client, legs.upstream);
-      resumeReading(legs.upstream, legs.client);
+    resume: () => {
+      if (!this.inspectionPaused) return;
+      this.inspectionPaused = false;
+      this.resumeReading(this.legs.client, this.legs.upstream);
+      this.resumeReading(this.legs.upstream, this.legs.client);
     },
   };
-  function attach(): void {
+
+  // ---- forwarding ---------------------------------------------------------------------------
+
+  attach(): void {
+    const { client, upstream } = this.legs;
     // A leg that closed while nothing listened (during a handshake) takes the other with it.
-    if (legs.client.destroyed || legs.upstream.destroyed) return destroyAll();
-    detachers = [
-      forward(legs.client, legs.upstream, 'c2s'),
-      forward(legs.upstream, legs.client, 's2c'),
-    ];
-    resumeReading(legs.client, legs.upstream);
-    resumeReading(legs.upstream, legs.client);
-  }
-  function detach(): void {
-    for (const off of detachers) off();
-    detachers = [];
-    legs.client.pause();
-    legs.upstream.pause();
+    if (client.destroyed || upstream.destroyed) return this.destroyAll();
+    this.detachers = [this.forward(client, upstream, 'c2s'), this.forward(upstream, client, 's2c')];
+    this.resumeReading(client, upstream);
+    this.resumeReading(upstream, client);
   }
 
-  function send(direction: Direction, data: Buffer): void {
-    const [from, to] =
-      direction === 'c2s' ? [legs.client, legs.upstream] : [legs.upstream, legs.client];
+  detach(): void {
+    for (const off of this.detachers) off();
+    this.detachers = [];
+    this.legs.client.pause();
+    this.legs.upstream.pause();
+  }
+
+  send(direction: Direction, data: Buffer): void {
+    const { client, upstream } = this.legs;
+    const [from, to] = direction === 'c2s' ? [client, upstream] : [upstream, client];
     let entry: TapChunk | null = null;
     // Forward first; once the write is done the tap's copy may take the bytes' memory.
     const ok = to.write(data, () => {
       if (entry) entry.owned = true;
     });
     if (!ok) from.pause();
-    bytes[direction] += data.length;
-    entry = tap!.push(direction, data);
-    guard.seen(direction, data);
-  }
-  function record(direction: Direction, data: Buffer): void {
-    bytes[direction] += data.length;
-    tap!.push(direction, data);
-    guard.seen(direction, data);
+    this.bytes[direction] += data.length;
+    entry = this.tap!.push(direction, data);
+    this.guard.seen(direction, data);
   }
 
-  const hooks: RelayHooks =
-    clientMode === 'starttls'
-      ? new StarttlsInterceptor(
-          {
-            raws,
-            log,
-            send,
-            record,
-            detach,
-            attach,
-            adopt,
-            transport,
-            notice,
-            setReason,
-            destroyAll,
-            clientTlsFailed,
-            upstreamTlsFailed,
-          },
-          opts.tls!,
-        )
-      : { c2s: (chunk) => send('c2s', chunk), s2c: (chunk) => send('s2c', chunk) };
+  record(direction: Direction, data: Buffer): void {
+    this.bytes[direction] += data.length;
+    this.tap!.push(direction, data);
+    this.guard.seen(direction, data);
+  }
 
-  function reset(side: Side): void {
+  /** Resumes reading a leg unless inspection holds the session or its peer's buffer is full. */
+  private resumeReading(from: Socket, to: Socket): void {
+    if (!this.inspectionPaused && this.detachers.length > 0 && !to.writableNeedDrain) from.resume();
+  }
+
+  private reset(side: Side): void {
     try {
-      raws[side].resetAndDestroy();
+      this.raws[side].resetAndDestroy();
     } catch {
       // a TLS leg whose handle is not a plain TCP one: a close is the best we can do
     }
-    legs[side].destroy();
+    this.legs[side].destroy();
   }
 
-  function forward(from: Socket, to: Socket, direction: Direction): () => void {
+  /** Listens on one direction's legs: data to the hooks, drain, end (half-close) and close. */
+  private forward(from: Socket, to: Socket, direction: Direction): () => void {
     const toSide: Side = direction === 'c2s' ? 'upstream' : 'client';
+    const fromSide: Side = direction === 'c2s' ? 'client' : 'upstream';
+    const hooks = this.hooks;
     const onData = direction === 'c2s' ? hooks.c2s : hooks.s2c;
-    const onDrain = (): void => resumeReading(from, to);
+    const onDrain = (): void => this.resumeReading(from, to);
     const onEnd = (): void => {
+      this.closedFirst ??= fromSide;
       hooks.end?.(direction);
       to.end();
     };
     const onClose = (hadError: boolean): void => {
+      this.closedFirst ??= fromSide;
       if (hadError && !to.destroyed) {
         // A reset (or other error) on one side: reset the other so the peer learns it too.
-        reset(toSide);
+        this.reset(toSide);
       } else if (!to.writableEnded) {
         to.end();
       }
       // Nothing more can reach a side that is gone: stop the other from waiting on it.
       if (!to.destroyed && from.readableEnded === false) to.destroy();
-      finish();
+      this.finish();
     };
     from.on('data', onData);
     to.on('drain', onDrain);
@@ -476,14 +547,4 @@ export function relayConnection(
       from.off('close', onClose);
     };
   }
-
-  return {
-    id: info.id,
-    close() {
-      reason = 'shutdown';
-      destroyAll();
-    },
-    /** Shutdown's BYE, when it cannot split a message (see SessionGuard.bye). */
-    bye: (text) => guard.bye(text),
-  };
 }

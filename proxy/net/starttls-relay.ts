@@ -15,40 +15,13 @@
  * MAX_TRANSPORT_HOLD_BYTES, past which the session is closed) and then dropped, never passed
  * on inside TLS; plaintext the server sends after its OK is dropped too. Both are reported.
  */
-import type { Socket } from 'node:net';
 import type { Direction } from '../../shared/direction.ts';
 import { MAX_TRANSPORT_HOLD_BYTES } from '../limits.ts';
-import type { Logger } from '../log.ts';
 import { StarttlsAdvertiser } from './advertise-starttls.ts';
-import type { CloseReason, RelayHooks, Side } from './relay.ts';
+import type { RelayControl, RelayHooks } from './relay-control.ts';
 import { StarttlsWatcher } from './starttls.ts';
-import type { TransportEvent, TransportNoticeCode } from './tap.ts';
 import { acceptClientTls, connectUpstreamTls, tlsEstablished } from './tls.ts';
 import type { TlsSetup } from './tls.ts';
-
-/** What the relay lets the STARTTLS interceptor do with a session. */
-export interface RelayControl {
-  /** The TCP sockets of both legs (under any TLS socket). */
-  readonly raws: Readonly<Record<Side, Socket>>;
-  log: Logger;
-  /** Writes bytes onward on the current legs, then counts and taps them. */
-  send(direction: Direction, data: Buffer): void;
-  /** Counts and taps bytes that are not forwarded (consumed, or written by imapscope itself). */
-  record(direction: Direction, data: Buffer): void;
-  /** Stops forwarding: no data listeners, both legs paused. */
-  detach(): void;
-  /** Forwards again, on the legs as they are now. */
-  attach(): void;
-  /** Makes `socket` (a TLS socket over the raw one) the application-data socket of a leg. */
-  adopt(side: Side, socket: Socket): void;
-  transport(event: TransportEvent): void;
-  notice(code: TransportNoticeCode, direction: Direction | null, message: string, n?: number): void;
-  setReason(reason: CloseReason): void;
-  destroyAll(): void;
-  clientTlsFailed(err: NodeJS.ErrnoException): void;
-  /** Ends the session with a BYE saying why the upstream's TLS failed. */
-  upstreamTlsFailed(err: NodeJS.ErrnoException): void;
-}
 
 export class StarttlsInterceptor implements RelayHooks {
   private readonly watcher = new StarttlsWatcher();

@@ -14,6 +14,7 @@ export function hardenHoodiecrow(
   onCommandError?: CommandErrorListener,
 ): void {
   guardCommandHandlers(imap, onCommandError);
+  refuseChangesToReadOnlyMailbox(imap);
   reportMissingMailboxWithNo(imap);
   keepResponseTextOnOneLine(imap);
   acceptBareStarSequenceSets(imap);
@@ -56,6 +57,44 @@ export function guardCommandHandlers(imap: HoodiecrowServer, onError?: CommandEr
         );
         finish();
       }
+    };
+    return guarded;
+  };
+}
+
+/** Commands that change the selected mailbox itself (COPY only adds to another one). */
+const CHANGES_SELECTED = /^(UID )?(STORE|EXPUNGE|MOVE)$/i;
+
+/**
+ * Hoodiecrow lets STORE, EXPUNGE and MOVE change a mailbox opened with EXAMINE, which RFC 3501
+ * §6.3.2 makes read-only: a learner doing the console's "select a mailbox read-only" lesson
+ * must see the server refuse them (`NO`), as Dovecot does.
+ */
+export function refuseChangesToReadOnlyMailbox(imap: HoodiecrowServer): void {
+  const lookup = imap.getCommandHandler.bind(imap);
+  imap.getCommandHandler = (command) => {
+    const handler = lookup(command);
+    if (!handler || !CHANGES_SELECTED.test(command)) return handler;
+    const guarded: CommandHandler = (connection, parsed, data, callback) => {
+      if (connection.state !== 'Selected' || connection.readOnly !== true) {
+        return handler(connection, parsed, data, callback);
+      }
+      connection.send(
+        {
+          tag: parsed.tag,
+          command: 'NO',
+          attributes: [
+            {
+              type: 'TEXT',
+              value: `${parsed.command} refused: the mailbox is read-only (EXAMINE)`,
+            },
+          ],
+        },
+        `${parsed.command} READ-ONLY`,
+        parsed,
+        data,
+      );
+      callback();
     };
     return guarded;
   };

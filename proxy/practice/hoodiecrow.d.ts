@@ -60,6 +60,8 @@ declare module 'hoodiecrow-imap' {
     server: HoodiecrowServer;
     socket: Socket | null;
     state: 'Not Authenticated' | 'Authenticated' | 'Selected';
+    /** The selected mailbox was opened with EXAMINE. */
+    readOnly?: boolean;
     /** When set, every input line goes here instead of the command parser. */
     inputHandler: ((line: string) => void) | false;
     /** When true, notifications (EXISTS, EXPUNGE) are written at once, not held for the next tagged reply. */

@@ -43,6 +43,9 @@ export class SessionEvents {
     this.emit(l, at);
   }
 
+  /** seq of the last message from the server (null before its first). */
+  protected lastS2cSeq: number | null = null;
+
   protected emitMessage(
     message: Exclude<Message, { type: 'malformed' }>,
     unsolicited: boolean,
@@ -50,6 +53,7 @@ export class SessionEvents {
   ): number {
     // The hot path (one per decoded message): one object literal, no spreads.
     const seq = ++this.seq;
+    if (message.direction === 's2c') this.lastS2cSeq = seq;
     this.out.push({
       v: EVENT_SCHEMA_VERSION,
       session: this.session,

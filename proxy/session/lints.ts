@@ -193,6 +193,20 @@ export function bareLf(direction: Direction, seq: number): Lint {
   };
 }
 
+/** The upstream ended the connection without a BYE (died, restarted, or dropped us). */
+export function upstreamClosed(lastServerSeq: number | null): Lint {
+  return {
+    type: 'lint',
+    severity: 'error',
+    code: 'LINT_UPSTREAM_CLOSED',
+    title: 'The upstream closed the connection without BYE',
+    explanation:
+      "A server that ends a session says so first with an untagged BYE (with LOGOUT, or with a reason such as a shutdown). This upstream closed the connection without one, here, after its last response: it was probably killed, crashed or restarted, or a network device between dropped the connection. Commands still waiting for an answer were aborted. The client has to reconnect; check the server's logs for what happened at this time.",
+    rfc: 'RFC 3501 §7.1.5 / RFC 9051 §7.1.5',
+    relatedSeq: lastServerSeq,
+  };
+}
+
 /** An untagged EXPUNGE when none may be sent (RFC 9051 §7.5.1). */
 export function expungeNotAllowed(noCommand: boolean, seq: number): Lint {
   return {

@@ -18,6 +18,7 @@ import type {
   SaslResponse,
   Token,
 } from '../../shared/messages.ts';
+import { tokenLiterals } from '../../shared/message-literals.ts';
 
 /** Client stream bytes a redaction masked: `[offset, offset + length)`, in decoder offsets. */
 export interface MaskSpan {
@@ -179,18 +180,10 @@ export function redactCommand(cmd: Command, spans?: MaskSpan[]): Command {
   const keep = (cmd.uid ? 3 : 2) + 1;
   const { text, runs } = maskRaw(cmd.raw, keep);
   if (spans) {
-    const masked = collectLiterals(cmd.args.slice(1));
-    spans.push(...streamSpans(cmd, runs, collectLiterals(cmd.args), masked));
+    const masked = tokenLiterals(cmd.args.slice(1));
+    spans.push(...streamSpans(cmd, runs, tokenLiterals(cmd.args), masked));
   }
   return { ...cmd, raw: text, args: cmd.args.map((t, i) => (i === 0 ? t : maskToken(t))) };
-}
-
-function collectLiterals(tokens: readonly Token[], into: LiteralRef[] = []): LiteralRef[] {
-  for (const t of tokens) {
-    if (t.type === 'literal') into.push(t.literal);
-    else if (t.type === 'list') collectLiterals(t.items, into);
-  }
-  return into;
 }
 
 /** A SASL line as sinks may see it: text and raw masked, except the `*` that cancels. */

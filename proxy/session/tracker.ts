@@ -4,6 +4,7 @@
  * the untagged responses received while it ran and its tagged completion, lints mistakes,
  * masks credentials, and says which mode the client framer must be in (rule 4).
  */
+import type { CloseReason, ImportedReason } from '../../shared/close-reason.ts';
 import type { Direction } from '../../shared/direction.ts';
 import {
   assertNever,
@@ -59,14 +60,26 @@ export interface TrackerOptions {
    * number from after this seq (the archive's last) so nothing is numbered twice.
    */
   afterSeq?: number;
+  /**
+   * The bytes start after a login the tracker never saw, answered with this tag (Dovecot's
+   * post-login rawlogs: imap-login received the LOGIN/AUTHENTICATE): its completion is that
+   * login's, not an unknown tag, and an OK moves the session to Authenticated. Only the first
+   * completion with this tag that no command in flight claims counts.
+   */
+  startsAfterLogin?: string;
 }
 
 /** What the relay knows when a session closes. */
 export interface CloseInfo {
   bytes: Record<Direction, number>;
-  reason: string;
+  reason: CloseReason | ImportedReason;
   durationMs: number;
+  /** The side whose connection ended first, as the relay saw it (null or absent: unknown). */
+  closedFirst?: 'client' | 'upstream' | null;
 }
+
+/** The end reason of a session whose upstream closed the connection without a BYE. */
+export const UPSTREAM_CLOSED: CloseReason = 'upstream-closed';
 
 /**
  * One session's tracker. Feed it messages in stream order with {@link message} (each with the
@@ -101,6 +114,8 @@ export class SessionTracker extends SessionEvents {
   /** Client bytes masked in the events since the last {@link takeMasked} (rule 6, raw side). */
   private masked: MaskSpan[] = [];
   private lastAt = 0;
+  /** The server said BYE (greeting or untagged): a close after it is the orderly kind. */
+  private byeSeen = false;
   private readonly inflight: InFlightTable;
   private readonly maxInFlight: number;
   /** The command whose first line was read and whose rest (a literal, the line's end) is awaited. */
@@ -113,6 +128,8 @@ export class SessionTracker extends SessionEvents {
   private overflowed = false;
   /** A bare-LF line was already flagged in this direction (once per direction is enough). */
   private readonly bareLfSeen: Record<Direction, boolean> = { c2s: false, s2c: false };
+  /** See TrackerOptions.startsAfterLogin; null once its completion came. */
+  private priorLogin: string | null;
 
   constructor(options: TrackerOptions) {
     super(options.session);
@@ -122,6 +139,7 @@ export class SessionTracker extends SessionEvents {
     this.literalPending = options.clientLiteralPending ?? (() => false);
     this.inflight = new InFlightTable(options.work ?? { ops: 0 });
     this.maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT_COMMANDS;
+    this.priorLogin = options.startsAfterLogin ?? null;
   }
 
   /** Whether a command with this tag is waiting for its completion. O(1). */
@@ -195,13 +213,25 @@ export class SessionTracker extends SessionEvents {
 
   /** The session ended: running commands become `aborted` exchanges, then session.close. */
   close(info: CloseInfo, at: number): void {
+    // An upstream that hangs up without BYE (RFC 9051 §7.1.5 asks for one) died or dropped us:
+    // said where it happened, before the commands its end aborted.
+    // Only when it saw the server's side: a BYE in bytes it could not read (TLS passed through,
+    // a gap) is no evidence either way.
+    const upstreamClosed =
+      info.reason === 'closed' &&
+      info.closedFirst === 'upstream' &&
+      !this.byeSeen &&
+      !this.stopped &&
+      !this.opaque &&
+      !this.afterGap;
+    if (upstreamClosed) this.lint(lints.upstreamClosed(this.lastS2cSeq), at);
     for (const p of this.inflight) if (p.seq !== 0) this.exchange(p, null, at);
     this.emit(
       {
         type: 'session.close',
         bytes: info.bytes,
         durationMs: info.durationMs,
-        reason: info.reason,
+        reason: upstreamClosed ? UPSTREAM_CLOSED : info.reason,
         state: this.model.state,
         user: this.model.user,
       },
@@ -257,6 +287,7 @@ export class SessionTracker extends SessionEvents {
       case 'greeting':
         this.emitMessage(m, false, at);
         this.model.applyCode(m.code);
+        if (m.status === 'BYE') this.byeSeen = true;
         if (m.status !== 'OK') {
           const to = m.status === 'PREAUTH' ? 'authenticated' : 'logout';
           this.transition(to, { tag: null, command: null, seq: this.seq, text: m.text }, at);
@@ -358,6 +389,15 @@ export class SessionTracker extends SessionEvents {
   private onTagged(res: TaggedResponse, at: number): void {
     const seq = this.emitMessage(res, false, at);
     const p = this.inflight.first(res.tag);
+    if (p === undefined && res.tag === this.priorLogin) {
+      this.priorLogin = null;
+      this.model.applyCode(res.code);
+      if (res.status === 'OK') {
+        const cause = { tag: res.tag, command: null, seq, text: res.text };
+        this.transition('authenticated', cause, at);
+      }
+      return;
+    }
     if (p === undefined) {
       if (!this.afterGap && !this.overflowed) this.lint(lints.unknownTag(res, seq), at);
       this.model.applyCode(res.code);
@@ -443,6 +483,7 @@ export class SessionTracker extends SessionEvents {
     }
     this.model.applyUntagged(data);
     if (bye) {
+      this.byeSeen = true;
       const text = data.kind === 'status' ? data.text : '';
       const cause = { tag: logout?.tag ?? null, command: logout ? 'LOGOUT' : null, seq, text };
       this.transition('logout', cause, at);

@@ -2,19 +2,24 @@
  * The REST API under /api (the token is checked before these run). All responses are JSON
  * except exports and literal previews.
  *
- * - `GET /api/status`: `{ lastGseq, archive: stats | null, viewers, listen }`
- * - `GET /api/sessions?user=&client=&from=&to=&state=&text=&limit=`: SessionRow[], newest first
+ * - `GET /api/status`: `{ lastGseq, archive: stats | null, viewers, listen, archiveRecovering? }`
+ *   (while the archive is recovered after a crash, routes that read it answer 503)
+ * - `GET /api/sessions?user=&client=&from=&to=&state=&reason=&text=&filter=&sort=&order=&offset=&limit=`:
+ *   one page of SessionRow[] (newest first by default), `X-Total-Count`: how many match in all;
+ *   `filter` is a display filter (docs/filter.md): only sessions with a matching row
  * - `GET /api/sessions/:id`: SessionRow
  * - `GET /api/sessions/:id/events?afterSeq=&limit=`: EventPage
  * - `GET /api/sessions/:id/events/:seq/literals/:n`: the n-th (0-based) literal's preview bytes,
- *   with `x-literal-size` and `x-literal-sha256`
+ *   with `x-literal-size` and `x-literal-sha256` (empty unless `--literal-hashes`)
+ * - `GET /api/sessions/:id/events/:seq/literals/:n/body`: that literal's whole body, cut from the
+ *   archived (masked) raw bytes, as a download with its size in `content-length`
  * - `GET /api/sessions/:id/export?format=jsonl|transcript|pcapng`: a download
  * - `GET /api/events?after=&until=&session=&limit=`: GseqPage (refetch after a WS gap)
  * - `GET /api/audit`, `GET /api/stats`: across sessions (query-routes.ts)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EventPage, GseqPage, SessionFilter } from '../../shared/protocol.ts';
-import { toJson } from '../../shared/protocol.ts';
+import type { EventPage, GseqPage, SessionFilter, SessionSort } from '../../shared/protocol.ts';
+import { SESSION_SORTS, toJson } from '../../shared/protocol.ts';
 import {
   EXPORT_CONTENT_TYPES,
   exportFileName,
@@ -22,10 +27,16 @@ import {
   renderExport,
   storeSource,
 } from '../export/index.ts';
-import { messageLiterals } from '../export/reconstruct.ts';
-import { pageSize } from '../archive/read.ts';
+import { messageLiterals } from '../../shared/message-literals.ts';
+import type { Database as Db } from 'better-sqlite3';
+import type { LiteralRef, Message } from '../../shared/messages.ts';
+import { sqliteDb } from '../archive/archive.ts';
 import type { ArchiveStore } from '../archive/store.ts';
+import { checkLiteralBytes, streamRange } from '../archive/literal-bytes.ts';
+import { pageSize, sessionEvent } from '../archive/read.ts';
 import type { Hub } from '../hub/hub.ts';
+import { sessionsMatching } from '../archive/filter.ts';
+import { parseFilter } from '../../shared/filter.ts';
 import { handleQueryRoute } from './query-routes.ts';
 import { send, sendError } from './respond.ts';
 import { pathSegments } from './request.ts';
@@ -36,6 +47,11 @@ export interface ApiContext {
   hub: Hub;
   /** null when the archive is off (--max-archive-mb 0): only the in-memory list is served. */
   archive: ArchiveStore | null;
+  /**
+   * The archive is being recovered after a crash (proxy/archive/recovery.ts): `archive` is
+   * null meanwhile, and what needs it answers 503 instead of 409.
+   */
+  archiveRecovering?: boolean;
   registry: SessionRegistry;
   ws: WsSink | null;
   /** Where mail clients connect (HOST:PORT), once the listener is up. */
@@ -75,29 +91,79 @@ export async function handleApi(
   }
   const path = segments.value.slice(1);
   const archive = ctx.archive;
+  // The position in the live stream the reads below are consistent with: everything published
+  // up to it is queued, and settle() commits it before any read.
+  const lastGseq = ctx.hub.lastGseq;
   // Reads see every event published so far: the queue is written first.
   await archive?.settle();
-  const [first, id, sub, seqText, sub2, nText] = path;
+  const [first, id, sub, seqText, sub2, nText, sub3] = path;
   if (first === 'status' && path.length === 1) {
     return json(res, {
       lastGseq: ctx.hub.lastGseq,
       archive: archive ? { ...archive.stats, pending: archive.pending } : null,
+      ...(ctx.archiveRecovering ? { archiveRecovering: true } : {}),
       viewers: ctx.ws?.clientCount ?? 0,
       ...(ctx.listen ? { listen: ctx.listen } : {}),
       console: ctx.console === true,
     });
   }
   if (first === 'sessions' && path.length === 1) {
+    const sort = url.searchParams.get('sort') || undefined;
+    if (sort !== undefined && !(SESSION_SORTS as readonly string[]).includes(sort)) {
+      return sendError(res, 400, 'ERR_API_BAD_REQUEST', `sort: one of ${SESSION_SORTS.join(', ')}`);
+    }
+    const order = url.searchParams.get('order') || undefined;
+    if (order !== undefined && order !== 'asc' && order !== 'desc') {
+      return sendError(res, 400, 'ERR_API_BAD_REQUEST', 'order: asc or desc');
+    }
     const f: SessionFilter = {
       user: url.searchParams.get('user') ?? undefined,
       client: url.searchParams.get('client') ?? undefined,
       from: time(url, 'from'),
       to: time(url, 'to'),
       state: url.searchParams.get('state') ?? undefined,
+      reason: url.searchParams.get('reason') || undefined,
       text: url.searchParams.get('text') ?? undefined,
+      sort: sort as SessionSort | undefined,
+      order,
+      offset: int(url, 'offset'),
       limit: int(url, 'limit'),
     };
-    return json(res, archive ? await archive.listSessions(f) : ctx.registry.list(f));
+    // The display filter (docs/filter.md): the page is taken among the sessions with a match,
+    // so sorting, paging and the total hold as for any other parameter.
+    let only: string[] | undefined;
+    const filterText = url.searchParams.get('filter');
+    if (filterText !== null && filterText.trim() !== '') {
+      const parsed = parseFilter(filterText);
+      if (!parsed.ok) {
+        const e = parsed.error;
+        return sendError(
+          res,
+          400,
+          'ERR_API_BAD_REQUEST',
+          `filter, at ${e.start}..${e.end}: ${e.message}`,
+        );
+      }
+      if (!archive) return noArchive(res);
+      const db = sqliteDb(archive);
+      if (!db) return notWithPostgres(res, 'the display filter (filter=)');
+      only = sessionsMatching(db, parsed.filter, { limit: Infinity }).map((m) => m.session.id);
+    }
+    // A viewer applies only the live events after lastGseq, like a WebSocket snapshot.
+    const page = archive ? await archive.querySessions(f, only) : ctx.registry.query(f);
+    return send(res, 200, 'application/json', toJson(page.sessions), {
+      'x-total-count': String(page.total),
+      'x-last-gseq': String(lastGseq),
+    });
+  }
+  // Past the in-memory list, everything reads the archive: not there yet after a crash.
+  if (!archive && ctx.archiveRecovering) {
+    return sendError(
+      res,
+      503,
+      'ERR_API_ARCHIVE_RECOVERING',
+      'the archive is being recovered after a crash; try again in a moment',
+    );
   }
   if (first === 'events' && path.length === 1) {
     if (!archive) return noArchive(res);
@@ -150,6 +216,11 @@ export async function handleApi(
       'x-literal-preview-bytes': String(lit.preview.length),
     });
   }
+  if (sub === 'events' && sub2 === 'literals' && sub3 === 'body' && path.length === 7) {
+    const db = sqliteDb(archive);
+    if (!db) return notWithPostgres(res, 'whole-literal download');
+    return literalBody(res, db, id, Number(seqText), Number(nText));
+  }
   if (sub === 'export' && path.length === 3) {
     const format = url.searchParams.get('format') ?? 'jsonl';
     if (!isExportFormat(format)) {
@@ -169,8 +240,55 @@ export async function handleApi(
   return notFound(res);
 }
 
+/** Streams one literal's whole body from the archived raw bytes, after checking they are all there. */
+function literalBody(res: ServerResponse, db: Db, id: string, seq: number, n: number): void {
+  const event = sessionEvent(db, id, seq);
+  if (!event || (event.type !== 'message' && event.type !== 'malformed')) {
+    return notFound(res, `no message ${seq} in ${id}`);
+  }
+  const lit = messageLiterals(event.message)[n];
+  if (!lit) return notFound(res, `no literal ${n} in message ${seq}`);
+  const direction = event.message.direction;
+  const refusal = checkLiteralBytes(db, id, direction, lit);
+  if (refusal) return sendError(res, 409, 'ERR_API_LITERAL_UNAVAILABLE', refusal.message);
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': String(lit.size),
+    'content-disposition': `attachment; filename="${id}-${seq}-literal-${n}.${isWholeMessage(event.message, lit) ? 'eml' : 'bin'}"`,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    ...(lit.sha256 ? { 'x-literal-sha256': lit.sha256 } : {}),
+  });
+  for (const piece of streamRange(db, id, direction, lit.offset, lit.offset + lit.size)) {
+    res.write(piece);
+  }
+  res.end();
+}
+
+/** The literal is a FETCH's whole message (BODY[], BINARY[], RFC822): worth a .eml name. */
+function isWholeMessage(m: Message, lit: LiteralRef): boolean {
+  if (m.type !== 'untagged' || m.data.kind !== 'fetch') return false;
+  return m.data.attributes.some(
+    (a) =>
+      a.kind === 'body-section' &&
+      a.value.type === 'literal' &&
+      a.value.literal.offset === lit.offset &&
+      (a.section === null ? a.name.toUpperCase() === 'RFC822' : a.section.text === ''),
+  );
+}
+
 function notFound(res: ServerResponse, message = 'not found'): void {
   sendError(res, 404, 'ERR_API_NOT_FOUND', message);
+}
+
+/** What reads the SQLite archive's file directly (raw spans, the display filter's scan). */
+function notWithPostgres(res: ServerResponse, what: string): void {
+  sendError(
+    res,
+    501,
+    'ERR_API_NOT_IMPLEMENTED',
+    `${what} is not available with --archive postgres:// yet`,
+  );
 }
 
 function noArchive(res: ServerResponse): void {

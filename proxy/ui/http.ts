@@ -54,6 +54,12 @@ export interface UiServerOptions {
   tls?: UiTls | null;
   /** Names the Host header may carry besides the loopback names and the --ui host (--ui-host). */
   hosts?: readonly string[];
+  /** `GET /metrics`: Prometheus text format. Absent: 404. */
+  metrics?: { render(): Promise<string>; contentType: string };
+  /** /metrics without the token (--metrics-public, loopback only: config.ts checks). */
+  metricsPublic?: boolean;
+  /** `GET /healthz`: `ok` (200) once the client listener is up; anything else is 503. */
+  health?: () => 'ok' | 'starting' | 'shutting-down';
 }
 
 /** The request and upgrade handlers, apart from the listening socket (tests drive them directly). */
@@ -99,6 +105,14 @@ export function uiHandlers(
   const request = (req: IncomingMessage, res: ServerResponse): void => {
     const url = requestUrl(req);
     if (!url.ok) return refuse(res, url.refusal);
+    // `GET /healthz`: for load balancers, without the token or the Host check; it says
+    // nothing but its status.
+    if (url.value.pathname === '/healthz' && opts.health) return health(req, res, opts.health());
+    if (url.value.pathname === '/metrics' && opts.metrics && opts.metricsPublic) {
+      const host = checkHost(req, names, req.socket.localPort ?? at.port, secure ? 443 : 80);
+      if (!host.ok) return refuse(res, host.refusal);
+      return metrics(req, res, opts.metrics);
+    }
     const auth = gate(req, url.value);
     if (!auth.ok) {
       if (auth.refusal.status === 401) return refuseWithoutToken(req, res, url.value);
@@ -114,6 +128,8 @@ export function uiHandlers(
       });
       return;
     }
+    // `GET /metrics`: Prometheus text format, with the token (Authorization: Bearer …).
+    if (pathname === '/metrics' && opts.metrics) return metrics(req, res, opts.metrics);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return sendError(res, 405, 'ERR_API_METHOD', 'method not allowed');
     }
@@ -215,6 +231,29 @@ gives it, ending in <code>?token=…</code>.</p>
   sendError(res, 401, 'ERR_API_UNAUTHORIZED', 'a valid token is required (?token=…)');
 }
 
+function health(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: 'ok' | 'starting' | 'shutting-down',
+): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    return sendError(res, 405, 'ERR_API_METHOD', 'method not allowed');
+  send(res, status === 'ok' ? 200 : 503, 'text/plain; charset=utf-8', `${status}\n`);
+}
+
+function metrics(
+  req: IncomingMessage,
+  res: ServerResponse,
+  source: { render(): Promise<string>; contentType: string },
+): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    return sendError(res, 405, 'ERR_API_METHOD', 'method not allowed');
+  source.render().then(
+    (text) => send(res, 200, source.contentType, text),
+    () => sendError(res, 500, 'ERR_API_INTERNAL', 'metrics failed'),
+  );
+}
+
 function refuse(res: ServerResponse, r: Refusal): void {
   sendError(res, r.status, r.code, r.message);
 }
@@ -251,6 +290,11 @@ export function startUiServer(
     ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handlers.request)
     : createServer(handlers.request);
   server.on('upgrade', handlers.upgrade);
+  // Without a listener Node drops a CONNECT request unanswered (npm run fuzz found it).
+  server.on('connect', (_req, socket: Duplex) => {
+    socket.on('error', () => undefined);
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: at.host, port: at.port }, () => {

@@ -9,10 +9,11 @@ import {
   WS_CLIENT_MAX_BUFFERED_BYTES,
   WS_MAX_CLIENTS,
   WS_MAX_FRAME_BYTES,
-  WS_REPLAY_EVENTS,
+  WS_REPLAY_BYTES,
   WS_SNAPSHOT_EVENTS,
 } from '../limits.ts';
 import type { Sink } from '../hub/hub.ts';
+import { eventJson } from '../hub/event-json.ts';
 import { cutFrame } from './ws-frames.ts';
 
 /** What the WebSocket side reads besides live events: the source of snapshots and resumes. */
@@ -66,7 +67,8 @@ export interface WsParams {
 export interface WsSinkOptions {
   maxFrameBytes?: number;
   maxBufferedBytes?: number;
-  replayEvents?: number;
+  /** The ring's size in event JSON characters (WS_REPLAY_BYTES). */
+  replayBytes?: number;
 }
 
 /**
@@ -91,10 +93,12 @@ export class WsSink implements Sink {
   private readonly clients = new Set<Client>();
   /** Recent events in gseq order: what clients are sent from and resume within. */
   private ring: ImapscopeEvent[] = [];
+  /** The ring's events' JSON, in characters. */
+  private ringBytes = 0;
   private scheduled = false;
   private readonly maxFrame: number;
   private readonly maxBuffered: number;
-  private readonly replayEvents: number;
+  private readonly replayBytes: number;
   /**
    * Counters for the status route, tests and the benchmark: frames sent, events skipped (told
    * missed), gaps sent, and the most bytes ws held for one client right after a send.
@@ -107,8 +111,13 @@ export class WsSink implements Sink {
   ) {
     this.maxFrame = opts.maxFrameBytes ?? WS_MAX_FRAME_BYTES;
     this.maxBuffered = opts.maxBufferedBytes ?? WS_CLIENT_MAX_BUFFERED_BYTES;
-    this.replayEvents = opts.replayEvents ?? WS_REPLAY_EVENTS;
+    this.replayBytes = opts.replayBytes ?? WS_REPLAY_BYTES;
     if (this.maxFrame > this.maxBuffered) throw new RangeError('a frame must fit in the bound');
+  }
+
+  /** What the ring holds now: events, and their JSON in characters. */
+  get ringSize(): { events: number; bytes: number } {
+    return { events: this.ring.length, bytes: this.ringBytes };
   }
 
   get clientCount(): number {
@@ -116,9 +125,17 @@ export class WsSink implements Sink {
   }
 
   write(events: readonly ImapscopeEvent[]): void {
-    for (const e of events) this.ring.push(e);
-    if (this.ring.length > this.replayEvents * 1.25)
-      this.ring = this.ring.slice(-this.replayEvents);
+    for (const e of events) {
+      this.ring.push(e);
+      this.ringBytes += eventJson(e).length;
+    }
+    // Trimmed in steps (a quarter over the size), so trimming costs O(1) per event.
+    if (this.ringBytes > this.replayBytes * 1.25) {
+      let drop = 0;
+      while (this.ringBytes > this.replayBytes && drop < this.ring.length - 1)
+        this.ringBytes -= eventJson(this.ring[drop++]!).length;
+      this.ring = this.ring.slice(drop);
+    }
     if (this.clients.size > 0 && !this.scheduled) {
       this.scheduled = true;
       setImmediate(this.deliver);

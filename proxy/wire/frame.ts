@@ -24,7 +24,8 @@ export interface FramedLiteral {
   offset: number;
   /** Index in its line where the marker (`{` or `~{`) starts. */
   markerStart: number;
-  sha256: string;
+  /** Lowercase hex sha256 of the whole body; null unless the framer hashes (`hashLiterals`). */
+  sha256: string | null;
   /** The first min(size, preview cap) bytes of the body (an owned copy). */
   preview: Buffer;
 }
@@ -65,6 +66,12 @@ export interface FramerOptions {
   maxLineBytes?: number;
   previewBytes?: number;
   maxMessageBytes?: number;
+  /**
+   * Hash every literal body (sha256) as it streams through; default true. Hashing is most of
+   * the framer's cost per byte on a bulk FETCH (the rest skips bodies by count), so imapscope's
+   * inspection turns it on only with --literal-hashes.
+   */
+  hashLiterals?: boolean;
 }
 
 /** The message being framed (framer-internal). */
@@ -88,6 +95,7 @@ export interface LiteralState {
   offset: number;
   markerStart: number;
   received: number;
+  /** Null when the framer does not hash, or the message is already too long to keep. */
   hash: Hash | null;
   preview: Buffer;
 }

@@ -41,6 +41,7 @@ export class Framer {
   private readonly maxLine: number;
   private readonly previewCap: number;
   private readonly maxMessage: number;
+  private readonly hashLiterals: boolean;
   /** Stream offset of the next byte to consume. */
   private pos = 0;
   private lineStart = 0;
@@ -66,6 +67,7 @@ export class Framer {
     this.maxLine = options.maxLineBytes ?? MAX_LINE_BYTES;
     this.previewCap = options.previewBytes ?? LITERAL_PREVIEW_BYTES;
     this.maxMessage = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+    this.hashLiterals = options.hashLiterals ?? true;
   }
 
   /**
@@ -325,7 +327,7 @@ export class Framer {
       offset: this.pos,
       markerStart: line.tooLong ? -1 : marker.start,
       received: 0,
-      hash: msg.tooLong ? null : createHash('sha256'),
+      hash: msg.tooLong || !this.hashLiterals ? null : createHash('sha256'),
       preview: Buffer.allocUnsafe(Math.min(marker.size, this.previewCap)),
     };
     // A `{0}` from the client waits for the server like any sync literal (see pendingSyncLiteral).
@@ -363,7 +365,7 @@ export class Framer {
     const msg = this.msg;
     this.lit = null;
     this.lineStart = this.pos;
-    if (lit === null || msg === null || msg.tooLong || lit.hash === null) return;
+    if (lit === null || msg === null || msg.tooLong) return;
     const cost = lit.preview.length + PART_OVERHEAD;
     if (msg.kept + cost > this.maxMessage) {
       msg.tooLong = true;
@@ -378,7 +380,7 @@ export class Framer {
       size: lit.size,
       offset: lit.offset,
       markerStart: lit.markerStart,
-      sha256: lit.hash.digest('hex'),
+      sha256: lit.hash?.digest('hex') ?? null,
       preview,
     });
   }

@@ -97,7 +97,9 @@ describe('the archive', () => {
     const ids = (f: Parameters<typeof listSessions>[1]): string[] =>
       listSessions(archive.db, f).map((s) => s.id);
     expect(ids({})).toEqual(['s2', 's1']);
-    expect(ids({ user: 'ALI' })).toEqual(['s1']);
+    expect(ids({ user: 'ALICE' })).toEqual(['s1']); // the whole user, case-insensitively
+    expect(ids({ user: 'ALI' })).toEqual([]); // a part of a name is for `text`
+    expect(ids({ text: 'ALI' })).toEqual(['s1']);
     expect(ids({ text: 'CAPABILITY' })).toEqual(['s2']);
     expect(ids({ state: 'logout' })).toEqual(['s1']);
     expect(ids({ state: 'live' })).toEqual(['s2']);

@@ -9,12 +9,14 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { HubResult } from './hub.ts';
+import type { RecoveryResult } from './recovery.ts';
 import type { RelayResult } from './relay-bench.ts';
 import {
   decodeSection,
   decodeVerdicts,
   fmt,
   hubSection,
+  recoverySection,
   isDecodeRows,
   isTlsRows,
   relaySection,
@@ -57,6 +59,8 @@ export interface Report {
   hub: Outcome<HubResult>;
   decode: Outcome<unknown[]>;
   tls: Outcome<unknown[]>;
+  /** Absent in reports written before the section existed. */
+  recovery?: Outcome<RecoveryResult>;
 }
 
 /** One judged figure, for the summary on stderr. */
@@ -189,6 +193,7 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
     ...decodeSection(report.decode),
     ...tlsSection(report.tls),
     ...hubSection(report.hub),
+    ...recoverySection(report.recovery ?? { ok: false, reason: 'not in this report' }),
     ...viewerSection(),
   ];
   const all = verdicts(report);
@@ -211,6 +216,7 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
     decode: report.decode,
     tls: report.tls,
     hub: report.hub,
+    recovery: report.recovery,
     targetsMet: all.every((v) => v.pass),
   };
   const mdPath = path.join(REPO_ROOT, 'BENCHMARKS.md');

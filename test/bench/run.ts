@@ -6,6 +6,7 @@
  *   hub    (issue 6)  test/bench/hub.ts          viewer + archive on vs off, ingest, stalled viewer
  *   decode (issue 3)  test/bench/decode.ts       proxy/wire vs imapflow's parser, in process
  *   TLS    (issue 5)  test/bench/tls.ts          TLS on both legs, imapscope vs a plain TLS relay
+ *   recovery (issue 11) test/bench/recovery.ts   restart after SIGKILL on a ~1 GB archive
  *
  * BENCH_ONLY=relay,hub runs only the sections named; BENCH_RENDER=1 only rewrites
  * BENCHMARKS.md from BENCHMARKS.json (after a change to the report's wording).
@@ -19,6 +20,7 @@ import os from 'node:os';
 import { startDovecot } from '../helpers/dovecot.ts';
 import type { Dovecot } from '../helpers/dovecot.ts';
 import { benchHub } from './hub.ts';
+import { benchRecovery } from './recovery.ts';
 import { benchRelay } from './relay-bench.ts';
 import { machineInfo, verdicts, writeReports } from './report.ts';
 import type { Outcome, Report } from './report.ts';
@@ -39,7 +41,11 @@ const SECTION_TIMEOUT_MS = 300_000;
  * Runs one section; a throw or a hang past SECTION_TIMEOUT_MS becomes "not measured" and the
  * run goes on (a hung section's child processes are ended by {@link endChildren} at the end).
  */
-async function section<T>(name: string, fn: () => Promise<T>): Promise<Outcome<T>> {
+async function section<T>(
+  name: string,
+  fn: () => Promise<T>,
+  timeoutMs = SECTION_TIMEOUT_MS,
+): Promise<Outcome<T>> {
   // BENCH_ONLY=relay,hub runs just those sections (for quick iterations; the report says so).
   const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
   if (only && name !== 'Dovecot' && !only.includes(name)) {
@@ -48,10 +54,7 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<Outcome<T
   const start = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`timed out after ${SECTION_TIMEOUT_MS / 1000} s`)),
-      SECTION_TIMEOUT_MS,
-    );
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
   });
   try {
     const value = await Promise.race([fn(), timeout]);
@@ -98,8 +101,8 @@ async function render(): Promise<void> {
   const saved = JSON.parse(
     readFileSync(new URL('../../BENCHMARKS.json', import.meta.url), 'utf8'),
   ) as Report;
-  const { machine, relay, hub, decode, tls } = saved;
-  const written = await writeReports({ machine, relay, hub, decode, tls });
+  const { machine, relay, hub, decode, tls, recovery } = saved;
+  const written = await writeReports({ machine, relay, hub, decode, tls, recovery });
   progress(`rewrote ${written.md} from the figures in ${written.json} (nothing measured)`);
 }
 
@@ -131,13 +134,15 @@ async function main(): Promise<void> {
   try {
     const relay = await section('relay', withMail(benchRelay));
     const hub = await section('hub', withMail(benchHub));
+    // Building its ~1 GB archive alone takes a minute on a quiet machine, several on a busy one.
+    const recovery = await section('recovery', withMail(benchRecovery), 900_000);
     await dovecot?.stop();
     dovecot = undefined;
     const decode = await section('decode', () => optional('./decode.ts', 'benchDecode', []));
     const tls = await section('tls', () =>
       optional('./tls.ts', 'benchTls', [(m: string) => progress(`  ${m}`)]),
     );
-    report = { machine, relay, hub, decode, tls };
+    report = { machine, relay, hub, decode, tls, recovery };
   } finally {
     await dovecot?.stop().catch(() => undefined);
   }
@@ -147,7 +152,9 @@ async function main(): Promise<void> {
   const all = verdicts(report);
   for (const v of all) progress(`  ${v.pass ? 'pass' : 'FAIL'}: ${v.section}: ${v.figure}`);
   const missed = all.filter((v) => !v.pass).length;
-  const skipped = (['relay', 'hub', 'decode', 'tls'] as const).filter((k) => !report[k].ok);
+  const skipped = (['relay', 'hub', 'decode', 'tls', 'recovery'] as const).filter(
+    (k) => !report[k]?.ok,
+  );
   progress(
     (missed === 0 ? 'all judged targets met' : `${missed} target(s) missed`) +
       (skipped.length > 0 ? `; not measured: ${skipped.join(', ')}` : '') +

@@ -75,10 +75,12 @@ describe('a Dovecot rawlog without timestamps, from a real imaplib session', () 
     const lints = events.flatMap((e) => (e.type === 'lint' ? [e] : []));
     expect(lints.filter((l) => l.code === 'LINT_LITERAL_NOT_SYNCHRONIZED')).toEqual([]);
     // The one completion without its command is the login's: imap-login received LOGIN, and
-    // Dovecot's post-login rawlog starts after it. The session says so.
-    expect(lints.filter((l) => l.code === 'LINT_UNKNOWN_TAG').map((l) => l.title)).toEqual([
-      expect.stringContaining(login),
-    ]);
+    // Dovecot's post-login rawlog starts after it. The tracker is told so: no unknown tag, and
+    // the session is Authenticated by that login before its SELECT.
+    expect(lints.map((l) => l.code)).toEqual([]);
+    const path = events.flatMap((e) => (e.type === 'state.change' ? [e] : []));
+    expect(path.map((p) => p.to)).toEqual(['authenticated', 'selected', 'logout']);
+    expect(path[0]!.cause).toMatchObject({ tag: login, command: null });
     const close = events.find((e) => e.type === 'session.close');
     expect(close).toMatchObject({
       reason: expect.stringContaining(`post-login rawlog: ${login} is the login`),

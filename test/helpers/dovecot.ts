@@ -40,6 +40,12 @@ export interface DovecotOptions {
   extraUsers?: DovecotUser[];
   /** Also load ACL, QUOTA (count backend, 1 GiB), METADATA and NOTIFY (mailbox list index). */
   extensions?: boolean;
+  /**
+   * A third plain listener (`haproxyPort`) that requires a PROXY header (`haproxy = yes`) from
+   * `haproxy_trusted_networks` (loopback), and login log lines that show the client's port
+   * (`rip=… rport=…`): what imapscope's --upstream-proxy-protocol is checked against.
+   */
+  haproxy?: boolean;
 }
 
 /** The settings behind DovecotOptions.extensions. */
@@ -72,6 +78,8 @@ export interface Dovecot {
   certPem: string;
   /** Present when started with `rawlog` set. */
   rawlogDir?: string;
+  /** Present when started with `haproxy`: plain IMAP behind a required PROXY header. */
+  haproxyPort?: number;
   /** Dovecot's own log so far (master, login, imap processes). */
   log(): Promise<string>;
   /** Kills Dovecot and its children, then removes the temporary dir. Safe to call twice. */
@@ -198,6 +206,7 @@ async function waitForGreeting(
 }
 
 interface Prepared {
+  haproxyPort: number | undefined;
   port: number;
   tlsPort: number;
   certPem: string;
@@ -250,6 +259,9 @@ async function prepare(dir: string, ids: Identities, opts: DovecotOptions): Prom
   const port = await freePort();
   let tlsPort = await freePort();
   while (tlsPort === port) tlsPort = await freePort();
+  let haproxyPort = opts.haproxy ? await freePort() : undefined;
+  while (haproxyPort !== undefined && (haproxyPort === port || haproxyPort === tlsPort))
+    haproxyPort = await freePort();
   const config = render(await readFile(TEMPLATE, 'utf8'), {
     DIR: dir,
     INSTANCE: path.basename(dir),
@@ -269,11 +281,18 @@ async function prepare(dir: string, ids: Identities, opts: DovecotOptions): Prom
     EXTENSION_MAIL_PLUGINS: opts.extensions ? ' acl quota notify' : '',
     EXTENSION_IMAP_PLUGINS: opts.extensions ? ' imap_acl imap_quota' : '',
     EXTENSION_SETTINGS: opts.extensions ? EXTENSION_SETTINGS : '',
+    HAPROXY_SETTINGS: opts.haproxy
+      ? 'haproxy_trusted_networks = 127.0.0.0/8\n' +
+        'login_log_format_elements = user=<%{user}> method=%{mechanism} rip=%{rip} rport=%{rport} lip=%{lip} lport=%{lport} %{secured} session=<%{session}>'
+      : '',
+    HAPROXY_LISTENER: haproxyPort
+      ? `  inet_listener imap_haproxy {\n    address = 127.0.0.1\n    port = ${haproxyPort}\n    haproxy = yes\n  }`
+      : '',
   });
   const configPath = path.join(dir, 'dovecot.conf');
   await writeFile(configPath, config);
 
-  return { port, tlsPort, certPem, configPath, rawlogDir, user, password, user2 };
+  return { haproxyPort, port, tlsPort, certPem, configPath, rawlogDir, user, password, user2 };
 }
 
 /**
@@ -305,7 +324,8 @@ async function startDovecotOnce(opts: DovecotOptions): Promise<Dovecot> {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-  const { port, tlsPort, certPem, configPath, rawlogDir, user, password, user2 } = prepared;
+  const { haproxyPort, port, tlsPort, certPem, configPath, rawlogDir, user, password, user2 } =
+    prepared;
   const child = spawn(DOVECOT_BIN, ['-F', '-c', configPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -366,6 +386,7 @@ async function startDovecotOnce(opts: DovecotOptions): Promise<Dovecot> {
     dir,
     certPem,
     ...(rawlogDir ? { rawlogDir } : {}),
+    ...(haproxyPort ? { haproxyPort } : {}),
     log,
     stop,
   };

@@ -98,6 +98,7 @@ describe('the relay', () => {
     expect(sha(Buffer.concat(got))).toBe(sha(down));
     expect(h.closed[0]!.bytes).toEqual({ c2s: up.length, s2c: down.length });
     expect(h.closed[0]!.reason).toBe('closed');
+    expect(h.closed[0]!.closedFirst).toBe('client');
     const tappedC2s = Buffer.concat(
       h.tapped.filter((t) => t.direction === 'c2s').map((t) => t.data),
     );
@@ -116,6 +117,18 @@ describe('the relay', () => {
     client.end('a LOGOUT\r\n');
     await new Promise((r) => client.on('end', r));
     expect(answer).toBe('* BYE after your FIN\r\n');
+  });
+
+  it('reports the upstream as the side that closed first when it hangs up on its own', async () => {
+    const h = await harness((s) => {
+      s.end('* OK hello\r\n');
+    });
+    const client = connect({ port: h.proxy.port, host: '127.0.0.1', allowHalfOpen: true });
+    client.resume();
+    await new Promise((r) => client.on('end', r));
+    client.end();
+    await until(() => h.closed.length === 1);
+    expect(h.closed[0]).toMatchObject({ reason: 'closed', closedFirst: 'upstream' });
   });
 
   it('turns an upstream reset into a reset of the client connection', async () => {

@@ -152,6 +152,29 @@ describe('the hardened practice server on the wire', () => {
     expect(await watcher.command('a4', 'NOOP')).toEqual(['* 32 EXISTS', 'a4 OK Completed']);
   });
 
+  it('refuses STORE, EXPUNGE and MOVE in a mailbox opened with EXAMINE, allows them after SELECT', async () => {
+    const s = await loggedInSession();
+    await s.command('a2', 'EXAMINE INBOX');
+    for (const [tag, command] of [
+      ['a3', 'STORE 1 +FLAGS (\\Deleted)'],
+      ['a4', 'UID STORE 1 +FLAGS (\\Deleted)'],
+      ['a5', 'EXPUNGE'],
+      ['a6', 'MOVE 1 Archive'],
+      ['a7', 'UID MOVE 1 Archive'],
+    ] as const) {
+      const name = command
+        .split(' ')
+        .slice(0, command.startsWith('UID') ? 2 : 1)
+        .join(' ');
+      expect(await s.command(tag, command)).toEqual([
+        `${tag} NO ${name} refused: the mailbox is read-only (EXAMINE)`,
+      ]);
+    }
+    expect((await s.command('a8', 'COPY 1 Archive')).at(-1)).toMatch(/^a8 OK/);
+    await s.command('a9', 'SELECT INBOX');
+    expect((await s.command('a10', 'MOVE 1 Archive')).at(-1)).toMatch(/^a10 OK/);
+  });
+
   it('rejects anything but DONE inside IDLE with BAD', async () => {
     const s = await loggedInSession();
     await s.command('a2', 'SELECT INBOX');

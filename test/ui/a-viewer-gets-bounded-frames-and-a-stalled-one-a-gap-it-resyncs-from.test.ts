@@ -65,9 +65,9 @@ describe('the WebSocket sink under a FETCH load', () => {
   });
 
   it('holds at most the bound for a stalled viewer, which then gets a gap it resyncs from', async () => {
-    // A small ring (yet more than a tap batch's events), so that the stall outlasts it; the
-    // bound and frame cap are the real ones.
-    ui = await startUi({ replayEvents: 1_000 });
+    // A small ring (about 1,000 of these events, yet more than a tap batch's), so that the
+    // stall outlasts it; the bound and frame cap are the real ones.
+    ui = await startUi({ replayBytes: 4 * 1024 * 1024 });
     const viewer = await connectViewer(ui.url);
     const sizes = frameSizes(viewer);
     await viewer.until((v) => v.messages.length >= 1);

@@ -15,11 +15,11 @@ const spec = JSON.parse(readFileSync(path.join(REPO_ROOT, 'docs/openapi.json'), 
 
 /** The routes the API's own module comments list (`GET /api/...`), in OpenAPI's `{id}` form. */
 function routesInCode(): string[] {
-  const files = ['proxy/ui/api.ts', 'proxy/ui/query-routes.ts'];
+  const files = ['proxy/ui/api.ts', 'proxy/ui/query-routes.ts', 'proxy/ui/http.ts'];
   const routes = new Set<string>();
   for (const f of files) {
     const text = readFileSync(path.join(REPO_ROOT, f), 'utf8');
-    for (const m of text.matchAll(/`GET (\/api\/[^`?\s]*)/g)) {
+    for (const m of text.matchAll(/`GET (\/(?:api\/|metrics|healthz)[^`?\s]*)/g)) {
       routes.add(m[1]!.replace(/:(\w+)/g, '{$1}'));
     }
   }

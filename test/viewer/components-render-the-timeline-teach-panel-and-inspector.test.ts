@@ -140,6 +140,57 @@ describe('the inspector', () => {
     const c = render(h(Inspector, { model, seq: list }));
     expect(c.getByTestId('inspector').textContent).toMatch(/"ärger" ← mUTF-7 &AOQ-rger/);
   });
+
+  it('offers each literal whole as a download, its size first, numbered by stream offset', () => {
+    const s = new SessionScript().open();
+    const lit = (offset: number, size: number, refused = false) => ({
+      kind: 'sync' as const,
+      literal8: false,
+      size,
+      offset,
+      sha256: null,
+      preview: new Uint8Array(Math.min(size, 4096)).fill(65),
+      refused,
+    });
+    // Listed in the tree after the one that comes first in the stream.
+    const fetch = s.untagged('* 1 FETCH (BODY[1] {9000} BODY[HEADER] {300})', {
+      kind: 'fetch',
+      seq: 1,
+      attributes: [
+        {
+          kind: 'body-section',
+          name: 'BODY',
+          section: { text: '1', part: [1], specifier: '', fields: [] },
+          origin: null,
+          value: { type: 'literal', literal: lit(500, 9000) },
+        },
+        {
+          kind: 'body-section',
+          name: 'BODY',
+          section: { text: 'HEADER', part: [], specifier: 'HEADER', fields: [] },
+          origin: null,
+          value: { type: 'literal', literal: lit(100, 300) },
+        },
+      ],
+    });
+    const refused = s.c('a2 APPEND INBOX {99999999}', {
+      args: [
+        { type: 'atom', value: 'INBOX' },
+        { type: 'literal', literal: lit(20, 99999999, true) },
+      ],
+    });
+    const model = new SessionModel('s1');
+    model.add(s.events);
+    const a = render(h(Inspector, { model, seq: fetch, token: 'tok' }));
+    const links = a.getAllByTestId('literal-download');
+    expect(links.map((l) => [l.textContent, l.getAttribute('href')])).toEqual([
+      ['⤓ Download all 8.8 KB', `/api/sessions/s1/events/${fetch}/literals/1/body?token=tok`],
+      ['⤓ Download all 300 B', `/api/sessions/s1/events/${fetch}/literals/0/body?token=tok`],
+    ]);
+    a.unmount();
+    const b = render(h(Inspector, { model, seq: refused, token: 'tok' }));
+    expect(b.queryAllByTestId('literal-download')).toEqual([]);
+  });
 });
 
 describe('the timeline', () => {

@@ -4,8 +4,10 @@
  *   npm run screenshots
  *
  * Starts imapscope with its built-in practice server, drives two sessions through it (imapflow
- * appending and fetching a message; the seed dialog typed line by line), then captures the
- * viewer in Chromium at 1440 px (desktop, light and dark) and 390 px (a phone) into docs/.
+ * appending, fetching, flagging, copying and deleting messages; the seed dialog typed line by
+ * line), then captures the viewer in Chromium at 1440 px (desktop, light and dark) and 390 px
+ * (a phone) into docs/: the session list and view, the inspector, the console and its lessons
+ * (three of them done by typing them), the display filter, the Audit view and the Statistics.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -47,6 +49,17 @@ try {
   for await (const _m of client.fetch('*', { envelope: true, source: true })) {
     // drain
   }
+  // Something for the Audit view and the Statistics: flags, a copy, a refused select, deletes.
+  const last = (await client.status('INBOX', { messages: true })).messages ?? 1;
+  await client.messageFlagsAdd(String(last), ['\\Flagged']);
+  await client.mailboxCreate('Receipts').catch(() => undefined);
+  await client.messageCopy(String(last), 'Receipts');
+  await client.mailboxOpen('INBOX');
+  for (let i = 0; i < 40; i++) await client.noop();
+  await client.mailboxOpen('No such folder').catch(() => undefined);
+  await client.mailboxOpen('INBOX');
+  await client.messageFlagsAdd(String(last), ['\\Deleted']);
+  await client.messageFlagsRemove(String(last), ['\\Deleted']);
   await client.logout();
   const received = await play(
     scope.listen.host,
@@ -110,6 +123,34 @@ try {
   await desktop.locator('.row.group', { hasText: 'FETCH 1:3' }).click();
   await shot(desktop, 'viewer-console.png');
 
+  // A lesson: a new console session, the course started over, three lessons done by typing
+  // them, the next one (a literal) open with its goal.
+  await desktop.reload();
+  await lessonSteps(desktop, true);
+  await desktop.locator('.row.group', { hasText: 'FETCH 2' }).click();
+  await shot(desktop, 'viewer-lesson.png');
+
+  // The display filter in imapflow's session: the refused SELECT found among the NOOPs.
+  const lookup = new URL('/api/sessions', scope.url);
+  lookup.searchParams.set('filter', 'cmd:NOOP');
+  lookup.searchParams.set('token', new URL(scope.url).searchParams.get('token')!);
+  const [flow] = (await (await fetch(lookup)).json()) as { id: string }[];
+  await desktop.goto(`${scope.url}#/session/${encodeURIComponent(flow!.id)}`);
+  await desktop.locator('.row.group').first().waitFor(WAIT);
+  await desktop.getByTestId('filter-input').fill('status:NO OR cmd:STORE');
+  await desktop.getByTestId('filter-input').press('Enter');
+  await desktop.locator('.row.group.selected').waitFor(WAIT);
+  await shot(desktop, 'viewer-filter.png');
+
+  // The Audit view for the practice user, and the Statistics.
+  await desktop.goto(`${scope.url}#/audit`);
+  await desktop.getByTestId('audit-user').fill(practice.user);
+  await desktop.getByTestId('audit-row').nth(4).waitFor(WAIT);
+  await shot(desktop, 'viewer-audit.png');
+  await desktop.goto(`${scope.url}#/stats`);
+  await desktop.getByTestId('percentile-chart').waitFor(WAIT);
+  await shot(desktop, 'viewer-stats.png');
+
   // A phone: the list, then the seed dialog stacked (timeline first).
   const phone = await browser.newPage({
     viewport: { width: 390, height: 844 },
@@ -124,10 +165,42 @@ try {
   await phone.locator('[data-session]').nth(1).click();
   await phone.locator('.row.group', { hasText: 'FETCH 1:3' }).click();
   await shot(phone, 'viewer-phone-session.png');
+  await phone.goto(`${scope.url}#/console`);
+  await lessonSteps(phone, false);
+  await phone.getByTestId('lessons').evaluate((el) => el.scrollIntoView({ block: 'end' }));
+  await shot(phone, 'viewer-phone-lesson.png');
+  await phone.goto(`${scope.url}#/audit`);
+  await phone.getByTestId('audit-row').nth(4).waitFor(WAIT);
+  await shot(phone, 'viewer-phone-audit.png');
+  await phone.goto(`${scope.url}#/stats`);
+  await phone.getByTestId('percentile-chart').waitFor(WAIT);
+  await shot(phone, 'viewer-phone-stats.png');
   console.log(`wrote docs/viewer-*.png from ${scope.url.replace(/token=.*/, 'token=…')}`);
 } finally {
   await browser.close();
   await scope.stop();
+}
+
+/** In the console: Start over (when asked), then log in, EXAMINE INBOX, the headers of message 2. */
+async function lessonSteps(page: Page, startOver: boolean): Promise<void> {
+  const input = page.getByTestId('console-input');
+  await page.waitForFunction(
+    () =>
+      !(document.querySelector('[data-testid="console-input"]') as HTMLInputElement | null)
+        ?.disabled,
+  );
+  if (startOver && (await page.getByTestId('lessons-reset').count()) > 0)
+    await page.getByTestId('lessons-reset').click();
+  const lines = ['LOGIN learner practice', 'EXAMINE INBOX', 'FETCH 2 (BODY.PEEK[HEADER])'];
+  for (const [i, line] of lines.entries()) {
+    await input.fill(line);
+    await input.press('Enter');
+    await page
+      .getByTestId('console-transcript')
+      .locator('.cline.s2c', { hasText: new RegExp(`^S:A000${i + 1} OK`) })
+      .waitFor(WAIT);
+  }
+  await page.locator('[data-testid="lesson-fetch-headers"][data-done="true"]').waitFor(WAIT);
 }
 
 function shot(page: Page, name: string): Promise<Buffer> {

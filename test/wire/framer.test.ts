@@ -160,6 +160,19 @@ describe('the literal preview', () => {
     expect(lit.sha256).toBe(sha('z'.repeat(LITERAL_PREVIEW_BYTES + 1)));
   });
 
+  it('leaves the hash out without hashLiterals, keeping size, offset and preview', () => {
+    const text = fetch(LITERAL_PREVIEW_BYTES + 1);
+    for (const split of SPLITTERS) {
+      const framer = new Framer('s2c', { hashLiterals: false });
+      const frames = split(Buffer.from(text)).flatMap((c) => framer.push(c));
+      const [lit] = frames.flatMap((f) => f.literals);
+      expect(lit?.sha256).toBeNull();
+      expect(lit?.size).toBe(LITERAL_PREVIEW_BYTES + 1);
+      expect(lit?.offset).toBe(text.indexOf('\n') + 1);
+      expect(Buffer.from(lit!.preview).toString()).toBe('z'.repeat(LITERAL_PREVIEW_BYTES));
+    }
+  });
+
   it('streams a 20 MB literal without holding it', () => {
     const size = 20 * 1024 * 1024;
     const framer = new Framer('s2c');

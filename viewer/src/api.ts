@@ -3,9 +3,12 @@
  * as printed in the ready line) and rides on every request as a bearer header; the hub also
  * set a SameSite cookie when the page loaded, which covers downloads and the WebSocket.
  */
+import type { AuditAction } from '../../shared/audit.ts';
 import type { ImapscopeEvent } from '../../shared/events.ts';
+import type { CommandStats } from '../../shared/stats.ts';
 import type { EventPage, GseqPage, SessionRow } from '../../shared/protocol.ts';
 import { fromJson } from '../../shared/protocol.ts';
+import type { ListPage, ListQuery } from './state/session-list-model.ts';
 
 /** The token in the page's URL, or null (then the cookie has to do). */
 export function tokenFromUrl(href: string = location.href): string | null {
@@ -58,13 +61,41 @@ export interface HubStatus {
   console?: boolean;
 }
 
+/** `?a=1&b=2` of the non-empty parameters, or ''. */
+function query(params: Record<string, string>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v.trim() !== '') q.set(k, v.trim());
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/** One page of the session list (`GET /api/sessions`), with its total and live position. */
+async function sessionPage(token: string | null, q: ListQuery): Promise<ListPage> {
+  const params = new URLSearchParams({
+    offset: String(q.offset),
+    limit: String(q.limit),
+    sort: q.sort,
+    order: q.order,
+  });
+  if (q.text.trim() !== '') params.set('text', q.text.trim());
+  if (q.state !== '') params.set('state', q.state);
+  const res = await fetch(`/api/sessions?${params}`, {
+    headers: token === null ? {} : { authorization: `Bearer ${token}` },
+    cache: 'no-store',
+  });
+  const text = await res.text();
+  if (!res.ok) throw new ApiError(res.status, `HTTP_${res.status}`, text);
+  const rows = fromJson<SessionRow[]>(text);
+  return {
+    rows,
+    total: Number(res.headers.get('x-total-count') ?? rows.length),
+    lastGseq: Number(res.headers.get('x-last-gseq') ?? 0),
+  };
+}
+
 export const api = {
+  sessionPage,
   status: (token: string | null) => getJson<HubStatus>('/api/status', token),
-  sessions: (token: string | null, text?: string) =>
-    getJson<SessionRow[]>(
-      `/api/sessions?limit=1000${text ? `&text=${encodeURIComponent(text)}` : ''}`,
-      token,
-    ),
   session: (token: string | null, id: string) =>
     getJson<SessionRow>(`/api/sessions/${encodeURIComponent(id)}`, token),
   sessionEvents: (token: string | null, id: string, afterSeq: number, limit: number) =>
@@ -72,6 +103,12 @@ export const api = {
       `/api/sessions/${encodeURIComponent(id)}/events?afterSeq=${afterSeq}&limit=${limit}`,
       token,
     ),
+  /** `GET /api/audit` with the given query parameters (empty ones left out). */
+  audit: (token: string | null, params: Record<string, string>) =>
+    getJson<AuditAction[]>(`/api/audit${query(params)}`, token),
+  /** `GET /api/stats` with the given query parameters (empty ones left out). */
+  stats: (token: string | null, params: Record<string, string>) =>
+    getJson<CommandStats[]>(`/api/stats${query(params)}`, token),
   eventsByGseq: (token: string | null, after: number, until: number) =>
     getJson<GseqPage>(`/api/events?after=${after}&until=${until}&limit=5000`, token),
 };
@@ -96,4 +133,12 @@ export type ExportFormat = 'jsonl' | 'transcript' | 'pcapng';
 
 export function exportUrl(id: string, format: ExportFormat, token: string | null): string {
   return withToken(`/api/sessions/${encodeURIComponent(id)}/export?format=${format}`, token);
+}
+
+/** The whole body of a message's n-th literal (by stream offset), cut from the archived raw bytes. */
+export function literalBodyUrl(id: string, seq: number, n: number, token: string | null): string {
+  return withToken(
+    `/api/sessions/${encodeURIComponent(id)}/events/${seq}/literals/${n}/body`,
+    token,
+  );
 }

@@ -1,4 +1,5 @@
 /** Small formatting helpers shared by the components. */
+import type { ImportedReason, RowEndReason } from '../../shared/close-reason.ts';
 import type { ImapState } from '../../shared/events.ts';
 
 export function formatBytes(n: number | null): string {
@@ -81,19 +82,21 @@ export function printableText(text: string): string {
 }
 
 /** Close reasons that mean the session failed rather than ended (shown in red). */
-const FAILED_REASONS = new Set([
+const FAILED_REASONS = new Set<string>([
   'upstream-unavailable',
   'upstream-tls-failed',
   'upstream-reset',
   'upstream-error',
+  'upstream-closed',
   'client-tls-failed',
   'client-reset',
   'client-error',
   'starttls-injection',
   'interrupted',
-]);
+] satisfies RowEndReason[]);
 
-const REASON_LABELS: Record<string, string> = {
+/** Every reason the relay gives has words here (a new one fails to compile until it has). */
+const REASON_LABELS: Record<Exclude<RowEndReason, ImportedReason>, string> = {
   closed: 'closed',
   shutdown: 'imapscope stopped',
   'idle-timeout': 'idle timeout',
@@ -101,6 +104,7 @@ const REASON_LABELS: Record<string, string> = {
   'upstream-tls-failed': 'upstream TLS failed',
   'upstream-reset': 'upstream reset',
   'upstream-error': 'upstream error',
+  'upstream-closed': 'upstream closed without BYE',
   'client-tls-failed': 'client TLS failed',
   'client-reset': 'client reset',
   'client-error': 'client error',
@@ -115,5 +119,6 @@ const REASON_LABELS: Record<string, string> = {
 export function formatEnd(reason: string | null): { text: string; failed: boolean } {
   if (reason === null) return { text: 'live', failed: false };
   const key = reason.split(';')[0]!.trim();
-  return { text: REASON_LABELS[key] ?? key, failed: FAILED_REASONS.has(key) };
+  const label = (REASON_LABELS as Record<string, string | undefined>)[key];
+  return { text: label ?? key, failed: FAILED_REASONS.has(key) };
 }

@@ -9,6 +9,7 @@ import type { ConnectionStatus } from '../connection.ts';
 import { Connection } from '../connection.ts';
 import { Emitter } from './emitter.ts';
 import { SessionListModel } from './session-list-model.ts';
+import type { ListQuery } from './session-list-model.ts';
 import { SessionModel } from './session-model.ts';
 
 /** Events per REST page when opening a session (the hub's maximum); the first page is small so the timeline draws at once. */
@@ -58,9 +59,19 @@ export class AppStore {
     this.connection?.stop();
   }
 
+  /** Shows the list page `query` names (the hub pages, sorts and searches the archive). */
+  loadList(query: ListQuery = this.list.query): Promise<void> {
+    return this.list.load((q) => api.sessionPage(this.token, q), query);
+  }
+
   private snapshot(rows: SessionRow[], resumed: boolean): void {
-    this.list.setRows(rows);
-    this.ready = true;
+    // The snapshot's live sessions, then the page again: after a resume what it showed may
+    // have changed beyond what the replayed events say (sessions pruned, or ended unseen).
+    this.list.setRows(rows.filter((r) => r.endedAt === null));
+    void this.loadList().then(() => {
+      this.ready = true;
+      this.emitter.changed();
+    });
     this.emitter.changed();
     // After a resume the open session may have missed events the resume does not replay
     // (it replays them, but a session opened meanwhile may be behind): top it up.
@@ -83,7 +94,16 @@ export class AppStore {
     this.sessionError = null;
     this.firstPageMs = null;
     this.emitter.changed();
-    if (this.session) void this.loadPages(this.session);
+    if (this.session) {
+      void this.loadPages(this.session);
+      // Opened by URL, an archived session is not in the list's page: its header needs its row.
+      if (id !== null && !this.list.get(id)) {
+        api.session(this.token, id).then(
+          (row) => this.list.remember(row),
+          () => undefined,
+        );
+      }
+    }
   }
 
   private async loadPages(model: SessionModel): Promise<void> {

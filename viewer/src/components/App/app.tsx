@@ -1,5 +1,8 @@
 import { useEffect, useState } from 'react';
+import '../views.css';
+import { AuditPage } from '../Audit/audit-page.tsx';
 import { ConsolePage } from '../Console/console-page.tsx';
+import { StatsPage } from '../Stats/stats-page.tsx';
 import type { AppStore } from '../../state/app-store.ts';
 import { useEmitter } from '../../state/emitter.ts';
 import { SessionList } from '../SessionList/session-list.tsx';
@@ -24,6 +27,28 @@ export function App({ store }: { store: AppStore }) {
         <a className="brand" href="#/">
           imap<span>scope</span>
         </a>
+        <nav className="nav" aria-label="Views">
+          <a
+            href="#/"
+            aria-current={route.page === 'list' || route.page === 'session' ? 'page' : undefined}
+          >
+            Sessions
+          </a>
+          <a
+            href="#/audit"
+            aria-current={route.page === 'audit' ? 'page' : undefined}
+            data-testid="nav-audit"
+          >
+            Audit
+          </a>
+          <a
+            href="#/stats"
+            aria-current={route.page === 'stats' ? 'page' : undefined}
+            data-testid="nav-stats"
+          >
+            Statistics
+          </a>
+        </nav>
         {route.page === 'console' ? (
           <span className="crumb">
             <a href="#/">sessions</a> / console
@@ -32,9 +57,7 @@ export function App({ store }: { store: AppStore }) {
           <span className="crumb">
             <a href="#/">sessions</a> / {sessionId}
           </span>
-        ) : (
-          <span className="crumb">sessions</span>
-        )}
+        ) : null}
         <span className="spacer" />
         {store.consoleEnabled && route.page !== 'console' ? (
           <a className="button" href="#/console" data-testid="open-console">
@@ -57,11 +80,16 @@ export function App({ store }: { store: AppStore }) {
       <main className="main">
         {route.page === 'console' ? (
           <ConsolePage store={store} onSession={setConsoleSession} />
+        ) : route.page === 'audit' ? (
+          <AuditPage store={store} onOpen={(id, at) => go({ page: 'session', id, at })} />
+        ) : route.page === 'stats' ? (
+          <StatsPage store={store} />
         ) : sessionId && store.session?.id === sessionId ? (
           <SessionView
             key={sessionId}
             store={store}
             model={store.session}
+            at={route.page === 'session' ? (route.at ?? null) : null}
             onBack={() => go({ page: 'list' })}
           />
         ) : sessionId ? null : (

@@ -1,17 +1,37 @@
 import { useCallback, useEffect, useState } from 'react';
 
-/** The page's route lives in the hash (`#/session/<id>`) so the `?token=` query stays put. */
-export type Route = { page: 'list' } | { page: 'session'; id: string } | { page: 'console' };
+/**
+ * The page's route lives in the hash (`#/session/<id>`, `#/session/<id>/at/<seq>` to open at a
+ * row, `#/audit`, `#/stats`) so the `?token=` query stays put.
+ */
+export type Route =
+  | { page: 'list' }
+  | { page: 'session'; id: string; at?: number }
+  | { page: 'console' }
+  | { page: 'audit' }
+  | { page: 'stats' };
 
 export function parseRoute(hash: string): Route {
   if (hash === '#/console') return { page: 'console' };
-  const m = /^#\/session\/(.+)$/.exec(hash);
-  return m ? { page: 'session', id: decodeURIComponent(m[1]!) } : { page: 'list' };
+  if (hash === '#/audit' || hash.startsWith('#/audit?')) return { page: 'audit' };
+  if (hash === '#/stats' || hash.startsWith('#/stats?')) return { page: 'stats' };
+  const m = /^#\/session\/([^/]+)(?:\/at\/(\d+))?$/.exec(hash);
+  if (!m) return { page: 'list' };
+  const id = decodeURIComponent(m[1]!);
+  return m[2] === undefined ? { page: 'session', id } : { page: 'session', id, at: Number(m[2]) };
 }
 
 export function routeHash(route: Route): string {
-  if (route.page === 'console') return '#/console';
-  return route.page === 'session' ? `#/session/${encodeURIComponent(route.id)}` : '#/';
+  switch (route.page) {
+    case 'console':
+    case 'audit':
+    case 'stats':
+      return `#/${route.page}`;
+    case 'session':
+      return `#/session/${encodeURIComponent(route.id)}${route.at === undefined ? '' : `/at/${route.at}`}`;
+    case 'list':
+      return '#/';
+  }
 }
 
 export function useRoute(): [Route, (r: Route) => void] {

@@ -5,7 +5,9 @@ import { STATE_LABELS } from '../../format.ts';
 import type { AppStore } from '../../state/app-store.ts';
 import { ConsoleModel } from '../../state/console-model.ts';
 import { useEmitter } from '../../state/emitter.ts';
+import { LessonProgress } from '../../state/lesson-progress.ts';
 import { SessionView } from '../SessionView/session-view.tsx';
+import { LessonsPanel } from './lessons-panel.tsx';
 
 /** One-click examples for the state the console's session is in (the practice account). */
 const EXAMPLES: Record<ImapState, string[]> = {
@@ -61,19 +63,31 @@ export function ConsolePage(props: { store: AppStore; onSession: (id: string | n
   const session = sessionId && store.session?.id === sessionId ? store.session : null;
   const state: ImapState = session?.state ?? 'not-authenticated';
 
+  // The lessons are checked against this session's events as they arrive.
+  const [progress] = useState(() => new LessonProgress(browserStorage()));
+  useEffect(() => {
+    if (!session) return;
+    const check = (): void => void progress.observe(session.id, session.events);
+    check();
+    return session.emitter.subscribe(check);
+  }, [session, progress]);
+
   return (
     <div className="console-page">
-      <ConsolePanel
-        model={model}
-        link={link}
-        examples={link === 'open' ? EXAMPLES[state] : []}
-        state={state}
-        onReconnect={() => {
-          setLink('connecting');
-          setLocal(null);
-          setModel(new ConsoleModel());
-        }}
-      />
+      <div className="console-side">
+        <ConsolePanel
+          model={model}
+          link={link}
+          examples={link === 'open' ? EXAMPLES[state] : []}
+          state={state}
+          onReconnect={() => {
+            setLink('connecting');
+            setLocal(null);
+            setModel(new ConsoleModel());
+          }}
+        />
+        <LessonsPanel progress={progress} />
+      </div>
       <div className="console-session">
         {session ? (
           <SessionView key={session.id} store={store} model={session} onBack={() => undefined} />
@@ -87,6 +101,15 @@ export function ConsolePage(props: { store: AppStore; onSession: (id: string | n
       </div>
     </div>
   );
+}
+
+/** localStorage, or null where the browser refuses it (then progress lasts the page). */
+function browserStorage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
 }
 
 function ConsolePanel(props: {

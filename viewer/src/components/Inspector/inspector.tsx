@@ -1,20 +1,30 @@
 import type { ImapscopeEvent, TlsEstablishedEvent } from '../../../../shared/events.ts';
 import { assertNever } from '../../../../shared/events.ts';
+import { literalBodyUrl } from '../../api.ts';
 import { formatBytes, formatLatency, formatTime, STATE_LABELS } from '../../format.ts';
 import type { SessionModel } from '../../state/session-model.ts';
 import { DecodedTree } from './decoded-tree.tsx';
 import { LiteralView } from './literal-view.tsx';
-import { literalsOf } from './literals.ts';
+import { messageLiterals } from '../../../../shared/message-literals.ts';
 import { RawText } from './raw-text.tsx';
 
 /** Everything about the selected row: the raw text, the decoded tree, literals, TLS details. */
-export function Inspector({ model, seq }: { model: SessionModel; seq: number | null }) {
+export function Inspector({
+  model,
+  seq,
+  token,
+}: {
+  model: SessionModel;
+  seq: number | null;
+  /** The viewer's token, for the literal download links. */
+  token?: string | null;
+}) {
   const e = seq === null ? undefined : model.events[seq];
   return (
     <section className="panel" data-testid="inspector">
       <h3>Inspector</h3>
       {e ? (
-        <EventDetails model={model} e={e} />
+        <EventDetails model={model} e={e} token={token ?? null} />
       ) : (
         <p className="muted">Select a row to inspect it.</p>
       )}
@@ -22,7 +32,8 @@ export function Inspector({ model, seq }: { model: SessionModel; seq: number | n
   );
 }
 
-function EventDetails({ model, e }: { model: SessionModel; e: ImapscopeEvent }) {
+function EventDetails(props: { model: SessionModel; e: ImapscopeEvent; token: string | null }) {
+  const { model, e, token } = props;
   const group = model.groupOf(e.seq);
   const x = group?.seq === e.seq ? group.exchange : null;
   const head = (
@@ -62,14 +73,19 @@ function EventDetails({ model, e }: { model: SessionModel; e: ImapscopeEvent }) 
   switch (e.type) {
     case 'message':
     case 'malformed': {
-      const literals = literalsOf(e.message);
+      const literals = messageLiterals(e.message);
       const { raw: _raw, ...decoded } = e.message;
       return (
         <>
           {head}
           <RawText raw={e.message.raw} />
           {literals.map((l, i) => (
-            <LiteralView key={i} literal={l} index={i} />
+            <LiteralView
+              key={i}
+              literal={l}
+              index={i}
+              download={literalBodyUrl(model.id, e.seq, i, token)}
+            />
           ))}
           <h3 style={{ marginTop: 10 }}>Decoded</h3>
           <DecodedTree value={decoded} />

@@ -4,10 +4,17 @@ import { decodeEncodedWords } from '../../../../shared/encoded-words.ts';
 import { hexDump, mimeHeaders } from './literals.ts';
 
 /**
- * A literal: size and hash, then its preview as MIME headers (RFC 2047 encoded words decoded)
- * and text (UTF-8 decoded), or as hex when binary.
+ * A literal: size and hash, a link to download the whole body (from the archived raw bytes),
+ * then its preview as MIME headers (RFC 2047 encoded words decoded) and text (UTF-8 decoded),
+ * or as hex when binary.
  */
-export function LiteralView({ literal, index }: { literal: LiteralRef; index: number }) {
+export function LiteralView(props: {
+  literal: LiteralRef;
+  index: number;
+  /** URL of the whole body (the API's literal body route); no link without it. */
+  download?: string;
+}) {
+  const { literal, index } = props;
   const binary = literal.literal8 || looksBinary(literal.preview);
   const text = binary ? '' : new TextDecoder('utf-8', { fatal: false }).decode(literal.preview);
   const mime = binary ? null : mimeHeaders(text);
@@ -21,6 +28,17 @@ export function LiteralView({ literal, index }: { literal: LiteralRef; index: nu
         {literal.refused ? ', refused by the server (the body never came)' : ''}
         {cut ? `, first ${formatBytes(literal.preview.length)} shown` : ''}
       </div>
+      {literal.refused || !props.download ? null : (
+        <a
+          className="literal-download"
+          href={props.download}
+          download
+          data-testid="literal-download"
+          title="The whole literal as archived (secrets masked), not just the preview"
+        >
+          ⤓ Download all {formatBytes(literal.size)}
+        </a>
+      )}
       {literal.sha256 ? (
         <div className="muted mono" title="SHA-256 of the whole body">
           sha256 {literal.sha256.slice(0, 32)}…

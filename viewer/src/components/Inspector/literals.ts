@@ -1,16 +1,5 @@
 import type { LiteralRef } from '../../../../shared/messages.ts';
 
-/** Every literal in a message, in order (found anywhere in its decoded tree). */
-export function literalsOf(value: unknown, out: LiteralRef[] = []): LiteralRef[] {
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return out;
-  if (isLiteral(value)) {
-    out.push(value);
-    return out;
-  }
-  for (const v of Array.isArray(value) ? value : Object.values(value)) literalsOf(v, out);
-  return out;
-}
-
 export function isLiteral(v: object): v is LiteralRef {
   return 'preview' in v && (v as { preview: unknown }).preview instanceof Uint8Array && 'size' in v;
 }

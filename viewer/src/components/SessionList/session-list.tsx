@@ -1,5 +1,4 @@
 import { useEffect, useState } from 'react';
-import { api } from '../../api.ts';
 import {
   formatBytes,
   formatDateTime,
@@ -10,7 +9,8 @@ import {
 import type { AppStore } from '../../state/app-store.ts';
 import { useEmitter } from '../../state/emitter.ts';
 import type { SessionListRow } from '../../state/session-list-model.ts';
-import { filterRows } from '../../state/session-list-model.ts';
+import type { ListQuery } from '../../state/session-list-model.ts';
+import type { SessionSort } from '../../../../shared/protocol.ts';
 import { EmptyState } from './empty-state.tsx';
 import { useListKeys } from './use-list-keys.ts';
 
@@ -24,91 +24,139 @@ const STATE_FILTERS: [string, string][] = [
   ['logout', 'Logout'],
 ];
 
-/** Live and archived sessions, newest first, with a search box and a state filter. */
+/** Sortable columns: header text, the hub's sort key, the first click's direction, class. */
+const COLUMNS: [string, SessionSort | null, 'asc' | 'desc', string, string?][] = [
+  ['Session', 'started', 'desc', ''],
+  ['Client', 'client', 'asc', 'wide'],
+  ['User', 'user', 'asc', 'wide'],
+  [
+    'Client ID',
+    'clientName',
+    'asc',
+    'wide',
+    'The name and version the client sent with ID (RFC 2971)',
+  ],
+  ['Upstream', 'upstream', 'asc', 'wide'],
+  ['State', 'state', 'asc', ''],
+  ['Started', 'started', 'desc', 'wide'],
+  ['Duration', 'duration', 'desc', 'wide'],
+  ['End', 'reason', 'asc', 'wide', 'How the session ended, or live'],
+  ['Bytes ↑ / ↓', 'bytes', 'desc', 'wide'],
+  ['NO', 'no', 'desc', '', 'Commands answered NO'],
+  ['BAD', 'bad', 'desc', '', 'Commands answered BAD'],
+  ['Lints', 'lints', 'desc', '', 'Lints: protocol mistakes explained'],
+];
+
+const count = new Intl.NumberFormat('en');
+
+/**
+ * The sessions of the whole archive, a page at a time: the hub pages, sorts (click a column)
+ * and searches (traffic, mailbox names, headers, users, clients); live sessions merge in at
+ * the top of the first page.
+ */
 export function SessionList({ store, onOpen }: { store: AppStore; onOpen: (id: string) => void }) {
   useEmitter(store.list.emitter);
-  const [search, setSearch] = useState('');
-  const [state, setState] = useState('');
-  const [traffic, setTraffic] = useState('');
-  const [trafficIds, setTrafficIds] = useState<Set<string> | null>(null);
+  const list = store.list;
+  const q = list.query;
+  const [text, setText] = useState(q.text);
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, []);
-  // Searching the traffic itself is the hub's job (it has every event).
+  // The search runs on the hub, a moment after typing stops.
   useEffect(() => {
-    if (traffic.trim() === '') return;
-    let live = true;
-    const t = setTimeout(() => {
-      api.sessions(store.token, traffic.trim()).then(
-        (rows) => live && setTrafficIds(new Set(rows.map((r) => r.id))),
-        () => live && setTrafficIds(new Set()),
-      );
-    }, 250);
-    return () => {
-      live = false;
-      clearTimeout(t);
-    };
-  }, [traffic, store.token]);
+    if (text === list.query.text) return;
+    const t = setTimeout(() => void store.loadList({ ...list.query, text, offset: 0 }), 250);
+    return () => clearTimeout(t);
+  }, [text, store, list]);
 
-  const all = store.list.list();
-  const matching = traffic.trim() === '' ? null : trafficIds;
-  const rows = filterRows(all, search, state).filter(
-    (r) => matching === null || matching.has(r.id),
-  );
+  const rows = list.pageRows();
   const [selected, setSelected] = useListKeys(rows.length, (i) => {
     const r = rows[i];
     if (r) onOpen(r.id);
   });
+  const go = (change: Partial<ListQuery>): void => void store.loadList({ ...q, ...change });
+  const filtered = q.text.trim() !== '' || q.state !== '';
 
-  if (store.ready && all.length === 0) return <EmptyState listen={store.listen} />;
+  if (store.ready && list.loaded && list.total === 0 && !filtered) {
+    return <EmptyState listen={store.listen} />;
+  }
+  const first = q.offset + 1;
+  const last = q.offset + rows.length - list.freshCount;
   return (
     <div className="list-page">
       <div className="filters">
         <input
           type="search"
-          placeholder="Filter by client, user, upstream, state…"
-          value={search}
-          onChange={(e) => setSearch(e.target.value)}
-          aria-label="Filter sessions"
+          placeholder="Search sessions: commands, responses, mailboxes, subjects, users, clients…"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          aria-label="Search sessions"
+          data-testid="session-search"
         />
-        <select value={state} onChange={(e) => setState(e.target.value)} aria-label="State">
+        <select
+          value={q.state}
+          onChange={(e) => go({ state: e.target.value, offset: 0 })}
+          aria-label="State"
+        >
           {STATE_FILTERS.map(([v, label]) => (
             <option key={v} value={v}>
               {label}
             </option>
           ))}
         </select>
-        <input
-          type="search"
-          placeholder="Search the traffic (e.g. a mailbox name)"
-          value={traffic}
-          onChange={(e) => setTraffic(e.target.value)}
-          aria-label="Search traffic"
-        />
         <span className="spacer" />
-        <span className="muted">
-          {rows.length} of {all.length} sessions
+        <span className="muted" data-testid="session-count">
+          {list.loading && !list.loaded
+            ? 'loading…'
+            : list.total === 0
+              ? '0 sessions'
+              : `${count.format(Math.min(first, list.total))}–${count.format(Math.max(last, 0))} of ${count.format(list.total)} session${list.total === 1 ? '' : 's'}`}
         </span>
+        <button
+          type="button"
+          disabled={q.offset === 0}
+          onClick={() => go({ offset: Math.max(0, q.offset - q.limit) })}
+          data-testid="page-previous"
+        >
+          ‹ Newer
+        </button>
+        <button
+          type="button"
+          disabled={q.offset + q.limit >= list.total}
+          onClick={() => go({ offset: q.offset + q.limit })}
+          data-testid="page-next"
+        >
+          Older ›
+        </button>
       </div>
+      {list.error ? <p className="error">{list.error}</p> : null}
       <table className="sessions" data-testid="session-list">
         <thead>
           <tr>
-            <th>Session</th>
-            <th className="wide">Client</th>
-            <th className="wide">User</th>
-            <th className="wide">Upstream</th>
-            <th>State</th>
-            <th className="wide">Started</th>
-            <th className="wide">Duration</th>
-            <th className="wide" title="Why the session ended">
-              End
-            </th>
-            <th className="wide">Bytes ↑ / ↓</th>
-            <th title="Commands answered NO">NO</th>
-            <th title="Commands answered BAD">BAD</th>
-            <th title="Lints: protocol mistakes explained">Lints</th>
+            {COLUMNS.map(([label, sort, firstOrder, cls, title]) => {
+              const active =
+                sort !== null && q.sort === sort && (label !== 'Session' || q.sort !== 'started');
+              return (
+                <th
+                  key={label}
+                  className={[cls, 'sortable'].join(' ').trim()}
+                  title={title ?? `Sort by ${label.toLowerCase()}`}
+                  aria-sort={active ? (q.order === 'asc' ? 'ascending' : 'descending') : 'none'}
+                  data-sort={sort ?? undefined}
+                  onClick={() => {
+                    if (sort === null) return;
+                    const order =
+                      q.sort === sort ? (q.order === 'asc' ? 'desc' : 'asc') : firstOrder;
+                    go({ sort, order, offset: 0 });
+                  }}
+                >
+                  {label}
+                  {active ? (q.order === 'asc' ? ' ▲' : ' ▼') : ''}
+                </th>
+              );
+            })}
           </tr>
         </thead>
         <tbody>
@@ -140,7 +188,7 @@ function SessionRowView(props: {
   const live = r.endedAt === null;
   const end = formatEnd(live ? null : r.reason);
   const count = (n: number, cls: string) => {
-    const known = r.counts.exact || n > 0;
+    const known = r.countsExact || n > 0;
     return (
       <td className={`num ${n === 0 ? 'zero' : cls}`} title={known ? '' : 'seen live only'}>
         {known ? n : '·'}
@@ -168,6 +216,16 @@ function SessionRowView(props: {
       </td>
       <td className="mono wide">{r.client}</td>
       <td className="wide">{r.user ?? <span className="muted">–</span>}</td>
+      <td className="wide" data-testid="client-id">
+        {r.clientName !== null ? (
+          <>
+            {r.clientName}
+            {r.clientVersion !== null ? <span className="muted"> {r.clientVersion}</span> : null}
+          </>
+        ) : (
+          <span className="muted">–</span>
+        )}
+      </td>
       <td className="mono wide">{r.upstream}</td>
       <td>
         {r.state ? <span className={`pill state-${r.state}`}>{STATE_LABELS[r.state]}</span> : '–'}
@@ -180,9 +238,9 @@ function SessionRowView(props: {
       <td className="num wide">
         {formatBytes(r.bytesC2s)} / {formatBytes(r.bytesS2c)}
       </td>
-      {count(r.counts.no, 'warn')}
-      {count(r.counts.bad, 'err')}
-      {count(r.counts.lints, 'warn')}
+      {count(r.noCount, 'warn')}
+      {count(r.badCount, 'err')}
+      {count(r.lintCount, 'warn')}
     </tr>
   );
 }

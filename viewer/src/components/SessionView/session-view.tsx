@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AppStore } from '../../state/app-store.ts';
 import { useEmitter } from '../../state/emitter.ts';
 import type { SessionModel } from '../../state/session-model.ts';
@@ -9,18 +9,28 @@ import { StateDiagram } from '../StateDiagram/state-diagram.tsx';
 import { TeachPanel } from '../Teach/teach-panel.tsx';
 import { firstLine } from '../Timeline/describe.ts';
 import { Timeline } from '../Timeline/timeline.tsx';
+import { FilterBox, stepMatch, useSessionFilter } from './filter-box.tsx';
 import { SessionBar } from './session-bar.tsx';
 
 /** One session: its bar, the timeline, and beside it the state diagram, inspector and teach panel. */
-export function SessionView(props: { store: AppStore; model: SessionModel; onBack: () => void }) {
+export function SessionView(props: {
+  store: AppStore;
+  model: SessionModel;
+  onBack: () => void;
+  /** A row to open at (a command's seq), e.g. from the Audit view. */
+  at?: number | null;
+}) {
   const { store, model, onBack } = props;
   useEmitter(model.emitter);
   useEmitter(store.list.emitter);
-  const [selectedSeq, setSelectedSeq] = useState<number | null>(null);
-  const [follow, setFollow] = useState(() => store.list.get(model.id)?.endedAt === null);
+  // Opened at a row (the Audit view's click-through): selected, and revealed once it is drawn.
+  const [selectedSeq, setSelectedSeq] = useState<number | null>(props.at ?? null);
+  const [follow, setFollow] = useState(
+    () => props.at == null && store.list.get(model.id)?.endedAt === null,
+  );
   /** While paused, the timeline shows this many entries and new ones wait. */
   const [pausedAt, setPausedAt] = useState<number | null>(null);
-  const [reveal, setReveal] = useState(0);
+  const [reveal, setReveal] = useState(props.at == null ? 0 : 1);
   const rows = model.flat(pausedAt ?? Infinity);
   const selected = selectedSeq === null ? -1 : model.rowIndexOf(selectedSeq, rows);
   const waiting = pausedAt === null ? 0 : model.entries.length - pausedAt;
@@ -55,6 +65,23 @@ export function SessionView(props: { store: AppStore; model: SessionModel; onBac
     setReveal((n) => n + 1);
   }, []);
 
+  // The display filter: matching rows are marked, and n / N (or the box's buttons) step.
+  const [filterText, setFilterText] = useState('');
+  const filter = useSessionFilter(model, filterText);
+  const filterInput = useRef<HTMLInputElement>(null);
+  const matchSet = useMemo(() => new Set(filter.matches ?? []), [filter.matches]);
+  const selectedRowSeq =
+    selectedSeq === null ? null : (model.groupOf(selectedSeq)?.seq ?? selectedSeq);
+  const currentMatch =
+    filter.matches && selectedRowSeq !== null ? filter.matches.indexOf(selectedRowSeq) : -1;
+  const step = useCallback(
+    (dir: 1 | -1) => {
+      const seq = stepMatch(filter.matches ?? [], selectedRowSeq, dir);
+      if (seq !== null) jump(seq);
+    },
+    [filter.matches, selectedRowSeq, jump],
+  );
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
       if (typingIn(e) || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -64,12 +91,15 @@ export function SessionView(props: { store: AppStore; model: SessionModel; onBac
       else if (e.key === 'Enter' && selected >= 0) toggle(selected);
       else if (e.key === 'Escape') onBack();
       else if (e.key === 'f') setFollow((f) => !f);
+      else if (e.key === 'n') step(1);
+      else if (e.key === 'N') step(-1);
+      else if (e.key === '/') filterInput.current?.focus();
       else return;
       e.preventDefault();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [rows.length, selected, select, toggle, onBack]);
+  }, [rows.length, selected, select, toggle, onBack, step]);
 
   return (
     <>
@@ -107,6 +137,14 @@ export function SessionView(props: { store: AppStore; model: SessionModel; onBac
               {model.caughtUp ? '' : ' · loading…'}
             </span>
           </div>
+          <FilterBox
+            text={filterText}
+            onText={setFilterText}
+            result={filter}
+            current={currentMatch}
+            onStep={step}
+            inputRef={filterInput}
+          />
           {store.sessionError ? <div className="panel muted">{store.sessionError}</div> : null}
           <Timeline
             model={model}
@@ -117,6 +155,7 @@ export function SessionView(props: { store: AppStore; model: SessionModel; onBac
             follow={follow}
             reveal={reveal}
             onScrolledAway={() => setFollow(false)}
+            matches={filter.matches ? matchSet : null}
           />
         </div>
         <aside className="side">
@@ -134,7 +173,7 @@ export function SessionView(props: { store: AppStore; model: SessionModel; onBac
             onJump={jump}
           />
           <TeachPanel model={model} seq={selectedSeq} />
-          <Inspector model={model} seq={selectedSeq} />
+          <Inspector model={model} seq={selectedSeq} token={store.token} />
         </aside>
       </div>
     </>

@@ -13,6 +13,8 @@ interface RowProps {
   seq: number;
   top: number;
   selected: boolean;
+  /** The display filter matches this row. */
+  matched?: boolean;
   onSelect: (index: number) => void;
   onToggle: (index: number) => void;
 }
@@ -23,7 +25,7 @@ interface RowProps {
  */
 export const TimelineRow = memo(function TimelineRow(p: RowProps) {
   const style = { transform: `translateY(${p.top}px)` };
-  const sel = p.selected ? ' selected' : '';
+  const sel = (p.selected ? ' selected' : '') + (p.matched ? ' match' : '');
   const common = {
     style,
     onClick: () => p.onSelect(p.index),

@@ -19,6 +19,8 @@ export interface TimelineProps {
   reveal: number;
   /** Called when the user scrolls away from the bottom (follow mode ends). */
   onScrolledAway: () => void;
+  /** Seqs of the rows the display filter matches (null: no filter), to mark them. */
+  matches?: ReadonlySet<number> | null;
 }
 
 /** The exchange timeline: a virtualized list, so a session of any length scrolls smoothly. */
@@ -65,6 +67,7 @@ export function Timeline(props: TimelineProps) {
               onSelect={props.onSelect}
               onToggle={props.onToggle}
               seq={rowSeq(row)}
+              matched={props.matches?.has(rowSeq(row)) ?? false}
             />
           );
         })}

@@ -1,0 +1,108 @@
+/**
+ * The display filter (shared/filter.ts) across the archive: which sessions contain a match,
+ * and which rows of one session match. Used by `imapscope grep` and `GET /api/sessions?filter=`.
+ *
+ * A session is scanned event by event (shared/filter-match.ts), newest session first; the
+ * session row's counters rule out sessions that cannot match before any event is read
+ * (`status:NO` needs a session with a NO, `lint:` one with a lint). The cost is linear in the
+ * events of the sessions scanned, as in Wireshark; a search stops once it has `limit` sessions.
+ */
+import type { Database as Db } from 'better-sqlite3';
+import type { Filter, FilterNode } from '../../shared/filter.ts';
+import type { FilterSubject } from '../../shared/filter-match.ts';
+import { FilterScanner, filterMatches } from '../../shared/filter-match.ts';
+import type { SessionRow } from '../../shared/protocol.ts';
+import { getSession, sessionEvents } from './read.ts';
+
+/** The counters of a session row that can rule it out. */
+type Counts = Pick<SessionRow, 'noCount' | 'badCount' | 'lintCount' | 'exchangeCount'>;
+
+/** Whether a session with these counters could hold a match (false only when it cannot). */
+function could(n: FilterNode, c: Counts): boolean {
+  switch (n.type) {
+    case 'and':
+      return n.items.every((x) => could(x, c));
+    case 'or':
+      return n.items.some((x) => could(x, c));
+    case 'not':
+      return true;
+    case 'term': {
+      const t = n.term;
+      if (t.field === 'lint') return c.lintCount > 0;
+      if (t.field !== 'status') return true;
+      return t.values.some((v) =>
+        v === 'NO' ? c.noCount > 0 : v === 'BAD' ? c.badCount > 0 : c.exchangeCount > 0,
+      );
+    }
+  }
+}
+
+/** Whether a session row's counters leave room for a match (a cheap test before any scan). */
+export function sessionCouldMatch(filter: Filter, row: Counts): boolean {
+  return filter.root === null || could(filter.root, row);
+}
+
+/** The matching rows of one archived session, in seq order; stops after `max`. */
+export function sessionMatches(
+  db: Db,
+  session: string,
+  filter: Filter,
+  max = Number.POSITIVE_INFINITY,
+): FilterSubject[] {
+  const scanner = new FilterScanner();
+  const out: FilterSubject[] = [];
+  const take = (subjects: FilterSubject[]): void => {
+    for (const s of subjects) if (out.length < max && filterMatches(filter, s)) out.push(s);
+  };
+  let after = 0;
+  while (out.length < max) {
+    const page = sessionEvents(db, session, after, 1000);
+    if (page.length === 0) {
+      take(scanner.finish());
+      break;
+    }
+    for (const e of page) take(scanner.push(e));
+    after = page[page.length - 1]!.seq;
+  }
+  return out.sort((a, b) => a.seq - b.seq);
+}
+
+/** Whether the archived session holds at least one match. */
+export function sessionHasMatch(db: Db, row: SessionRow, filter: Filter): boolean {
+  return sessionCouldMatch(filter, row) && sessionMatches(db, row.id, filter, 1).length > 0;
+}
+
+/**
+ * Sessions (newest first) with at least one match, and how many rows match in each; at most
+ * `limit` sessions. `before`: only sessions started before this time (paging).
+ */
+export function sessionsMatching(
+  db: Db,
+  filter: Filter,
+  opts: { limit: number; before?: number },
+): { session: SessionRow; matches: number }[] {
+  const out: { session: SessionRow; matches: number }[] = [];
+  const stmt = db
+    .prepare(
+      `SELECT id FROM sessions WHERE started_at < ? OR (started_at = ? AND id < ?)
+       ORDER BY started_at DESC, id DESC LIMIT 500`,
+    )
+    .pluck();
+  let at = opts.before ?? Number.MAX_SAFE_INTEGER;
+  let lastId = '\uffff';
+  while (out.length < opts.limit) {
+    const ids = stmt.all(at, at, lastId) as string[];
+    if (ids.length === 0) break;
+    for (const id of ids) {
+      const row = getSession(db, id);
+      if (!row) continue;
+      at = row.startedAt;
+      lastId = id;
+      if (!sessionCouldMatch(filter, row)) continue;
+      const matches = sessionMatches(db, id, filter).length;
+      if (matches > 0) out.push({ session: row, matches });
+      if (out.length >= opts.limit) break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,81 @@
+/**
+ * What the session list's search (`GET /api/sessions?text=`) looks through, taken from each
+ * event as it is archived: command and response lines (masked already), decoded mailbox
+ * names, the decoded header fields of literal previews (a FETCH of headers, an APPEND), lint
+ * codes and end reasons. The archive stores it per session in a trigram full-text index
+ * (schema.ts `session_text`), so a search is an index lookup instead of a scan of every event.
+ */
+import type { ImapscopeEvent } from '../../shared/events.ts';
+import { decodeEncodedWords } from '../../shared/encoded-words.ts';
+
+/** At most this much of one literal preview's header block is indexed. */
+const HEADER_TEXT_MAX = 2_000;
+
+/** The searchable text of one event ('' when it adds nothing). */
+export function searchText(e: ImapscopeEvent): string {
+  switch (e.type) {
+    case 'message': {
+      const parts = [e.message.raw];
+      collect(e.message, parts, 0);
+      return parts.join('\n');
+    }
+    case 'malformed':
+      return e.message.raw;
+    case 'state.change':
+      return e.mailbox ?? '';
+    case 'lint':
+      return e.code;
+    case 'session.close':
+      return e.reason;
+    // The session's columns, so one index answers the list's search box.
+    case 'session.open':
+      return `${e.session} ${hostPort(e.client)} ${hostPort(e.upstream)}`;
+    case 'session.facts':
+      return e.user ?? '';
+    default:
+      return '';
+  }
+}
+
+const hostPort = (h: { host: string; port: number }): string =>
+  h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
+
+/** Decoded mailbox names and literal header blocks anywhere in a decoded message. */
+function collect(value: unknown, out: string[], depth: number): void {
+  if (value === null || typeof value !== 'object' || depth > 12) return;
+  if (value instanceof Uint8Array) return;
+  if (Array.isArray(value)) {
+    for (const v of value) collect(v, out, depth + 1);
+    return;
+  }
+  const o = value as Record<string, unknown>;
+  if (o.preview instanceof Uint8Array && typeof o.size === 'number') {
+    const text = headerText(o.preview);
+    if (text) out.push(text);
+    return;
+  }
+  // A MailboxName: `name` decoded from modified UTF-7, `raw` as sent (in the line already).
+  if (typeof o.name === 'string' && typeof o.raw === 'string' && o.name !== o.raw) {
+    out.push(o.name);
+  }
+  for (const k in o) {
+    if (k !== 'raw') collect(o[k], out, depth + 1);
+  }
+}
+
+/**
+ * A literal preview's header block, unfolded and with RFC 2047 words decoded; '' when the
+ * preview does not start like a header (a body part, binary data).
+ */
+export function headerText(bytes: Uint8Array): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    text = new TextDecoder('latin1').decode(bytes);
+  }
+  if (!/^[A-Za-z0-9-]+:/.test(text)) return '';
+  const end = text.search(/\r?\n\r?\n/);
+  const head = (end === -1 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+  return decodeEncodedWords(head.slice(0, HEADER_TEXT_MAX));
+}

@@ -1,0 +1,170 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Archive } from '../../proxy/archive/archive.ts';
+import { getSession, querySessions } from '../../proxy/archive/read.ts';
+import { Hub } from '../../proxy/hub/hub.ts';
+import { SessionRegistry } from '../../proxy/hub/registry.ts';
+import { play } from '../hub/helpers.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function setup(): { archive: Archive; registry: SessionRegistry; hub: Hub } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'imapscope-list-'));
+  dirs.push(dir);
+  const archive = new Archive(path.join(dir, 'archive.sqlite'));
+  const registry = new SessionRegistry();
+  const hub = new Hub();
+  hub.add(archive);
+  hub.add(registry);
+  return { archive, registry, hub };
+}
+
+/** A login/select/logout session by `user`, started at `at`. */
+function login(hub: Hub, id: string, user: string, at: number, mailbox = 'INBOX'): void {
+  play(
+    hub,
+    id,
+    [
+      ['s2c', '* OK ready\r\n'],
+      ['c2s', `a1 LOGIN ${user} secret\r\n`],
+      ['s2c', 'a1 OK logged in\r\n'],
+      ['c2s', `a2 SELECT ${mailbox}\r\n`],
+      ['s2c', '* 3 EXISTS\r\na2 OK [READ-WRITE] done\r\n'],
+      ['c2s', 'a3 LOGOUT\r\n'],
+      ['s2c', '* BYE bye\r\na3 OK done\r\n'],
+    ],
+    at,
+  );
+}
+
+describe('the session list over the whole archive', () => {
+  it('pages newest first with the true total, and sorts by a column either way', () => {
+    const { archive, hub } = setup();
+    for (let i = 0; i < 25; i++)
+      login(hub, `s${String(i).padStart(2, '0')}`, `user${i % 5}`, 1_000 * (i + 1));
+    archive.flush();
+    const first = querySessions(archive.db, { limit: 10 });
+    expect(first.total).toBe(25);
+    expect(first.sessions.map((r) => r.id)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `s${24 - i}`),
+    );
+    const third = querySessions(archive.db, { limit: 10, offset: 20 });
+    expect(third.sessions.map((r) => r.id)).toEqual(['s04', 's03', 's02', 's01', 's00']);
+    expect(third.total).toBe(25);
+    const byUser = querySessions(archive.db, { sort: 'user', order: 'asc', limit: 6 });
+    // user0 sessions first, newest first among equals, then user1.
+    expect(byUser.sessions.map((r) => r.user)).toEqual([
+      'user0',
+      'user0',
+      'user0',
+      'user0',
+      'user0',
+      'user1',
+    ]);
+    expect(byUser.sessions[0]!.id).toBe('s20');
+    const oldest = querySessions(archive.db, { sort: 'started', order: 'asc', limit: 1 });
+    expect(oldest.sessions[0]!.id).toBe('s00');
+    const filtered = querySessions(archive.db, { user: 'USER3', limit: 2 });
+    expect(filtered.total).toBe(5);
+    expect(filtered.sessions.map((r) => r.id)).toEqual(['s23', 's18']);
+  });
+
+  it('searches case-insensitively through commands, responses, mailbox names and decoded literal headers', () => {
+    const { archive, hub } = setup();
+    login(hub, 'plain', 'alice', 1_000);
+    login(hub, 'other', 'bob', 2_000, '"&AMQ-rger"'); // modified UTF-7 for "Ärger"
+    const subject = '=?UTF-8?B?' + Buffer.from('Rechnung für März').toString('base64') + '?=';
+    const header = `Subject: ${subject}\r\nMessage-ID: <m1@example.org>\r\n\r\n`;
+    play(
+      hub,
+      'fetcher',
+      [
+        ['s2c', '* OK ready\r\n'],
+        ['c2s', 'a1 LOGIN carol secret\r\n'],
+        ['s2c', 'a1 OK logged in\r\n'],
+        ['c2s', 'a2 SELECT Archive\r\n'],
+        ['s2c', 'a2 OK [READ-WRITE] done\r\n'],
+        ['c2s', 'a3 UID FETCH 4711 (BODY.PEEK[HEADER])\r\n'],
+        [
+          's2c',
+          `* 1 FETCH (UID 4711 BODY[HEADER] {${Buffer.byteLength(header)}}\r\n${header})\r\n`,
+        ],
+        ['s2c', 'a3 OK done\r\n'],
+      ],
+      3_000,
+    );
+    archive.flush();
+    const ids = (text: string): string[] =>
+      querySessions(archive.db, { text })
+        .sessions.map((r) => r.id)
+        .sort();
+    expect(ids('rechnung FÜR')).toEqual(['fetcher']); // a decoded RFC 2047 subject
+    expect(ids('m1@EXAMPLE')).toEqual(['fetcher']);
+    expect(ids('uid fetch 4711')).toEqual(['fetcher']); // a command
+    expect(ids('read-write')).toEqual(['fetcher', 'other', 'plain']); // a response
+    expect(ids('ärger')).toEqual(['other']); // a mailbox name, decoded from modified UTF-7
+    expect(ids('BOB')).toEqual(['other']); // the user column
+    expect(ids('ALICE')).toEqual(['plain']); // the user, through the index
+    expect(ids('ot')).toEqual(['other']); // short: the columns (here the id) only
+    expect(ids('a3')).toEqual([]); // short: not the traffic
+    expect(ids('no such thing')).toEqual([]);
+    // The password was masked before it was archived, so it is not searchable either.
+    expect(ids('secret')).toEqual([]);
+  });
+
+  it('keeps the client ID name and version and filters by end reason, in the archive and the registry alike', () => {
+    const { archive, registry, hub } = setup();
+    play(
+      hub,
+      'with-id',
+      [
+        ['s2c', '* OK ready\r\n'],
+        ['c2s', 'a1 ID ("name" "Thunderbird" "version" "128.3.1")\r\n'],
+        ['s2c', '* ID ("name" "Dovecot")\r\na1 OK done\r\n'],
+      ],
+      1_000,
+    );
+    login(hub, 'without', 'dave', 2_000);
+    archive.flush();
+    expect(getSession(archive.db, 'with-id')).toMatchObject({
+      clientName: 'Thunderbird',
+      clientVersion: '128.3.1',
+    });
+    expect(registry.get('with-id')).toMatchObject({ clientName: 'Thunderbird' });
+    expect(getSession(archive.db, 'without')!.clientName).toBeNull();
+    for (const page of [
+      querySessions(archive.db, { text: 'thunderbird' }),
+      registry.query({ text: 'thunderbird' }),
+    ]) {
+      expect(page.sessions.map((r) => r.id)).toEqual(['with-id']);
+    }
+    for (const page of [
+      querySessions(archive.db, { sort: 'clientName', order: 'desc' }),
+      registry.query({ sort: 'clientName', order: 'desc' }),
+    ]) {
+      expect(page.sessions.map((r) => r.id)).toEqual(['with-id', 'without']);
+    }
+    expect(querySessions(archive.db, { reason: 'closed' }).total).toBe(2);
+    expect(querySessions(archive.db, { reason: 'client-reset' }).total).toBe(0);
+    expect(registry.query({ reason: 'closed', limit: 1 })).toMatchObject({ total: 2 });
+  });
+
+  it('forgets a pruned session’s search text with the session', () => {
+    const { archive, hub } = setup();
+    login(hub, 'old', 'erin', 1_000, 'Zebra');
+    archive.flush();
+    expect(querySessions(archive.db, { text: 'zebra' }).total).toBe(1);
+    const pruning = new Archive(path.join(dirs[0]!, 'archive.sqlite'), {
+      retainDays: 1,
+      now: () => Date.now() + 10 * 86_400_000,
+    });
+    expect(querySessions(pruning.db, { text: 'zebra' }).total).toBe(0);
+    expect(pruning.db.prepare(`SELECT count(*) AS n FROM search_rows`).get()).toEqual({ n: 0 });
+    void pruning.close();
+  });
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { reduceSessionRow } from '../../shared/session-row.ts';
+import { SessionListModel } from '../../viewer/src/state/session-list-model.ts';
+import { SessionScript } from './events.ts';
+
+describe('the session list model', () => {
+  it('keeps a live session the row the hub would keep, counts exact from its session.open', () => {
+    const s = new SessionScript().open();
+    s.exchange('a1 LOGIN alice ******', 'OK');
+    s.exchange('a2 SELECT nope', 'NO');
+    s.exchange('a3 BOGUS', 'BAD');
+    s.push({ type: 'gap', direction: 's2c', droppedChunks: 1, droppedBytes: 512 });
+    const list = new SessionListModel();
+    // In two batches, as the WebSocket delivers them.
+    list.apply(s.events.slice(0, 3));
+    list.apply(s.events.slice(3));
+    const { countsExact, ...row } = list.get('s1')!;
+    expect(row).toEqual(reduceSessionRow(s.events));
+    expect(countsExact).toBe(true);
+    expect([row.noCount, row.badCount, row.exchangeCount, row.gapBytes]).toEqual([1, 1, 3, 512]);
+  });
+
+  it('counts on from the row the hub listed, and ignores sessions it has no row for', () => {
+    const s = new SessionScript().open();
+    s.exchange('a1 LOGIN alice ******', 'OK');
+    const listed = reduceSessionRow(s.events);
+    const list = new SessionListModel();
+    list.setRows([listed]);
+    const before = s.events.length;
+    s.exchange('a2 SELECT nope', 'NO');
+    list.apply(s.events.slice(before));
+    list.apply([{ ...s.events[before]!, session: 'unknown' }]);
+    const { countsExact, ...row } = list.get('s1')!;
+    expect(row).toEqual(reduceSessionRow(s.events));
+    expect(countsExact).toBe(true);
+    expect(list.get('unknown')).toBeUndefined();
+  });
+});
