@@ -522,7 +522,7 @@ export class PgArchive implements ArchiveStore {
 
   /**
    * read.ts querySessions in PostgreSQL's dialect. `text` has no trigram index here: a
-   * case-insensitive substring of the session's event bodies or its own columns.
+   * case-insensitive substring of the session's own columns or of a relayed line (a scan).
    */
   async querySessions(f: SessionFilter = {}, only?: readonly string[]): Promise<SessionPage> {
     const where: string[] = [];
@@ -541,11 +541,14 @@ export class PgArchive implements ArchiveStore {
     if (f.reason) where.push(`reason = ${p(f.reason)}`);
     const text = f.text?.trim();
     if (text) {
+      // The session's columns, or a command or response line as relayed (masked already):
+      // the lines of search-text.ts, without decoded mailbox names and headers.
       const t = p(text);
       where.push(
         `(strpos(lower(id || ' ' || client || ' ' || coalesce("user", '') || ' ' || upstream ||
-            ' ' || coalesce(client_name, '')), lower(${t})) > 0
-          OR id IN (SELECT DISTINCT session FROM events WHERE strpos(lower(body), lower(${t})) > 0))`,
+            ' ' || coalesce(client_name, '') || ' ' || coalesce(reason, '')), lower(${t})) > 0
+          OR id IN (SELECT session FROM events WHERE type IN ('message', 'malformed')
+            AND strpos(lower(body::jsonb #>> '{message,raw}'), lower(${t})) > 0))`,
       );
     }
     if (only) where.push(`id = ANY(${p([...only])}::text[])`);

@@ -144,6 +144,21 @@ describe.each([sqlite, postgres])('the archive on $name', (backend) => {
     expect(await ids({ to: now - 30_000 })).toEqual(['s1']);
     expect(await ids({ client: '127.0.0.1' })).toEqual(['s2', 's1']);
     expect(await ids({ limit: 1 })).toEqual(['s2']);
+    // Pages of any order, with the number matching in all.
+    expect(await ids({ text: 'capab' })).toEqual(['s2']);
+    const byUser = await store.querySessions({ sort: 'user', order: 'asc', offset: 1, limit: 1 });
+    expect({ ids: byUser.sessions.map((s) => s.id), total: byUser.total }).toEqual({
+      ids: ['s1'],
+      total: 2,
+    });
+    const byEvents = await store.querySessions({ sort: 'events', order: 'desc' });
+    expect(byEvents.sessions.map((s) => s.id)).toEqual(['s1', 's2']);
+    const closed = (await store.getSession('s1'))!.reason!;
+    expect((await store.querySessions({ reason: closed })).sessions.map((s) => s.id)).toEqual([
+      's1',
+    ]);
+    expect((await store.querySessions({ reason: 'no-such-reason' })).total).toBe(0);
+    expect((await store.querySessions({}, ['s1'])).sessions.map((s) => s.id)).toEqual(['s1']);
   });
 
   it('counts exchanges, NO, BAD and lints, and answers audit and latency questions', async () => {

@@ -143,6 +143,43 @@ describe('two imapscope instances on one PostgreSQL archive', () => {
     for (const id of ids) expect(sessionsAudited.has(id)).toBe(true);
   });
 
+  it('page, sort and count the shared session list like the SQLite one; what reads the SQLite file says it is not there', async () => {
+    const get = (path: string): Promise<Response> =>
+      fetch(`http://${a.ui.host}:${a.ui.port}${path}`, {
+        headers: { authorization: `Bearer ${new URL(a.url).searchParams.get('token')}` },
+      });
+    const all = await rows(a, `user=${dovecot.user.toUpperCase()}&limit=1000`);
+    expect(all.length).toBeGreaterThanOrEqual(12);
+    // imapflow sends ID: its name is in the row whichever instance relayed the session.
+    expect(all.every((r) => r.clientName === 'imapflow')).toBe(true);
+    const res = await get(
+      `/api/sessions?user=${dovecot.user}&reason=logout&sort=started&order=asc&offset=2&limit=3`,
+    );
+    expect(res.status).toBe(200);
+    const logouts = all.filter((r) => r.reason === 'logout');
+    expect(Number(res.headers.get('x-total-count'))).toBe(logouts.length);
+    const page = fromJson<SessionRow[]>(await res.text());
+    const ascending = [...logouts].sort(
+      (x, y) => x.startedAt - y.startedAt || (x.id < y.id ? 1 : -1),
+    );
+    expect(page.map((r) => r.id)).toEqual(ascending.slice(2, 5).map((r) => r.id));
+    // The display filter, the whole-literal download and grep read the SQLite file: 501 here.
+    const filtered = await get('/api/sessions?filter=cmd:SELECT');
+    expect(filtered.status).toBe(501);
+    expect(((await filtered.json()) as { error: { code: string } }).error.code).toBe(
+      'ERR_API_NOT_IMPLEMENTED',
+    );
+    expect((await get(`/api/sessions/${all[0]!.id}/events/1/literals/0/body`)).status).toBe(501);
+    const grep = await runSubcommand(a.dataDir, 'grep', 'cmd:SELECT', '--archive', url).then(
+      () => null,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(grep?.code).toBe(2);
+    expect(grep?.stderr.trim()).toBe(
+      'imapscope: imapscope grep is not available with --archive postgres:// yet',
+    );
+  });
+
   it("show instance B's live session in instance A's list and stream its events to A's viewer", async () => {
     const viewer = await connectViewer(a.url);
     await viewer.until((v) => v.messages.some((m) => m.type === 'snapshot'));
