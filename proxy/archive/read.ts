@@ -59,7 +59,8 @@ export function toRow(r: SessionDbRow): SessionRow {
     lintCount: r.lints,
     gapCount: r.gaps,
     gapBytes: r.gap_bytes,
-    instance: r.instance ?? '',
+    // Only when named: a row of one unnamed SQLite instance is the registry's row exactly.
+    ...(r.instance ? { instance: r.instance } : {}),
     clientName: r.client_name,
     clientVersion: r.client_version,
   };
