@@ -82,6 +82,9 @@ describe('the session row reducer', () => {
       lintCount: events.filter((e) => e.type === 'lint').length,
       gapCount: 1,
       gapBytes: 4096,
+      // The session sent no ID command.
+      clientName: null,
+      clientVersion: null,
     });
     expect(row.lintCount).toBeGreaterThan(0);
   });
