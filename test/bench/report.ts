@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { HubResult } from './hub.ts';
 import type { RelayResult } from './relay-bench.ts';
+import type { StartupResult } from './startup.ts';
 import {
   decodeSection,
   decodeVerdicts,
@@ -18,6 +19,7 @@ import {
   isDecodeRows,
   isTlsRows,
   relaySection,
+  startupSection,
   tlsSection,
 } from './sections.ts';
 import type { Outcome } from './sections.ts';
@@ -57,6 +59,8 @@ export interface Report {
   hub: Outcome<HubResult>;
   decode: Outcome<unknown[]>;
   tls: Outcome<unknown[]>;
+  /** Absent in reports from before issue 15. */
+  startup?: Outcome<StartupResult>;
 }
 
 /** One judged figure, for the summary on stderr. */
@@ -138,6 +142,20 @@ export function verdicts(report: Report): Verdict[] {
         });
     }
   }
+  if (report.startup?.ok && report.startup.value.pass) {
+    const r = report.startup.value;
+    const compiled = r.rows.find((x) => x.path === 'compiled');
+    const p = r.pass!;
+    out.push(
+      { section: 'startup', figure: `--help ${fmt(compiled?.helpMs ?? NaN)} ms`, pass: p.help },
+      { section: 'startup', figure: `ready ${fmt(compiled?.readyMs ?? NaN)} ms`, pass: p.ready },
+      {
+        section: 'startup',
+        figure: `idle RSS ${fmt((compiled?.idleRssBytes ?? NaN) / 2 ** 20)} MiB`,
+        pass: p.idleRss,
+      },
+    );
+  }
   return out;
 }
 
@@ -189,6 +207,7 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
     ...decodeSection(report.decode),
     ...tlsSection(report.tls),
     ...hubSection(report.hub),
+    ...startupSection(report.startup),
     ...viewerSection(),
   ];
   const all = verdicts(report);
@@ -211,6 +230,7 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
     decode: report.decode,
     tls: report.tls,
     hub: report.hub,
+    startup: report.startup,
     targetsMet: all.every((v) => v.pass),
   };
   const mdPath = path.join(REPO_ROOT, 'BENCHMARKS.md');
