@@ -25,9 +25,9 @@ import { median, memory, msSince, progress } from './stats.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Rounds per figure and path; the figure is the median. */
-export const STARTUP_ROUNDS = 7;
+export const STARTUP_ROUNDS = 5;
 /** How long after the ready line the idle RSS is read (timers, GC and the worker settle). */
-export const IDLE_SETTLE_MS = 3_000;
+export const IDLE_SETTLE_MS = 2_000;
 const READY_TIMEOUT_MS = 60_000;
 
 export const HELP_TARGET_MS = 300;
