@@ -13,7 +13,7 @@ import type { TlsCertificateSummary } from '../../shared/events.ts';
 import type { HostPort } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { TLS_HANDSHAKE_TIMEOUT_MS } from '../limits.ts';
-import type { CertificateAuthority } from './ca.ts';
+import { CertificateAuthority } from './ca.ts';
 import type { TransportEvent } from './tap.ts';
 
 import type { TlsMode } from './tls-modes.ts';
@@ -101,8 +101,6 @@ export async function prepareTls(o: TlsOptions): Promise<TlsSetup> {
       }
       client = { mode: o.clientTls, context, sni: null };
     } else {
-      // Loaded only when a client-side TLS mode needs the CA (@peculiar/x509 is large).
-      const { CertificateAuthority } = await import('./ca.ts');
       const authority = await CertificateAuthority.load(o.dataDir);
       ca = authority;
       client = {
