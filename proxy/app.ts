@@ -14,7 +14,6 @@ import { trustChecker } from './net/proxy-accept.ts';
 import { encodeProxyV2 } from './net/proxy-header.ts';
 import { relayConnection } from './net/relay.ts';
 import { prepareTls } from './net/tls.ts';
-import { startPracticeServer } from './practice/server.ts';
 import { loadUiTls } from './ui/ui-tls.ts';
 import type { PracticeServer } from './practice/server.ts';
 
@@ -86,15 +85,18 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       : null;
   if (uiWarning) log.warn({ ui: formatHostPort(config.ui) }, uiWarning);
 
-  const practice = config.upstream
-    ? null
-    : await startPracticeServer({
-        onCommandError: (err, command) =>
-          log.warn(
-            { command, err: err instanceof Error ? err.message : String(err) },
-            'practice server command failed',
-          ),
-      });
+  let practice: PracticeServer | null = null;
+  if (!config.upstream) {
+    // Loaded only when used: hoodiecrow and the sample mailboxes cost an --upstream run memory.
+    const { startPracticeServer } = await import('./practice/server.ts');
+    practice = await startPracticeServer({
+      onCommandError: (err, command) =>
+        log.warn(
+          { command, err: err instanceof Error ? err.message : String(err) },
+          'practice server command failed',
+        ),
+    });
+  }
   const upstream = config.upstream ?? { host: practice!.host, port: practice!.port };
   const tls = await prepareTls({ ...config, upstream, listen: config.listen });
   if (config.upstreamInsecure && config.upstreamTls !== 'none') {

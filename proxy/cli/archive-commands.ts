@@ -13,14 +13,16 @@ import { prepareDataDir, resolveConfig } from '../config.ts';
 import type { RawOptions, RawSwitches } from '../config.ts';
 import { ImapscopeError } from '../errors.ts';
 import { EXPORT_FORMATS, archiveSource, isExportFormat, renderExport } from '../export/index.ts';
-import { importFile } from '../import/index.ts';
-import { Archive } from '../archive/archive.ts';
-import { ARCHIVE_FILE, openArchiveDb } from '../archive/schema.ts';
 
-/** The archive's path, its data dir prepared as for every command (config.ts). */
-function archivePath(cmd: Command): string {
+/**
+ * The archive's path, its data dir prepared as for every command (config.ts). The archive's
+ * modules (better-sqlite3, the importer's decoder) load when a command runs, not at the top,
+ * so that `imapscope --help` and the other commands start without them.
+ */
+async function archivePath(cmd: Command): Promise<string> {
   const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
   prepareDataDir(config.dataDir);
+  const { ARCHIVE_FILE } = await import('../archive/schema.ts');
   return join(config.dataDir, ARCHIVE_FILE);
 }
 
@@ -38,8 +40,9 @@ export function addArchiveCommands(program: Command): void {
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .action(async (session: string, opts: { format: string; output?: string }, cmd: Command) => {
       if (!isExportFormat(opts.format)) fail(`--format: use ${EXPORT_FORMATS.join(', ')}`);
-      const file = archivePath(cmd);
+      const file = await archivePath(cmd);
       if (!existsSync(file)) fail(`no archive at ${file}`);
+      const { openArchiveDb } = await import('../archive/schema.ts');
       const db = openArchiveDb(file, { readonly: true });
       try {
         const src = archiveSource(db, session);
@@ -88,9 +91,13 @@ export function addArchiveCommands(program: Command): void {
         'The same content imports once (a second import is refused, naming the session)',
     )
     .argument('<file>', 'the file (for a rawlog, either half of the pair)')
-    .action((file: string, _opts: unknown, cmd: Command) => {
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
       if (!existsSync(file)) fail(`no such file: ${file}`);
-      const archive = new Archive(archivePath(cmd));
+      const [{ Archive }, { importFile }] = await Promise.all([
+        import('../archive/archive.ts'),
+        import('../import/index.ts'),
+      ]);
+      const archive = new Archive(await archivePath(cmd));
       try {
         const r = importFile(archive, file);
         process.stdout.write(`${r.session}\t${r.kind}\t${r.events} events\n`);

@@ -17,7 +17,6 @@ import { AUDIT_KINDS, isAuditKind } from '../../shared/audit.ts';
 import type { AuditAction, AuditFilter } from '../../shared/audit.ts';
 import { toJson } from '../../shared/protocol.ts';
 import { queryActions } from '../archive/actions.ts';
-import { ARCHIVE_FILE, openArchiveDb } from '../archive/schema.ts';
 import { commandStats } from '../archive/stats.ts';
 import type { CommandStats } from '../archive/stats.ts';
 import { resolveConfig } from '../config.ts';
@@ -45,8 +44,10 @@ export function parseTime(flag: string, value: string, now = Date.now()): number
   return t;
 }
 
-export function openDb(cmd: Command) {
+/** Opens the archive read-only; better-sqlite3 loads here, so `imapscope --help` goes without. */
+export async function openDb(cmd: Command) {
   const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
+  const { ARCHIVE_FILE, openArchiveDb } = await import('../archive/schema.ts');
   const file = join(config.dataDir, ARCHIVE_FILE);
   if (!existsSync(file)) fail(`no archive at ${file} (is --data right?)`);
   return openArchiveDb(file, { readonly: true });
@@ -135,7 +136,7 @@ export function addQueryCommands(program: Command): void {
     .option('--until <time>', 'before this time')
     .option('--limit <n>', 'at most this many actions', '1000')
     .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'table')
-    .action((opts: Record<string, string | undefined>, cmd: Command) => {
+    .action(async (opts: Record<string, string | undefined>, cmd: Command) => {
       const fmt = format(opts.format ?? 'table');
       if (opts.kind !== undefined && !isAuditKind(opts.kind)) {
         fail(`--kind ${opts.kind}: use one of ${AUDIT_KINDS.join(', ')}`);
@@ -152,7 +153,7 @@ export function addQueryCommands(program: Command): void {
         ...(opts.since !== undefined && { since: parseTime('--since', opts.since) }),
         ...(opts.until !== undefined && { until: parseTime('--until', opts.until) }),
       };
-      const db = openDb(cmd);
+      const db = await openDb(cmd);
       try {
         // The archive pages by API_PAGE_MAX; follow the pages up to --limit.
         const rows: AuditAction[] = [];
@@ -182,12 +183,12 @@ export function addQueryCommands(program: Command): void {
     .option('--upstream <host:port>', 'only sessions to this upstream')
     .option('--by <group>', 'also group by upstream or user')
     .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'table')
-    .action((opts: Record<string, string | undefined>, cmd: Command) => {
+    .action(async (opts: Record<string, string | undefined>, cmd: Command) => {
       const fmt = format(opts.format ?? 'table');
       if (opts.by !== undefined && opts.by !== 'upstream' && opts.by !== 'user') {
         fail(`--by ${opts.by}: use upstream or user`);
       }
-      const db = openDb(cmd);
+      const db = await openDb(cmd);
       try {
         const rows = commandStats(db, {
           ...(opts.since !== undefined && { since: parseTime('--since', opts.since) }),

@@ -17,6 +17,7 @@ import { toJson } from '../../shared/protocol.ts';
 import { queryActions } from '../archive/actions.ts';
 import type { Archive } from '../archive/archive.ts';
 import { commandStats } from '../archive/stats.ts';
+import { packageUrl } from '../paths.ts';
 import { send, sendError } from './respond.ts';
 
 function time(url: URL, name: string): number | undefined | null {
@@ -26,7 +27,7 @@ function time(url: URL, name: string): number | undefined | null {
   return Number.isFinite(t) ? t : null;
 }
 
-const OPENAPI = new URL('../../docs/openapi.json', import.meta.url);
+const OPENAPI = packageUrl('docs/openapi.json');
 
 /** Answers /api/audit, /api/stats and /api/openapi.json; returns false for any other route. */
 export function handleQueryRoute(

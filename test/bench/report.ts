@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { HubResult } from './hub.ts';
 import type { RecoveryResult } from './recovery.ts';
 import type { RelayResult } from './relay-bench.ts';
+import type { StartupResult } from './startup.ts';
 import {
   decodeSection,
   decodeVerdicts,
@@ -20,6 +21,7 @@ import {
   isDecodeRows,
   isTlsRows,
   relaySection,
+  startupSection,
   tlsSection,
 } from './sections.ts';
 import type { Outcome } from './sections.ts';
@@ -61,6 +63,8 @@ export interface Report {
   tls: Outcome<unknown[]>;
   /** Absent in reports written before the section existed. */
   recovery?: Outcome<RecoveryResult>;
+  /** Absent in reports from before issue 15. */
+  startup?: Outcome<StartupResult>;
 }
 
 /** One judged figure, for the summary on stderr. */
@@ -142,6 +146,20 @@ export function verdicts(report: Report): Verdict[] {
         });
     }
   }
+  if (report.startup?.ok && report.startup.value.pass) {
+    const r = report.startup.value;
+    const compiled = r.rows.find((x) => x.path === 'compiled');
+    const p = r.pass!;
+    out.push(
+      { section: 'startup', figure: `--help ${fmt(compiled?.helpMs ?? NaN)} ms`, pass: p.help },
+      { section: 'startup', figure: `ready ${fmt(compiled?.readyMs ?? NaN)} ms`, pass: p.ready },
+      {
+        section: 'startup',
+        figure: `idle RSS ${fmt((compiled?.idleRssBytes ?? NaN) / 2 ** 20)} MiB`,
+        pass: p.idleRss,
+      },
+    );
+  }
   return out;
 }
 
@@ -194,6 +212,7 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
     ...tlsSection(report.tls),
     ...hubSection(report.hub),
     ...recoverySection(report.recovery ?? { ok: false, reason: 'not in this report' }),
+    ...startupSection(report.startup),
     ...viewerSection(),
   ];
   const all = verdicts(report);
@@ -217,6 +236,7 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
     tls: report.tls,
     hub: report.hub,
     recovery: report.recovery,
+    startup: report.startup,
     targetsMet: all.every((v) => v.pass),
   };
   const mdPath = path.join(REPO_ROOT, 'BENCHMARKS.md');

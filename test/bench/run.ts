@@ -7,6 +7,7 @@
  *   decode (issue 3)  test/bench/decode.ts       proxy/wire vs imapflow's parser, in process
  *   TLS    (issue 5)  test/bench/tls.ts          TLS on both legs, imapscope vs a plain TLS relay
  *   recovery (issue 11) test/bench/recovery.ts   restart after SIGKILL on a ~1 GB archive
+ *   startup (issue 15) test/bench/startup.ts     --help, spawn to ready, idle RSS: compiled vs tsx
  *
  * BENCH_ONLY=relay,hub runs only the sections named; BENCH_RENDER=1 only rewrites
  * BENCHMARKS.md from BENCHMARKS.json (after a change to the report's wording).
@@ -23,6 +24,7 @@ import { benchHub } from './hub.ts';
 import { benchRecovery } from './recovery.ts';
 import { benchRelay } from './relay-bench.ts';
 import { machineInfo, verdicts, writeReports } from './report.ts';
+import { benchStartup } from './startup.ts';
 import type { Outcome, Report } from './report.ts';
 import { progress } from './stats.ts';
 import { BULK_MESSAGES, prepareMail, SMALL_MESSAGES } from './workload.ts';
@@ -50,6 +52,10 @@ async function section<T>(
   const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
   if (only && name !== 'Dovecot' && !only.includes(name)) {
     return { ok: false, reason: 'skipped (BENCH_ONLY)' };
+  }
+  // The shared Dovecot serves only relay and hub.
+  if (only && name === 'Dovecot' && !only.includes('relay') && !only.includes('hub')) {
+    return { ok: false, reason: 'skipped (BENCH_ONLY names neither relay nor hub)' };
   }
   const start = Date.now();
   let timer: NodeJS.Timeout | undefined;
@@ -101,8 +107,8 @@ async function render(): Promise<void> {
   const saved = JSON.parse(
     readFileSync(new URL('../../BENCHMARKS.json', import.meta.url), 'utf8'),
   ) as Report;
-  const { machine, relay, hub, decode, tls, recovery } = saved;
-  const written = await writeReports({ machine, relay, hub, decode, tls, recovery });
+  const { machine, relay, hub, decode, tls, recovery, startup } = saved;
+  const written = await writeReports({ machine, relay, hub, decode, tls, recovery, startup });
   progress(`rewrote ${written.md} from the figures in ${written.json} (nothing measured)`);
 }
 
@@ -142,7 +148,8 @@ async function main(): Promise<void> {
     const tls = await section('tls', () =>
       optional('./tls.ts', 'benchTls', [(m: string) => progress(`  ${m}`)]),
     );
-    report = { machine, relay, hub, decode, tls, recovery };
+    const startup = await section('startup', benchStartup);
+    report = { machine, relay, hub, decode, tls, recovery, startup };
   } finally {
     await dovecot?.stop().catch(() => undefined);
   }
@@ -152,7 +159,7 @@ async function main(): Promise<void> {
   const all = verdicts(report);
   for (const v of all) progress(`  ${v.pass ? 'pass' : 'FAIL'}: ${v.section}: ${v.figure}`);
   const missed = all.filter((v) => !v.pass).length;
-  const skipped = (['relay', 'hub', 'decode', 'tls', 'recovery'] as const).filter(
+  const skipped = (['relay', 'hub', 'decode', 'tls', 'recovery', 'startup'] as const).filter(
     (k) => !report[k]?.ok,
   );
   progress(

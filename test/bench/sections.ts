@@ -5,6 +5,8 @@
 import type { HubResult } from './hub.ts';
 import type { RecoveryResult } from './recovery.ts';
 import type { RelayResult, RelayRow } from './relay-bench.ts';
+import type { StartupResult } from './startup.ts';
+import { HELP_TARGET_MS, IDLE_RSS_TARGET_BYTES, READY_TARGET_MS } from './startup.ts';
 import {
   BULK_ROUNDS,
   BULK_WARMUPS,
@@ -506,6 +508,55 @@ function lossLines(l: RecoveryResult['loss']): string[] {
         ],
       ],
     ),
+    '',
+  ];
+}
+
+// Start-up (issue 15) ------------------------------------------------------------------------
+
+const STARTUP_TARGETS = {
+  helpMs: HELP_TARGET_MS,
+  readyMs: READY_TARGET_MS,
+  idleRssBytes: IDLE_RSS_TARGET_BYTES,
+};
+
+export function startupSection(o: Outcome<StartupResult> | undefined): string[] {
+  const head = [
+    '## Start-up: compiled build vs tsx (issue 15)',
+    '',
+    'How measured: `benchStartup()` (test/bench/startup.ts) compiles dist/ ' +
+      '(`tsc -p tsconfig.build.json`), then, in interleaved rounds, times `imapscope --help` from ' +
+      'spawn to exit, and spawns imapscope with the practice server (no `--upstream`, archive ' +
+      'on, no session, no viewer) and times spawn to its "ready" line; idle RSS is VmRSS of ' +
+      'that process (relay and inspection thread together) a few seconds after ready. ' +
+      '**compiled** is the installed command (bin/imapscope.js running dist/), **tsx** the ' +
+      'development entry (proxy/imapscope.mjs running the TypeScript sources through tsx); ' +
+      '`node -e 0` in the same rounds is the floor, Node starting and exiting on this machine. ' +
+      'Medians; targets are judged on the compiled build.',
+    '',
+  ];
+  if (!o) return [...head, '_Not measured in this run._', ''];
+  if (!o.ok) return [...head, notMeasured(o), ''];
+  const r = o.value;
+  const ms = (v: number | null): string => (v === null ? '—' : `${fmt(v)} ms`);
+  const rows = r.rows.map((x) => [
+    `${x.path} (\`${x.command}\`)`,
+    ms(x.helpMs),
+    ms(x.readyMs),
+    x.idleRssBytes === null ? '—' : mib(x.idleRssBytes),
+  ]);
+  const pass = r.pass;
+  rows.push([
+    'Target (compiled)',
+    `≤ ${fmt(STARTUP_TARGETS.helpMs)} ms: ${verdict(pass?.help)}`,
+    `≤ ${fmt(STARTUP_TARGETS.readyMs)} ms: ${verdict(pass?.ready)}`,
+    `≤ ${mib(STARTUP_TARGETS.idleRssBytes)}: ${verdict(pass?.idleRss)}`,
+  ]);
+  return [
+    ...head,
+    `${r.rounds} rounds; RSS read ${fmt(r.idleSettleMs / 1000)} s after the ready line.`,
+    '',
+    table(['Path', '`--help` (median)', 'Spawn to ready (median)', 'Idle RSS (median)'], rows),
     '',
   ];
 }
