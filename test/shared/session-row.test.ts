@@ -65,6 +65,8 @@ describe('the session row reducer', () => {
     expect(row).toEqual({
       id: 's1',
       client: '[::1]:50000',
+      clientName: null,
+      clientVersion: null,
       upstream: '127.0.0.1:143',
       startedAt: 1000,
       endedAt: close?.at,
