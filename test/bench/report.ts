@@ -12,6 +12,7 @@ import type { HubResult } from './hub.ts';
 import type { RecoveryResult } from './recovery.ts';
 import type { RelayResult } from './relay-bench.ts';
 import type { StartupResult } from './startup.ts';
+import type { PipelinedNoopsRow } from './pipelined-noops.ts';
 import {
   decodeSection,
   decodeVerdicts,
@@ -22,6 +23,7 @@ import {
   isTlsRows,
   relaySection,
   startupSection,
+  pipelinedSection,
   tlsSection,
 } from './sections.ts';
 import type { Outcome } from './sections.ts';
@@ -65,6 +67,8 @@ export interface Report {
   recovery?: Outcome<RecoveryResult>;
   /** Absent in reports from before issue 15. */
   startup?: Outcome<StartupResult>;
+  /** Absent in reports from before the section existed. */
+  pipelined?: Outcome<PipelinedNoopsRow[]>;
 }
 
 /** One judged figure, for the summary on stderr. */
@@ -160,6 +164,20 @@ export function verdicts(report: Report): Verdict[] {
       },
     );
   }
+  if (report.pipelined?.ok) {
+    const rows = report.pipelined.value;
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    if (first && last) {
+      // Linear: the cost per command at the largest size within 3× of the smallest's.
+      const growth = last.pipelineMs / last.commands / (first.pipelineMs / first.commands);
+      out.push({
+        section: 'pipelined',
+        figure: `${fmt(last.commands)} pipelined NOOPs inspected in ${fmt(last.pipelineMs)} ms (${fmt(growth, 2)}× the per-command cost at ${fmt(first.commands)})`,
+        pass: growth <= 3,
+      });
+    }
+  }
   return out;
 }
 
@@ -213,6 +231,7 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
     ...hubSection(report.hub),
     ...recoverySection(report.recovery ?? { ok: false, reason: 'not in this report' }),
     ...startupSection(report.startup),
+    ...pipelinedSection(report.pipelined),
     ...viewerSection(),
   ];
   const all = verdicts(report);
@@ -237,6 +256,7 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
     hub: report.hub,
     recovery: report.recovery,
     startup: report.startup,
+    pipelined: report.pipelined,
     targetsMet: all.every((v) => v.pass),
   };
   const mdPath = path.join(REPO_ROOT, 'BENCHMARKS.md');
