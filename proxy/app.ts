@@ -15,7 +15,6 @@ import { encodeProxyV2 } from './net/proxy-header.ts';
 import { relayConnection, useSessionIdSuffix } from './net/relay.ts';
 import { maskArchiveUrl } from './archive/store.ts';
 import { prepareTls } from './net/tls.ts';
-import { startPracticeServer } from './practice/server.ts';
 import { loadUiTls } from './ui/ui-tls.ts';
 import type { PracticeServer } from './practice/server.ts';
 
@@ -87,15 +86,18 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       : null;
   if (uiWarning) log.warn({ ui: formatHostPort(config.ui) }, uiWarning);
 
-  const practice = config.upstream
-    ? null
-    : await startPracticeServer({
-        onCommandError: (err, command) =>
-          log.warn(
-            { command, err: err instanceof Error ? err.message : String(err) },
-            'practice server command failed',
-          ),
-      });
+  let practice: PracticeServer | null = null;
+  if (!config.upstream) {
+    // Loaded only when used: hoodiecrow and the sample mailboxes cost an --upstream run memory.
+    const { startPracticeServer } = await import('./practice/server.ts');
+    practice = await startPracticeServer({
+      onCommandError: (err, command) =>
+        log.warn(
+          { command, err: err instanceof Error ? err.message : String(err) },
+          'practice server command failed',
+        ),
+    });
+  }
   const upstream = config.upstream ?? { host: practice!.host, port: practice!.port };
   const tls = await prepareTls({ ...config, upstream, listen: config.listen });
   if (config.upstreamInsecure && config.upstreamTls !== 'none') {

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Entry point for the `imapscope` bin: registers tsx so the TypeScript sources run as they are.
+// Development entry: registers tsx so the TypeScript sources run as they are (`npm run dev`,
+// and every test that spawns imapscope). The installed command is bin/imapscope.js, which runs
+// the compiled build in dist/.
 import { register } from 'tsx/esm/api';
 
 register();

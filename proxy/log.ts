@@ -1,10 +1,13 @@
-import pino from 'pino';
+import { createRequire } from 'node:module';
+import type pinoModule from 'pino';
 import type { Logger, Level } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import type * as pinoPrettyModule from 'pino-pretty';
 import { WARN_INTERVAL_MS } from './limits.ts';
 import { LogStream } from './log-stream.ts';
 
 export type { Logger };
+
+const require = createRequire(import.meta.url);
 
 export const LOG_LEVELS: readonly (Level | 'silent')[] = [
   'fatal',
@@ -25,8 +28,15 @@ export const LOG_LEVELS: readonly (Level | 'silent')[] = [
  */
 export function createLogger(level: string, opts: { pretty?: boolean } = {}): Logger {
   const pretty = opts.pretty ?? process.stdout.isTTY === true;
+  // Required when a logger is made, not imported at the top: config.ts imports this module for
+  // LOG_LEVELS, and `imapscope --help` or a bad flag should not load pino (or pino-pretty,
+  // which only a terminal needs). Both are CommonJS, so require() gives them synchronously.
+  const pino = require('pino') as typeof pinoModule;
   const format = pretty
-    ? prettyFactory({ colorize: true, translateTime: 'SYS:HH:MM:ss.l' })
+    ? (require('pino-pretty') as typeof pinoPrettyModule).prettyFactory({
+        colorize: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+      })
     : undefined;
   return pino({ level, base: { pid: process.pid } }, new LogStream({ format }));
 }

@@ -20,14 +20,16 @@ import {
   storeSource,
 } from '../export/index.ts';
 import { openSharedArchive } from './shared-archive.ts';
-import { importFile } from '../import/index.ts';
-import { Archive } from '../archive/archive.ts';
-import { ARCHIVE_FILE, openArchiveDb } from '../archive/schema.ts';
 
-/** The archive's path, its data dir prepared as for every command (config.ts). */
-function archivePath(cmd: Command): string {
+/**
+ * The archive's path, its data dir prepared as for every command (config.ts). The archive's
+ * modules (better-sqlite3, the importer's decoder) load when a command runs, not at the top,
+ * so that `imapscope --help` and the other commands start without them.
+ */
+async function archivePath(cmd: Command): Promise<string> {
   const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
   prepareDataDir(config.dataDir);
+  const { ARCHIVE_FILE } = await import('../archive/schema.ts');
   return join(config.dataDir, ARCHIVE_FILE);
 }
 
@@ -51,9 +53,11 @@ export function addArchiveCommands(program: Command): void {
         config.archiveUrl !== null
           ? await openSharedArchive(config.archiveUrl, config.instance)
           : null;
-      const file = shared ? shared.where : archivePath(cmd);
+      const file = shared ? shared.where : await archivePath(cmd);
       if (!shared && !existsSync(file)) fail(`no archive at ${file}`);
-      const db = shared ? null : openArchiveDb(file, { readonly: true });
+      const db = shared
+        ? null
+        : (await import('../archive/schema.ts')).openArchiveDb(file, { readonly: true });
       try {
         const src = shared ? await storeSource(shared, session) : archiveSource(db!, session);
         if (!src) fail(`no session ${session} in ${file}`);
@@ -102,7 +106,7 @@ export function addArchiveCommands(program: Command): void {
         'The same content imports once (a second import is refused, naming the session)',
     )
     .argument('<file>', 'the file (for a rawlog, either half of the pair)')
-    .action((file: string, _opts: unknown, cmd: Command) => {
+    .action(async (file: string, _opts: unknown, cmd: Command) => {
       if (!existsSync(file)) fail(`no such file: ${file}`);
       // Imports write through the SQLite archive's synchronous calls; into the shared one
       // they are not supported yet: say so rather than import into --data unseen.
@@ -112,7 +116,11 @@ export function addArchiveCommands(program: Command): void {
           '--archive: import into a PostgreSQL archive is not supported yet (import into the SQLite archive in --data)',
         );
       }
-      const archive = new Archive(archivePath(cmd));
+      const [{ Archive }, { importFile }] = await Promise.all([
+        import('../archive/archive.ts'),
+        import('../import/index.ts'),
+      ]);
+      const archive = new Archive(await archivePath(cmd));
       try {
         const r = importFile(archive, file);
         process.stdout.write(`${r.session}\t${r.kind}\t${r.events} events\n`);

@@ -54,14 +54,14 @@ export function addGrepCommand(program: Command): void {
     .option('--session <id>', "list this session's matching exchanges")
     .option('--limit <n>', 'at most this many sessions (or rows with --session)', '100')
     .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'table')
-    .action((text: string, opts: Record<string, string | undefined>, cmd: Command) => {
+    .action(async (text: string, opts: Record<string, string | undefined>, cmd: Command) => {
       const fmt = format(opts.format ?? 'table');
       const filter = filterArgument(text);
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1) {
         fail(`--limit ${opts.limit}: use a positive whole number`);
       }
-      const db = openDb(cmd, 'imapscope grep');
+      const db = await openDb(cmd, 'imapscope grep');
       try {
         if (opts.session !== undefined) {
           if (!getSession(db, opts.session)) fail(`--session ${opts.session}: no such session`);

@@ -3,16 +3,14 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, ImapscopeError } from '../errors.ts';
 import { OPTION_TABLE, SWITCH_TABLE, prepareDataDir, resolveConfig } from '../config.ts';
 import type { RawOptions, RawSwitches } from '../config.ts';
-import { createLogger } from '../log.ts';
-import { startImapscope } from '../app.ts';
 import type { RunningImapscope } from '../app.ts';
 import type { Logger } from '../log.ts';
 import { addArchiveCommands } from './archive-commands.ts';
 import { addQueryCommands } from './query-commands.ts';
 import { addGrepCommand } from './grep-command.ts';
-import { CertificateAuthority } from '../net/ca.ts';
+import { packageUrl } from '../paths.ts';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+const pkg = JSON.parse(readFileSync(packageUrl('package.json'), 'utf8')) as {
   version: string;
 };
 
@@ -152,6 +150,11 @@ function buildProgram(): Command {
   program.action(async (opts: RawOptions & RawSwitches, cmd: Command) => {
     if (cmd.args[0] !== undefined) unknownCommand(cmd.args[0], program);
     const config = resolveConfig(opts, process.env);
+    // Loaded here, not at the top, so that --help, a bad flag and the subcommands start fast.
+    const [{ createLogger }, { startImapscope }] = await Promise.all([
+      import('../log.ts'),
+      import('../app.ts'),
+    ]);
     const log = createLogger(config.logLevel);
     runUntilSignalled(log, () => startImapscope(config, log), config.drainS * 1000);
   });
@@ -164,6 +167,7 @@ function buildProgram(): Command {
     .action(async (_opts: unknown, cmd: Command) => {
       const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
       prepareDataDir(config.dataDir);
+      const { CertificateAuthority } = await import('../net/ca.ts');
       const ca = await CertificateAuthority.load(config.dataDir);
       process.stdout.write(
         `CA certificate: ${ca.certPath}\nSHA-256 fingerprint: ${ca.fingerprint256}\n${ca.certPem}`,

@@ -17,7 +17,6 @@ import { AUDIT_KINDS, isAuditKind } from '../../shared/audit.ts';
 import type { AuditAction, AuditFilter } from '../../shared/audit.ts';
 import { toJson } from '../../shared/protocol.ts';
 import { queryActions } from '../archive/actions.ts';
-import { ARCHIVE_FILE, openArchiveDb } from '../archive/schema.ts';
 import { commandStats } from '../archive/stats.ts';
 import type { ArchiveReader } from '../archive/store.ts';
 import { openSharedArchive } from './shared-archive.ts';
@@ -56,9 +55,7 @@ async function openReader(
 ): Promise<Pick<ArchiveReader, 'queryActions' | 'commandStats'> & { close(): Promise<void> }> {
   const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
   if (config.archiveUrl !== null) return openSharedArchive(config.archiveUrl, config.instance);
-  const file = join(config.dataDir, ARCHIVE_FILE);
-  if (!existsSync(file)) fail(`no archive at ${file} (is --data right?)`);
-  const db = openArchiveDb(file, { readonly: true });
+  const db = await openDb(cmd, 'this command');
   return {
     queryActions: (f) => Promise.resolve(queryActions(db, f)),
     commandStats: (f) => Promise.resolve(commandStats(db, f)),
@@ -68,11 +65,13 @@ async function openReader(
 
 /**
  * The SQLite archive in --data, read-only, for what reads it synchronously (`imapscope grep`);
- * with --archive postgres:// one line says it is not there yet.
+ * with --archive postgres:// one line says it is not there yet. better-sqlite3 loads here, so
+ * `imapscope --help` goes without.
  */
-export function openDb(cmd: Command, what: string) {
+export async function openDb(cmd: Command, what: string) {
   const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
   if (config.archiveUrl !== null) fail(`${what} is not available with --archive postgres:// yet`);
+  const { ARCHIVE_FILE, openArchiveDb } = await import('../archive/schema.ts');
   const file = join(config.dataDir, ARCHIVE_FILE);
   if (!existsSync(file)) fail(`no archive at ${file} (is --data right?)`);
   return openArchiveDb(file, { readonly: true });

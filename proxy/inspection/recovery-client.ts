@@ -5,6 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { RecoveryReport } from '../archive/recovery.ts';
+import { COMPILED } from '../paths.ts';
 
 export interface RecoveryJob {
   file: string;
@@ -18,7 +19,9 @@ export type RecoveryDone = { ok: true; report: RecoveryReport } | { ok: false; m
 
 /** Runs the recovery in a thread of its own; resolves with its report or its one-line failure. */
 export function recoverInThread(job: RecoveryJob): Promise<RecoveryDone> {
-  const worker = new Worker(new URL('./recovery-entry.mjs', import.meta.url), { workerData: job });
+  // Compiled, the worker runs recovery-thread.js; from the sources, the tsx entry.
+  const entry = COMPILED ? './recovery-thread.js' : './recovery-entry.mjs';
+  const worker = new Worker(new URL(entry, import.meta.url), { workerData: job });
   return new Promise((resolve) => {
     worker.once('message', (m: RecoveryDone) => resolve(m));
     worker.once('error', (err) => resolve({ ok: false, message: err.message }));

@@ -28,6 +28,7 @@ import {
   MAX_INSPECTION_BACKLOG_BYTES,
 } from '../limits.ts';
 import type { Logger } from '../log.ts';
+import { COMPILED } from '../paths.ts';
 import type { SessionInfo, SessionSummary } from '../net/relay.ts';
 import type { InspectionFlow, SessionInspector } from '../transport.ts';
 import { DEFAULT_BACKLOG_BOUNDS, InspectionBacklog, type BacklogBounds } from './backlog.ts';
@@ -64,8 +65,10 @@ const noLoss = (): Lost => ({
 });
 
 function spawn(config: InspectionConfig): Promise<{ worker: Worker; ui: HostPort }> {
-  // thread-entry.mjs loads tsx in the worker, which then runs thread.ts as it is.
-  const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
+  // Compiled, the worker runs thread.js; from the sources, thread-entry.mjs loads tsx in the
+  // worker, which then runs thread.ts as it is.
+  const entry = COMPILED ? './thread.js' : './thread-entry.mjs';
+  const worker = new Worker(new URL(entry, import.meta.url), {
     workerData: config,
   });
   return new Promise((resolve, reject) => {

@@ -3,10 +3,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { existsSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
 import type { HostPort } from '../config.ts';
 import { formatHostPort } from '../config.ts';
+import { packagePath } from '../paths.ts';
 import type { Logger } from '../log.ts';
 import { handleApi } from './api.ts';
 import { consoleUpgrade } from './console.ts';
@@ -28,7 +28,7 @@ export { send, sendError };
 export { sameOrigin };
 
 /** The built viewer, served when present (viewer/ builds it). */
-export const VIEWER_DIST = fileURLToPath(new URL('../../viewer/dist/', import.meta.url));
+export const VIEWER_DIST = packagePath('viewer/dist/');
 
 // A small self-refreshing session list until the React viewer (viewer/) is built and served here.
 const PAGE = `<!doctype html><meta charset="utf-8"><title>imapscope</title>

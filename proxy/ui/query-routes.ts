@@ -15,6 +15,7 @@ import { isAuditKind } from '../../shared/audit.ts';
 import type { AuditFilter } from '../../shared/audit.ts';
 import { toJson } from '../../shared/protocol.ts';
 import type { ArchiveStore } from '../archive/store.ts';
+import { packageUrl } from '../paths.ts';
 import { send, sendError } from './respond.ts';
 
 function time(url: URL, name: string): number | undefined | null {
@@ -24,7 +25,7 @@ function time(url: URL, name: string): number | undefined | null {
   return Number.isFinite(t) ? t : null;
 }
 
-const OPENAPI = new URL('../../docs/openapi.json', import.meta.url);
+const OPENAPI = packageUrl('docs/openapi.json');
 
 /** Answers /api/audit, /api/stats and /api/openapi.json; returns false for any other route. */
 export async function handleQueryRoute(

@@ -11,6 +11,8 @@ import path from 'node:path';
 import type { HubResult } from './hub.ts';
 import type { RecoveryResult } from './recovery.ts';
 import type { RelayResult } from './relay-bench.ts';
+import type { StartupResult } from './startup.ts';
+import type { PipelinedNoopsRow } from './pipelined-noops.ts';
 import {
   decodeSection,
   decodeVerdicts,
@@ -20,6 +22,8 @@ import {
   isDecodeRows,
   isTlsRows,
   relaySection,
+  startupSection,
+  pipelinedSection,
   tlsSection,
 } from './sections.ts';
 import type { Outcome } from './sections.ts';
@@ -61,6 +65,10 @@ export interface Report {
   tls: Outcome<unknown[]>;
   /** Absent in reports written before the section existed. */
   recovery?: Outcome<RecoveryResult>;
+  /** Absent in reports from before issue 15. */
+  startup?: Outcome<StartupResult>;
+  /** Absent in reports from before the section existed. */
+  pipelined?: Outcome<PipelinedNoopsRow[]>;
 }
 
 /** One judged figure, for the summary on stderr. */
@@ -142,6 +150,34 @@ export function verdicts(report: Report): Verdict[] {
         });
     }
   }
+  if (report.startup?.ok && report.startup.value.pass) {
+    const r = report.startup.value;
+    const compiled = r.rows.find((x) => x.path === 'compiled');
+    const p = r.pass!;
+    out.push(
+      { section: 'startup', figure: `--help ${fmt(compiled?.helpMs ?? NaN)} ms`, pass: p.help },
+      { section: 'startup', figure: `ready ${fmt(compiled?.readyMs ?? NaN)} ms`, pass: p.ready },
+      {
+        section: 'startup',
+        figure: `idle RSS ${fmt((compiled?.idleRssBytes ?? NaN) / 2 ** 20)} MiB`,
+        pass: p.idleRss,
+      },
+    );
+  }
+  if (report.pipelined?.ok) {
+    const rows = report.pipelined.value;
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    if (first && last) {
+      // Linear: the cost per command at the largest size within 3× of the smallest's.
+      const growth = last.pipelineMs / last.commands / (first.pipelineMs / first.commands);
+      out.push({
+        section: 'pipelined',
+        figure: `${fmt(last.commands)} pipelined NOOPs inspected in ${fmt(last.pipelineMs)} ms (${fmt(growth, 2)}× the per-command cost at ${fmt(first.commands)})`,
+        pass: growth <= 3,
+      });
+    }
+  }
   return out;
 }
 
@@ -194,6 +230,8 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
     ...tlsSection(report.tls),
     ...hubSection(report.hub),
     ...recoverySection(report.recovery ?? { ok: false, reason: 'not in this report' }),
+    ...startupSection(report.startup),
+    ...pipelinedSection(report.pipelined),
     ...viewerSection(),
   ];
   const all = verdicts(report);
@@ -217,6 +255,8 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
     tls: report.tls,
     hub: report.hub,
     recovery: report.recovery,
+    startup: report.startup,
+    pipelined: report.pipelined,
     targetsMet: all.every((v) => v.pass),
   };
   const mdPath = path.join(REPO_ROOT, 'BENCHMARKS.md');

@@ -7,6 +7,8 @@
  *   decode (issue 3)  test/bench/decode.ts       proxy/wire vs imapflow's parser, in process
  *   TLS    (issue 5)  test/bench/tls.ts          TLS on both legs, imapscope vs a plain TLS relay
  *   recovery (issue 11) test/bench/recovery.ts   restart after SIGKILL on a ~1 GB archive
+ *   startup (issue 15) test/bench/startup.ts     --help, spawn to ready, idle RSS: compiled vs tsx
+ *   pipelined (issue 11) test/bench/pipelined-noops.ts  inspection time for 100,000 pipelined NOOPs
  *
  * BENCH_ONLY=relay,hub runs only the sections named; BENCH_RENDER=1 only rewrites
  * BENCHMARKS.md from BENCHMARKS.json (after a change to the report's wording).
@@ -23,6 +25,8 @@ import { benchHub } from './hub.ts';
 import { benchRecovery } from './recovery.ts';
 import { benchRelay } from './relay-bench.ts';
 import { machineInfo, verdicts, writeReports } from './report.ts';
+import { benchStartup } from './startup.ts';
+import { benchPipelinedNoops } from './pipelined-noops.ts';
 import type { Outcome, Report } from './report.ts';
 import { progress } from './stats.ts';
 import { BULK_MESSAGES, prepareMail, SMALL_MESSAGES } from './workload.ts';
@@ -50,6 +54,10 @@ async function section<T>(
   const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
   if (only && name !== 'Dovecot' && !only.includes(name)) {
     return { ok: false, reason: 'skipped (BENCH_ONLY)' };
+  }
+  // The shared Dovecot serves only relay, hub and recovery.
+  if (only && name === 'Dovecot' && !['relay', 'hub', 'recovery'].some((n) => only.includes(n))) {
+    return { ok: false, reason: 'skipped (BENCH_ONLY names neither relay, hub nor recovery)' };
   }
   const start = Date.now();
   let timer: NodeJS.Timeout | undefined;
@@ -101,8 +109,17 @@ async function render(): Promise<void> {
   const saved = JSON.parse(
     readFileSync(new URL('../../BENCHMARKS.json', import.meta.url), 'utf8'),
   ) as Report;
-  const { machine, relay, hub, decode, tls, recovery } = saved;
-  const written = await writeReports({ machine, relay, hub, decode, tls, recovery });
+  const { machine, relay, hub, decode, tls, recovery, startup, pipelined } = saved;
+  const written = await writeReports({
+    machine,
+    relay,
+    hub,
+    decode,
+    tls,
+    recovery,
+    startup,
+    pipelined,
+  });
   progress(`rewrote ${written.md} from the figures in ${written.json} (nothing measured)`);
 }
 
@@ -142,7 +159,9 @@ async function main(): Promise<void> {
     const tls = await section('tls', () =>
       optional('./tls.ts', 'benchTls', [(m: string) => progress(`  ${m}`)]),
     );
-    report = { machine, relay, hub, decode, tls, recovery };
+    const startup = await section('startup', benchStartup);
+    const pipelined = await section('pipelined', async () => benchPipelinedNoops());
+    report = { machine, relay, hub, decode, tls, recovery, startup, pipelined };
   } finally {
     await dovecot?.stop().catch(() => undefined);
   }
@@ -152,9 +171,9 @@ async function main(): Promise<void> {
   const all = verdicts(report);
   for (const v of all) progress(`  ${v.pass ? 'pass' : 'FAIL'}: ${v.section}: ${v.figure}`);
   const missed = all.filter((v) => !v.pass).length;
-  const skipped = (['relay', 'hub', 'decode', 'tls', 'recovery'] as const).filter(
-    (k) => !report[k]?.ok,
-  );
+  const skipped = (
+    ['relay', 'hub', 'decode', 'tls', 'recovery', 'startup', 'pipelined'] as const
+  ).filter((k) => !report[k]?.ok);
   progress(
     (missed === 0 ? 'all judged targets met' : `${missed} target(s) missed`) +
       (skipped.length > 0 ? `; not measured: ${skipped.join(', ')}` : '') +

@@ -5,6 +5,9 @@
 import type { HubResult } from './hub.ts';
 import type { RecoveryResult } from './recovery.ts';
 import type { RelayResult, RelayRow } from './relay-bench.ts';
+import type { StartupResult } from './startup.ts';
+import type { PipelinedNoopsRow } from './pipelined-noops.ts';
+import { HELP_TARGET_MS, IDLE_RSS_TARGET_BYTES, READY_TARGET_MS } from './startup.ts';
 import {
   BULK_ROUNDS,
   BULK_WARMUPS,
@@ -505,6 +508,95 @@ function lossLines(l: RecoveryResult['loss']): string[] {
           ms(l.oldestLostEventMs),
         ],
       ],
+    ),
+    '',
+  ];
+}
+
+// Start-up (issue 15) ------------------------------------------------------------------------
+
+const STARTUP_TARGETS = {
+  helpMs: HELP_TARGET_MS,
+  readyMs: READY_TARGET_MS,
+  idleRssBytes: IDLE_RSS_TARGET_BYTES,
+};
+
+export function startupSection(o: Outcome<StartupResult> | undefined): string[] {
+  const head = [
+    '## Start-up: compiled build vs tsx (issue 15)',
+    '',
+    'How measured: `benchStartup()` (test/bench/startup.ts) compiles dist/ ' +
+      '(`tsc -p tsconfig.build.json`), then, in interleaved rounds, times `imapscope --help` from ' +
+      'spawn to exit, and spawns imapscope with the practice server (no `--upstream`, archive ' +
+      'on, no session, no viewer) and times spawn to its "ready" line; idle RSS is VmRSS of ' +
+      'that process (relay and inspection thread together) a few seconds after ready. ' +
+      '**compiled** is the installed command (bin/imapscope.js running dist/), **tsx** the ' +
+      'development entry (proxy/imapscope.mjs running the TypeScript sources through tsx); ' +
+      '`node -e 0` in the same rounds is the floor, Node starting and exiting on this machine. ' +
+      'Medians; targets are judged on the compiled build.',
+    '',
+  ];
+  if (!o) return [...head, '_Not measured in this run._', ''];
+  if (!o.ok) return [...head, notMeasured(o), ''];
+  const r = o.value;
+  const ms = (v: number | null): string => (v === null ? '—' : `${fmt(v)} ms`);
+  const rows = r.rows.map((x) => [
+    `${x.path} (\`${x.command}\`)`,
+    ms(x.helpMs),
+    ms(x.readyMs),
+    x.idleRssBytes === null ? '—' : mib(x.idleRssBytes),
+  ]);
+  const pass = r.pass;
+  rows.push([
+    'Target (compiled)',
+    `≤ ${fmt(STARTUP_TARGETS.helpMs)} ms: ${verdict(pass?.help)}`,
+    `≤ ${fmt(STARTUP_TARGETS.readyMs)} ms: ${verdict(pass?.ready)}`,
+    `≤ ${mib(STARTUP_TARGETS.idleRssBytes)}: ${verdict(pass?.idleRss)}`,
+  ]);
+  return [
+    ...head,
+    `${r.rounds} rounds; RSS read ${fmt(r.idleSettleMs / 1000)} s after the ready line.`,
+    '',
+    table(['Path', '`--help` (median)', 'Spawn to ready (median)', 'Idle RSS (median)'], rows),
+    '',
+  ];
+}
+
+// Pipelined commands ------------------------------------------------------------------------
+
+export function pipelinedSection(o: Outcome<PipelinedNoopsRow[]> | undefined): string[] {
+  const head = [
+    '## Pipelined commands (issue 11)',
+    '',
+    'How measured: `benchPipelinedNoops()` (test/bench/pipelined-noops.ts): one client write ' +
+      'of N pipelined `tag NOOP` lines, then one server write of their N completions, through ' +
+      "the inspection thread's SessionPipeline (decode, pair, lint, events) in this process; the " +
+      'same-run baseline decodes the same bytes without the session layer. Before the fix, ' +
+      '10,000 took 19 s and 100,000 never finished. Target: linear, the cost per command at ' +
+      'the largest N within 3× of the smallest.',
+    '',
+  ];
+  if (!o) return [...head, 'Not in this report.', ''];
+  if (!o.ok) return [...head, notMeasured(o), ''];
+  return [
+    ...head,
+    table(
+      [
+        'Pipelined NOOPs',
+        'SessionPipeline',
+        'Decode only (baseline)',
+        'Ratio',
+        'Per command',
+        'Events',
+      ],
+      o.value.map((r) => [
+        fmt(r.commands),
+        `${fmt(r.pipelineMs)} ms`,
+        `${fmt(r.decodeMs)} ms`,
+        `${fmt(r.pipelineMs / r.decodeMs, 2)}×`,
+        `${fmt((r.pipelineMs * 1000) / r.commands, 1)} µs`,
+        fmt(r.events),
+      ]),
     ),
     '',
   ];

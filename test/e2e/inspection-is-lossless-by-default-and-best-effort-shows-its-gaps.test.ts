@@ -58,8 +58,9 @@ const literalHashes = (events: ImapscopeEvent[]): string[] =>
 
 describe('inspection that falls behind the relay', () => {
   it('by default slows the relay down: every byte relayed is decoded, no gap, bounded memory', async () => {
+    // --literal-hashes: the FETCH literal's hash (below) proves it was decoded whole.
     const scope = await startImapscope(
-      ['--upstream', `${dovecot.host}:${dovecot.port}`, '--log-level', 'debug'],
+      ['--upstream', `${dovecot.host}:${dovecot.port}`, '--log-level', 'debug', '--literal-hashes'],
       SLOW,
     );
     try {

@@ -183,9 +183,10 @@ describe('the inspector', () => {
     model.add(s.events);
     const a = render(h(Inspector, { model, seq: fetch, token: 'tok' }));
     const links = a.getAllByTestId('literal-download');
+    // Listed in stream order (shared messageLiterals), as the REST route numbers them.
     expect(links.map((l) => [l.textContent, l.getAttribute('href')])).toEqual([
-      ['⤓ Download all 8.8 KB', `/api/sessions/s1/events/${fetch}/literals/1/body?token=tok`],
       ['⤓ Download all 300 B', `/api/sessions/s1/events/${fetch}/literals/0/body?token=tok`],
+      ['⤓ Download all 8.8 KB', `/api/sessions/s1/events/${fetch}/literals/1/body?token=tok`],
     ]);
     a.unmount();
     const b = render(h(Inspector, { model, seq: refused, token: 'tok' }));
