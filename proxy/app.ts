@@ -12,7 +12,8 @@ import { startListener } from './net/listener.ts';
 import type { ProxiedPeer } from './net/listener.ts';
 import { trustChecker } from './net/proxy-accept.ts';
 import { encodeProxyV2 } from './net/proxy-header.ts';
-import { relayConnection } from './net/relay.ts';
+import { relayConnection, useSessionIdSuffix } from './net/relay.ts';
+import { maskArchiveUrl } from './archive/store.ts';
 import { prepareTls } from './net/tls.ts';
 import { loadUiTls } from './ui/ui-tls.ts';
 import type { PracticeServer } from './practice/server.ts';
@@ -106,6 +107,9 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
     );
   }
 
+  // Instances sharing one archive must not mint the same session id.
+  if (config.archiveUrl !== null) useSessionIdSuffix(randomBytes(4));
+
   // Everything that looks at the bytes (decoders, trackers, hub, archive, UI server) runs in
   // the inspection thread; this thread only relays.
   const inspection = await InspectionThread.start(
@@ -113,6 +117,8 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       dataDir: config.dataDir,
       retainDays: config.retainDays,
       maxArchiveMb: config.maxArchiveMb,
+      archiveUrl: config.archiveUrl,
+      instance: config.instance,
       revealSecrets: config.revealSecrets,
       literalHashes: config.literalHashes,
       // A learner typing IMAP at the practice server harms nobody; at a real server only on request.
@@ -214,6 +220,13 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       clientTls: config.clientTls,
       upstreamTls: config.upstreamTls,
       inspection: config.inspection,
+      archive:
+        config.maxArchiveMb === 0
+          ? 'off'
+          : config.archiveUrl
+            ? maskArchiveUrl(config.archiveUrl)
+            : 'sqlite',
+      instance: config.instance,
       ...(config.proxyTrusted
         ? { proxyProtocol: config.proxyTrusted.map((c) => `${c.address}/${c.prefix}`).join(',') }
         : {}),

@@ -1,5 +1,5 @@
 import { chmodSync, mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ConfigError } from './errors.ts';
@@ -47,6 +47,10 @@ export interface Config {
   retainDays: number;
   /** Archive size cap in MiB (oldest ended sessions go first); 0 turns the archive off. */
   maxArchiveMb: number;
+  /** A postgres:// URL: the archive shared by several instances; null: SQLite in the data dir. */
+  archiveUrl: string | null;
+  /** This instance's name, recorded with each session (default: the host name). */
+  instance: string;
   /**
    * The viewer's console (a WebSocket bridge through imapscope's own listener) against a real
    * --upstream; always on with the practice server.
@@ -93,6 +97,8 @@ export interface RawOptions {
   upstreamCa?: string;
   retainDays?: string;
   maxArchiveMb?: string;
+  archive?: string;
+  instance?: string;
   inspection?: string;
   maxConnections?: string;
   idleTimeout?: string;
@@ -232,6 +238,22 @@ export const OPTION_TABLE = [
     value: 'MB',
     def: '1024',
     help: 'archive size cap; the oldest ended sessions are deleted past it (0: no archive)',
+  },
+  {
+    key: 'archive',
+    flag: '--archive',
+    env: 'IMAPSCOPE_ARCHIVE',
+    value: 'URL',
+    def: undefined,
+    help: 'postgres://USER@HOST/DB: one PostgreSQL archive shared by several instances (default: SQLite in --data); the password from PGPASSWORD or ~/.pgpass, not the command line',
+  },
+  {
+    key: 'instance',
+    flag: '--instance',
+    env: 'IMAPSCOPE_INSTANCE',
+    value: 'NAME',
+    def: hostname(),
+    help: "this instance's name, recorded with each session it relays (letters, digits, . _ -)",
   },
   {
     key: 'inspection',
@@ -418,6 +440,7 @@ export function resolveConfig(
     console: resolveSwitch('console', raw, env),
     retainDays: count(pick('retainDays')),
     maxArchiveMb: count(pick('maxArchiveMb')),
+    ...resolveArchive(pick),
     inspection: inspectionMode(pick('inspection')),
     maxConnections: atLeastOne(pick('maxConnections')),
     idleTimeoutS: count(pick('idleTimeout')),
@@ -427,6 +450,33 @@ export function resolveConfig(
     ...resolveProxyProtocol(raw, env, pick),
     metricsPublic: resolveMetricsPublic(parseHostPort(ui.source, ui.value!), raw, env),
   };
+}
+
+/** --archive (a postgres:// URL or nothing) and --instance. */
+export function resolveArchive(
+  pick: (key: keyof RawOptions) => { value: string | undefined; source: string },
+): Pick<Config, 'archiveUrl' | 'instance'> {
+  const archive = pick('archive');
+  const instance = pick('instance');
+  let archiveUrl: string | null = null;
+  if (archive.value !== undefined && archive.value !== '') {
+    let ok = false;
+    try {
+      ok = /^postgres(ql)?:$/i.test(new URL(archive.value).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ConfigError(archive.source, 'expected a postgres://USER@HOST[:PORT]/DB URL');
+    archiveUrl = archive.value;
+  }
+  const name = instance.value ?? 'imapscope';
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) {
+    throw new ConfigError(
+      instance.source,
+      `expected 1 to 64 letters, digits, '.', '_' or '-', got '${name}'`,
+    );
+  }
+  return { archiveUrl, instance: name };
 }
 
 /**

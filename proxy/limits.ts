@@ -194,6 +194,16 @@ export const WARN_INTERVAL_MS = 30_000;
 /** An upstream silent this long after connecting gets a hint: is it an implicit-TLS port? */
 export const NO_GREETING_HINT_MS = 5_000;
 
+/**
+ * How often an instance on a shared PostgreSQL archive asks it for other instances' new events
+ * (archive/pg-feed.ts). Their events reach the database at their own ARCHIVE_FLUSH_MS, so a
+ * viewer sees another instance's traffic at most about the sum of both later.
+ */
+export const PG_FEED_POLL_MS = 250;
+
+/** Events fetched per instance per poll of the shared archive. */
+export const PG_FEED_PAGE = 2_000;
+
 // --- PROXY protocol (issue 15) ---
 
 /**

@@ -51,6 +51,11 @@ export interface SessionRow {
    */
   gapCount: number;
   gapBytes: number;
+  /**
+   * The imapscope instance that relayed it (`--instance`, default the host name): several
+   * instances can share one PostgreSQL archive. '' in archives from before instances.
+   */
+  instance?: string;
   /** The client's ID (RFC 2971) name and version, when it sent an ID command with them. */
   clientName: string | null;
   clientVersion: string | null;
@@ -161,6 +166,8 @@ export type ApiErrorCode =
   /** A literal's whole body is not in the archive as it was (refused, masked, or bytes lost). */
   | 'ERR_API_LITERAL_UNAVAILABLE'
   | 'ERR_API_ARCHIVE_RECOVERING'
+  /** A feature that reads the SQLite archive directly, asked of a PostgreSQL one (501). */
+  | 'ERR_API_NOT_IMPLEMENTED'
   /** A cross-origin WebSocket upgrade. */
   | 'ERR_API_FORBIDDEN'
   /** A Host the UI server does not answer to (see --ui-host). */

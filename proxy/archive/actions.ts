@@ -15,15 +15,18 @@ import { AuditTrail } from '../session/audit.ts';
 /** Keeps one AuditTrail per open session and writes the actions it derives. */
 export class ActionRecorder {
   private readonly trails = new Map<string, AuditTrail>();
-  private readonly insert: Statement;
+  private readonly insert: Statement | null;
   /** Actions derived, for the log and tests. */
   written = 0;
 
-  constructor(db: Db) {
-    this.insert = db.prepare(
-      `INSERT OR IGNORE INTO actions(session, seq, at, user, client, kind, status, mailbox, body)
+  /** Without a database (PostgreSQL inserts them itself in batches) it only derives. */
+  constructor(db: Db | null) {
+    this.insert =
+      db &&
+      db.prepare(
+        `INSERT OR IGNORE INTO actions(session, seq, at, user, client, kind, status, mailbox, body)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+      );
   }
 
   /**
@@ -39,7 +42,7 @@ export class ActionRecorder {
         this.trails.set(e.session, trail);
       }
       for (const a of trail.push([e])) {
-        this.insert.run(
+        this.insert?.run(
           a.session,
           a.seq,
           a.at,
@@ -64,13 +67,27 @@ export class ActionRecorder {
  * `limit` (capped at API_PAGE_MAX). Page on with `before` set to the last row's position.
  */
 export function queryActions(db: Db, filter: AuditFilter): AuditAction[] {
+  const { sql, args } = actionsQuery(filter);
+  return (
+    db
+      .prepare(sql)
+      .pluck()
+      .all(...args) as string[]
+  ).map((b) => fromJson<AuditAction>(b));
+}
+
+/**
+ * The SELECT of queryActions with `?` placeholders, in SQL both SQLite and PostgreSQL read
+ * (`"user"` is quoted: a bare `user` is PostgreSQL's current_user).
+ */
+export function actionsQuery(filter: AuditFilter): { sql: string; args: (string | number)[] } {
   const where: string[] = [];
   const args: (string | number)[] = [];
   const add = (sql: string, ...values: (string | number)[]): void => {
     where.push(sql);
     args.push(...values);
   };
-  if (filter.user !== undefined) add('user = ?', filter.user);
+  if (filter.user !== undefined) add('"user" = ?', filter.user);
   if (filter.client !== undefined) {
     // A host matches every port of it; host:port matches exactly.
     where.push(`(client = ? OR client LIKE ? ESCAPE '\\')`);
@@ -90,10 +107,5 @@ export function queryActions(db: Db, filter: AuditFilter): AuditAction[] {
   const sql =
     `SELECT body FROM actions${where.length ? ' WHERE ' + where.join(' AND ') : ''}` +
     ` ORDER BY at DESC, session DESC, seq DESC LIMIT ${limit}`;
-  return (
-    db
-      .prepare(sql)
-      .pluck()
-      .all(...args) as string[]
-  ).map((b) => fromJson<AuditAction>(b));
+  return { sql, args };
 }

@@ -1,6 +1,5 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { ImapscopeEvent } from '../../shared/events.ts';
-import type { SessionRow } from '../../shared/protocol.ts';
 import { applySessionEvent, formatEndpoint, newSessionRow } from '../../shared/session-row.ts';
 import { eventJson } from '../hub/event-json.ts';
 import {
@@ -11,8 +10,13 @@ import {
   ARCHIVE_RETENTION_INTERVAL_MS,
 } from '../limits.ts';
 import type { RawChunk, Sink } from '../hub/hub.ts';
-import type { AuditAction } from '../../shared/audit.ts';
-import { ActionRecorder } from './actions.ts';
+import type { AuditAction, AuditFilter } from '../../shared/audit.ts';
+import type { SessionFilter, SessionPage, SessionRow } from '../../shared/protocol.ts';
+import { earlierImport, recordImport } from './imports.ts';
+import { ActionRecorder, queryActions } from './actions.ts';
+import * as read from './read.ts';
+import { commandStats, type CommandStats, type StatsFilter } from './stats.ts';
+import type { ArchiveStats, ArchiveStore, StoredChunk } from './store.ts';
 import { RawFiles, type RawPlace } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
 import { searchText } from './search-text.ts';
@@ -40,25 +44,18 @@ export interface ArchiveOptions {
    */
   pruneOnOpen?: boolean;
   now?: () => number;
+  /** The instance name recorded in each session row (`--instance`); '' when unnamed. */
+  instance?: string;
 }
 
-/** Counters for the log, the API and the benchmark. */
-export interface ArchiveStats {
-  eventsWritten: number;
-  chunksWritten: number;
-  eventsDropped: number;
-  chunksDropped: number;
-  flushes: number;
-  /** Longest single write transaction, ms (how long it held the event loop). */
-  maxFlushMs: number;
-}
+export type { ArchiveStats };
 
 /**
  * What a flush adds to one session's stored row: a delta row folded by the shared reducer from
  * the flush's events (counts to add; fields that are null leave the stored value), and the
  * latest event time.
  */
-interface SessionPatch {
+export interface SessionPatch {
   row: SessionRow;
   lastAt: number;
   /** The searchable text of this flush's events (search-text.ts), each distinct line once. */
@@ -85,8 +82,10 @@ interface PendingSpan {
  * collector work for it. Past ARCHIVE_MAX_QUEUE_EVENTS events (or ARCHIVE_MAX_QUEUE_SPANS
  * spans) more are dropped and counted (events per session: `dropped` in the session row).
  */
-export class Archive implements Sink {
+export class Archive implements Sink, ArchiveStore {
   readonly name = 'archive';
+  readonly kind = 'sqlite';
+  readonly instance: string;
   readonly db: Db;
   readonly stats: ArchiveStats = {
     eventsWritten: 0,
@@ -123,6 +122,7 @@ export class Archive implements Sink {
     private readonly opts: ArchiveOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
+    this.instance = opts.instance ?? '';
     this.faults = new WriteFaults({
       onError: opts.onError,
       onRecover: opts.onRecover,
@@ -139,8 +139,8 @@ export class Archive implements Sink {
        VALUES (?, ?, ?, ?, ?, ?)`,
     );
     this.openSession = this.db.prepare(
-      `INSERT OR IGNORE INTO sessions(id, started_at, client, upstream, source, last_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO sessions(id, started_at, client, upstream, source, last_at, instance)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.patchSession = this.db.prepare(
       `UPDATE sessions SET events = events + ?, last_at = max(last_at, ?),
@@ -174,7 +174,12 @@ export class Archive implements Sink {
    * Marks live sessions left by a process that died (SIGKILL, crash) as ended `interrupted`
    * at their last event. Call once at start, before this process records sessions.
    */
-  closeInterrupted(): number {
+  closeInterrupted(): Promise<number> {
+    return Promise.resolve(this.closeInterruptedNow());
+  }
+
+  /** closeInterrupted, synchronously. */
+  closeInterruptedNow(): number {
     return this.db
       .prepare(
         `UPDATE sessions SET ended_at = last_at, reason = 'interrupted'
@@ -203,7 +208,13 @@ export class Archive implements Sink {
   }
 
   /** Names an imported session's source and ends it (an import is never live). */
-  markImported(id: string, source: string, endedAt: number): void {
+  markImported(id: string, source: string, endedAt: number): Promise<void> {
+    this.markImportedNow(id, source, endedAt);
+    return Promise.resolve();
+  }
+
+  /** markImported, synchronously. */
+  markImportedNow(id: string, source: string, endedAt: number): void {
     this.flush();
     this.db
       .prepare(
@@ -304,6 +315,77 @@ export class Archive implements Sink {
     this.db.close();
   }
 
+  settle(): Promise<void> {
+    this.flush();
+    return Promise.resolve();
+  }
+
+  // The reads (ArchiveStore), answered at once from read.ts over this connection.
+  listSessions(f?: SessionFilter): Promise<SessionRow[]> {
+    return Promise.resolve(read.listSessions(this.db, f));
+  }
+
+  querySessions(f?: SessionFilter, only?: readonly string[]): Promise<SessionPage> {
+    return Promise.resolve(read.querySessions(this.db, f, only));
+  }
+
+  getSession(id: string): Promise<SessionRow | undefined> {
+    return Promise.resolve(read.getSession(this.db, id));
+  }
+
+  hasSession(id: string): Promise<boolean> {
+    return Promise.resolve(read.getSession(this.db, id) !== undefined);
+  }
+
+  sessionEvents(session: string, afterSeq: number, limit: number): Promise<ImapscopeEvent[]> {
+    return Promise.resolve(read.sessionEvents(this.db, session, afterSeq, limit));
+  }
+
+  sessionEvent(session: string, seq: number): Promise<ImapscopeEvent | undefined> {
+    return Promise.resolve(read.sessionEvent(this.db, session, seq));
+  }
+
+  eventsByGseq(after: number, until: number, limit: number): Promise<ImapscopeEvent[]> {
+    return Promise.resolve(read.eventsByGseq(this.db, after, until, limit));
+  }
+
+  maxGseq(): Promise<number> {
+    return Promise.resolve(read.maxGseq(this.db));
+  }
+
+  hasChunks(session: string): Promise<boolean> {
+    return Promise.resolve(read.hasChunks(this.db, session));
+  }
+
+  async *sessionChunks(session: string): AsyncIterable<StoredChunk> {
+    yield* read.sessionChunks(this.db, session);
+  }
+
+  queryActions(filter: AuditFilter): Promise<AuditAction[]> {
+    return Promise.resolve(queryActions(this.db, filter));
+  }
+
+  commandStats(filter: StatsFilter): Promise<CommandStats[]> {
+    return Promise.resolve(commandStats(this.db, filter));
+  }
+
+  earlierImport(hash: string): Promise<{ session: string; name: string } | null> {
+    return Promise.resolve(earlierImport(this.db, hash));
+  }
+
+  recordImport(hash: string, session: string, name: string): Promise<void> {
+    recordImport(this.db, hash, session, name);
+    return Promise.resolve();
+  }
+
+  enforceRetention(): Promise<number> {
+    return Promise.resolve(this.prune());
+  }
+
+  archiveBytes(): Promise<number> {
+    return Promise.resolve(this.usedBytes());
+  }
+
   /** Queued events not yet written. */
   get pending(): number {
     return this.queue.length;
@@ -329,7 +411,8 @@ export class Archive implements Sink {
     for (const e of events) {
       if (e.type === 'session.open') {
         const client = formatEndpoint(e.client);
-        this.openSession.run(e.session, e.at, client, formatEndpoint(e.upstream), 'live', e.at);
+        const upstream = formatEndpoint(e.upstream);
+        this.openSession.run(e.session, e.at, client, upstream, 'live', e.at, this.instance);
       }
       let p = patches.get(e.session);
       if (!p) {
@@ -357,7 +440,7 @@ export class Archive implements Sink {
     for (const [id, p] of patches) {
       // A session whose session.open came before the archive (or was dropped) still gets a row.
       const r = p.row;
-      this.openSession.run(id, r.startedAt, '', '', 'live', p.lastAt);
+      this.openSession.run(id, r.startedAt, '', '', 'live', p.lastAt, this.instance);
       this.patchSession.run(
         r.events,
         p.lastAt,
@@ -461,4 +544,12 @@ export class Archive implements Sink {
     const raw = this.db.prepare(`SELECT coalesce(sum(length), 0) FROM raw_spans`).pluck().get();
     return (pages - free) * size + Number(raw);
   }
+}
+
+/**
+ * The SQLite connection behind a store, or null for PostgreSQL: for the features that still
+ * read the SQLite file synchronously (the display filter, whole-literal downloads, grep).
+ */
+export function sqliteDb(store: ArchiveStore): Db | null {
+  return store instanceof Archive ? store.db : null;
 }

@@ -10,8 +10,9 @@ import type { SessionFilter, SessionPage, SessionRow, SessionSort } from '../../
 import { fromJson } from '../../shared/protocol.ts';
 import { API_PAGE_MAX } from '../limits.ts';
 import { readSpans } from './raw-files.ts';
+import type { StoredChunk } from './store.ts';
 
-interface SessionDbRow {
+export interface SessionDbRow {
   id: string;
   started_at: number;
   ended_at: number | null;
@@ -31,11 +32,13 @@ interface SessionDbRow {
   lints: number;
   gaps: number;
   gap_bytes: number;
+  /** Absent in a read-only archive from before instances (never migrated). */
+  instance?: string;
   client_name: string | null;
   client_version: string | null;
 }
 
-function toRow(r: SessionDbRow): SessionRow {
+export function toRow(r: SessionDbRow): SessionRow {
   return {
     id: r.id,
     client: r.client,
@@ -56,6 +59,8 @@ function toRow(r: SessionDbRow): SessionRow {
     lintCount: r.lints,
     gapCount: r.gaps,
     gapBytes: r.gap_bytes,
+    // Only when named: a row of one unnamed SQLite instance is the registry's row exactly.
+    ...(r.instance ? { instance: r.instance } : {}),
     clientName: r.client_name,
     clientVersion: r.client_version,
   };
@@ -68,7 +73,7 @@ export function pageSize(limit: number | undefined, def = 500): number {
 }
 
 /** The SQL expression each sort column orders by (portable: coalesce, arithmetic, no functions). */
-const SORT_SQL: Record<SessionSort, string> = {
+export const SORT_SQL: Record<SessionSort, string> = {
   started: 'started_at',
   // Live sessions (no end yet) count as ending last.
   ended: 'coalesce(ended_at, 9007199254740991)',
@@ -238,11 +243,7 @@ export function maxGseq(db: Db): number {
   return r.m ?? 0;
 }
 
-export interface StoredChunk {
-  direction: Direction;
-  at: number;
-  data: Buffer;
-}
+export type { StoredChunk };
 
 /**
  * A session's raw (redacted) chunks in arrival order, read lazily: from its raw file

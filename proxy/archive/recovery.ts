@@ -37,7 +37,7 @@ export async function recoverArchive(
   const t0 = performance.now();
   const archive = new Archive(file, { ...opts, pruneOnOpen: false });
   try {
-    const interrupted = archive.closeInterrupted();
+    const interrupted = archive.closeInterruptedNow();
     const pruned = opts.retainDays || opts.maxBytes ? archive.prune() : 0;
     const lastGseq = maxGseq(archive.db);
     const count = (table: string): number =>

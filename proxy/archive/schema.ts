@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS sessions(
   bads INTEGER NOT NULL DEFAULT 0,
   lints INTEGER NOT NULL DEFAULT 0,
   gaps INTEGER NOT NULL DEFAULT 0,
-  gap_bytes INTEGER NOT NULL DEFAULT 0
+  gap_bytes INTEGER NOT NULL DEFAULT 0,
+  instance TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS sessions_started ON sessions(started_at);
 CREATE TABLE IF NOT EXISTS events(
@@ -119,6 +120,8 @@ export function openArchiveDb(file: string, opts: { readonly?: boolean } = {}): 
   for (const c of ['exchanges', 'nos', 'bads', 'lints', 'gaps', 'gap_bytes']) {
     if (!columns.has(c)) db.exec(`ALTER TABLE sessions ADD COLUMN ${c} INTEGER NOT NULL DEFAULT 0`);
   }
+  if (!columns.has('instance'))
+    db.exec(`ALTER TABLE sessions ADD COLUMN instance TEXT NOT NULL DEFAULT ''`);
   // The client's ID (RFC 2971) name and version, when it sent them.
   for (const c of ['client_name', 'client_version']) {
     if (!columns.has(c)) db.exec(`ALTER TABLE sessions ADD COLUMN ${c} TEXT`);

@@ -28,9 +28,9 @@ export function percentile(sorted: readonly number[], p: number): number | null 
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
-interface Row {
+export interface StatsRow {
   command: string;
-  uid: number;
+  uid: number | boolean;
   status: string;
   latency: number | null;
   grp: string | null;
@@ -57,7 +57,12 @@ export function commandStats(db: Db, filter: StatsFilter = {}): CommandStats[] {
        FROM events e JOIN sessions s ON s.id = e.session
        WHERE ${where.join(' AND ')}`,
     )
-    .all(...args) as Row[];
+    .all(...args) as StatsRow[];
+  return aggregateStats(rows, filter);
+}
+
+/** Folds exchange rows into per-command (and group) statistics, busiest first. */
+export function aggregateStats(rows: readonly StatsRow[], filter: StatsFilter): CommandStats[] {
   const groups = new Map<string, { stats: CommandStats; latencies: number[] }>();
   for (const r of rows) {
     const command = (r.uid ? 'UID ' : '') + r.command;

@@ -12,7 +12,14 @@ import type { Command } from 'commander';
 import { prepareDataDir, resolveConfig } from '../config.ts';
 import type { RawOptions, RawSwitches } from '../config.ts';
 import { ImapscopeError } from '../errors.ts';
-import { EXPORT_FORMATS, archiveSource, isExportFormat, renderExport } from '../export/index.ts';
+import {
+  EXPORT_FORMATS,
+  archiveSource,
+  isExportFormat,
+  renderExport,
+  storeSource,
+} from '../export/index.ts';
+import { openSharedArchive } from './shared-archive.ts';
 
 /**
  * The archive's path, its data dir prepared as for every command (config.ts). The archive's
@@ -40,12 +47,19 @@ export function addArchiveCommands(program: Command): void {
     .option('-o, --output <file>', 'write to FILE instead of stdout')
     .action(async (session: string, opts: { format: string; output?: string }, cmd: Command) => {
       if (!isExportFormat(opts.format)) fail(`--format: use ${EXPORT_FORMATS.join(', ')}`);
-      const file = await archivePath(cmd);
-      if (!existsSync(file)) fail(`no archive at ${file}`);
-      const { openArchiveDb } = await import('../archive/schema.ts');
-      const db = openArchiveDb(file, { readonly: true });
+      const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
+      // With --archive: the shared PostgreSQL archive, any instance's sessions.
+      const shared =
+        config.archiveUrl !== null
+          ? await openSharedArchive(config.archiveUrl, config.instance)
+          : null;
+      const file = shared ? shared.where : await archivePath(cmd);
+      if (!shared && !existsSync(file)) fail(`no archive at ${file}`);
+      const db = shared
+        ? null
+        : (await import('../archive/schema.ts')).openArchiveDb(file, { readonly: true });
       try {
-        const src = archiveSource(db, session);
+        const src = shared ? await storeSource(shared, session) : archiveSource(db!, session);
         if (!src) fail(`no session ${session} in ${file}`);
         const out: NodeJS.WritableStream = opts.output
           ? createWriteStream(opts.output)
@@ -80,7 +94,8 @@ export function addArchiveCommands(program: Command): void {
           fail(`--output ${opts.output ?? '(stdout)'}: ${err.code ?? err.message}`);
         }
       } finally {
-        db.close();
+        db?.close();
+        await shared?.close();
       }
     });
   program
@@ -93,6 +108,14 @@ export function addArchiveCommands(program: Command): void {
     .argument('<file>', 'the file (for a rawlog, either half of the pair)')
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       if (!existsSync(file)) fail(`no such file: ${file}`);
+      // Imports write through the SQLite archive's synchronous calls; into the shared one
+      // they are not supported yet: say so rather than import into --data unseen.
+      const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
+      if (config.archiveUrl !== null) {
+        fail(
+          '--archive: import into a PostgreSQL archive is not supported yet (import into the SQLite archive in --data)',
+        );
+      }
       const [{ Archive }, { importFile }] = await Promise.all([
         import('../archive/archive.ts'),
         import('../import/index.ts'),

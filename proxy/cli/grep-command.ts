@@ -61,7 +61,7 @@ export function addGrepCommand(program: Command): void {
       if (!Number.isInteger(limit) || limit < 1) {
         fail(`--limit ${opts.limit}: use a positive whole number`);
       }
-      const db = await openDb(cmd);
+      const db = await openDb(cmd, 'imapscope grep');
       try {
         if (opts.session !== undefined) {
           if (!getSession(db, opts.session)) fail(`--session ${opts.session}: no such session`);

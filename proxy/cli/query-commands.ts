@@ -18,6 +18,8 @@ import type { AuditAction, AuditFilter } from '../../shared/audit.ts';
 import { toJson } from '../../shared/protocol.ts';
 import { queryActions } from '../archive/actions.ts';
 import { commandStats } from '../archive/stats.ts';
+import type { ArchiveReader } from '../archive/store.ts';
+import { openSharedArchive } from './shared-archive.ts';
 import type { CommandStats } from '../archive/stats.ts';
 import { resolveConfig } from '../config.ts';
 import type { RawOptions, RawSwitches } from '../config.ts';
@@ -44,9 +46,31 @@ export function parseTime(flag: string, value: string, now = Date.now()): number
   return t;
 }
 
-/** Opens the archive read-only; better-sqlite3 loads here, so `imapscope --help` goes without. */
-export async function openDb(cmd: Command) {
+/**
+ * The archive to ask: with --archive the shared PostgreSQL one, else the SQLite file in
+ * --data opened read-only (both answer the same questions, store.ts).
+ */
+async function openReader(
+  cmd: Command,
+): Promise<Pick<ArchiveReader, 'queryActions' | 'commandStats'> & { close(): Promise<void> }> {
   const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
+  if (config.archiveUrl !== null) return openSharedArchive(config.archiveUrl, config.instance);
+  const db = await openDb(cmd, 'this command');
+  return {
+    queryActions: (f) => Promise.resolve(queryActions(db, f)),
+    commandStats: (f) => Promise.resolve(commandStats(db, f)),
+    close: () => Promise.resolve(void db.close()),
+  };
+}
+
+/**
+ * The SQLite archive in --data, read-only, for what reads it synchronously (`imapscope grep`);
+ * with --archive postgres:// one line says it is not there yet. better-sqlite3 loads here, so
+ * `imapscope --help` goes without.
+ */
+export async function openDb(cmd: Command, what: string) {
+  const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
+  if (config.archiveUrl !== null) fail(`${what} is not available with --archive postgres:// yet`);
   const { ARCHIVE_FILE, openArchiveDb } = await import('../archive/schema.ts');
   const file = join(config.dataDir, ARCHIVE_FILE);
   if (!existsSync(file)) fail(`no archive at ${file} (is --data right?)`);
@@ -153,13 +177,13 @@ export function addQueryCommands(program: Command): void {
         ...(opts.since !== undefined && { since: parseTime('--since', opts.since) }),
         ...(opts.until !== undefined && { until: parseTime('--until', opts.until) }),
       };
-      const db = await openDb(cmd);
+      const db = await openReader(cmd);
       try {
         // The archive pages by API_PAGE_MAX; follow the pages up to --limit.
         const rows: AuditAction[] = [];
         while (rows.length < limit) {
           const last = rows[rows.length - 1];
-          const page = queryActions(db, {
+          const page = await db.queryActions({
             ...filter,
             limit: limit - rows.length,
             ...(last && { before: { at: last.at, session: last.session, seq: last.seq } }),
@@ -169,7 +193,7 @@ export function addQueryCommands(program: Command): void {
         }
         print(rows.map(auditRow), AUDIT_COLUMNS, fmt);
       } finally {
-        db.close();
+        await db.close();
       }
     });
   program
@@ -188,9 +212,9 @@ export function addQueryCommands(program: Command): void {
       if (opts.by !== undefined && opts.by !== 'upstream' && opts.by !== 'user') {
         fail(`--by ${opts.by}: use upstream or user`);
       }
-      const db = await openDb(cmd);
+      const db = await openReader(cmd);
       try {
-        const rows = commandStats(db, {
+        const rows = await db.commandStats({
           ...(opts.since !== undefined && { since: parseTime('--since', opts.since) }),
           ...(opts.until !== undefined && { until: parseTime('--until', opts.until) }),
           ...(opts.user !== undefined && { user: opts.user }),
@@ -200,7 +224,7 @@ export function addQueryCommands(program: Command): void {
         const columns = opts.by ? STATS_COLUMNS : STATS_COLUMNS.filter((c) => c !== 'group');
         print(rows.map(statsRow), columns, fmt);
       } finally {
-        db.close();
+        await db.close();
       }
     });
 }

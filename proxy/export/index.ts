@@ -9,6 +9,7 @@ import type { SessionRow } from '../../shared/protocol.ts';
 import { toJson } from '../../shared/protocol.ts';
 import { getSession, hasChunks, sessionChunks, sessionEvents } from '../archive/read.ts';
 import type { StoredChunk } from '../archive/read.ts';
+import type { ArchiveReader } from '../archive/store.ts';
 import { writePcapng } from './pcapng.ts';
 import { messageBytes } from './reconstruct.ts';
 import { writeTranscript } from './transcript.ts';
@@ -53,6 +54,34 @@ export function archiveSource(db: Db, id: string): ExportSource | undefined {
       hasChunks(db, id)
         ? withGapMarkers(sessionChunks(db, id), gapsOf(events()))
         : chunksFromEvents(events()),
+  };
+}
+
+/**
+ * An archived session as an export source, from either archive (store.ts). Its events and
+ * chunks are read first and held in memory: the renderers are synchronous, and the reads of
+ * PostgreSQL are not. (SQLite's CLI export still streams through archiveSource.)
+ */
+export async function storeSource(
+  store: ArchiveReader,
+  id: string,
+): Promise<ExportSource | undefined> {
+  const session = await store.getSession(id);
+  if (!session) return undefined;
+  const events: ImapscopeEvent[] = [];
+  for (let after = 0; ;) {
+    const page = await store.sessionEvents(id, after, 1000);
+    if (page.length === 0) break;
+    events.push(...page);
+    after = page[page.length - 1]!.seq;
+  }
+  const chunks: StoredChunk[] = [];
+  if (await store.hasChunks(id)) for await (const c of store.sessionChunks(id)) chunks.push(c);
+  return {
+    session,
+    events: () => events,
+    chunks: () =>
+      chunks.length > 0 ? withGapMarkers(chunks, gapsOf(events)) : chunksFromEvents(events),
   };
 }
 

@@ -53,6 +53,23 @@ export class Hub {
   }
 
   /** Hands raw chunks, as the session pipeline released them, to the sinks that keep bytes. */
+  /**
+   * Events recorded elsewhere (another instance sharing the archive) shown to some sinks only
+   * (the viewers): they get this hub's next gseqs, so they interleave with local events in one
+   * ordered stream, but never reach the archive or the log a second time.
+   */
+  publishTo(events: readonly ImapscopeEvent[], sinks: readonly Sink[]): void {
+    if (events.length === 0) return;
+    for (const e of events) e.gseq = ++this.gseq;
+    for (const sink of sinks) {
+      try {
+        sink.write(events);
+      } catch (err) {
+        this.onSinkError(sink.name, err);
+      }
+    }
+  }
+
   raw(chunks: readonly RawChunk[]): void {
     if (chunks.length === 0) return;
     for (const sink of this.sinks) {

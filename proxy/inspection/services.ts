@@ -2,10 +2,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.ts';
 import type { ApiContext } from '../ui/api.ts';
-import { Archive } from '../archive/archive.ts';
+import { Archive, type ArchiveOptions } from '../archive/archive.ts';
+import type { PgArchive } from '../archive/pg-archive.ts';
 import type { RecoveryReport } from '../archive/recovery.ts';
-import { getSession, listSessions, maxGseq, sessionEvents, eventsByGseq } from '../archive/read.ts';
+import { WARN_INTERVAL_MS } from '../limits.ts';
 import { ARCHIVE_FILE } from '../archive/schema.ts';
+import { maskArchiveUrl, type ArchiveStore } from '../archive/store.ts';
 import { auditLogSink, logActions } from '../hub/audit-log-sink.ts';
 import type { Hub } from '../hub/hub.ts';
 import { SessionRegistry } from '../hub/registry.ts';
@@ -17,6 +19,10 @@ export interface HubServiceOptions {
   retainDays: number;
   /** Size cap of the archive in MiB; 0 turns the archive off. */
   maxArchiveMb: number;
+  /** A postgres:// URL: the archive shared with other instances; absent: SQLite in dataDir. */
+  archiveUrl?: string | null;
+  /** This instance's name, recorded with each session ('' when absent). */
+  instance?: string;
   /** No WebSocket sink (benchmark baseline); the API still works. */
   noViewer?: boolean;
   /** The application's registry (fed by the relay too); a new one if absent. */
@@ -32,10 +38,11 @@ export const archiveFile = (opts: HubServiceOptions): string => join(opts.dataDi
  * Whether the archive needs crash recovery: its WAL is still there. SQLite removes it when the
  * last connection closes, so it remains only after a process that had the archive open died
  * (or while another process, an `imapscope export`, still reads it: then recovery is merely
- * not needed). A missing archive or one closed cleanly is opened at once.
+ * not needed). A missing archive or one closed cleanly is opened at once. A PostgreSQL archive
+ * needs none: the server recovers its own database.
  */
 export function archiveNeedsRecovery(opts: HubServiceOptions): boolean {
-  return opts.maxArchiveMb > 0 && existsSync(`${archiveFile(opts)}-wal`);
+  return opts.maxArchiveMb > 0 && !opts.archiveUrl && existsSync(`${archiveFile(opts)}-wal`);
 }
 
 /**
@@ -43,9 +50,13 @@ export function archiveNeedsRecovery(opts: HubServiceOptions): boolean {
  * the UI server needs. An archive left by a crash is not opened here: `archiveRecovering` is
  * true until {@link attachArchive} is called after crash recovery (proxy/archive/recovery.ts),
  * and the hub must not publish before that (the inspection thread holds its messages). An
- * archive closed cleanly (or none yet) is opened here, at once.
+ * archive closed cleanly (or none yet), or a PostgreSQL one, is opened here, at once.
  */
-export function startHubServices(hub: Hub, log: Logger, opts: HubServiceOptions): ApiContext {
+export async function startHubServices(
+  hub: Hub,
+  log: Logger,
+  opts: HubServiceOptions,
+): Promise<ApiContext> {
   const registry = opts.registry ?? new SessionRegistry();
   const ctx: ApiContext = {
     hub,
@@ -60,43 +71,58 @@ export function startHubServices(hub: Hub, log: Logger, opts: HubServiceOptions)
     ? null
     : new WsSink({
         lastGseq: () => hub.lastGseq,
-        sessions: () => {
+        sessions: async () => {
           const a = ctx.archive;
           if (!a) return registry.list({ limit: 200 });
-          a.flush();
-          return listSessions(a.db, { limit: 200 });
+          await a.settle();
+          return a.listSessions({ limit: 200 });
         },
-        byGseq: (after, until, limit) => {
+        byGseq: async (after, until, limit) => {
           const a = ctx.archive;
           if (!a) return null;
-          a.flush();
-          return eventsByGseq(a.db, after, until, limit);
+          await a.settle();
+          return a.eventsByGseq(after, until, limit);
         },
-        bySession: (session, afterSeq, limit) => {
+        bySession: async (session, afterSeq, limit) => {
           const a = ctx.archive;
           if (!a) return null;
-          a.flush();
-          if (!getSession(a.db, session)) return null;
-          return sessionEvents(a.db, session, afterSeq, limit);
+          await a.settle();
+          const row = await a.getSession(session);
+          if (!row) return null;
+          const events = await a.sessionEvents(session, afterSeq, limit);
+          // Another instance's gseqs mean nothing in this hub's stream: as gseq 0 the snapshot
+          // keeps them all; live ones the feed delivers again the viewer skips by seq.
+          return row.instance && row.instance !== a.instance
+            ? events.map((e) => ({ ...e, gseq: 0 }))
+            : events;
         },
       });
   hub.add(registry);
   if (ctx.ws) hub.add(ctx.ws);
   if (opts.maxArchiveMb > 0 && !ctx.archiveRecovering) {
-    const archive = openArchive(log, opts, true);
-    const interrupted = archive.closeInterrupted();
+    const archive = opts.archiveUrl
+      ? await openSharedArchive(log, opts, opts.archiveUrl)
+      : openArchive(log, opts, true);
+    const interrupted = await archive.closeInterrupted();
     if (interrupted > 0)
       log.warn({ sessions: interrupted }, 'archive: sessions cut off by a crash');
-    hub.seed(maxGseq(archive.db));
+    hub.seed(await archive.maxGseq());
     hub.add(archive);
     ctx.archive = archive;
+    if (archive.kind === 'postgres' && ctx.ws)
+      await followOtherInstances(hub, log, archive, ctx.ws);
   }
   return ctx;
 }
 
-/** The archive for writing, its failures and audit actions going to the log. */
-function openArchive(log: Logger, opts: HubServiceOptions, pruneOnOpen: boolean): Archive {
-  return new Archive(archiveFile(opts), {
+/** What both archives are told: limits, and where failures and audit actions go. */
+function archiveOptions(
+  log: Logger,
+  opts: HubServiceOptions,
+  pruneOnOpen: boolean,
+): ArchiveOptions {
+  return {
+    instance: opts.instance ?? '',
     retainDays: opts.retainDays,
     maxBytes: opts.maxArchiveMb * 1024 * 1024,
     pruneOnOpen,
@@ -109,13 +135,58 @@ function openArchive(log: Logger, opts: HubServiceOptions, pruneOnOpen: boolean)
     onRecover: (lost) => log.warn(lost, 'archive writes resumed'),
     onActions: (actions) => logActions(log, actions),
     ...(opts.onArchiveFlushed ? { onFlushed: opts.onArchiveFlushed } : {}),
+  };
+}
+
+/** The SQLite archive for writing. */
+function openArchive(log: Logger, opts: HubServiceOptions, pruneOnOpen: boolean): Archive {
+  return new Archive(archiveFile(opts), archiveOptions(log, opts, pruneOnOpen));
+}
+
+/** The PostgreSQL archive shared with other instances (--archive postgres://…). */
+async function openSharedArchive(
+  log: Logger,
+  opts: HubServiceOptions,
+  url: string,
+): Promise<ArchiveStore> {
+  // Loaded only when asked for: the SQLite default does not pay for pg at start.
+  const { PgArchive } = await import('../archive/pg-archive.ts');
+  return PgArchive.open(url, archiveOptions(log, opts, true)).catch((err: unknown) => {
+    // Named by the flag, the password masked: the operator's mistake, not a stack.
+    const e = err as NodeJS.ErrnoException;
+    throw new Error(`--archive ${maskArchiveUrl(url)}: ${e.code ?? ''} ${e.message}`.trim());
   });
 }
 
+/** Other instances' sessions stream to this instance's viewers too (pg-feed.ts). */
+async function followOtherInstances(
+  hub: Hub,
+  log: Logger,
+  archive: ArchiveStore,
+  ws: WsSink,
+): Promise<void> {
+  const { PgFeed } = await import('../archive/pg-feed.ts');
+  const shared = archive as PgArchive;
+  let lastWarn = -Infinity;
+  const feed = new PgFeed(
+    shared.pool,
+    shared.instance,
+    (events) => hub.publishTo(events, [ws]),
+    (err) => {
+      if (Date.now() - lastWarn < WARN_INTERVAL_MS) return;
+      lastWarn = Date.now();
+      log.warn({ err: String(err) }, "archive: reading other instances' events failed");
+    },
+  );
+  await feed.start();
+  hub.add({ name: 'pg-feed', write: () => {}, close: () => Promise.resolve(feed.stop()) });
+}
+
 /**
- * After recovery: opens the archive for writing, continues the hub's gseq after the archived
- * ones and adds the archive to the hub. `report` null: recovery failed, so the process runs
- * on without an archive (the audit trail goes to the log alone) rather than stop relaying.
+ * After recovery (SQLite only): opens the archive for writing, continues the hub's gseq after
+ * the archived ones and adds the archive to the hub. `report` null: recovery failed, so the
+ * process runs on without an archive (the audit trail goes to the log alone) rather than stop
+ * relaying.
  */
 export function attachArchive(
   ctx: ApiContext,

@@ -13,6 +13,10 @@ export interface InspectionConfig {
   dataDir: string;
   retainDays: number;
   maxArchiveMb: number;
+  /** A postgres:// URL (the shared archive); null: SQLite in dataDir. */
+  archiveUrl: string | null;
+  /** This instance's name (--instance), recorded with each session. */
+  instance: string;
   revealSecrets: boolean;
   /** --literal-hashes: sha256 of every literal body (off: the hashes are null). */
   literalHashes: boolean;

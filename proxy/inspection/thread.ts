@@ -23,7 +23,7 @@ import {
 } from './services.ts';
 import { recoverInThread } from './recovery-client.ts';
 import { logSink } from '../hub/log-sink.ts';
-import type { Archive } from '../archive/archive.ts';
+import type { ArchiveStore } from '../archive/store.ts';
 import type {
   FromInspection,
   InspectionConfig,
@@ -66,10 +66,12 @@ async function main(): Promise<void> {
     dataDir: config.dataDir,
     retainDays: config.retainDays,
     maxArchiveMb: config.maxArchiveMb,
+    archiveUrl: config.archiveUrl,
+    instance: config.instance,
     registry,
     onArchiveFlushed: (ms) => metrics.archiveFlushed(ms),
   };
-  const services = startHubServices(hub, log, serviceOptions);
+  const services = await startHubServices(hub, log, serviceOptions);
   hub.add(metrics);
   services.console = config.console;
   /** /healthz: 503 until the client listener is up and again once shutdown begins. */
@@ -257,7 +259,7 @@ async function main(): Promise<void> {
 }
 
 /** A session an earlier thread was inspecting: its last archived seq (0 without the archive). */
-function resumeArchived(archive: Archive | null, id: string): number {
+function resumeArchived(archive: ArchiveStore | null, id: string): number {
   return archive?.reopenInterrupted(id) ?? 0;
 }
 
@@ -265,6 +267,8 @@ main().catch((err: unknown) => {
   const e = err as NodeJS.ErrnoException;
   post({
     type: 'failed',
-    message: `--ui ${config.ui.host}:${config.ui.port}: ${e.code ?? e.message}`,
+    message: e.message.startsWith('--archive ')
+      ? e.message
+      : `--ui ${config.ui.host}:${config.ui.port}: ${e.code ?? e.message}`,
   });
 });

@@ -57,10 +57,23 @@ export interface RelayOptions {
 }
 
 let counter = 0;
-/** Session ids sort by start time and stay unique across restarts: base36 ms timestamp + counter. */
+let idSuffix = '';
+/**
+ * Session ids sort by start time and stay unique across restarts: base36 ms timestamp + counter,
+ * plus this process's suffix when several instances share one archive (useSessionIdSuffix).
+ */
 export function newSessionId(now = Date.now()): string {
   counter = (counter + 1) % 1296;
-  return `${now.toString(36)}${counter.toString(36).padStart(2, '0')}`;
+  return `${now.toString(36)}${counter.toString(36).padStart(2, '0')}${idSuffix}`;
+}
+
+/**
+ * With a shared archive, two instances can start a session in the same millisecond with the
+ * same counter: a random suffix per process (`-` and 6 base36 characters, about 2^31 values)
+ * keeps their ids apart. Ids still sort by start time.
+ */
+export function useSessionIdSuffix(random: Buffer): void {
+  idSuffix = '-' + (random.readUInt32BE(0) % 36 ** 6).toString(36).padStart(6, '0');
 }
 
 const noopInspector: SessionInspector = { chunks() {}, gap() {}, close() {} };

@@ -22,24 +22,18 @@ import type { EventPage, GseqPage, SessionFilter, SessionSort } from '../../shar
 import { SESSION_SORTS, toJson } from '../../shared/protocol.ts';
 import {
   EXPORT_CONTENT_TYPES,
-  archiveSource,
   exportFileName,
   isExportFormat,
   renderExport,
+  storeSource,
 } from '../export/index.ts';
 import { messageLiterals } from '../../shared/message-literals.ts';
 import type { Database as Db } from 'better-sqlite3';
 import type { LiteralRef, Message } from '../../shared/messages.ts';
-import type { Archive } from '../archive/archive.ts';
+import { sqliteDb } from '../archive/archive.ts';
+import type { ArchiveStore } from '../archive/store.ts';
 import { checkLiteralBytes, streamRange } from '../archive/literal-bytes.ts';
-import {
-  eventsByGseq,
-  getSession,
-  pageSize,
-  querySessions,
-  sessionEvent,
-  sessionEvents,
-} from '../archive/read.ts';
+import { pageSize, sessionEvent } from '../archive/read.ts';
 import type { Hub } from '../hub/hub.ts';
 import { sessionsMatching } from '../archive/filter.ts';
 import { parseFilter } from '../../shared/filter.ts';
@@ -52,7 +46,7 @@ import type { WsSink } from './ws-sink.ts';
 export interface ApiContext {
   hub: Hub;
   /** null when the archive is off (--max-archive-mb 0): only the in-memory list is served. */
-  archive: Archive | null;
+  archive: ArchiveStore | null;
   /**
    * The archive is being recovered after a crash (proxy/archive/recovery.ts): `archive` is
    * null meanwhile, and what needs it answers 503 instead of 409.
@@ -83,12 +77,12 @@ function time(url: URL, name: string): number | undefined {
   return /^\d+$/.test(v) ? Number(v) : Date.parse(v) || undefined;
 }
 
-export function handleApi(
+export async function handleApi(
   ctx: ApiContext,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-): void {
+): Promise<void> {
   if (req.method !== 'GET') return sendError(res, 405, 'ERR_API_METHOD', 'only GET is supported');
   const segments = pathSegments(url);
   if (!segments.ok) {
@@ -97,8 +91,11 @@ export function handleApi(
   }
   const path = segments.value.slice(1);
   const archive = ctx.archive;
-  // Reads see every event published so far: the queue is written first (synchronously).
-  archive?.flush();
+  // The position in the live stream the reads below are consistent with: everything published
+  // up to it is queued, and settle() commits it before any read.
+  const lastGseq = ctx.hub.lastGseq;
+  // Reads see every event published so far: the queue is written first.
+  await archive?.settle();
   const [first, id, sub, seqText, sub2, nText, sub3] = path;
   if (first === 'status' && path.length === 1) {
     return json(res, {
@@ -148,14 +145,12 @@ export function handleApi(
         );
       }
       if (!archive) return noArchive(res);
-      only = sessionsMatching(archive.db, parsed.filter, { limit: Infinity }).map(
-        (m) => m.session.id,
-      );
+      const db = sqliteDb(archive);
+      if (!db) return notWithPostgres(res, 'the display filter (filter=)');
+      only = sessionsMatching(db, parsed.filter, { limit: Infinity }).map((m) => m.session.id);
     }
-    // The position in the live stream this page is consistent with (the archive was flushed
-    // above): a viewer applies only the live events after it, like a WebSocket snapshot.
-    const lastGseq = ctx.hub.lastGseq;
-    const page = archive ? querySessions(archive.db, f, only) : ctx.registry.query(f);
+    // A viewer applies only the live events after lastGseq, like a WebSocket snapshot.
+    const page = archive ? await archive.querySessions(f, only) : ctx.registry.query(f);
     return send(res, 200, 'application/json', toJson(page.sessions), {
       'x-total-count': String(page.total),
       'x-last-gseq': String(lastGseq),
@@ -179,7 +174,7 @@ export function handleApi(
     const events = [];
     // With a session filter, scan pages of all events until the page is full or the range ends.
     for (;;) {
-      const page = eventsByGseq(archive.db, after, until, limit);
+      const page = await archive.eventsByGseq(after, until, limit);
       for (const e of page) if (session === null || e.session === session) events.push(e);
       if (page.length < limit || events.length >= limit) break;
       after = page[page.length - 1]!.gseq;
@@ -191,15 +186,15 @@ export function handleApi(
     };
     return json(res, body);
   }
-  if (path.length === 1 && first && handleQueryRoute(first, archive, url, res)) return;
+  if (path.length === 1 && first && (await handleQueryRoute(first, archive, url, res))) return;
   if (first !== 'sessions' || id === undefined) return notFound(res);
-  const row = archive ? getSession(archive.db, id) : ctx.registry.get(id);
+  const row = archive ? await archive.getSession(id) : ctx.registry.get(id);
   if (!row) return notFound(res, `no session ${id}`);
   if (path.length === 2) return json(res, row);
   if (!archive) return noArchive(res);
   if (sub === 'events' && path.length === 3) {
     const limit = pageSize(int(url, 'limit'));
-    const events = sessionEvents(archive.db, id, int(url, 'afterSeq') ?? 0, limit);
+    const events = await archive.sessionEvents(id, int(url, 'afterSeq') ?? 0, limit);
     const last = events[events.length - 1];
     const body: EventPage = {
       session: id,
@@ -209,7 +204,7 @@ export function handleApi(
     return json(res, body);
   }
   if (sub === 'events' && sub2 === 'literals' && path.length === 6) {
-    const event = sessionEvent(archive.db, id, Number(seqText));
+    const event = await archive.sessionEvent(id, Number(seqText));
     if (!event || (event.type !== 'message' && event.type !== 'malformed')) {
       return notFound(res, `no message ${seqText} in ${id}`);
     }
@@ -222,14 +217,16 @@ export function handleApi(
     });
   }
   if (sub === 'events' && sub2 === 'literals' && sub3 === 'body' && path.length === 7) {
-    return literalBody(res, archive.db, id, Number(seqText), Number(nText));
+    const db = sqliteDb(archive);
+    if (!db) return notWithPostgres(res, 'whole-literal download');
+    return literalBody(res, db, id, Number(seqText), Number(nText));
   }
   if (sub === 'export' && path.length === 3) {
     const format = url.searchParams.get('format') ?? 'jsonl';
     if (!isExportFormat(format)) {
       return sendError(res, 400, 'ERR_API_BAD_REQUEST', 'format: jsonl, transcript or pcapng');
     }
-    const src = archiveSource(archive.db, id)!;
+    const src = (await storeSource(archive, id))!;
     res.writeHead(200, {
       'content-type': EXPORT_CONTENT_TYPES[format],
       'content-disposition': `attachment; filename="${exportFileName(id, format)}"`,
@@ -282,6 +279,16 @@ function isWholeMessage(m: Message, lit: LiteralRef): boolean {
 
 function notFound(res: ServerResponse, message = 'not found'): void {
   sendError(res, 404, 'ERR_API_NOT_FOUND', message);
+}
+
+/** What reads the SQLite archive's file directly (raw spans, the display filter's scan). */
+function notWithPostgres(res: ServerResponse, what: string): void {
+  sendError(
+    res,
+    501,
+    'ERR_API_NOT_IMPLEMENTED',
+    `${what} is not available with --archive postgres:// yet`,
+  );
 }
 
 function noArchive(res: ServerResponse): void {

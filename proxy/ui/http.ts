@@ -119,7 +119,15 @@ export function uiHandlers(
       return refuse(res, auth.refusal);
     }
     const { pathname, searchParams } = url.value;
-    if (pathname.startsWith('/api/')) return handleApi(ctx, req, res, url.value);
+    if (pathname.startsWith('/api/')) {
+      // A failed read (the database went away) answers 500 and is logged; the server goes on.
+      handleApi(ctx, req, res, url.value).catch((err: unknown) => {
+        failed(req, err);
+        if (!res.headersSent) sendError(res, 500, 'ERR_API_INTERNAL', 'the archive failed');
+        else res.destroy();
+      });
+      return;
+    }
     // `GET /metrics`: Prometheus text format, with the token (Authorization: Bearer …).
     if (pathname === '/metrics' && opts.metrics) return metrics(req, res, opts.metrics);
     if (req.method !== 'GET' && req.method !== 'HEAD') {

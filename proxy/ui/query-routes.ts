@@ -14,9 +14,7 @@ import type { ServerResponse } from 'node:http';
 import { isAuditKind } from '../../shared/audit.ts';
 import type { AuditFilter } from '../../shared/audit.ts';
 import { toJson } from '../../shared/protocol.ts';
-import { queryActions } from '../archive/actions.ts';
-import type { Archive } from '../archive/archive.ts';
-import { commandStats } from '../archive/stats.ts';
+import type { ArchiveStore } from '../archive/store.ts';
 import { packageUrl } from '../paths.ts';
 import { send, sendError } from './respond.ts';
 
@@ -30,12 +28,12 @@ function time(url: URL, name: string): number | undefined | null {
 const OPENAPI = packageUrl('docs/openapi.json');
 
 /** Answers /api/audit, /api/stats and /api/openapi.json; returns false for any other route. */
-export function handleQueryRoute(
+export async function handleQueryRoute(
   route: string,
-  archive: Archive | null,
+  archive: ArchiveStore | null,
   url: URL,
   res: ServerResponse,
-): boolean {
+): Promise<boolean> {
   if (route === 'openapi.json') {
     send(res, 200, 'application/json', readFileSync(OPENAPI));
     return true;
@@ -58,7 +56,7 @@ export function handleQueryRoute(
       sendError(res, 400, 'ERR_API_BAD_REQUEST', 'by: upstream or user');
       return true;
     }
-    const rows = commandStats(archive.db, {
+    const rows = await archive.commandStats({
       since,
       until,
       user: q('user'),
@@ -88,6 +86,6 @@ export function handleQueryRoute(
       before: { at: Number(before[1]), session: before[2]!, seq: Number(before[3]) },
     }),
   };
-  send(res, 200, 'application/json', toJson(queryActions(archive.db, filter)));
+  send(res, 200, 'application/json', toJson(await archive.queryActions(filter)));
   return true;
 }

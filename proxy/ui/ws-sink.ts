@@ -20,12 +20,23 @@ import { cutFrame } from './ws-frames.ts';
 export interface EventSource {
   /** The last gseq the hub handed out (every event up to it has reached this sink). */
   lastGseq(): number;
-  /** The session list for a snapshot, consistent with lastGseq. */
-  sessions(): SessionRow[];
+  /**
+   * The session list for a snapshot, read after lastGseq was taken (so it may already show a
+   * little more; the events after lastGseq follow live).
+   */
+  sessions(): SessionRow[] | Promise<SessionRow[]>;
   /** Events with after < gseq ≤ until (archive), or null when there is no archive. */
-  byGseq(after: number, until: number, limit: number): ImapscopeEvent[] | null;
+  byGseq(
+    after: number,
+    until: number,
+    limit: number,
+  ): ImapscopeEvent[] | null | Promise<ImapscopeEvent[] | null>;
   /** A session's events with seq > afterSeq (archive or memory), or null when unknown. */
-  bySession(session: string, afterSeq: number, limit: number): ImapscopeEvent[] | null;
+  bySession(
+    session: string,
+    afterSeq: number,
+    limit: number,
+  ): ImapscopeEvent[] | null | Promise<ImapscopeEvent[] | null>;
 }
 
 interface Client {
@@ -137,7 +148,11 @@ export class WsSink implements Sink {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.connected(ws, params));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', () => ws.terminate());
+      // The archive's reads may be async (PostgreSQL): a failed one closes this client only.
+      this.connected(ws, params).catch(() => ws.terminate());
+    });
   }
 
   async close(): Promise<void> {
@@ -146,9 +161,12 @@ export class WsSink implements Sink {
     await new Promise<void>((r) => this.wss.close(() => r()));
   }
 
-  private connected(ws: WebSocket, p: WsParams): void {
-    // Synchronous from here to `clients.add`: no event can slip between snapshot and live.
+  private async connected(ws: WebSocket, p: WsParams): Promise<void> {
+    // `last` and the ring's oldest are taken before any read: events published while the
+    // archive answers stay in the ring after `last`, and the pump sends them once the client
+    // is added (or a gap, if they left the ring meanwhile).
     const last = this.source.lastGseq();
+    const ringOldest = this.ring[0]?.gseq;
     const client: Client = {
       ws,
       session: p.session,
@@ -160,14 +178,15 @@ export class WsSink implements Sink {
       type: 'snapshot',
       v: PROTOCOL_VERSION,
       lastGseq: last,
-      sessions: this.source.sessions(),
+      sessions: await this.source.sessions(),
       events: [],
       truncated: false,
     };
     let missed: ImapscopeEvent[] = [];
     let gap: Extract<ServerMessage, { type: 'gap' }> | null = null;
     if (p.session !== null && p.after === null) {
-      const got = this.source.bySession(p.session, p.afterSeq ?? 0, WS_SNAPSHOT_EVENTS + 1) ?? [];
+      const got =
+        (await this.source.bySession(p.session, p.afterSeq ?? 0, WS_SNAPSHOT_EVENTS + 1)) ?? [];
       const upTo = got.filter((e) => e.gseq <= last || e.gseq === 0);
       snapshot.truncated = upTo.length > WS_SNAPSHOT_EVENTS;
       if (p.afterSeq === null) {
@@ -182,11 +201,11 @@ export class WsSink implements Sink {
       }
     } else if (p.after !== null && p.after < last) {
       // An empty ring (a restart: the archive has events, memory none) reaches back to `last`.
-      const oldest = this.ring[0]?.gseq ?? last + 1;
+      const oldest = ringOldest ?? last + 1;
       if (oldest <= p.after + 1) {
         client.cursor = p.after; // the ring has everything since: the pump sends it
       } else {
-        const r = this.replay(p.after, oldest - 1, p.session);
+        const r = await this.replay(p.after, oldest - 1, p.session);
         if (r === null) {
           gap = {
             type: 'gap',
@@ -198,6 +217,7 @@ export class WsSink implements Sink {
         client.cursor = Math.min(last, oldest - 1);
       }
     }
+    if (ws.readyState !== ws.OPEN) return;
     this.send(client, toJson(snapshot));
     if (missed.length > 0) {
       // Older than the ring (from the archive): sent within the bound; the rest becomes a gap.
@@ -221,7 +241,6 @@ export class WsSink implements Sink {
     if (gap) this.sendGap(client, gap);
     this.clients.add(client);
     ws.on('close', () => this.clients.delete(client));
-    ws.on('error', () => ws.terminate());
     ws.on('message', () => {
       // Clients have nothing to say yet beyond keeping the connection warm.
     });
@@ -229,9 +248,17 @@ export class WsSink implements Sink {
   }
 
   /** Events in (after, until] from the archive, or null when there are too many (or none kept). */
-  private replay(after: number, until: number, session: string | null): ImapscopeEvent[] | null {
+  private async replay(
+    after: number,
+    until: number,
+    session: string | null,
+  ): Promise<ImapscopeEvent[] | null> {
     if (until - after > WS_SNAPSHOT_EVENTS && session === null) return null;
-    let events = this.source.byGseq(after, until, session === null ? WS_SNAPSHOT_EVENTS + 1 : 1e9);
+    let events = await this.source.byGseq(
+      after,
+      until,
+      session === null ? WS_SNAPSHOT_EVENTS + 1 : 1e9,
+    );
     if (events === null) return null;
     if (session !== null) events = events.filter((e) => e.session === session);
     return events.length > WS_SNAPSHOT_EVENTS ? null : events;

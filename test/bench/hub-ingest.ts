@@ -3,12 +3,17 @@
  * received from imapscope during the 200-session rounds) are replayed under fresh session ids
  * into proxy/archive/archive.ts the way the hub calls it: small batches (one tap batch's
  * worth), the archive flushing on its own schedule (setImmediate past ARCHIVE_FLUSH_EVENTS,
- * else a timer). Once with events only, once with the raw bytes of those sessions beside.
+ * else a timer). Once with events only, once with the raw bytes of those sessions beside; each
+ * into SQLite (the embedded archive) and into PostgreSQL (the shared one, a server started for
+ * the run under a temp dir, as the tests do), side by side.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Archive } from '../../proxy/archive/archive.ts';
+import { PgArchive } from '../../proxy/archive/pg-archive.ts';
+import type { ArchiveStore } from '../../proxy/archive/store.ts';
+import { startPostgres } from '../helpers/postgres.ts';
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import { progress } from './stats.ts';
 
@@ -29,20 +34,55 @@ export interface IngestFigure {
   maxFlushMs: number;
 }
 
-export async function archiveIngest(
-  template: ImapscopeEvent[],
-): Promise<{ eventsOnly: IngestFigure; withRaw: IngestFigure; templateEvents: number }> {
+export interface IngestFigures {
+  eventsOnly: IngestFigure;
+  withRaw: IngestFigure;
+  /** The same runs into PostgreSQL; a reason instead when it could not be measured. */
+  postgres: { eventsOnly: IngestFigure; withRaw: IngestFigure } | { notMeasured: string };
+  templateEvents: number;
+}
+
+const sqliteStore = async (dir: string): Promise<ArchiveStore> =>
+  new Archive(path.join(dir, 'archive.sqlite'), { retainDays: 30, maxBytes: 1024 * 2 ** 20 });
+
+export async function archiveIngest(template: ImapscopeEvent[]): Promise<IngestFigures> {
   if (template.length < 1_000) {
     throw new Error(`the viewer recorded only ${template.length} events to replay`);
   }
-  const eventsOnly = await ingestRun(template, false);
-  const withRaw = await ingestRun(template, true);
-  return { eventsOnly, withRaw, templateEvents: template.length };
+  const eventsOnly = await ingestRun(template, false, 'SQLite', sqliteStore);
+  const withRaw = await ingestRun(template, true, 'SQLite', sqliteStore);
+  let postgres: IngestFigures['postgres'];
+  try {
+    const server = await startPostgres();
+    try {
+      let n = 0;
+      const pgStore = async (): Promise<ArchiveStore> =>
+        PgArchive.open(await server.createDatabase(`bench${++n}`), {
+          retainDays: 30,
+          maxBytes: 1024 * 2 ** 20,
+          instance: 'bench',
+        });
+      postgres = {
+        eventsOnly: await ingestRun(template, false, 'PostgreSQL', pgStore),
+        withRaw: await ingestRun(template, true, 'PostgreSQL', pgStore),
+      };
+    } finally {
+      await server.stop();
+    }
+  } catch (err) {
+    postgres = { notMeasured: (err instanceof Error ? err.message : String(err)).slice(0, 200) };
+  }
+  return { eventsOnly, withRaw, postgres, templateEvents: template.length };
 }
 
-async function ingestRun(template: ImapscopeEvent[], withRaw: boolean): Promise<IngestFigure> {
+async function ingestRun(
+  template: ImapscopeEvent[],
+  withRaw: boolean,
+  engine: string,
+  open: (dir: string) => Promise<ArchiveStore>,
+): Promise<IngestFigure> {
   progress(
-    `hub (ii) archive ingest for ${INGEST_MS / 1000} s, ${withRaw ? 'with' : 'no'} raw bytes`,
+    `hub (ii) archive ingest into ${engine} for ${INGEST_MS / 1000} s, ${withRaw ? 'with' : 'no'} raw bytes`,
   );
   // Raw bytes as the sessions moved them, spread evenly over their events.
   let rawTotal = 0;
@@ -50,10 +90,7 @@ async function ingestRun(template: ImapscopeEvent[], withRaw: boolean): Promise<
   const rawPerBatch = Math.ceil((rawTotal / template.length) * INGEST_BATCH);
   const rawData = Buffer.alloc(rawPerBatch, 'x');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'imapscope-bench-archive-'));
-  const archive = new Archive(path.join(dir, 'archive.sqlite'), {
-    retainDays: 30,
-    maxBytes: 1024 * 2 ** 20,
-  });
+  const archive = await open(dir);
   try {
     let gseq = 0;
     let rawBytes = 0;
@@ -74,7 +111,8 @@ async function ingestRun(template: ImapscopeEvent[], withRaw: boolean): Promise<
         if (i % 2_000 < INGEST_BATCH) await new Promise((r) => setImmediate(r));
       }
     }
-    archive.flush();
+    // Until the last event is committed (PostgreSQL's flushes run beside the loop).
+    await archive.settle();
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const s = archive.stats;
     progress(

@@ -179,6 +179,17 @@ export async function benchHub(dovecot: Dovecot): Promise<HubResult> {
         target: `≥ ${n0(TARGET_INGEST_PER_S)}/s`,
         pass: ingest.eventsOnly.perS >= TARGET_INGEST_PER_S && ingest.eventsOnly.dropped === 0,
       },
+      ...(['withRaw', 'eventsOnly'] as const).map((k) => {
+        const pg = 'notMeasured' in ingest.postgres ? null : ingest.postgres[k];
+        return {
+          figure: `archive ingest into PostgreSQL, ${k === 'withRaw' ? 'events + raw bytes' : 'events only'} (in process)`,
+          value: pg ? `${n0(pg.perS)} events/s` : 'not measured',
+          baseline: `${n0(ingest[k].perS)} events/s (SQLite, same run)`,
+          ratio: pg ? pg.perS / ingest[k].perS : null,
+          target: `≥ ${n0(TARGET_INGEST_PER_S)}/s`,
+          pass: pg ? pg.perS >= TARGET_INGEST_PER_S && pg.dropped === 0 : null,
+        };
+      }),
       {
         figure: 'events through the proxy to the viewer during the 200-session rounds',
         value: `${n0(e2eEvents / (e2eMs / 1000))} events/s`,

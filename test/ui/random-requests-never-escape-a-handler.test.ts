@@ -21,7 +21,7 @@ const failures: unknown[] = [];
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'imapscope-ui-prop-'));
   hub = new Hub();
-  ctx = startHubServices(hub, createLogger('silent'), {
+  ctx = await startHubServices(hub, createLogger('silent'), {
     dataDir: dir,
     retainDays: 0,
     maxArchiveMb: 16,
