@@ -77,5 +77,31 @@ export function headerText(bytes: Uint8Array): string {
   if (!/^[A-Za-z0-9-]+:/.test(text)) return '';
   const end = text.search(/\r?\n\r?\n/);
   const head = (end === -1 ? text : text.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
-  return decodeEncodedWords(head.slice(0, HEADER_TEXT_MAX));
+  // Only the fields people search by: Received, DKIM and the like are long, would fill the
+  // trigram index with noise and cost ingest a third of its rate.
+  const fields: string[] = [];
+  let size = 0;
+  for (const line of head.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0 || !SEARCHED_FIELDS.has(line.slice(0, colon).toLowerCase())) continue;
+    fields.push(line);
+    size += line.length;
+    if (size >= HEADER_TEXT_MAX) break;
+  }
+  return decodeEncodedWords(fields.join('\n').slice(0, HEADER_TEXT_MAX));
 }
+
+/** The header fields of literal previews that the session list's search covers. */
+const SEARCHED_FIELDS = new Set([
+  'subject',
+  'from',
+  'to',
+  'cc',
+  'bcc',
+  'reply-to',
+  'sender',
+  'date',
+  'message-id',
+  'in-reply-to',
+  'list-id',
+]);
