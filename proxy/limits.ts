@@ -104,7 +104,7 @@ export const WS_MAX_FRAME_BYTES = 1024 * 1024;
  * bytes, not events: 20,000 events were a fraction of a second of the 200-session workload,
  * so a healthy viewer a little behind was gapped, while 20,000 large events held far more.
  */
-export const WS_REPLAY_BYTES = 32 * 1024 * 1024;
+export const WS_REPLAY_BYTES = 16 * 1024 * 1024;
 
 /** Events a resume or a snapshot sends at most; past it the viewer gets a gap and pages over REST. */
 export const WS_SNAPSHOT_EVENTS = 5_000;
