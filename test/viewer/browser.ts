@@ -83,6 +83,9 @@ export function ensureViewerBuilt(): void {
         {
           cwd: REPO_ROOT,
           stdio: 'inherit',
+          // vitest sets NODE_ENV=test, which would make React's development build: StrictMode
+          // then mounts the console twice, and an extra empty session shows in the list.
+          env: { ...process.env, NODE_ENV: 'production' },
         },
       );
     }
