@@ -34,6 +34,7 @@ import {
 } from '../limits.ts';
 import { ActionRecorder, actionsQuery } from './actions.ts';
 import type { ArchiveOptions, SessionPatch } from './archive.ts';
+import { pgStreamRange } from './pg-read.ts';
 import { migrate } from './pg-schema.ts';
 import { SORT_SQL, pageSize, toRow, type SessionDbRow } from './read.ts';
 import { aggregateStats, type CommandStats, type StatsFilter, type StatsRow } from './stats.ts';
@@ -632,6 +633,15 @@ export class PgArchive implements ArchiveStore {
         yield { direction: row.direction, at: row.at, data: row.data };
       }
     }
+  }
+
+  streamRange(
+    session: string,
+    direction: Direction,
+    start: number,
+    end: number,
+  ): AsyncIterable<Buffer> {
+    return pgStreamRange(this.pool, session, direction, start, end);
   }
 
   async queryActions(filter: AuditFilter): Promise<AuditAction[]> {
