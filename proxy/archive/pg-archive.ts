@@ -35,6 +35,7 @@ import {
 import { ActionRecorder, actionsQuery } from './actions.ts';
 import type { ArchiveOptions, SessionPatch } from './archive.ts';
 import { pgStreamRange } from './pg-read.ts';
+import { insertSearchText, textCondition } from './pg-search-text.ts';
 import { migrate } from './pg-schema.ts';
 import { SORT_SQL, pageSize, toRow, type SessionDbRow } from './read.ts';
 import { aggregateStats, type CommandStats, type StatsFilter, type StatsRow } from './stats.ts';
@@ -234,6 +235,7 @@ export class PgArchive implements ArchiveStore {
       await c.query('BEGIN');
       await this.upsertSessions(c, b, bodies);
       await this.insertEvents(c, b.events, bodies);
+      await insertSearchText(c, b.events);
       await this.insertChunks(c, b.chunks);
       await this.insertActions(c, actions);
       await c.query('COMMIT');
@@ -493,7 +495,7 @@ export class PgArchive implements ArchiveStore {
         ids.push(...r.rows.map((x) => x.id));
       }
       if (ids.length > 0) {
-        for (const table of ['events', 'raw_chunks', 'actions'])
+        for (const table of ['events', 'raw_chunks', 'actions', 'session_text'])
           await c.query(`DELETE FROM ${table} WHERE session = ANY($1::text[])`, [ids]);
         await c.query(`DELETE FROM sessions WHERE id = ANY($1::text[])`, [ids]);
       }
@@ -522,8 +524,8 @@ export class PgArchive implements ArchiveStore {
   }
 
   /**
-   * read.ts querySessions in PostgreSQL's dialect. `text` has no trigram index here: a
-   * case-insensitive substring of the session's own columns or of a relayed line (a scan).
+   * read.ts querySessions in PostgreSQL's dialect. `text`: a case-insensitive substring of the
+   * session's columns or of its searchable text, as on SQLite (pg-search-text.ts).
    */
   async querySessions(f: SessionFilter = {}, only?: readonly string[]): Promise<SessionPage> {
     const where: string[] = [];
@@ -541,17 +543,7 @@ export class PgArchive implements ArchiveStore {
     else if (f.state) where.push(`state = ${p(f.state)}`);
     if (f.reason) where.push(`reason = ${p(f.reason)}`);
     const text = f.text?.trim();
-    if (text) {
-      // The session's columns, or a command or response line as relayed (masked already):
-      // the lines of search-text.ts, without decoded mailbox names and headers.
-      const t = p(text);
-      where.push(
-        `(strpos(lower(id || ' ' || client || ' ' || coalesce("user", '') || ' ' || upstream ||
-            ' ' || coalesce(client_name, '') || ' ' || coalesce(reason, '')), lower(${t})) > 0
-          OR id IN (SELECT session FROM events WHERE type IN ('message', 'malformed')
-            AND strpos(lower(body::jsonb #>> '{message,raw}'), lower(${t})) > 0))`,
-      );
-    }
+    if (text) where.push(textCondition(text, p));
     if (only) where.push(`id = ANY(${p([...only])}::text[])`);
     const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const sort = SORT_SQL[f.sort ?? 'started'].replace(/\buser\b/, '"user"');
