@@ -6,7 +6,10 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionRow } from '../../shared/protocol.ts';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { EventPage, SessionRow } from '../../shared/protocol.ts';
+import { messageLiterals } from '../../shared/message-literals.ts';
 import { ARCHIVE_FLUSH_MS } from '../../proxy/limits.ts';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
 import { runSubcommand, startImapscope, type Imapscope } from '../helpers/imapscope.ts';
@@ -143,7 +146,7 @@ describe('two imapscope instances on one PostgreSQL archive', () => {
     for (const id of ids) expect(sessionsAudited.has(id)).toBe(true);
   });
 
-  it('page, sort and count the shared session list like the SQLite one; what reads the SQLite file says it is not there', async () => {
+  it('page, sort and count the shared session list like the SQLite one', async () => {
     const get = (path: string): Promise<Response> =>
       fetch(`http://${a.ui.host}:${a.ui.port}${path}`, {
         headers: { authorization: `Bearer ${new URL(a.url).searchParams.get('token')}` },
@@ -163,21 +166,94 @@ describe('two imapscope instances on one PostgreSQL archive', () => {
       (x, y) => x.startedAt - y.startedAt || (x.id < y.id ? 1 : -1),
     );
     expect(page.map((r) => r.id)).toEqual(ascending.slice(2, 5).map((r) => r.id));
-    // The display filter, the whole-literal download and grep read the SQLite file: 501 here.
-    const filtered = await get('/api/sessions?filter=cmd:SELECT');
-    expect(filtered.status).toBe(501);
-    expect(((await filtered.json()) as { error: { code: string } }).error.code).toBe(
-      'ERR_API_NOT_IMPLEMENTED',
+  });
+
+  it("filter, grep, search the headers of and download a literal of B's session from A, and import into the shared archive", async () => {
+    const token = new URL(a.url).searchParams.get('token')!;
+    const get = (route: string): Promise<Response> =>
+      fetch(`http://${a.ui.host}:${a.ui.port}${route}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+    // Through B: a message past the 4 KB preview, appended and fetched whole.
+    const subject = `Quartalsbericht ${Date.now()}`;
+    const message = Buffer.from(
+      `From: Ada <ada@example.test>\r\nSubject: =?UTF-8?Q?${subject.replace(/ /g, '_')}_f=C3=BCr_M=C3=A4rz?=\r\n` +
+        `\r\n${'Zeile mit Text, '.repeat(2_000)}\r\n`,
     );
-    expect((await get(`/api/sessions/${all[0]!.id}/events/1/literals/0/body`)).status).toBe(501);
-    const grep = await runSubcommand(a.dataDir, 'grep', 'cmd:SELECT', '--archive', url).then(
-      () => null,
-      (err: { code: number; stderr: string }) => err,
+    const c = imapflowFor(b, dovecot, PLAIN);
+    await c.connect();
+    await c.append('INBOX', message);
+    await c.mailboxOpen('INBOX');
+    const fetched = await c.fetchOne('*', { source: true });
+    await c.logout();
+    expect(fetched && Buffer.compare(fetched.source!, message)).toBe(0);
+    const session = await until('A lists B’s session with the APPEND', async () => {
+      const res = await get(`/api/sessions?filter=${encodeURIComponent('cmd:APPEND')}&limit=1000`);
+      expect(res.status).toBe(200);
+      const found = fromJson<SessionRow[]>(await res.text());
+      return found.find((r) => r.instance === 'b' && r.endedAt !== null);
+    });
+    // The display filter takes only sessions with a match: none of the 12 above appended.
+    const all = await rows(a, 'limit=1000');
+    const appended = fromJson<SessionRow[]>(
+      await (await get('/api/sessions?filter=cmd:APPEND&limit=1000')).text(),
     );
-    expect(grep?.code).toBe(2);
-    expect(grep?.stderr.trim()).toBe(
-      'imapscope: imapscope grep is not available with --archive postgres:// yet',
+    expect(appended.length).toBeLessThan(all.length);
+    // text= finds the decoded Subject in the fetched header, on whichever instance.
+    const searched = await rows(a, `text=${encodeURIComponent(`${subject} für März`)}`);
+    expect(searched.map((r) => r.id)).toEqual([session.id]);
+    // The whole literal, cut from the raw bytes B wrote into the shared database.
+    const events: ImapscopeEvent[] = [];
+    for (let after = 0; ;) {
+      const page = fromJson<EventPage>(
+        (
+          await apiGet(a, `/api/sessions/${session.id}/events?afterSeq=${after}&limit=500`)
+        ).toString(),
+      );
+      events.push(...page.events);
+      if (page.nextAfterSeq === null) break;
+      after = page.nextAfterSeq;
+    }
+    const reply = events.find(
+      (e) =>
+        e.type === 'message' &&
+        e.message.direction === 's2c' &&
+        messageLiterals(e.message).some((l) => l.size === message.length),
+    )!;
+    const n = messageLiterals(
+      (reply as Extract<ImapscopeEvent, { type: 'message' }>).message,
+    ).findIndex((l) => l.size === message.length);
+    const whole = await get(`/api/sessions/${session.id}/events/${reply.seq}/literals/${n}/body`);
+    expect(whole.status).toBe(200);
+    expect(Buffer.compare(Buffer.from(await whole.arrayBuffer()), message)).toBe(0);
+    // grep reads the shared archive: B's session, from A's command line.
+    const grep = await runSubcommand(
+      a.dataDir,
+      'grep',
+      'cmd:APPEND',
+      '--format',
+      'jsonl',
+      '--archive',
+      url,
     );
+    const grepped = grep
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { session: string; matches: number });
+    expect(grepped.find((g) => g.session === session.id)).toMatchObject({ matches: 1 });
+    // An import into the shared archive: A's instance lists it, as B's would.
+    const file = path.join(a.dataDir, 'imported.txt');
+    writeFileSync(
+      file,
+      '2025-06-01T12:00:00.000Z S: * OK ready\n2025-06-01T12:00:00.100Z C: a1 NOOP\n' +
+        '2025-06-01T12:00:00.150Z S: a1 OK fine\n',
+    );
+    const imported = (
+      await runSubcommand(a.dataDir, 'import', file, '--archive', url, '--instance', 'a')
+    ).split('\t')[0]!;
+    expect(await rows(b, `text=${encodeURIComponent(imported)}`)).toMatchObject([
+      { id: imported, source: 'import:transcript:imported.txt', instance: 'a' },
+    ]);
   });
 
   it("show instance B's live session in instance A's list and stream its events to A's viewer", async () => {
