@@ -1,6 +1,6 @@
 /**
  * Questions across sessions, answered from the archive in --data (read-only; they work while
- * imapscope runs):
+ * imapscope runs), or with --archive postgres://… from the shared PostgreSQL one:
  *
  *   imapscope audit [--user U] [--client HOST[:PORT]] [--mailbox M] [--kind K] [--session ID]
  *                   [--since T] [--until T] [--limit N] [--format table|jsonl|csv]
