@@ -51,8 +51,12 @@ export interface Haproxy {
   stop(): Promise<void>;
 }
 
-/** Health checks every this often in the tests (docs/deploy.md: 2s): a dead server is seen sooner. */
-const CHECK_INTER = '300ms';
+/**
+ * Health checks every this often in the tests (docs/deploy.md: 2s), so a dead server is seen
+ * sooner; each may take up to `timeout check` (5s), so a slow answer on a loaded machine does
+ * not mark a live instance down. A killed one refuses at once.
+ */
+const CHECK_INTER = '500ms';
 
 function backendLines(r: HaproxyRoute, i: number): string[] {
   const send =
@@ -71,6 +75,7 @@ function backendLines(r: HaproxyRoute, i: number): string[] {
       ? [
           // docs/deploy.md's check, over plain HTTP (the tests' UI is on loopback, no TLS).
           '  option httpchk',
+          '  timeout check 5s',
           '  http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host imapscope',
           '  http-check expect status 200',
         ]
