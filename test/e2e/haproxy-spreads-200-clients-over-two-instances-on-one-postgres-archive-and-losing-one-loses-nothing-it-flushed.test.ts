@@ -167,7 +167,7 @@ beforeAll(async () => {
   await appendDirect(dovecot, makeMessage(2_000, SUBJECT));
   db = new pg.Client({ connectionString: url });
   await db.connect();
-}, 90_000);
+}, 120_000);
 
 afterAll(async () => {
   await db?.end();
