@@ -12,8 +12,15 @@ import type { EventPage, SessionRow } from '../../shared/protocol.ts';
 import { messageLiterals } from '../../shared/message-literals.ts';
 import { ARCHIVE_FLUSH_MS } from '../../proxy/limits.ts';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { runSubcommand, startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { runSubcommand, type Imapscope } from '../helpers/imapscope.ts';
+import { until } from '../helpers/poll.ts';
 import { startPostgres, type Postgres } from '../helpers/postgres.ts';
+import {
+  bareUrl as bare,
+  missingFromArchive,
+  startArchiveInstance,
+  urlPassword as password,
+} from '../helpers/shared-archive.ts';
 import { imapflowFor, PLAIN } from '../helpers/scope-over-dovecot.ts';
 import { apiGet } from '../helpers/scope-api.ts';
 import { connectViewer } from '../helpers/viewer-client.ts';
@@ -28,19 +35,8 @@ let a: Imapscope;
 let b: Imapscope;
 let db: pg.Client;
 
-/** The database URL without its password: the instances get that from PGPASSWORD. */
-const bare = (u: string): string => {
-  const x = new URL(u);
-  x.password = '';
-  return x.toString();
-};
-const password = (u: string): string => decodeURIComponent(new URL(u).password);
-
 function startInstance(name: string): Promise<Imapscope> {
-  return startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`, '--instance', name], {
-    IMAPSCOPE_ARCHIVE: bare(url),
-    PGPASSWORD: password(url),
-  });
+  return startArchiveInstance(url, `${dovecot.host}:${dovecot.port}`, name);
 }
 
 /** Where client number i connects: round-robin over the instances (a balancer's job later). */
@@ -50,16 +46,6 @@ function front(i: number): Imapscope {
 
 async function rows(scope: Imapscope, query = 'limit=1000'): Promise<SessionRow[]> {
   return fromJson<SessionRow[]>((await apiGet(scope, `/api/sessions?${query}`)).toString());
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 beforeAll(async () => {
@@ -282,11 +268,6 @@ describe('two imapscope instances on one PostgreSQL archive', () => {
 
   it(`keep all A acknowledged older than its flush interval (${ARCHIVE_FLUSH_MS} ms) when A is SIGKILLed mid-session, and B serves on`, async () => {
     const viewer = await connectViewer(a.url);
-    const seen: { at: number; event: ImapscopeEvent }[] = [];
-    viewer.ws.on('message', () => {
-      const m = viewer.messages[viewer.messages.length - 1];
-      if (m?.type === 'events') for (const e of m.events) seen.push({ at: Date.now(), event: e });
-    });
     let running = true;
     const commands = [
       `LOGIN ${dovecot.user} ${dovecot.password}`,
@@ -310,13 +291,9 @@ describe('two imapscope instances on one PostgreSQL archive', () => {
     // Every event A's viewer got over a second before the kill (flush 250 ms, plus margin for
     // the commit round trip on a loaded machine) is in the shared archive. B relays nothing
     // meanwhile, so all the viewer got are A's own events.
-    const own = seen.filter((s) => s.at < killedAt - 1_000);
-    const stored = await db.query<{ session: string; seq: number }>(
-      `SELECT session, seq FROM events WHERE instance = 'a'`,
-    );
-    const have = new Set(stored.rows.map((r) => `${r.session}/${r.seq}`));
+    const own = viewer.eventsReceivedBefore(killedAt - 1_000);
     expect(own.length).toBeGreaterThan(50);
-    expect(own.filter((s) => !have.has(`${s.event.session}/${s.event.seq}`))).toEqual([]);
+    expect(await missingFromArchive(db, own)).toEqual([]);
     // B still serves, and its new session is archived.
     const c = imapflowFor(b, dovecot, PLAIN);
     await c.connect();
