@@ -11,6 +11,7 @@ import { HELP_TARGET_MS, IDLE_RSS_TARGET_BYTES, READY_TARGET_MS } from './startu
 import {
   BULK_ROUNDS,
   BULK_WARMUPS,
+  MANY_SESSIONS,
   NOOP_BLOCKS,
   NOOP_COUNT,
   NOOP_WARMUP,
@@ -90,8 +91,9 @@ function intrinsicNote(r: RelayResult): string {
       ? ` Against these: imapscope used ${fmt(scope - plain, 2)} ms/MB more CPU than the plain relay.`
       : '';
   return (
-    'Per-byte work a relay does not do and imapscope must (the framer keeps a SHA-256 of every ' +
-    'literal body; the archive keeps the raw bytes), measured in the benchmark process in CPU ' +
+    'Per-byte work a relay does not do and imapscope must (the archive keeps the raw bytes; ' +
+    'with --literal-hashes, off by default, the framer also keeps a SHA-256 of every literal ' +
+    'body), measured in the benchmark process in CPU ' +
     `time over the same 105 MB in 64 KiB pieces, right after the relay rounds: SHA-256 ` +
     `${fmt(sha, 2)} ms/MB, appending to a raw segment file ${fmt(append, 2)} ms/MB (the page ` +
     "cache is as imapscope's own archive left it, so writeback can make this several times " +
@@ -99,6 +101,59 @@ function intrinsicNote(r: RelayResult): string {
     'every core busy (2 cores here), that CPU comes out of throughput; on a machine with a ' +
     'spare core the inspection thread runs beside the relay instead.'
   );
+}
+
+function cpuTable(rows: RelayRow[], unit: string, digits = 2): string {
+  return table(
+    ['Path', unit, 'Ratio to plain relay', 'Target', 'Result'],
+    rows.map((x) => [
+      x.path,
+      fmt(x.value, digits),
+      relayRatio(x),
+      x.target || '—',
+      verdict(x.pass),
+    ]),
+  );
+}
+
+function manySection(rows: RelayRow[]): string[] {
+  return [
+    `### (d) ${fmt(MANY_SESSIONS)} concurrent sessions`,
+    '',
+    `${fmt(MANY_SESSIONS)} sessions of (c)'s kind started at once, one round per relay (after a ` +
+      "2 s pause for Dovecot to reap (c)'s processes). A session is lost when it did not " +
+      'complete or, through imapscope, when no per-session summary line ("session close", ' +
+      'info) came for it within 30 s.',
+    '',
+    table(
+      [
+        'Path',
+        'Total time (ms)',
+        'Ratio to plain relay',
+        'Completed',
+        'Lost',
+        'CPU ms/session',
+        'Target',
+        'Result',
+      ],
+      rows.map((x) => [
+        x.path,
+        fmt(x.value),
+        relayRatio(x),
+        `${fmt(x.extra!.completed as number)}/${fmt(MANY_SESSIONS)}`,
+        fmt(x.extra!.lost as number),
+        x.extra!.cpuMsPerSession === null ? '—' : fmt(x.extra!.cpuMsPerSession as number, 2),
+        x.target || '—',
+        verdict(x.pass),
+      ]),
+    ),
+    '',
+    ...rows.flatMap((x) =>
+      (x.extra!.errors as string[]).length > 0
+        ? [`Errors on ${x.path}: ${(x.extra!.errors as string[]).join('; ')}`, '']
+        : [],
+    ),
+  ];
 }
 
 export function relaySection(o: Outcome<RelayResult>): string[] {
@@ -143,12 +198,21 @@ export function relaySection(o: Outcome<RelayResult>): string[] {
       ]),
     ),
     '',
-    'CPU time of the relaying process per MB relayed during the timed rounds: ' +
-      r.bulk
-        .filter((x) => x.extra!.relayCpuMsPerMB !== undefined)
-        .map((x) => `${x.path} ${fmt(x.extra!.relayCpuMsPerMB as number, 2)} ms/MB`)
-        .join(', ') +
-      '.',
+    ...(r.cpuPerMB
+      ? [
+          'CPU time (user + system, from /proc) of the relaying process per MB relayed during ' +
+            'the timed rounds, side by side:',
+          '',
+          cpuTable(r.cpuPerMB, 'CPU ms/MB'),
+        ]
+      : [
+          'CPU time of the relaying process per MB relayed during the timed rounds: ' +
+            r.bulk
+              .filter((x) => x.extra!.relayCpuMsPerMB !== undefined)
+              .map((x) => `${x.path} ${fmt(x.extra!.relayCpuMsPerMB as number, 2)} ms/MB`)
+              .join(', ') +
+            '.',
+        ]),
     '',
     intrinsicNote(r),
     '',
@@ -208,6 +272,17 @@ export function relaySection(o: Outcome<RelayResult>): string[] {
         ? [`Errors on ${x.path}: ${(x.extra!.errors as string[]).join('; ')}`, '']
         : [],
     ),
+    ...(r.cpuPerSession
+      ? [
+          'CPU time of the relaying process per session over all rounds (the 0.5 s settling ' +
+            "pause after each round included: imapscope's inspection and archive finish a " +
+            'round after its last close), side by side:',
+          '',
+          cpuTable(r.cpuPerSession, 'CPU ms/session', 2),
+          '',
+        ]
+      : []),
+    ...(r.many ? manySection(r.many) : []),
     `imapscope logged ${r.imapscopeWarnings} warning or error line(s) during the relay rounds, ` +
       `${r.inspectionGaps} of them "inspection gap": ${fmt(r.inspectionGapBytes / 1e6, 1)} MB ` +
       'relayed but not decoded (the inspection thread fell behind and its queue overflowed).',
