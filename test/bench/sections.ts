@@ -123,7 +123,9 @@ function manySection(rows: RelayRow[]): string[] {
     `${fmt(MANY_SESSIONS)} sessions of (c)'s kind started at once, one round per relay (after a ` +
       "2 s pause for Dovecot to reap (c)'s processes). A session is lost when it did not " +
       'complete or, through imapscope, when no per-session summary line ("session close", ' +
-      'info) came for it within 30 s.',
+      'info) came for it (waited for while they keep coming, until 30 s pass without one; ' +
+      '"Last summary" is how long after the last session closed the last one came: how far ' +
+      'inspection trailed the relay). CPU time counts until then.',
     '',
     table(
       [
@@ -132,6 +134,7 @@ function manySection(rows: RelayRow[]): string[] {
         'Ratio to plain relay',
         'Completed',
         'Lost',
+        'Last summary (ms after)',
         'CPU ms/session',
         'Target',
         'Result',
@@ -142,6 +145,7 @@ function manySection(rows: RelayRow[]): string[] {
         relayRatio(x),
         `${fmt(x.extra!.completed as number)}/${fmt(MANY_SESSIONS)}`,
         fmt(x.extra!.lost as number),
+        typeof x.extra!.summaryLagMs === 'number' ? fmt(x.extra!.summaryLagMs) : '—',
         x.extra!.cpuMsPerSession === null ? '—' : fmt(x.extra!.cpuMsPerSession as number, 2),
         x.target || '—',
         verdict(x.pass),
