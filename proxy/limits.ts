@@ -66,6 +66,13 @@ export const ARCHIVE_MAX_QUEUE_EVENTS = 200_000;
 /** Spans of raw chunks (written to their segment file, row not yet committed) queued for the archive before further chunks are dropped and counted. */
 export const ARCHIVE_MAX_QUEUE_SPANS = 200_000;
 
+/**
+ * The raw archive's staging buffer (archive/raw-files.ts): small batches of raw bytes are
+ * copied into it and written in one append when it fills or at the archive's flush, instead of
+ * one writev per batch. Batches of more than a quarter of it are written as they come.
+ */
+export const RAW_STAGE_BYTES = 256 * 1024;
+
 /** Size past which the archive starts a new raw segment file (see archive/raw-files.ts). */
 export const RAW_SEGMENT_BYTES = 64 * 1024 * 1024;
 

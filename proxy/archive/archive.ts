@@ -19,7 +19,7 @@ import * as read from './read.ts';
 import { commandStats, type CommandStats, type StatsFilter } from './stats.ts';
 import type { ArchiveStats, ArchiveStore, StoredChunk } from './store.ts';
 import type { Direction } from '../../shared/direction.ts';
-import { RawFiles, type RawPlace } from './raw-files.ts';
+import { RawFiles } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
 import { searchText } from './search-text.ts';
 import { WriteFaults, type WriteFaultOptions } from './write-faults.ts';
@@ -78,10 +78,11 @@ interface PendingSpan {
  * The durable archive (SQLite, WAL) as a hub sink. `write` only queues events (O(1), never
  * touching disk); the queue is written in one transaction per flush, every ARCHIVE_FLUSH_MS or
  * as soon as ARCHIVE_FLUSH_EVENTS are queued, so a SIGKILL loses at most the last flush
- * interval. `raw` appends the bytes to the current segment file at once (one writev per call)
- * and queues only their spans for the next flush: holding the bytes themselves until then
- * kept up to a quarter second of a bulk FETCH alive and made the inspection thread's garbage
- * collector work for it. Past ARCHIVE_MAX_QUEUE_EVENTS events (or ARCHIVE_MAX_QUEUE_SPANS
+ * interval. `raw` appends large batches to the current segment file at once (one writev per
+ * call) and copies small ones into the segment files' staging buffer (raw-files.ts), written in
+ * one append when it fills or first thing at the flush; only their spans wait for the flush:
+ * holding the bytes themselves until then kept up to a quarter second of a bulk FETCH alive
+ * and made the inspection thread's garbage collector work for it. Past ARCHIVE_MAX_QUEUE_EVENTS events (or ARCHIVE_MAX_QUEUE_SPANS
  * spans) more are dropped and counted (events per session: `dropped` in the session row).
  */
 export class Archive implements Sink, ArchiveStore {
@@ -99,6 +100,8 @@ export class Archive implements Sink, ArchiveStore {
   };
   private queue: ImapscopeEvent[] = [];
   private spanQueue: PendingSpan[] = [];
+  /** How many spans at the end of spanQueue have their bytes staged, not yet written. */
+  private stagedSpans = 0;
   private droppedBySession = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
@@ -247,14 +250,25 @@ export class Archive implements Sink, ArchiveStore {
       this.schedule();
       return;
     }
-    let place: RawPlace;
-    try {
-      place = this.rawFiles.append(chunks.map((c) => c.data));
-    } catch (err) {
-      // A full disk: these bytes are lost; the proxy goes on.
-      this.stats.chunksDropped += chunks.length;
-      this.faults.failed(err, 0, chunks.length);
-      return;
+    const buffers = chunks.map((c) => c.data);
+    let place = this.rawFiles.tryStage(buffers);
+    if (place !== null) {
+      this.stagedSpans += chunks.length;
+    } else {
+      this.syncRaw();
+      place = this.rawFiles.tryStage(buffers);
+      if (place !== null) {
+        this.stagedSpans += chunks.length;
+      } else {
+        try {
+          place = this.rawFiles.append(buffers);
+        } catch (err) {
+          // A full disk: these bytes are lost; the proxy goes on.
+          this.stats.chunksDropped += chunks.length;
+          this.faults.failed(err, 0, chunks.length);
+          return;
+        }
+      }
     }
     let offset = place.offset;
     for (const c of chunks) {
@@ -272,12 +286,30 @@ export class Archive implements Sink, ArchiveStore {
     this.schedule();
   }
 
+  /**
+   * Writes the staged raw bytes (before their spans can commit). On a failure (a full disk)
+   * those bytes are lost: their spans are dropped and counted; the proxy goes on.
+   */
+  private syncRaw(): void {
+    if (this.stagedSpans === 0) return;
+    const staged = this.stagedSpans;
+    this.stagedSpans = 0;
+    try {
+      this.rawFiles.sync();
+    } catch (err) {
+      this.spanQueue.splice(this.spanQueue.length - staged, staged);
+      this.stats.chunksDropped += staged;
+      this.faults.failed(err, 0, staged);
+    }
+  }
+
   /** Writes everything queued, in one transaction. Synchronous; safe to call any time. */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
     this.immediate = null;
+    this.syncRaw();
     if (this.queue.length === 0 && this.spanQueue.length === 0 && this.droppedBySession.size === 0)
       return;
     const t0 = performance.now();

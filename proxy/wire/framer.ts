@@ -1,8 +1,9 @@
 /**
  * The framer: one per direction, sans-I/O. Fed chunks split at any byte, it finds where each
  * IMAP message (a line plus the literals it announces, plus the lines after them) begins and
- * ends, before any grammar runs (DESIGN.md rule 2). Literal bodies stream through a hash and a
- * bounded preview; nothing per framer grows with the input.
+ * ends, before any grammar runs (DESIGN.md rule 2). Literal bodies are skipped by count: only a
+ * bounded preview is copied (and, with `hashLiterals`, the body streams through a sha256);
+ * nothing per framer grows with the input.
  */
 import { createHash } from 'node:crypto';
 import type { Direction } from '../../shared/direction.ts';
@@ -67,7 +68,7 @@ export class Framer {
     this.maxLine = options.maxLineBytes ?? MAX_LINE_BYTES;
     this.previewCap = options.previewBytes ?? LITERAL_PREVIEW_BYTES;
     this.maxMessage = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
-    this.hashLiterals = options.hashLiterals ?? true;
+    this.hashLiterals = options.hashLiterals ?? false;
   }
 
   /**

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Archive } from '../../proxy/archive/archive.ts';
 import { rawDir } from '../../proxy/archive/raw-files.ts';
+import { RAW_STAGE_BYTES } from '../../proxy/limits.ts';
 import {
   getSession,
   listSessions,
@@ -203,6 +204,37 @@ describe('the archive', () => {
     const left = listSessions(archive.db).map((s) => s.id);
     expect(left.length).toBeGreaterThan(0);
     expect(left[0]).toBe('s9');
+  });
+
+  it('writes small raw batches of many sessions in one append at the flush, large ones at once', () => {
+    const archive = archiveIn();
+    const segment = (): number =>
+      readdirSync(rawDir(archive.db))
+        .filter((f) => f.startsWith('seg-'))
+        .reduce((a, f) => a + statSync(path.join(rawDir(archive.db), f)).size, 0);
+    const at = Date.now();
+    const sent = new Map<string, string[]>();
+    for (let i = 0; i < 200; i++) {
+      const session = `s${i % 20}`;
+      const text = `A${i} NOOP\r\n`;
+      archive.raw([{ session, direction: 'c2s', at, data: Buffer.from(text) }]);
+      sent.set(session, [...(sent.get(session) ?? []), text]);
+    }
+    // Staged: nothing written yet, nothing readable yet either (no span is committed).
+    expect(segment()).toBe(0);
+    const big = Buffer.alloc(RAW_STAGE_BYTES, 0x41);
+    archive.raw([{ session: 's0', direction: 's2c', at, data: big }]);
+    // A large batch goes at once, after the staged bytes before it.
+    const staged = [...sent.values()].flat().join('').length;
+    expect(segment()).toBe(staged + big.length);
+    archive.raw([{ session: 's1', direction: 's2c', at, data: Buffer.from('* OK\r\n') }]);
+    archive.flush();
+    expect(segment()).toBe(staged + big.length + '* OK\r\n'.length);
+    sent.get('s0')!.push(big.toString());
+    sent.get('s1')!.push('* OK\r\n');
+    for (const [session, texts] of sent) {
+      expect([...sessionChunks(archive.db, session)].map((c) => c.data.toString())).toEqual(texts);
+    }
   });
 
   it('gives every event a gseq that goes on after a reopen', () => {

@@ -5,6 +5,9 @@
  *   (a) bulk FETCH: `UID FETCH 1:20 BODY.PEEK[]` answered with 20 literals of 5 MiB
  *   (b) `FETCH 1:2000 (FLAGS ENVELOPE BODYSTRUCTURE)` of 2,000 small messages
  *
+ * imapscope runs twice: as the product decodes by default (literal bodies skipped by count, only
+ * the preview copied) and with `--literal-hashes` (sha256 of every body, opt-in).
+ *
  * `benchDecode()` returns the figures (median of rounds); run standalone it prints a table:
  *   node --import tsx test/bench/decode.ts
  */
@@ -17,7 +20,8 @@ import { WireDecoder } from '../../proxy/wire/index.ts';
 export interface DecodeBenchResult {
   name: string;
   stream: 'bulk-fetch' | 'envelope-fetch';
-  parser: 'imapscope' | 'imapflow';
+  /** `imapscope-sha256`: imapscope with --literal-hashes (the framer's `hashLiterals`). */
+  parser: 'imapscope' | 'imapscope-sha256' | 'imapflow';
   bytes: number;
   messages: number;
   /** Median of rounds, MB = 10^6 bytes. */
@@ -108,9 +112,9 @@ function chunked(stream: Buffer): Buffer[] {
 }
 
 /** Decodes the chunks with imapscope's WireDecoder; returns [ms, messages]. */
-function runOurs(chunks: Buffer[]): [number, number] {
+function runOurs(chunks: Buffer[], hashLiterals: boolean): [number, number] {
   const start = process.hrtime.bigint();
-  const decoder = new WireDecoder('s2c');
+  const decoder = new WireDecoder('s2c', { hashLiterals });
   let messages = 0;
   let malformed = 0;
   for (const chunk of chunks) {
@@ -172,18 +176,25 @@ export async function benchDecode(rounds = 5): Promise<DecodeBenchResult[]> {
   const results: DecodeBenchResult[] = [];
   for (const { stream, bytes } of streams) {
     const chunks = chunked(bytes);
-    const times = { imapscope: [] as number[], imapflow: [] as number[] };
-    const counts = { imapscope: 0, imapflow: 0 };
+    const times = {
+      imapscope: [] as number[],
+      'imapscope-sha256': [] as number[],
+      imapflow: [] as number[],
+    };
+    const counts = { imapscope: 0, 'imapscope-sha256': 0, imapflow: 0 };
     for (let round = 0; round <= rounds; round++) {
-      const [ourMs, ourCount] = runOurs(chunks);
+      const [ourMs, ourCount] = runOurs(chunks, false);
+      const [hashMs, hashCount] = runOurs(chunks, true);
       const [flowMs, flowCount] = await runImapflow(chunks);
       if (round === 0) continue; // warm-up
       times.imapscope.push(ourMs);
+      times['imapscope-sha256'].push(hashMs);
       times.imapflow.push(flowMs);
       counts.imapscope = ourCount;
+      counts['imapscope-sha256'] = hashCount;
       counts.imapflow = flowCount;
     }
-    for (const parser of ['imapscope', 'imapflow'] as const) {
+    for (const parser of ['imapscope', 'imapscope-sha256', 'imapflow'] as const) {
       results.push({
         name: `${stream} ${parser}`,
         stream,
@@ -200,16 +211,19 @@ export async function benchDecode(rounds = 5): Promise<DecodeBenchResult[]> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const results = await benchDecode();
-  console.log('stream           parser      MB       messages   MB/s');
+  console.log('stream           parser            MB       messages   MB/s');
   for (const r of results) {
     console.log(
-      `${r.stream.padEnd(16)} ${r.parser.padEnd(10)} ${(r.bytes / 1e6).toFixed(1).padStart(6)} ` +
+      `${r.stream.padEnd(16)} ${r.parser.padEnd(16)} ${(r.bytes / 1e6).toFixed(1).padStart(6)} ` +
         `${String(r.messages).padStart(10)} ${r.mbps.toFixed(0).padStart(7)}`,
     );
   }
   for (const stream of ['bulk-fetch', 'envelope-fetch']) {
-    const ours = results.find((r) => r.stream === stream && r.parser === 'imapscope');
     const theirs = results.find((r) => r.stream === stream && r.parser === 'imapflow');
-    if (ours && theirs) console.log(`${stream}: ${(ours.mbps / theirs.mbps).toFixed(2)}× imapflow`);
+    for (const parser of ['imapscope', 'imapscope-sha256']) {
+      const ours = results.find((r) => r.stream === stream && r.parser === parser);
+      if (ours && theirs)
+        console.log(`${stream} ${parser}: ${(ours.mbps / theirs.mbps).toFixed(2)}× imapflow`);
+    }
   }
 }

@@ -134,6 +134,12 @@ async function main(): Promise<void> {
     if (process.env.PROFILE_NODE_ARGS) console.log(scope.nonJsonLines?.join('\n') ?? '');
     const gaps = scope.logs.filter((l) => String(l.msg).includes('inspection gap')).length;
     console.log(`inspection gap log lines: ${gaps}`);
+    // What else imapscope complained of (pino levels: 40 warn, 50 error), by message.
+    const complaints = new Map<string, number>();
+    for (const l of scope.logs.filter((l) => typeof l.level === 'number' && l.level >= 40)) {
+      complaints.set(String(l.msg), (complaints.get(String(l.msg)) ?? 0) + 1);
+    }
+    for (const [msg, n] of complaints) console.log(`  ${n}× ${msg}`);
     await scope.stop();
     const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
     for (const f of files) {

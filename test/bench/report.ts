@@ -112,8 +112,10 @@ export function verdicts(report: Report): Verdict[] {
     const r = report.relay.value;
     for (const [name, rows] of [
       ['bulk FETCH', r.bulk],
+      ['bulk FETCH CPU ms/MB', r.cpuPerMB ?? []],
       ['NOOP p50', r.p50],
       ['200 sessions', r.sessions],
+      ['1,000 sessions', r.many ?? []],
     ] as const) {
       for (const x of rows) {
         if (x.path === 'imapscope' && x.pass !== null) {

@@ -11,6 +11,7 @@ import { HELP_TARGET_MS, IDLE_RSS_TARGET_BYTES, READY_TARGET_MS } from './startu
 import {
   BULK_ROUNDS,
   BULK_WARMUPS,
+  MANY_SESSIONS,
   NOOP_BLOCKS,
   NOOP_COUNT,
   NOOP_WARMUP,
@@ -90,8 +91,9 @@ function intrinsicNote(r: RelayResult): string {
       ? ` Against these: imapscope used ${fmt(scope - plain, 2)} ms/MB more CPU than the plain relay.`
       : '';
   return (
-    'Per-byte work a relay does not do and imapscope must (the framer keeps a SHA-256 of every ' +
-    'literal body; the archive keeps the raw bytes), measured in the benchmark process in CPU ' +
+    'Per-byte work a relay does not do and imapscope must (the archive keeps the raw bytes; ' +
+    'with --literal-hashes, off by default, the framer also keeps a SHA-256 of every literal ' +
+    'body), measured in the benchmark process in CPU ' +
     `time over the same 105 MB in 64 KiB pieces, right after the relay rounds: SHA-256 ` +
     `${fmt(sha, 2)} ms/MB, appending to a raw segment file ${fmt(append, 2)} ms/MB (the page ` +
     "cache is as imapscope's own archive left it, so writeback can make this several times " +
@@ -99,6 +101,63 @@ function intrinsicNote(r: RelayResult): string {
     'every core busy (2 cores here), that CPU comes out of throughput; on a machine with a ' +
     'spare core the inspection thread runs beside the relay instead.'
   );
+}
+
+function cpuTable(rows: RelayRow[], unit: string, digits = 2): string {
+  return table(
+    ['Path', unit, 'Ratio to plain relay', 'Target', 'Result'],
+    rows.map((x) => [
+      x.path,
+      fmt(x.value, digits),
+      relayRatio(x),
+      x.target || '—',
+      verdict(x.pass),
+    ]),
+  );
+}
+
+function manySection(rows: RelayRow[]): string[] {
+  return [
+    `### (d) ${fmt(MANY_SESSIONS)} concurrent sessions`,
+    '',
+    `${fmt(MANY_SESSIONS)} sessions of (c)'s kind started at once, one round per relay (after a ` +
+      "2 s pause for Dovecot to reap (c)'s processes). A session is lost when it did not " +
+      'complete or, through imapscope, when no per-session summary line ("session close", ' +
+      'info) came for it (waited for while they keep coming, until 30 s pass without one; ' +
+      '"Last summary" is how long after the last session closed the last one came: how far ' +
+      'inspection trailed the relay). CPU time counts until then.',
+    '',
+    table(
+      [
+        'Path',
+        'Total time (ms)',
+        'Ratio to plain relay',
+        'Completed',
+        'Lost',
+        'Last summary (ms after)',
+        'CPU ms/session',
+        'Target',
+        'Result',
+      ],
+      rows.map((x) => [
+        x.path,
+        fmt(x.value),
+        relayRatio(x),
+        `${fmt(x.extra!.completed as number)}/${fmt(MANY_SESSIONS)}`,
+        fmt(x.extra!.lost as number),
+        typeof x.extra!.summaryLagMs === 'number' ? fmt(x.extra!.summaryLagMs) : '—',
+        x.extra!.cpuMsPerSession === null ? '—' : fmt(x.extra!.cpuMsPerSession as number, 2),
+        x.target || '—',
+        verdict(x.pass),
+      ]),
+    ),
+    '',
+    ...rows.flatMap((x) =>
+      (x.extra!.errors as string[]).length > 0
+        ? [`Errors on ${x.path}: ${(x.extra!.errors as string[]).join('; ')}`, '']
+        : [],
+    ),
+  ];
 }
 
 export function relaySection(o: Outcome<RelayResult>): string[] {
@@ -143,12 +202,21 @@ export function relaySection(o: Outcome<RelayResult>): string[] {
       ]),
     ),
     '',
-    'CPU time of the relaying process per MB relayed during the timed rounds: ' +
-      r.bulk
-        .filter((x) => x.extra!.relayCpuMsPerMB !== undefined)
-        .map((x) => `${x.path} ${fmt(x.extra!.relayCpuMsPerMB as number, 2)} ms/MB`)
-        .join(', ') +
-      '.',
+    ...(r.cpuPerMB
+      ? [
+          'CPU time (user + system, from /proc) of the relaying process per MB relayed during ' +
+            'the timed rounds, side by side:',
+          '',
+          cpuTable(r.cpuPerMB, 'CPU ms/MB'),
+        ]
+      : [
+          'CPU time of the relaying process per MB relayed during the timed rounds: ' +
+            r.bulk
+              .filter((x) => x.extra!.relayCpuMsPerMB !== undefined)
+              .map((x) => `${x.path} ${fmt(x.extra!.relayCpuMsPerMB as number, 2)} ms/MB`)
+              .join(', ') +
+            '.',
+        ]),
     '',
     intrinsicNote(r),
     '',
@@ -208,6 +276,17 @@ export function relaySection(o: Outcome<RelayResult>): string[] {
         ? [`Errors on ${x.path}: ${(x.extra!.errors as string[]).join('; ')}`, '']
         : [],
     ),
+    ...(r.cpuPerSession
+      ? [
+          'CPU time of the relaying process per session over all rounds (the 0.5 s settling ' +
+            "pause after each round included: imapscope's inspection and archive finish a " +
+            'round after its last close), side by side:',
+          '',
+          cpuTable(r.cpuPerSession, 'CPU ms/session', 2),
+          '',
+        ]
+      : []),
+    ...(r.many ? manySection(r.many) : []),
     `imapscope logged ${r.imapscopeWarnings} warning or error line(s) during the relay rounds, ` +
       `${r.inspectionGaps} of them "inspection gap": ${fmt(r.inspectionGapBytes / 1e6, 1)} MB ` +
       'relayed but not decoded (the inspection thread fell behind and its queue overflowed).',
@@ -242,13 +321,22 @@ const DECODE_TARGETS: Record<string, { mbps?: number; ratio?: number }> = {
   'envelope-fetch': { ratio: 2 },
 };
 
+/**
+ * One row per stream for imapscope as the product runs by default (the row the target applies
+ * to), and one per stream with --literal-hashes (`imapscope-sha256`, opt-in: no target).
+ */
 export function decodeVerdicts(rows: DecodeRow[]): { cells: string[]; pass: boolean | null }[] {
   const streams = [...new Set(rows.map((r) => r.stream))];
-  return streams.map((stream) => {
-    const ours = rows.find((r) => r.stream === stream && r.parser === 'imapscope');
+  const variants = streams.flatMap((stream) =>
+    ['imapscope', 'imapscope-sha256']
+      .filter((parser) => parser === 'imapscope' || rows.some((r) => r.parser === parser))
+      .map((parser) => ({ stream, parser })),
+  );
+  return variants.map(({ stream, parser }) => {
+    const ours = rows.find((r) => r.stream === stream && r.parser === parser);
     const theirs = rows.find((r) => r.stream === stream && r.parser === 'imapflow');
     const ratio = ours && theirs ? ours.mbps / theirs.mbps : NaN;
-    const t = DECODE_TARGETS[stream] ?? {};
+    const t = parser === 'imapscope' ? (DECODE_TARGETS[stream] ?? {}) : {};
     const pass =
       ours === undefined
         ? null
@@ -265,7 +353,7 @@ export function decodeVerdicts(rows: DecodeRow[]): { cells: string[]; pass: bool
           : '—';
     return {
       cells: [
-        stream,
+        parser === 'imapscope' ? stream : `${stream} with --literal-hashes`,
         ours ? `${fmt(ours.bytes / 1e6, 1)} MB, ${fmt(ours.messages)} messages` : '—',
         ours ? fmt(ours.mbps) : '—',
         theirs ? fmt(theirs.mbps) : '—',
@@ -284,7 +372,9 @@ export function decodeSection(o: Outcome<unknown[]>): string[] {
     '',
     "How measured: `benchDecode()` (test/bench/decode.ts) runs proxy/wire and imapflow's " +
       'response parser on the same synthesized s2c streams, in process, in 64 KiB chunks, no ' +
-      'sockets; MB = 10^6 bytes, median of rounds; baseline: imapflow in the same run. (The ' +
+      'sockets; MB = 10^6 bytes, median of rounds; baseline: imapflow in the same run. ' +
+      'imapscope runs as by default (literal bodies skipped by count, only the preview copied) ' +
+      'and with --literal-hashes (sha256 of every body, opt-in; no target). (The ' +
       'relay target "with decoding on, ≥ 0.9× a plain relay" is the relay section\'s (a).)',
     '',
   ];

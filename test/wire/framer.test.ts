@@ -8,6 +8,8 @@ import { byteByByte, randomSplits, whole } from './transcript.ts';
 const SPLITTERS = [whole, byteByByte, ...[1, 2, 3, 4, 5].map(randomSplits)];
 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+/** Hashing is off by default (as in the product without --literal-hashes). */
+const hashed = { hashLiterals: true };
 
 describe('the framer', () => {
   it('keeps a literal whose body holds CRLF and a fake tagged line as literal data', () => {
@@ -15,6 +17,7 @@ describe('the framer', () => {
     const [fetch, ok, ...rest] = decodeAllWays(
       's2c',
       `* 1 FETCH (BODY[] {${body.length}}\r\n${body})\r\nA1 OK real\r\n`,
+      hashed,
     );
     expect(rest).toEqual([]);
     const data = as(fetch, 'untagged').data;
@@ -42,7 +45,7 @@ describe('the framer', () => {
       body,
       Buffer.from('\r\nA2 NOOP\r\n'),
     ]);
-    const [append, noop] = decodeAllWays('c2s', stream);
+    const [append, noop] = decodeAllWays('c2s', stream, hashed);
     expect(as(append, 'command').args[1]).toMatchObject({
       type: 'literal',
       literal: { literal8: true, kind: 'nonsync', size: 5, sha256: sha(body), preview: body },
@@ -51,7 +54,7 @@ describe('the framer', () => {
   });
 
   it('completes empty literals at once, in either direction', () => {
-    const [cmd] = decodeAllWays('c2s', 'A1 LOGIN {0+}\r\n {0+}\r\n\r\n');
+    const [cmd] = decodeAllWays('c2s', 'A1 LOGIN {0+}\r\n {0+}\r\n\r\n', hashed);
     expect(as(cmd, 'command').args).toMatchObject([
       { type: 'literal', literal: { size: 0, sha256: sha('') } },
       { type: 'literal', literal: { size: 0 } },
@@ -140,7 +143,7 @@ describe('the line cap', () => {
 describe('the literal preview', () => {
   const fetch = (n: number): string => `* 1 FETCH (BODY[] {${n}}\r\n${'z'.repeat(n)})\r\n`;
   const literalOf = (s: string) => {
-    const data = as(decodeAllWays('s2c', s)[0], 'untagged').data;
+    const data = as(decodeAllWays('s2c', s, hashed)[0], 'untagged').data;
     if (data.kind !== 'fetch' || data.attributes[0]?.kind !== 'body-section') throw new Error();
     const v = data.attributes[0].value;
     if (v.type !== 'literal') throw new Error();
@@ -160,10 +163,10 @@ describe('the literal preview', () => {
     expect(lit.sha256).toBe(sha('z'.repeat(LITERAL_PREVIEW_BYTES + 1)));
   });
 
-  it('leaves the hash out without hashLiterals, keeping size, offset and preview', () => {
+  it('leaves the hash out by default, keeping size, offset and preview', () => {
     const text = fetch(LITERAL_PREVIEW_BYTES + 1);
     for (const split of SPLITTERS) {
-      const framer = new Framer('s2c', { hashLiterals: false });
+      const framer = new Framer('s2c');
       const frames = split(Buffer.from(text)).flatMap((c) => framer.push(c));
       const [lit] = frames.flatMap((f) => f.literals);
       expect(lit?.sha256).toBeNull();
@@ -175,7 +178,7 @@ describe('the literal preview', () => {
 
   it('streams a 20 MB literal without holding it', () => {
     const size = 20 * 1024 * 1024;
-    const framer = new Framer('s2c');
+    const framer = new Framer('s2c', hashed);
     const hash = createHash('sha256');
     const chunk = Buffer.alloc(64 * 1024, 0x41);
     expect(framer.push(Buffer.from(`* 1 FETCH (BODY[] {${size}}\r\n`))).toEqual([]);
