@@ -465,7 +465,9 @@ export class Archive implements Sink, ArchiveStore {
       p.lastAt = Math.max(p.lastAt, e.at);
       applySessionEvent(p.row, e);
       const text = searchText(e);
-      if (text !== '') p.text.add(text);
+      // Line by line: header fields (From, To, List-Id…) repeat across a session's messages,
+      // and the trigram index's share of a flush grows with every character it is given.
+      if (text !== '') for (const line of text.split('\n')) p.text.add(line);
       this.insertEvent.run(e.session, e.seq, e.gseq, e.at, e.type, eventJson(e));
     }
     for (const [session, n] of this.droppedBySession) {

@@ -54,12 +54,16 @@ function collect(value: unknown, out: string[], depth: number): void {
     if (text) out.push(text);
     return;
   }
-  // A MailboxName: `name` decoded from modified UTF-7, `raw` as sent (in the line already).
-  if (typeof o.name === 'string' && typeof o.raw === 'string' && o.name !== o.raw) {
-    out.push(o.name);
+  // A MailboxName ({ name, raw } and nothing else): `name` decoded from modified UTF-7, `raw`
+  // as sent (in the line already). Commands and response codes carry a `name` and a `raw` too,
+  // but theirs is in the line already: indexing it again only fed the trigram index.
+  if (typeof o.name === 'string' && typeof o.raw === 'string') {
+    if (o.name !== o.raw && Object.keys(o).length === 2) out.push(o.name);
   }
   for (const k in o) {
-    if (k !== 'raw') collect(o[k], out, depth + 1);
+    const v = o[k];
+    // Strings, numbers and the line itself hold nothing more to find.
+    if (k !== 'raw' && v !== null && typeof v === 'object') collect(v, out, depth + 1);
   }
 }
 

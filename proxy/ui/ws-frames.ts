@@ -1,10 +1,26 @@
 /**
  * Cutting runs of events into WebSocket `events` messages of bounded size. A frame is built
- * from the events' remembered JSON (hub/event-json.ts), so cutting costs a join, not a
- * serialization, and one event's text is shared by every viewer it goes to.
+ * from the events' JSON made once (hub/event-json.ts), so cutting costs a join, not a
+ * serialization, and one event's text is shared by every viewer it goes to. The sink's ring
+ * holds only that text ({@link EventText}), not the decoded events, which are several times
+ * bigger.
  */
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import { eventJson } from '../hub/event-json.ts';
+
+/** One event as the viewers' ring keeps it: its JSON and what framing and resuming need. */
+export interface EventText {
+  gseq: number;
+  session: string;
+  json: string;
+  /** UTF-8 size of `json`; -1 until a cut first needs it. */
+  bytes: number;
+}
+
+/** The ring's form of an event (its JSON made once, shared with the archive). */
+export function eventText(e: ImapscopeEvent): EventText {
+  return { gseq: e.gseq, session: e.session, json: eventJson(e), bytes: -1 };
+}
 
 const HEAD = '{"type":"events","events":[';
 const TAIL = ']}';
@@ -39,19 +55,43 @@ export function cutFrame(
   maxBytes: number,
   keep: (e: ImapscopeEvent) => boolean = () => true,
 ): FrameCut {
+  return cut(events, from, maxBytes, keep, eventJson, (e) => Buffer.byteLength(eventJson(e)));
+}
+
+/** {@link cutFrame} over the ring's event texts (sizes measured once and kept). */
+export function cutTexts(
+  texts: readonly EventText[],
+  from: number,
+  maxBytes: number,
+  keep: (t: EventText) => boolean = () => true,
+): FrameCut {
+  return cut(texts, from, maxBytes, keep, textJson, textBytes);
+}
+
+const textJson = (t: EventText): string => t.json;
+const textBytes = (t: EventText): number =>
+  t.bytes >= 0 ? t.bytes : (t.bytes = Buffer.byteLength(t.json));
+
+function cut<T>(
+  items: readonly T[],
+  from: number,
+  maxBytes: number,
+  keep: (item: T) => boolean,
+  json: (item: T) => string,
+  size: (item: T) => number,
+): FrameCut {
   const parts: string[] = [];
   let bytes = FRAME_OVERHEAD;
   let i = from;
-  for (; i < events.length; i++) {
-    const e = events[i]!;
-    if (!keep(e)) continue;
-    const json = eventJson(e);
-    const size = Buffer.byteLength(json);
-    const add = size + (parts.length > 0 ? 1 : 0);
+  for (; i < items.length; i++) {
+    const item = items[i]!;
+    if (!keep(item)) continue;
+    const n = size(item);
+    const add = n + (parts.length > 0 ? 1 : 0);
     if (bytes + add > maxBytes) {
-      return { ...made(parts, bytes), next: i, unfit: FRAME_OVERHEAD + size };
+      return { ...made(parts, bytes), next: i, unfit: FRAME_OVERHEAD + n };
     }
-    parts.push(json);
+    parts.push(json(item));
     bytes += add;
   }
   return { ...made(parts, bytes), next: i, unfit: 0 };

@@ -13,8 +13,7 @@ import {
   WS_SNAPSHOT_EVENTS,
 } from '../limits.ts';
 import type { Sink } from '../hub/hub.ts';
-import { eventJson } from '../hub/event-json.ts';
-import { cutFrame } from './ws-frames.ts';
+import { cutFrame, cutTexts, eventText, type EventText } from './ws-frames.ts';
 
 /** What the WebSocket side reads besides live events: the source of snapshots and resumes. */
 export interface EventSource {
@@ -91,8 +90,12 @@ export class WsSink implements Sink {
     perMessageDeflate: false,
   });
   private readonly clients = new Set<Client>();
-  /** Recent events in gseq order: what clients are sent from and resume within. */
-  private ring: ImapscopeEvent[] = [];
+  /**
+   * Recent events in gseq order, as their JSON: what clients are sent from and resume within.
+   * Only the text is kept (the decoded events are several times its size and are let go once
+   * the other sinks are done with them), so the ring costs about what it counts.
+   */
+  private ring: EventText[] = [];
   /** The ring's events' JSON, in characters. */
   private ringBytes = 0;
   private scheduled = false;
@@ -126,14 +129,15 @@ export class WsSink implements Sink {
 
   write(events: readonly ImapscopeEvent[]): void {
     for (const e of events) {
-      this.ring.push(e);
-      this.ringBytes += eventJson(e).length;
+      const t = eventText(e);
+      this.ring.push(t);
+      this.ringBytes += t.json.length;
     }
     // Trimmed in steps (a quarter over the size), so trimming costs O(1) per event.
     if (this.ringBytes > this.replayBytes * 1.25) {
       let drop = 0;
       while (this.ringBytes > this.replayBytes && drop < this.ring.length - 1)
-        this.ringBytes -= eventJson(this.ring[drop++]!).length;
+        this.ringBytes -= this.ring[drop++]!.json.length;
       this.ring = this.ring.slice(drop);
     }
     if (this.clients.size > 0 && !this.scheduled) {
@@ -294,7 +298,7 @@ export class WsSink implements Sink {
    * completed write (or, with nothing in flight, the next tick) calls it again.
    */
   private pump(c: Client): void {
-    const keep = c.session === null ? undefined : (e: ImapscopeEvent) => e.session === c.session;
+    const keep = c.session === null ? undefined : (t: EventText) => t.session === c.session;
     while (c.ws.readyState === c.ws.OPEN) {
       let i = this.firstAfter(c.cursor);
       if (i >= this.ring.length) return;
@@ -314,7 +318,7 @@ export class WsSink implements Sink {
         this.maxFrame,
         this.maxBuffered - c.ws.bufferedAmount - FRAME_HEADER_MAX,
       );
-      const cut = cutFrame(this.ring, i, room, keep);
+      const cut = cutTexts(this.ring, i, room, keep);
       if (cut.next > i) c.cursor = this.ring[cut.next - 1]!.gseq;
       if (cut.text !== null) {
         this.send(c, cut.text);

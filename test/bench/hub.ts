@@ -9,11 +9,12 @@
  *         under fresh session ids into proxy/archive/archive.ts (as the hub calls it: small
  *         batches, flushes on the archive's own schedule), with and without the raw bytes of
  *         those sessions. Target ≥ 20,000 events/s.
- *   (iii) peak RSS of the imapscope process while a viewer is stalled (its socket paused) under
- *         heavy traffic, against the same traffic with no viewer; bounded = no more than
- *         64 MiB above that, and no growth in the second half of the stall beyond what the
- *         first half or the no-viewer run reached (RSS swings by tens of MiB with the garbage
- *         collector's cycles; a queue that grows without bound climbs past both).
+ *   (iii) peak RSS of an imapscope process while a viewer is stalled (its socket paused) under
+ *         heavy traffic, against a twin imapscope with no viewer fed the same traffic at the
+ *         same time (hub-stall.ts says why a twin); bounded = no more than 64 MiB above the
+ *         twin, and no growth in the second half of the stall beyond what the first half or
+ *         the twin reached (RSS swings with the garbage collector's cycles; a queue that grows
+ *         without bound climbs past both).
  */
 import { fileURLToPath } from 'node:url';
 import { startDovecot } from '../helpers/dovecot.ts';
@@ -130,8 +131,8 @@ export async function benchHub(dovecot: Dovecot): Promise<HubResult> {
     const rssAfterTraffic = { on: memory(on.process.pid), off: memory(off.process.pid) };
     await viewer.close();
 
-    const stall = await stalledViewer(on, dovecot);
     for (const c of cleanups.splice(0)) await c().catch(() => undefined);
+    const stall = await stalledViewer(dovecot);
 
     const ingest = await archiveIngest(recorded);
 

@@ -473,8 +473,10 @@ export function hubSection(o: Outcome<HubResult>): string[] {
       "events the viewer received under fresh session ids into proxy/archive's Archive, in " +
       'batches of 8, flushing on its own schedule; RSS of the imapscope process sampled every ' +
       '50 ms from /proc during back-to-back 200-session rounds (the event-heavy load; bulk FETCH ' +
-      'makes few events), first without a viewer, then ' +
-      'with a viewer whose socket is paused.',
+      'makes few events), in two fresh imapscopes (archive on) fed the same sessions at the ' +
+      'same time: one with a viewer whose socket is paused, its twin with no viewer (the ' +
+      "baseline: RSS swings by about 180 MiB over the garbage collector's cycle, so a phase " +
+      'before the stall in the same process is no baseline).',
     '',
   ];
   if (!o.ok) return [...head, notMeasured(o), ''];
@@ -485,7 +487,9 @@ export function hubSection(o: Outcome<HubResult>): string[] {
       hwmReset: boolean;
       firstHalfPeak: number;
       secondHalfPeak: number;
-      rssBefore: number;
+      rssBefore: { stalled: number; twin: number };
+      baseHalves: [number, number];
+      sessions: { stalled: number; twin: number };
       viewerAfterResume: { eventsDelivered: number; gapNotices: number; skipped: number };
     };
     viewerGapsWhileReading: number;
@@ -513,12 +517,15 @@ export function hubSection(o: Outcome<HubResult>): string[] {
       `Stall: VmHWM ${d.stall.hwm === null ? 'unreadable' : `${fmt(d.stall.hwm / 2 ** 20)} MiB`}` +
       `${d.stall.hwmReset ? ' (reset before the stall)' : ' (whole process life)'}; peak RSS ` +
       `${fmt(d.stall.firstHalfPeak / 2 ** 20)} MiB in the stall's first half, ` +
-      `${fmt(d.stall.secondHalfPeak / 2 ** 20)} MiB in its second; once it ` +
+      `${fmt(d.stall.secondHalfPeak / 2 ** 20)} MiB in its second (twin: ` +
+      `${mib(d.stall.baseHalves[0])}, ${mib(d.stall.baseHalves[1])}; sessions ` +
+      `${fmt(d.stall.sessions.stalled)} and ${fmt(d.stall.sessions.twin)}); once it ` +
       `read again the stalled viewer got ${fmt(d.stall.viewerAfterResume.eventsDelivered)} ` +
       `events and ${d.stall.viewerAfterResume.gapNotices} gap notice(s) for ` +
       `${fmt(d.stall.viewerAfterResume.skipped)} skipped events. RSS after the throughput ` +
       `rounds: ${mib(d.rssAfterTraffic.on?.rss)} (hub on), ${mib(d.rssAfterTraffic.off?.rss)} ` +
-      `(hub off); before the stall phases ${mib(d.stall.rssBefore)}. ` +
+      `(hub off); before the stall ${mib(d.stall.rssBefore.stalled)} (stalled), ` +
+      `${mib(d.stall.rssBefore.twin)} (twin). ` +
       `The reading viewer got ${d.viewerGapsWhileReading} gap notice(s); ` +
       `${d.sessionsIncomplete} session(s) did not complete. Bytes relayed but not decoded ` +
       '("inspection gap"): ' +
