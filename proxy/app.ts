@@ -172,7 +172,7 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
             ),
           }
         : {}),
-      inspect: (info, flow) => inspection.inspector(info, flow),
+      inspect: (info, flow, transport) => inspection.inspector(info, flow, transport),
       onClose: (summary) => {
         sessions.delete(s);
         inspection.closed(summary);

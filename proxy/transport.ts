@@ -53,9 +53,10 @@ export type TransportEvent =
 /** What inspects one session's bytes. Called off the forwarding path, in arrival order. */
 export interface SessionInspector {
   /**
-   * Plaintext of each leg, in arrival order: decrypted when a leg is TLS, inflated after
-   * COMPRESS=DEFLATE (see compress.ts), and never anything after STARTTLS_PASSTHROUGH or
-   * COMPRESS_CORRUPT.
+   * The bytes of each leg, in arrival order, decrypted when a leg is TLS. From the relay they
+   * are as they crossed (still compressed after COMPRESS=DEFLATE); the inspection thread's
+   * TransportFollower (inspection/transport-follower.ts) hands its pipeline inflated bytes,
+   * and never anything after STARTTLS_PASSTHROUGH or COMPRESS_CORRUPT.
    */
   chunks(batch: readonly TapChunk[]): void;
   /**
@@ -85,4 +86,14 @@ export interface SessionInspector {
 export interface InspectionFlow {
   pause(): void;
   resume(): void;
+}
+
+/**
+ * What the relay tells a session's inspector at open, for following the transport itself:
+ * whether imapscope terminates the client's STARTTLS (`--client-tls starttls`), in which case
+ * the bytes after a successful STARTTLS are the plaintext inside TLS; otherwise they are
+ * ciphertext passed through end to end.
+ */
+export interface SessionTransport {
+  interceptsStarttls: boolean;
 }

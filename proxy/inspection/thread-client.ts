@@ -30,10 +30,11 @@ import {
 import type { Logger } from '../log.ts';
 import { COMPILED } from '../paths.ts';
 import type { SessionInfo, SessionSummary } from '../net/relay.ts';
-import type { InspectionFlow, SessionInspector } from '../transport.ts';
+import type { InspectionFlow, SessionInspector, SessionTransport } from '../transport.ts';
 import { DEFAULT_BACKLOG_BOUNDS, InspectionBacklog, type BacklogBounds } from './backlog.ts';
 import { pack } from './pack.ts';
 import type { FromInspection, InspectionConfig, ToInspection } from './thread-protocol.ts';
+import type { FollowState } from './transport-follower.ts';
 
 export interface InspectionOptions {
   log: Logger;
@@ -52,6 +53,9 @@ type Lost = Record<Direction, { chunks: number; bytes: number; at: number }>;
 /** What the relay thread remembers of an open session, to resume it in a new worker. */
 interface OpenSession {
   info: SessionInfo;
+  transport: SessionTransport;
+  /** Where the inspection thread's follower last said the stream stands (compressed, opaque). */
+  follow: FollowState | null;
   lost: Lost;
   /** The tap closed ('end' was due) while no worker ran. */
   ended: boolean;
@@ -169,6 +173,11 @@ export class InspectionThread {
     this.heardAt = Date.now();
     worker.on('message', (m: FromInspection) => {
       if (this.worker === worker) this.heardAt = Date.now();
+      if (m.type === 'follow') {
+        const s = this.sessions.get(m.session);
+        if (s) s.follow = m.state;
+        return;
+      }
       if (m.type !== 'consumed') return;
       for (const [id, c2s, s2c] of m.sessions) this.backlog.consumed(id, c2s, s2c);
       this.backlog.release();
@@ -231,7 +240,13 @@ export class InspectionThread {
     this.opts.log.info({ restarts: this.restarts }, 'inspection restarted');
     if (this.listen) this.post({ type: 'listening', listen: this.listen });
     for (const s of this.sessions.values()) {
-      this.post({ type: 'open', info: s.info, resume: true });
+      this.post({
+        type: 'open',
+        info: s.info,
+        interceptsStarttls: s.transport.interceptsStarttls,
+        resume: true,
+        ...(s.follow ? { follow: s.follow } : {}),
+      });
       for (const d of ['c2s', 's2c'] as const) this.postLost(s, d);
       if (s.ended) this.post({ type: 'end', session: s.info.id });
       if (s.summary) {
@@ -293,13 +308,24 @@ export class InspectionThread {
    * The inspector the relay hands a session's tap batches to. With `flow` (and in lossless
    * mode) the session is paused while inspection is too far behind instead of losing bytes.
    */
-  inspector(info: SessionInfo, flow?: InspectionFlow): SessionInspector {
+  inspector(
+    info: SessionInfo,
+    flow?: InspectionFlow,
+    transport: SessionTransport = { interceptsStarttls: false },
+  ): SessionInspector {
     const session = info.id;
     const lossless = this.mode === 'lossless' && flow !== undefined;
-    const open: OpenSession = { info, lost: noLoss(), ended: false, summary: null };
+    const open: OpenSession = {
+      info,
+      transport,
+      follow: null,
+      lost: noLoss(),
+      ended: false,
+      summary: null,
+    };
     this.sessions.set(session, open);
     this.backlog.open(session, lossless ? flow : null);
-    this.post({ type: 'open', info });
+    this.post({ type: 'open', info, interceptsStarttls: transport.interceptsStarttls });
     return {
       lossless,
       chunks: (batch) => {

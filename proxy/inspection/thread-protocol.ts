@@ -6,6 +6,7 @@ import type { Direction } from '../../shared/direction.ts';
 import type { HostPort } from '../config.ts';
 import type { SessionInfo, SessionSummary } from '../net/relay.ts';
 import type { TransportEvent } from '../transport.ts';
+import type { FollowState } from './transport-follower.ts';
 import type { UiTls } from '../ui/ui-tls.ts';
 
 /** What the inspection thread needs to start: the hub's and UI server's part of the config. */
@@ -71,8 +72,17 @@ export interface PackedBatch {
 export type ConsumedBytes = [session: string, c2s: number, s2c: number];
 
 export type ToInspection =
-  /** `resume`: the session was open when an earlier inspection thread died; continue its events. */
-  | { type: 'open'; info: SessionInfo; resume?: boolean }
+  /**
+   * `interceptsStarttls`: see SessionTransport. `resume`: the session was open when an earlier
+   * inspection thread died; continue its events, in `follow` state if it had reached one.
+   */
+  | {
+      type: 'open';
+      info: SessionInfo;
+      interceptsStarttls: boolean;
+      resume?: boolean;
+      follow?: FollowState;
+    }
   | { type: 'chunks'; session: string; batch: PackedBatch }
   | {
       type: 'gap';
@@ -106,4 +116,6 @@ export type FromInspection =
    * (and sessions paused by `--inspection lossless` resume). Sent after every message posted.
    */
   | { type: 'consumed'; sessions: ConsumedBytes[] }
+  /** A session's stream became compressed or opaque (kept for a restarted thread). */
+  | { type: 'follow'; session: string; state: FollowState }
   | { type: 'stopped' };

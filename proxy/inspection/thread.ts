@@ -11,6 +11,7 @@ import { createLogger } from '../log.ts';
 import { INSPECTION_HEARTBEAT_MS } from '../limits.ts';
 import type { TapChunk } from '../transport.ts';
 import { createSessionInspector, type TrackingInspector } from './pipeline.ts';
+import { TransportFollower } from './transport-follower.ts';
 import { startUiServer } from '../ui/http.ts';
 import { Metrics } from '../ui/metrics.ts';
 import { Hub } from '../hub/hub.ts';
@@ -103,7 +104,14 @@ async function main(): Promise<void> {
     services,
   );
 
-  const inspectors = new Map<string, TrackingInspector>();
+  /**
+   * Each open session's inspector: the transport follower (COMPRESS, pass-through STARTTLS) in
+   * front of its pipeline, and the pipeline's own for session.close.
+   */
+  const inspectors = new Map<
+    string,
+    { follower: TransportFollower; tracking: TrackingInspector }
+  >();
   /** Tap bytes inspected per session while handling the current post: [c2s, s2c]. */
   const consumed = new Map<string, [number, number]>();
   let inspectedTotal = 0;
@@ -121,20 +129,23 @@ async function main(): Promise<void> {
         // Resumed after a crash: continue after the archive's last event. When the dead thread
         // archived none (it died before its first flush), start over with session.open.
         const afterSeq = m.resume ? resumeArchived(services.archive, m.info.id) : 0;
-        inspectors.set(
-          m.info.id,
-          createSessionInspector(m.info, {
-            hub,
-            revealSecrets: config.revealSecrets,
-            hashLiterals: config.literalHashes,
-            ...(afterSeq > 0 ? { resume: { afterSeq } } : {}),
-          }),
-        );
+        const session = m.info.id;
+        const tracking = createSessionInspector(m.info, {
+          hub,
+          revealSecrets: config.revealSecrets,
+          hashLiterals: config.literalHashes,
+          ...(afterSeq > 0 ? { resume: { afterSeq } } : {}),
+        });
+        const follower = new TransportFollower(tracking, m.interceptsStarttls, {
+          ...(m.follow ? { resumedIn: m.follow } : {}),
+          onState: (state) => post({ type: 'follow', session, state }),
+        });
+        inspectors.set(session, { follower, tracking });
         return;
       }
       case 'chunks': {
         const chunks = unpack(m.batch);
-        inspectors.get(m.session)?.chunks(chunks);
+        inspectors.get(m.session)?.follower.chunks(chunks);
         slowDown(m.batch.bytes);
         const c = consumed.get(m.session) ?? [0, 0];
         const [c2s, s2c] = c;
@@ -155,13 +166,13 @@ async function main(): Promise<void> {
       case 'gap':
         // Relayed all the same: only inspection lost them.
         metrics.relayedBytes(m.direction, m.droppedBytes);
-        inspectors.get(m.session)?.gap(m.direction, m.droppedChunks, m.droppedBytes, m.at);
+        inspectors.get(m.session)?.follower.gap(m.direction, m.droppedChunks, m.droppedBytes, m.at);
         return;
       case 'transport':
-        inspectors.get(m.session)?.transport?.(m.event);
+        inspectors.get(m.session)?.follower.transport(m.event);
         return;
       case 'end':
-        inspectors.get(m.session)?.close();
+        inspectors.get(m.session)?.follower.close();
         return;
       case 'listening':
         services.listen = m.listen;
@@ -176,7 +187,7 @@ async function main(): Promise<void> {
         const s = m.summary;
         registry.closed(s);
         metrics.sessionClosed(s.reason);
-        inspectors.get(s.id)?.closed({
+        inspectors.get(s.id)?.tracking.closed({
           bytes: s.bytes,
           reason: s.reason,
           durationMs: s.endedAt - s.startedAt,

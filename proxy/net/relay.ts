@@ -6,7 +6,6 @@ import { formatHostPort } from '../config.ts';
 import type { HostPort } from '../config.ts';
 import { NO_GREETING_HINT_MS, UPSTREAM_CONNECT_TIMEOUT_MS } from '../limits.ts';
 import type { Logger } from '../log.ts';
-import { TransportFollower } from './compress.ts';
 import { upgradeUpstreamFirst } from './starttls.ts';
 import type { RelayControl, RelayHooks, Side } from './relay-control.ts';
 import { StarttlsInterceptor } from './starttls-relay.ts';
@@ -14,7 +13,7 @@ import { SessionGuard } from './session-guard.ts';
 import type { SessionLimits } from './session-guard.ts';
 import { Tap } from './tap.ts';
 import type { SessionInspector, TapChunk, TransportEvent, TransportNoticeCode } from './tap.ts';
-import type { InspectionFlow } from '../transport.ts';
+import type { InspectionFlow, SessionTransport } from '../transport.ts';
 import { acceptClientTls, connectUpstreamTls, describeTlsError, tlsEstablished } from './tls.ts';
 import type { TlsSetup } from './tls.ts';
 import type { TlsMode } from './tls-modes.ts';
@@ -41,9 +40,14 @@ export interface RelayOptions {
   log: Logger;
   /**
    * Creates the inspector for a session; without it bytes are only forwarded and counted.
-   * `flow` lets a lossless inspector pause the session's reading while it catches up.
+   * `flow` lets a lossless inspector pause the session's reading while it catches up;
+   * `transport` says what the inspector must know to follow STARTTLS and COMPRESS itself.
    */
-  inspect?: (info: SessionInfo, flow: InspectionFlow) => SessionInspector;
+  inspect?: (
+    info: SessionInfo,
+    flow: InspectionFlow,
+    transport: SessionTransport,
+  ) => SessionInspector;
   onClose?: (summary: SessionSummary) => void;
   connectTimeoutMs?: number;
   /** TLS on each leg (see tls.ts prepareTls); without it both legs are plain. */
@@ -414,14 +418,15 @@ export class RelaySession implements RelayHandle, RelayControl {
   /** Creates the session's inspector and tap (once): at connect, or at a failure before it. */
   private openTap(): Tap {
     if (this.tap) return this.tap;
-    // Without an inspector nothing reads inflated bytes: skip following COMPRESS altogether.
-    const inner = this.opts.inspect?.(this.info, this.flow);
+    // The tap hands on the bytes of each leg as they crossed (decrypted where a leg is TLS):
+    // finding COMPRESS and STARTTLS in them and inflating is the inspection thread's work
+    // (inspection/transport-follower.ts), so this thread never scans the bulk of a session.
+    const inner = this.opts.inspect?.(this.info, this.flow, {
+      interceptsStarttls: this.clientMode === 'starttls',
+    });
     // A lossless inspector pauses the relay instead of dropping: the tap must not drop either
     // (what it queues is one event-loop turn of reads, and then the relay pauses).
-    const tap = new Tap(
-      inner ? new TransportFollower(inner, this.clientMode === 'starttls') : noopInspector,
-      inner?.lossless === true ? Infinity : undefined,
-    );
+    const tap = new Tap(inner ?? noopInspector, inner?.lossless === true ? Infinity : undefined);
     this.tap = tap;
     for (const e of this.early.splice(0)) tap.transport(e);
     return tap;

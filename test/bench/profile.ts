@@ -8,18 +8,30 @@
  * PROFILE_CPU_ONLY=1 runs without the profiler and prints only the CPU time imapscope used per
  * workload (from /proc): the figure to compare before and after a change.
  *
- *   PROFILE_WORKLOAD=bulk|noop|sessions|all (default all; sessions = 5 rounds of 200 concurrent
- *   sessions with a WebSocket viewer attached)   PROFILE_KEEP=1 keeps the .cpuprofile files
+ *   PROFILE_WORKLOAD=bulk|compress|noop|sessions|all (default all; compress = the bulk fetches
+ *   after COMPRESS=DEFLATE; sessions = 5 rounds of 200 concurrent sessions with a WebSocket
+ *   viewer attached)   PROFILE_KEEP=1 keeps the .cpuprofile files
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { startDovecot } from '../helpers/dovecot.ts';
 import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
 import { cpuSeconds, progress } from './stats.ts';
 import { Viewer } from './viewer.ts';
-import { bulkConnection, bulkFetch, concurrentSessions, login, prepareMail } from './workload.ts';
+import {
+  BULK_MESSAGES,
+  BULK_MESSAGE_BYTES,
+  bulkConnection,
+  bulkFetch,
+  concurrentSessions,
+  login,
+  prepareMail,
+  type Endpoint,
+} from './workload.ts';
 
 interface ProfileNode {
   id: number;
@@ -45,6 +57,67 @@ function threadCpuMs(pid: number | undefined): Map<string, number> {
     }
   }
   return out;
+}
+
+/**
+ * The bulk workload after COMPRESS=DEFLATE: LOGIN, COMPRESS, SELECT, then `rounds` bulk
+ * FETCHes, each command deflated, the answers inflated. Resolves with the inflated bytes.
+ */
+async function compressedBulk(p: Endpoint, user: string, pass: string, rounds: number) {
+  const socket = net.connect(p.port, p.host);
+  socket.setNoDelay(true);
+  let text = '';
+  let bytes = 0;
+  let waiter: { tag: string; resolve: () => void; reject: (e: Error) => void } | null = null;
+  const onPlain = (d: Buffer): void => {
+    bytes += d.length;
+    // Only the tail can hold a tagged completion; the bodies are not kept.
+    text = (text + d.toString('latin1')).slice(-4096);
+    const w = waiter;
+    if (!w) return;
+    const m = new RegExp(`(?:^|\n)${w.tag} (OK|NO|BAD)[^\n]*\n`).exec(text);
+    if (!m) return;
+    waiter = null;
+    text = '';
+    if (m[1] === 'OK') w.resolve();
+    else w.reject(new Error(`${w.tag}: ${m[0].trim()}`));
+  };
+  let inflate: zlib.InflateRaw | null = null;
+  socket.on('data', (d: Buffer) => (inflate ? inflate.write(d) : onPlain(d)));
+  let deflating = false;
+  let n = 0;
+  const command = (line: string): Promise<void> => {
+    const tag = `z${++n}`;
+    const done = new Promise<void>((resolve, reject) => (waiter = { tag, resolve, reject }));
+    const bytes = Buffer.from(`${tag} ${line}\r\n`);
+    // Each command one sync-flushed piece of the client's deflate stream.
+    socket.write(
+      deflating ? zlib.deflateRawSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH }) : bytes,
+    );
+    return done;
+  };
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('data', () => resolve());
+  });
+  await command(`LOGIN ${user} ${pass}`);
+  // Everything after the OK line comes deflated: the OK is the last plain line read.
+  await command('COMPRESS DEFLATE');
+  inflate = zlib.createInflateRaw({ chunkSize: 256 * 1024 });
+  inflate.on('data', onPlain);
+  deflating = true;
+  await command('SELECT INBOX');
+  const before = bytes;
+  for (let i = 0; i < rounds; i++) {
+    await command(`UID FETCH 1:${BULK_MESSAGES} BODY.PEEK[]`);
+    progress(`compressed bulk fetch ${i + 1}/${rounds}`);
+  }
+  const fetched = bytes - before;
+  if (fetched < rounds * BULK_MESSAGES * BULK_MESSAGE_BYTES)
+    throw new Error(`compressed bulk fetch: only ${fetched} bytes`);
+  await command('LOGOUT');
+  socket.destroy();
+  return fetched;
 }
 
 /** Self time per function (ms), biggest first. */
@@ -107,6 +180,11 @@ async function main(): Promise<void> {
       await d.logout();
       await new Promise((r) => setTimeout(r, 1_000));
       cpuSince('5 bulk fetches (525 MB)');
+    }
+    if (run('compress')) {
+      const fetched = await compressedBulk(scope.listen, dovecot.user, dovecot.password, 5);
+      await new Promise((r) => setTimeout(r, 1_000));
+      cpuSince(`5 bulk fetches after COMPRESS (${Math.round(fetched / 1e6)} MB inflated)`);
     }
     if (run('noop')) {
       const d = await login(scope.listen, dovecot.user, dovecot.password);

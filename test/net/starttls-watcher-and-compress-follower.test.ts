@@ -1,7 +1,7 @@
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { TransportFollower } from '../../proxy/net/compress.ts';
-import { StreamingInflater } from '../../proxy/net/inflate.ts';
+import { TransportFollower } from '../../proxy/inspection/transport-follower.ts';
+import { StreamingInflater } from '../../proxy/inspection/inflate.ts';
 import { LineScanner } from '../../proxy/net/lines.ts';
 import { StarttlsWatcher } from '../../proxy/net/starttls.ts';
 import type { TapChunk, TransportEvent } from '../../proxy/net/tap.ts';

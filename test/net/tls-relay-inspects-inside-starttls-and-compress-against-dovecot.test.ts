@@ -1,6 +1,7 @@
 /**
  * The relay, in process, between a scripted client and a real Dovecot, with TLS on both legs:
- * what the tap hands the inspector must be, byte for byte, the plaintext the client sent and
+ * what the tap hands the inspector, through the TransportFollower the inspection thread puts
+ * in front of each pipeline, must be, byte for byte, the plaintext the client sent and
  * received (through STARTTLS and COMPRESS=DEFLATE), and Dovecot's own post-login rawlog.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TransportFollower } from '../../proxy/inspection/transport-follower.ts';
 import { WireDecoder } from '../../proxy/wire/index.ts';
 import { startListener } from '../../proxy/net/listener.ts';
 import { relayConnection } from '../../proxy/net/relay.ts';
@@ -88,15 +90,19 @@ async function harness(
       upstream,
       log,
       tls: setup,
-      inspect: () => {
+      inspect: (_info, _flow, transport) => {
         const s: Session = { chunks: [], transport: [], closed: false };
         h.sessions.push(s);
-        return {
-          chunks: (b) => s.chunks.push(...b),
-          gap() {},
-          transport: (e) => s.transport.push(e),
-          close: () => (s.closed = true),
-        };
+        // As the inspection thread does (thread.ts): the relay tees the bytes as they crossed.
+        return new TransportFollower(
+          {
+            chunks: (b) => s.chunks.push(...b),
+            gap() {},
+            transport: (e) => s.transport.push(e),
+            close: () => (s.closed = true),
+          },
+          transport.interceptsStarttls,
+        );
       },
       onClose: (summary) => h.summaries.push(summary),
     }),

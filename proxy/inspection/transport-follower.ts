@@ -1,22 +1,41 @@
 /**
- * COMPRESS=DEFLATE (RFC 4978) for inspection. The relay forwards compressed bytes unchanged;
- * this inspector, placed between the tap and the session's inspector, finds the COMPRESS
- * command and its tagged OK in the plaintext and from then on hands on inflated bytes:
- * s2c from the byte after the OK line, c2s from the byte after the command line (the client
- * sends nothing in between; if it did, those bytes are compressed only if the answer is OK).
+ * COMPRESS=DEFLATE (RFC 4978) for inspection, on the inspection thread. The relay forwards
+ * compressed bytes unchanged and tees them as they are; this inspector, placed in front of the
+ * session's pipeline, finds the COMPRESS command and its tagged OK in the plaintext and from
+ * then on hands on inflated bytes: s2c from the byte after the OK line, c2s from the byte after
+ * the command line (the client sends nothing in between; if it did, those bytes are compressed
+ * only if the answer is OK).
  *
  * It also ends inspection where the bytes stop being IMAP for an observer: after a STARTTLS
  * that succeeded end to end without imapscope in it (--client-tls none), and after corrupt
- * deflate data or a tap gap inside a deflate stream. The relay is never affected.
+ * deflate data or a gap inside a deflate stream. The relay is never affected: it runs in
+ * another thread and neither scans nor inflates (issue 12).
  */
 import type { Direction } from '../../shared/direction.ts';
 import { MAX_TRANSPORT_HOLD_BYTES } from '../limits.ts';
+import { LineScanner, commandOf, taggedStatus } from '../net/lines.ts';
+import type {
+  SessionInspector,
+  TapChunk,
+  TransportEvent,
+  TransportNoticeCode,
+} from '../transport.ts';
 import { StreamingInflater } from './inflate.ts';
-import { LineScanner, commandOf, taggedStatus } from './lines.ts';
-import type { SessionInspector, TapChunk, TransportEvent, TransportNoticeCode } from './tap.ts';
 
-export { StreamingInflater } from './inflate.ts';
-export type { InflateResult } from './inflate.ts';
+/**
+ * Where a session's stream stands once it stopped being plain IMAP text: `compressed` after
+ * COMPRESS took effect, `opaque` once inspection stopped (ciphertext or broken deflate data).
+ * The relay thread keeps the last one it heard, so that an inspection thread restarted after a
+ * crash does not take deflate or TLS bytes for IMAP lines.
+ */
+export type FollowState = 'compressed' | 'opaque';
+
+export interface FollowerOptions {
+  /** The session was already in this state when an earlier inspection thread died. */
+  resumedIn?: FollowState;
+  /** Called when the state changes (once per state). */
+  onState?: (state: FollowState) => void;
+}
 
 /**
  * Wraps a session's inspector: passes chunks through (inflated after COMPRESS), transport
@@ -43,7 +62,19 @@ export class TransportFollower implements SessionInspector {
   constructor(
     private readonly inner: SessionInspector,
     private readonly interceptsStarttls: boolean,
-  ) {}
+    private readonly options: FollowerOptions = {},
+  ) {
+    if (options.resumedIn === undefined) return;
+    // The inflaters' windows died with the thread that held them: nothing after can be inflated.
+    this.stopped = true;
+    if (options.resumedIn === 'compressed') {
+      this.notify(
+        'COMPRESS_CORRUPT',
+        null,
+        'inspection restarted inside a deflate stream; it cannot be inflated from there',
+      );
+    }
+  }
 
   chunks(batch: readonly TapChunk[]): void {
     for (const chunk of batch) {
@@ -53,11 +84,11 @@ export class TransportFollower implements SessionInspector {
     this.flush();
   }
 
-  gap(direction: Direction, droppedChunks: number, droppedBytes: number): void {
-    if (this.stopped) return;
+  gap(direction: Direction, droppedChunks: number, droppedBytes: number, at?: number): void {
     this.flush();
-    this.inner.gap(direction, droppedChunks, droppedBytes);
-    if (this.inflaters[direction]) {
+    // Passed on even once inspection stopped: the raw bytes behind it have the hole too.
+    this.inner.gap(direction, droppedChunks, droppedBytes, at);
+    if (!this.stopped && this.inflaters[direction]) {
       this.stop(
         'COMPRESS_CORRUPT',
         direction,
@@ -145,6 +176,7 @@ export class TransportFollower implements SessionInspector {
     }
     this.flush();
     this.inner.transport?.({ type: 'compress.started', algorithm: 'DEFLATE', tag, at: chunk.at });
+    this.options.onState?.('compressed');
     this.inflaters.s2c = new StreamingInflater();
     this.inflaters.c2s = new StreamingInflater();
     for (const h of held) this.one(h);
@@ -180,6 +212,11 @@ export class TransportFollower implements SessionInspector {
     this.flush();
     this.stopped = true;
     for (const inflater of Object.values(this.inflaters)) inflater.close();
+    this.options.onState?.('opaque');
+    this.notify(code, direction, message);
+  }
+
+  private notify(code: TransportNoticeCode, direction: Direction | null, message: string): void {
     this.inner.transport?.({
       type: 'transport.notice',
       code,

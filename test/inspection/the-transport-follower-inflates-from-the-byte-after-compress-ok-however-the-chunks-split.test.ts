@@ -1,0 +1,209 @@
+/**
+ * The inspection thread's TransportFollower (sans-I/O): chunks in, the plaintext its pipeline
+ * sees and the transport events out. The chunk that carries a COMPRESS answer (or a STARTTLS
+ * one passed through end to end) also carries the first bytes of the new transport more often
+ * than not; whatever the relay's reads made of it, inflation must start at exactly the byte
+ * after the line that ends the plaintext, in both directions.
+ */
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import {
+  TransportFollower,
+  type FollowState,
+  type FollowerOptions,
+} from '../../proxy/inspection/transport-follower.ts';
+import type { Direction } from '../../shared/direction.ts';
+import type { TapChunk, TransportEvent } from '../../proxy/transport.ts';
+
+const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+const deflated = (s: string): Buffer =>
+  zlib.deflateRawSync(b(s), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+
+interface Seen {
+  c2s: string;
+  s2c: string;
+  events: TransportEvent[];
+  gaps: Direction[];
+  states: FollowState[];
+}
+
+/** Feeds `steps` (each one tap batch) to a fresh follower; returns what its inner inspector got. */
+function follow(
+  steps: TapChunk[][],
+  interceptsStarttls = false,
+  options: Omit<FollowerOptions, 'onState'> = {},
+): Seen {
+  const chunks: TapChunk[] = [];
+  const seen: Seen = { c2s: '', s2c: '', events: [], gaps: [], states: [] };
+  const f = new TransportFollower(
+    {
+      chunks: (batch) => chunks.push(...batch),
+      gap: (d) => seen.gaps.push(d),
+      transport: (e) => seen.events.push(e),
+      close() {},
+    },
+    interceptsStarttls,
+    { ...options, onState: (s) => seen.states.push(s) },
+  );
+  for (const batch of steps) f.chunks(batch);
+  f.close();
+  for (const d of ['c2s', 's2c'] as const)
+    seen[d] = Buffer.concat(chunks.filter((c) => c.direction === d).map((c) => c.data)).toString(
+      'latin1',
+    );
+  return seen;
+}
+
+const chunk = (direction: Direction, data: Buffer): TapChunk => ({ direction, data, at: 7 });
+
+/** Every way to cut `data` in two (empty parts left out), plus whole and byte by byte. */
+function everySplit(data: Buffer): Buffer[][] {
+  const ways: Buffer[][] = [[data], [...data].map((x) => Buffer.from([x]))];
+  for (let i = 1; i < data.length; i++) ways.push([data.subarray(0, i), data.subarray(i)]);
+  return ways;
+}
+
+const PRELUDE_C2S = 'a1 CAPABILITY\r\n';
+const PRELUDE_S2C = '* OK ready\r\n* CAPABILITY IMAP4rev1 COMPRESS=DEFLATE\r\na1 OK done\r\n';
+const COMMAND = 'a2 COMPRESS DEFLATE\r\n';
+const ANSWER = 'a2 OK DEFLATE active\r\n';
+const CLIENT_AFTER = 'a3 SELECT INBOX\r\na4 APPEND INBOX {11+}\r\nhello world\r\n';
+const SERVER_AFTER = '* 3 EXISTS\r\n* FLAGS (\\Seen)\r\na3 OK [READ-WRITE] done\r\n';
+const STARTED = { type: 'compress.started', algorithm: 'DEFLATE', tag: 'a2', at: 7 };
+
+describe('TransportFollower at the COMPRESS boundary', () => {
+  it('inflates the server stream from the byte after its OK, wherever the chunk with both splits', () => {
+    const boundary = Buffer.concat([b(ANSWER), deflated(SERVER_AFTER)]);
+    for (const parts of everySplit(boundary)) {
+      const seen = follow([
+        [chunk('c2s', b(PRELUDE_C2S)), chunk('s2c', b(PRELUDE_S2C)), chunk('c2s', b(COMMAND))],
+        parts.map((p) => chunk('s2c', p)),
+        [chunk('c2s', deflated(CLIENT_AFTER))],
+      ]);
+      expect(seen.s2c).toBe(PRELUDE_S2C + ANSWER + SERVER_AFTER);
+      expect(seen.c2s).toBe(PRELUDE_C2S + COMMAND + CLIENT_AFTER);
+      expect(seen.events).toEqual([STARTED]);
+      expect(seen.states).toEqual(['compressed']);
+    }
+  });
+
+  it('inflates the client stream from the byte after its command line, sent before the OK, split anywhere', () => {
+    // The client pipelines compressed commands right behind COMPRESS: held until the answer.
+    const boundary = Buffer.concat([b(COMMAND), deflated(CLIENT_AFTER)]);
+    for (const parts of everySplit(boundary)) {
+      const seen = follow([
+        [chunk('s2c', b(PRELUDE_S2C))],
+        parts.map((p) => chunk('c2s', p)),
+        [chunk('s2c', Buffer.concat([b(ANSWER), deflated(SERVER_AFTER)]))],
+      ]);
+      expect(seen.c2s).toBe(COMMAND + CLIENT_AFTER);
+      expect(seen.s2c).toBe(PRELUDE_S2C + ANSWER + SERVER_AFTER);
+      expect(seen.events).toEqual([STARTED]);
+    }
+  });
+
+  it('gives the same streams when each part of both boundaries comes in a tap batch of its own', () => {
+    const server = Buffer.concat([b(ANSWER), deflated(SERVER_AFTER)]);
+    const client = Buffer.concat([b(COMMAND), deflated(CLIENT_AFTER)]);
+    for (let i = 1; i < client.length; i += 3) {
+      for (let j = 1; j < server.length; j += 3) {
+        const seen = follow([
+          [chunk('c2s', client.subarray(0, i))],
+          [chunk('c2s', client.subarray(i)), chunk('s2c', server.subarray(0, j))],
+          [chunk('s2c', server.subarray(j))],
+        ]);
+        expect(seen.c2s).toBe(COMMAND + CLIENT_AFTER);
+        expect(seen.s2c).toBe(ANSWER + SERVER_AFTER);
+      }
+    }
+  });
+
+  it('after a refused COMPRESS, passes the held client bytes on as they are, split anywhere', () => {
+    const boundary = b(COMMAND + 'a3 NOOP\r\n');
+    for (const parts of everySplit(boundary)) {
+      const seen = follow([
+        parts.map((p) => chunk('c2s', p)),
+        [chunk('s2c', b('a2 NO [COMPRESSIONACTIVE] not now\r\na3 OK noop\r\n'))],
+      ]);
+      expect(seen.c2s).toBe(COMMAND + 'a3 NOOP\r\n');
+      expect(seen.s2c).toBe('a2 NO [COMPRESSIONACTIVE] not now\r\na3 OK noop\r\n');
+      expect(seen.events).toEqual([]);
+      expect(seen.states).toEqual([]);
+    }
+  });
+
+  it('never takes COMPRESS inside a literal for the command, split anywhere', () => {
+    const literal = `x APPEND INBOX {${COMMAND.length}}\r\n${COMMAND}\r\n`;
+    for (const parts of everySplit(b(literal))) {
+      const seen = follow([parts.map((p) => chunk('c2s', p)), [chunk('s2c', b(ANSWER))]]);
+      expect(seen.c2s).toBe(literal);
+      expect(seen.events).toEqual([]);
+    }
+  });
+});
+
+describe('TransportFollower at a STARTTLS passed through end to end', () => {
+  const hello = b('\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03');
+
+  it('hands on exactly the plaintext up to the OK and stops once, however the chunk splits', () => {
+    const boundary = Buffer.concat([b('* note\r\nt1 OK Begin TLS\r\n'), hello]);
+    for (const parts of everySplit(boundary)) {
+      const seen = follow([
+        [chunk('c2s', b('t1 STARTTLS\r\n'))],
+        parts.map((p) => chunk('s2c', p)),
+        [chunk('c2s', hello)],
+      ]);
+      expect(seen.s2c).toBe('* note\r\nt1 OK Begin TLS\r\n');
+      expect(seen.c2s).toBe('t1 STARTTLS\r\n');
+      expect(seen.events.map((e) => e.type === 'transport.notice' && e.code)).toEqual([
+        'STARTTLS_PASSTHROUGH',
+      ]);
+      expect(seen.states).toEqual(['opaque']);
+    }
+  });
+
+  it('keeps inspecting when imapscope intercepts STARTTLS (the tee is the plaintext inside)', () => {
+    const boundary = b('t1 OK Begin TLS\r\n* CAPABILITY IMAP4rev1\r\n');
+    for (const parts of everySplit(boundary)) {
+      const seen = follow(
+        [[chunk('c2s', b('t1 STARTTLS\r\n'))], parts.map((p) => chunk('s2c', p))],
+        true,
+      );
+      expect(seen.s2c).toBe(boundary.toString('latin1'));
+      expect(seen.events).toEqual([]);
+    }
+  });
+});
+
+describe('TransportFollower in a restarted inspection thread', () => {
+  it('does not take deflate bytes for lines: it says the stream cannot be inflated and stops', () => {
+    const seen = follow([[chunk('s2c', deflated('* 1 EXISTS\r\n'))]], false, {
+      resumedIn: 'compressed',
+    });
+    expect(seen.s2c).toBe('');
+    expect(seen.events).toMatchObject([
+      { type: 'transport.notice', code: 'COMPRESS_CORRUPT', direction: null },
+    ]);
+  });
+
+  it('stays quiet about a session that was opaque already, and still passes gaps on', () => {
+    const chunks: TapChunk[] = [];
+    const gaps: Direction[] = [];
+    const events: TransportEvent[] = [];
+    const f = new TransportFollower(
+      {
+        chunks: (c) => chunks.push(...c),
+        gap: (d) => gaps.push(d),
+        transport: (e) => events.push(e),
+        close() {},
+      },
+      false,
+      { resumedIn: 'opaque' },
+    );
+    f.gap('s2c', 1, 100, 5);
+    f.chunks([chunk('s2c', b('\x17\x03\x03 ciphertext'))]);
+    expect(chunks).toEqual([]);
+    expect(events).toEqual([]);
+    expect(gaps).toEqual(['s2c']);
+  });
+});
