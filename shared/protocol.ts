@@ -166,8 +166,6 @@ export type ApiErrorCode =
   /** A literal's whole body is not in the archive as it was (refused, masked, or bytes lost). */
   | 'ERR_API_LITERAL_UNAVAILABLE'
   | 'ERR_API_ARCHIVE_RECOVERING'
-  /** A feature that reads the SQLite archive directly, asked of a PostgreSQL one (501). */
-  | 'ERR_API_NOT_IMPLEMENTED'
   /** A cross-origin WebSocket upgrade. */
   | 'ERR_API_FORBIDDEN'
   /** A Host the UI server does not answer to (see --ui-host). */

@@ -13,10 +13,12 @@ import type { RawChunk, Sink } from '../hub/hub.ts';
 import type { AuditAction, AuditFilter } from '../../shared/audit.ts';
 import type { SessionFilter, SessionPage, SessionRow } from '../../shared/protocol.ts';
 import { earlierImport, recordImport } from './imports.ts';
+import { streamRange } from './literal-bytes.ts';
 import { ActionRecorder, queryActions } from './actions.ts';
 import * as read from './read.ts';
 import { commandStats, type CommandStats, type StatsFilter } from './stats.ts';
 import type { ArchiveStats, ArchiveStore, StoredChunk } from './store.ts';
+import type { Direction } from '../../shared/direction.ts';
 import { RawFiles, type RawPlace } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
 import { searchText } from './search-text.ts';
@@ -361,6 +363,15 @@ export class Archive implements Sink, ArchiveStore {
     yield* read.sessionChunks(this.db, session);
   }
 
+  async *streamRange(
+    session: string,
+    direction: Direction,
+    start: number,
+    end: number,
+  ): AsyncIterable<Buffer> {
+    yield* streamRange(this.db, session, direction, start, end);
+  }
+
   queryActions(filter: AuditFilter): Promise<AuditAction[]> {
     return Promise.resolve(queryActions(this.db, filter));
   }
@@ -544,12 +555,4 @@ export class Archive implements Sink, ArchiveStore {
     const raw = this.db.prepare(`SELECT coalesce(sum(length), 0) FROM raw_spans`).pluck().get();
     return (pages - free) * size + Number(raw);
   }
-}
-
-/**
- * The SQLite connection behind a store, or null for PostgreSQL: for the features that still
- * read the SQLite file synchronously (the display filter, whole-literal downloads, grep).
- */
-export function sqliteDb(store: ArchiveStore): Db | null {
-  return store instanceof Archive ? store.db : null;
 }

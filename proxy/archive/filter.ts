@@ -1,18 +1,18 @@
 /**
  * The display filter (shared/filter.ts) across the archive: which sessions contain a match,
- * and which rows of one session match. Used by `imapscope grep` and `GET /api/sessions?filter=`.
+ * and which rows of one session match. Used by `imapscope grep` and `GET /api/sessions?filter=`,
+ * on either archive (SQLite or PostgreSQL) through the reads of store.ts.
  *
  * A session is scanned event by event (shared/filter-match.ts), newest session first; the
  * session row's counters rule out sessions that cannot match before any event is read
  * (`status:NO` needs a session with a NO, `lint:` one with a lint). The cost is linear in the
  * events of the sessions scanned, as in Wireshark; a search stops once it has `limit` sessions.
  */
-import type { Database as Db } from 'better-sqlite3';
 import type { Filter, FilterNode } from '../../shared/filter.ts';
 import type { FilterSubject } from '../../shared/filter-match.ts';
 import { FilterScanner, filterMatches } from '../../shared/filter-match.ts';
 import type { SessionRow } from '../../shared/protocol.ts';
-import { getSession, sessionEvents } from './read.ts';
+import type { ArchiveReader } from './store.ts';
 
 /** The counters of a session row that can rule it out. */
 type Counts = Pick<SessionRow, 'noCount' | 'badCount' | 'lintCount' | 'exchangeCount'>;
@@ -42,13 +42,19 @@ export function sessionCouldMatch(filter: Filter, row: Counts): boolean {
   return filter.root === null || could(filter.root, row);
 }
 
+/** The reads the display filter makes: either archive (store.ts), or a read-only SQLite file. */
+export type FilterReader = Pick<ArchiveReader, 'querySessions' | 'sessionEvents'>;
+
+/** Sessions read per page while scanning the archive for matches. */
+const SCAN_PAGE = 500;
+
 /** The matching rows of one archived session, in seq order; stops after `max`. */
-export function sessionMatches(
-  db: Db,
+export async function sessionMatches(
+  reader: FilterReader,
   session: string,
   filter: Filter,
   max = Number.POSITIVE_INFINITY,
-): FilterSubject[] {
+): Promise<FilterSubject[]> {
   const scanner = new FilterScanner();
   const out: FilterSubject[] = [];
   const take = (subjects: FilterSubject[]): void => {
@@ -56,7 +62,7 @@ export function sessionMatches(
   };
   let after = 0;
   while (out.length < max) {
-    const page = sessionEvents(db, session, after, 1000);
+    const page = await reader.sessionEvents(session, after, 1000);
     if (page.length === 0) {
       take(scanner.finish());
       break;
@@ -68,41 +74,44 @@ export function sessionMatches(
 }
 
 /** Whether the archived session holds at least one match. */
-export function sessionHasMatch(db: Db, row: SessionRow, filter: Filter): boolean {
-  return sessionCouldMatch(filter, row) && sessionMatches(db, row.id, filter, 1).length > 0;
+export async function sessionHasMatch(
+  reader: FilterReader,
+  row: SessionRow,
+  filter: Filter,
+): Promise<boolean> {
+  return (
+    sessionCouldMatch(filter, row) && (await sessionMatches(reader, row.id, filter, 1)).length > 0
+  );
 }
 
 /**
  * Sessions (newest first) with at least one match, and how many rows match in each; at most
- * `limit` sessions. `before`: only sessions started before this time (paging).
+ * `limit` sessions. The session list is read in pages by offset: a session that starts
+ * meanwhile moves the others back, so a row seen twice is skipped (never one missed).
  */
-export function sessionsMatching(
-  db: Db,
+export async function sessionsMatching(
+  reader: FilterReader,
   filter: Filter,
-  opts: { limit: number; before?: number },
-): { session: SessionRow; matches: number }[] {
+  opts: { limit: number },
+): Promise<{ session: SessionRow; matches: number }[]> {
   const out: { session: SessionRow; matches: number }[] = [];
-  const stmt = db
-    .prepare(
-      `SELECT id FROM sessions WHERE started_at < ? OR (started_at = ? AND id < ?)
-       ORDER BY started_at DESC, id DESC LIMIT 500`,
-    )
-    .pluck();
-  let at = opts.before ?? Number.MAX_SAFE_INTEGER;
-  let lastId = '\uffff';
-  while (out.length < opts.limit) {
-    const ids = stmt.all(at, at, lastId) as string[];
-    if (ids.length === 0) break;
-    for (const id of ids) {
-      const row = getSession(db, id);
-      if (!row) continue;
-      at = row.startedAt;
-      lastId = id;
+  const seen = new Set<string>();
+  for (let offset = 0; out.length < opts.limit; offset += SCAN_PAGE) {
+    const page = await reader.querySessions({
+      sort: 'started',
+      order: 'desc',
+      offset,
+      limit: SCAN_PAGE,
+    });
+    for (const row of page.sessions) {
+      if (seen.has(row.id)) continue;
+      seen.add(row.id);
       if (!sessionCouldMatch(filter, row)) continue;
-      const matches = sessionMatches(db, id, filter).length;
+      const matches = (await sessionMatches(reader, row.id, filter)).length;
       if (matches > 0) out.push({ session: row, matches });
       if (out.length >= opts.limit) break;
     }
+    if (page.sessions.length < SCAN_PAGE) break;
   }
   return out;
 }

@@ -3,9 +3,9 @@
  * instances write into and every instance's viewer reads. The same contract as the SQLite
  * archive (store.ts): `write`/`raw` only queue; every ARCHIVE_FLUSH_MS (or at
  * ARCHIVE_FLUSH_EVENTS events, or PG_FLUSH_RAW_BYTES raw bytes) the queue is encoded at once
- * and goes to the database in one transaction: events and raw chunks by binary COPY
- * (pg-copy.ts), actions and the sessions' counters each in one statement through
- * `unnest($1::text[], …)`. Two flushes run at once on two connections (one sends its rows
+ * and goes to the database in one transaction: events, raw chunks and the sessions'
+ * searchable text (pg-search-text.ts) by binary COPY (pg-copy.ts), actions and the sessions'
+ * counters each in one statement through `unnest($1::text[], …)`. Two flushes run at once on two connections (one sends its rows
  * while the one before it commits), and each commits after the one before it, so an
  * instance's gseqs are committed in order.
  *
@@ -37,6 +37,8 @@ import {
 import { ActionRecorder, actionsQuery } from './actions.ts';
 import type { ArchiveOptions, SessionPatch } from './archive.ts';
 import { copyChunks, copyInto, type CopyTable } from './pg-copy.ts';
+import { pgStreamRange } from './pg-read.ts';
+import { searchTextRows, textCondition } from './pg-search-text.ts';
 import { migrate } from './pg-schema.ts';
 import { SORT_SQL, pageSize, toRow, type SessionDbRow } from './read.ts';
 import { aggregateStats, type CommandStats, type StatsFilter, type StatsRow } from './stats.ts';
@@ -74,6 +76,8 @@ interface Batch {
   eventRows: Buffer[];
   /** The raw chunks as COPY rows of `raw_chunks`. */
   chunkRows: Buffer[];
+  /** The sessions' searchable text (pg-search-text.ts) as COPY rows of `session_text`. */
+  textRows: Buffer[];
   actions: AuditAction[];
   /** One delta row per session of the batch (upsertSessions). */
   patches: Map<string, SessionDelta>;
@@ -100,6 +104,13 @@ const EVENTS: CopyTable = {
     ['at', 'int8'],
     ['type', 'text'],
     ['body', 'text'],
+  ],
+};
+const SESSION_TEXT: CopyTable = {
+  table: 'session_text',
+  columns: [
+    ['session', 'text'],
+    ['text', 'text'],
   ],
 };
 const RAW_CHUNKS: CopyTable = {
@@ -318,6 +329,11 @@ export class PgArchive implements ArchiveStore {
       RAW_CHUNKS,
       chunks.map((ch) => [ch.session, ch.direction, ch.at, ch.data]),
     );
+    const text = searchTextRows(events);
+    const textRows = copyChunks(
+      SESSION_TEXT,
+      text.sessions.map((session, i) => [session, text.texts[i]!]),
+    );
     const handedAt = performance.now();
     return {
       events,
@@ -325,6 +341,7 @@ export class PgArchive implements ArchiveStore {
       chunks,
       eventRows,
       chunkRows,
+      textRows,
       actions,
       patches,
       perSession,
@@ -346,6 +363,7 @@ export class PgArchive implements ArchiveStore {
       c = await this.pool.connect();
       await c.query('BEGIN');
       await this.insertEvents(c, b);
+      await copyInto(c, SESSION_TEXT, b.textRows);
       await copyInto(c, RAW_CHUNKS, b.chunkRows);
       await this.insertActions(c, b.actions);
       // Sessions last, after the previous flush committed: both update the same rows.
@@ -570,7 +588,7 @@ export class PgArchive implements ArchiveStore {
         ids.push(...r.rows.map((x) => x.id));
       }
       if (ids.length > 0) {
-        for (const table of ['events', 'raw_chunks', 'actions'])
+        for (const table of ['events', 'raw_chunks', 'actions', 'session_text'])
           await c.query(`DELETE FROM ${table} WHERE session = ANY($1::text[])`, [ids]);
         await c.query(`DELETE FROM sessions WHERE id = ANY($1::text[])`, [ids]);
       }
@@ -599,8 +617,8 @@ export class PgArchive implements ArchiveStore {
   }
 
   /**
-   * read.ts querySessions in PostgreSQL's dialect. `text` has no trigram index here: a
-   * case-insensitive substring of the session's own columns or of a relayed line (a scan).
+   * read.ts querySessions in PostgreSQL's dialect. `text`: a case-insensitive substring of the
+   * session's columns or of its searchable text, as on SQLite (pg-search-text.ts).
    */
   async querySessions(f: SessionFilter = {}, only?: readonly string[]): Promise<SessionPage> {
     const where: string[] = [];
@@ -618,17 +636,7 @@ export class PgArchive implements ArchiveStore {
     else if (f.state) where.push(`state = ${p(f.state)}`);
     if (f.reason) where.push(`reason = ${p(f.reason)}`);
     const text = f.text?.trim();
-    if (text) {
-      // The session's columns, or a command or response line as relayed (masked already):
-      // the lines of search-text.ts, without decoded mailbox names and headers.
-      const t = p(text);
-      where.push(
-        `(strpos(lower(id || ' ' || client || ' ' || coalesce("user", '') || ' ' || upstream ||
-            ' ' || coalesce(client_name, '') || ' ' || coalesce(reason, '')), lower(${t})) > 0
-          OR id IN (SELECT session FROM events WHERE type IN ('message', 'malformed')
-            AND strpos(lower(body::jsonb #>> '{message,raw}'), lower(${t})) > 0))`,
-      );
-    }
+    if (text) where.push(textCondition(text, p));
     if (only) where.push(`id = ANY(${p([...only])}::text[])`);
     const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const sort = SORT_SQL[f.sort ?? 'started'].replace(/\buser\b/, '"user"');
@@ -710,6 +718,15 @@ export class PgArchive implements ArchiveStore {
         yield { direction: row.direction, at: row.at, data: row.data };
       }
     }
+  }
+
+  streamRange(
+    session: string,
+    direction: Direction,
+    start: number,
+    end: number,
+  ): AsyncIterable<Buffer> {
+    return pgStreamRange(this.pool, session, direction, start, end);
   }
 
   async queryActions(filter: AuditFilter): Promise<AuditAction[]> {

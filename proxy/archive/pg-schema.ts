@@ -100,6 +100,27 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE sessions ADD COLUMN client_version text;
   CREATE INDEX sessions_user ON sessions(lower("user"), started_at);
   `,
+  // 4: the session list's text search (pg-search-text.ts): each session's searchable text,
+  // decoded headers included, trigram-indexed where the server has pg_trgm (Debian's
+  // postgresql package does; it is a trusted extension, so the database's owner may create
+  // it). Sessions archived before keep what the search found in them then: their lines.
+  `
+  CREATE TABLE session_text(
+    session text NOT NULL,
+    text text NOT NULL
+  );
+  CREATE INDEX session_text_session ON session_text(session);
+  INSERT INTO session_text(session, text)
+    SELECT session, string_agg(body::jsonb #>> '{message,raw}', chr(10) ORDER BY seq)
+    FROM events WHERE type IN ('message', 'malformed') GROUP BY session;
+  DO $$
+  BEGIN
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    CREATE INDEX session_text_trgm ON session_text USING gin (text gin_trgm_ops);
+  EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'pg_trgm is not available (%): text search scans session_text', SQLERRM;
+  END $$;
+  `,
 ];
 
 /** Applies the migrations not yet applied; returns their versions. */

@@ -55,6 +55,17 @@ export interface ArchiveReader {
   hasChunks(session: string): Promise<boolean>;
   /** A session's raw (redacted) chunks in arrival order, read in pages. */
   sessionChunks(session: string): AsyncIterable<StoredChunk>;
+  /**
+   * The bytes of one direction's stream (its raw chunks laid end to end) from `start`
+   * (inclusive) to `end` (exclusive), in order, read lazily; fewer bytes than asked when the
+   * archive holds less (literal-bytes.ts cuts a whole literal's body out of it).
+   */
+  streamRange(
+    session: string,
+    direction: Direction,
+    start: number,
+    end: number,
+  ): AsyncIterable<Buffer>;
   /** Audit actions, newest first (actions.ts queryActions). */
   queryActions(filter: AuditFilter): Promise<AuditAction[]>;
   /** Latency statistics per command (stats.ts commandStats). */

@@ -4,7 +4,8 @@
  *   imapscope export SESSION [--format jsonl|transcript|pcapng] [-o FILE]   (stdout without -o)
  *   imapscope import FILE      (a JSONL export, a transcript, or a Dovecot rawlog .in/.out)
  *
- * Both use the archive in --data; they work while imapscope runs (SQLite WAL).
+ * Both use the archive in --data, or with --archive postgres://… the shared PostgreSQL one;
+ * they work while imapscope runs (SQLite WAL).
  */
 import { createWriteStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import {
   renderExport,
   storeSource,
 } from '../export/index.ts';
+import type { ArchiveStore } from '../archive/store.ts';
 import { openSharedArchive } from './shared-archive.ts';
 
 /**
@@ -108,21 +110,15 @@ export function addArchiveCommands(program: Command): void {
     .argument('<file>', 'the file (for a rawlog, either half of the pair)')
     .action(async (file: string, _opts: unknown, cmd: Command) => {
       if (!existsSync(file)) fail(`no such file: ${file}`);
-      // Imports write through the SQLite archive's synchronous calls; into the shared one
-      // they are not supported yet: say so rather than import into --data unseen.
+      // With --archive: into the shared PostgreSQL archive, tagged with --instance.
       const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
-      if (config.archiveUrl !== null) {
-        fail(
-          '--archive: import into a PostgreSQL archive is not supported yet (import into the SQLite archive in --data)',
-        );
-      }
-      const [{ Archive }, { importFile }] = await Promise.all([
-        import('../archive/archive.ts'),
-        import('../import/index.ts'),
-      ]);
-      const archive = new Archive(await archivePath(cmd));
+      const { importFile } = await import('../import/index.ts');
+      const archive: ArchiveStore =
+        config.archiveUrl !== null
+          ? await openSharedArchive(config.archiveUrl, config.instance)
+          : new (await import('../archive/archive.ts')).Archive(await archivePath(cmd));
       try {
-        const r = importFile(archive, file);
+        const r = await importFile(archive, file);
         process.stdout.write(`${r.session}\t${r.kind}\t${r.events} events\n`);
       } catch (err) {
         if (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_IMPORT')) {
@@ -130,7 +126,7 @@ export function addArchiveCommands(program: Command): void {
         }
         throw err;
       } finally {
-        void archive.close();
+        await archive.close();
       }
     });
 }

@@ -1,5 +1,6 @@
 /**
- * The display filter (docs/filter.md) over the archive in --data, read-only:
+ * The display filter (docs/filter.md) over the archive, read-only: the SQLite file in --data,
+ * or with --archive postgres://… the shared PostgreSQL one (every instance's sessions):
  *
  *   imapscope grep FILTER [--session ID] [--limit N] [--format table|jsonl|csv]
  *
@@ -11,9 +12,8 @@ import type { Filter } from '../../shared/filter.ts';
 import { parseFilter } from '../../shared/filter.ts';
 import type { FilterSubject } from '../../shared/filter-match.ts';
 import { sessionMatches, sessionsMatching } from '../archive/filter.ts';
-import { getSession } from '../archive/read.ts';
 import { ImapscopeError } from '../errors.ts';
-import { FORMATS, fail, format, openDb, print } from './query-commands.ts';
+import { FORMATS, fail, format, openReader, print } from './query-commands.ts';
 
 /** A filter from the command line, or a usage error naming the column of the mistake. */
 export function filterArgument(text: string): Filter {
@@ -61,11 +61,13 @@ export function addGrepCommand(program: Command): void {
       if (!Number.isInteger(limit) || limit < 1) {
         fail(`--limit ${opts.limit}: use a positive whole number`);
       }
-      const db = await openDb(cmd, 'imapscope grep');
+      const reader = await openReader(cmd);
       try {
         if (opts.session !== undefined) {
-          if (!getSession(db, opts.session)) fail(`--session ${opts.session}: no such session`);
-          const rows = sessionMatches(db, opts.session, filter, limit);
+          if (!(await reader.getSession(opts.session))) {
+            fail(`--session ${opts.session}: no such session`);
+          }
+          const rows = await sessionMatches(reader, opts.session, filter, limit);
           print(
             rows.map((s) => matchRow(opts.session!, s)),
             ['seq', 'time', 'tag', 'status', 'latencyMs', 'line'],
@@ -73,7 +75,7 @@ export function addGrepCommand(program: Command): void {
           );
           return;
         }
-        const found = sessionsMatching(db, filter, { limit });
+        const found = await sessionsMatching(reader, filter, { limit });
         print(
           found.map(({ session: r, matches }) => ({
             session: r.id,
@@ -87,7 +89,7 @@ export function addGrepCommand(program: Command): void {
           fmt,
         );
       } finally {
-        db.close();
+        await reader.close();
       }
     });
 }

@@ -1,6 +1,6 @@
 /**
  * Questions across sessions, answered from the archive in --data (read-only; they work while
- * imapscope runs):
+ * imapscope runs), or with --archive postgres://… from the shared PostgreSQL one:
  *
  *   imapscope audit [--user U] [--client HOST[:PORT]] [--mailbox M] [--kind K] [--session ID]
  *                   [--since T] [--until T] [--limit N] [--format table|jsonl|csv]
@@ -17,6 +17,7 @@ import { AUDIT_KINDS, isAuditKind } from '../../shared/audit.ts';
 import type { AuditAction, AuditFilter } from '../../shared/audit.ts';
 import { toJson } from '../../shared/protocol.ts';
 import { queryActions } from '../archive/actions.ts';
+import * as read from '../archive/read.ts';
 import { commandStats } from '../archive/stats.ts';
 import type { ArchiveReader } from '../archive/store.ts';
 import { openSharedArchive } from './shared-archive.ts';
@@ -46,33 +47,34 @@ export function parseTime(flag: string, value: string, now = Date.now()): number
   return t;
 }
 
+/** The reads the query subcommands make (audit, stats, grep). */
+export type CliReader = Pick<
+  ArchiveReader,
+  'queryActions' | 'commandStats' | 'querySessions' | 'getSession' | 'sessionEvents'
+> & { close(): Promise<void> };
+
 /**
  * The archive to ask: with --archive the shared PostgreSQL one, else the SQLite file in
  * --data opened read-only (both answer the same questions, store.ts).
  */
-async function openReader(
-  cmd: Command,
-): Promise<Pick<ArchiveReader, 'queryActions' | 'commandStats'> & { close(): Promise<void> }> {
+export async function openReader(cmd: Command): Promise<CliReader> {
   const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
   if (config.archiveUrl !== null) return openSharedArchive(config.archiveUrl, config.instance);
-  const db = await openDb(cmd, 'this command');
+  const db = await openDb(config.dataDir);
   return {
     queryActions: (f) => Promise.resolve(queryActions(db, f)),
     commandStats: (f) => Promise.resolve(commandStats(db, f)),
+    querySessions: (f, only) => Promise.resolve(read.querySessions(db, f, only)),
+    getSession: (id) => Promise.resolve(read.getSession(db, id)),
+    sessionEvents: (id, after, limit) => Promise.resolve(read.sessionEvents(db, id, after, limit)),
     close: () => Promise.resolve(void db.close()),
   };
 }
 
-/**
- * The SQLite archive in --data, read-only, for what reads it synchronously (`imapscope grep`);
- * with --archive postgres:// one line says it is not there yet. better-sqlite3 loads here, so
- * `imapscope --help` goes without.
- */
-export async function openDb(cmd: Command, what: string) {
-  const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
-  if (config.archiveUrl !== null) fail(`${what} is not available with --archive postgres:// yet`);
+/** The SQLite archive in --data, read-only. better-sqlite3 loads here: `--help` goes without. */
+async function openDb(dataDir: string) {
   const { ARCHIVE_FILE, openArchiveDb } = await import('../archive/schema.ts');
-  const file = join(config.dataDir, ARCHIVE_FILE);
+  const file = join(dataDir, ARCHIVE_FILE);
   if (!existsSync(file)) fail(`no archive at ${file} (is --data right?)`);
   return openArchiveDb(file, { readonly: true });
 }

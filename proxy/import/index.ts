@@ -15,7 +15,7 @@ import type { Endpoint, ImapscopeEvent } from '../../shared/events.ts';
 import { fromJson } from '../../shared/protocol.ts';
 import type { TranscriptChunk } from '../export/transcript.ts';
 import { parseTranscript } from '../export/transcript.ts';
-import type { Archive } from '../archive/archive.ts';
+import type { ArchiveStore } from '../archive/store.ts';
 import { newSessionId } from '../net/relay.ts';
 import {
   type PipelineOptions,
@@ -24,7 +24,7 @@ import {
 } from '../inspection/pipeline.ts';
 import type { ImportedReason } from '../../shared/close-reason.ts';
 import { ImportError } from './import-error.ts';
-import { contentHash, earlierImport, recordImport } from './ledger.ts';
+import { contentHash } from './ledger.ts';
 import { readRawlogPair } from './rawlog.ts';
 
 export { ImportError };
@@ -37,12 +37,17 @@ export interface ImportResult {
   events: number;
 }
 
+/** Events, raw chunks or raw bytes queued that make the import wait for a flush to commit. */
 const FLUSH_EVERY = 2_000;
+const FLUSH_EVERY_BYTES = 4 * 1024 * 1024;
 
 const UNDATED = "no times in the file: dated by the file's modification time";
 
-/** Recognizes the file by name and content and imports it; see the module comment. */
-export function importFile(archive: Archive, file: string): ImportResult {
+/**
+ * Recognizes the file by name and content and imports it into either archive (store.ts); see
+ * the module comment.
+ */
+export async function importFile(archive: ArchiveStore, file: string): Promise<ImportResult> {
   if (/\.(in|out)$/.test(file)) {
     const stem = file.replace(/\.(in|out)$/, '');
     if (!existsSync(`${stem}.in`) || !existsSync(`${stem}.out`)) {
@@ -52,7 +57,7 @@ export function importFile(archive: Archive, file: string): ImportResult {
     const outBytes = readFileSync(`${stem}.out`);
     const name = basename(stem);
     const hash = contentHash('rawlog', [inBytes, outBytes]);
-    refuseDuplicate(archive, hash, `${stem}.in/.out`);
+    await refuseDuplicate(archive, hash, `${stem}.in/.out`);
     // The later write of the two is when the connection ended.
     const mtime = Math.max(statSync(`${stem}.in`).mtimeMs, statSync(`${stem}.out`).mtimeMs);
     const pair = readRawlogPair(inBytes, outBytes, Math.floor(mtime), name);
@@ -83,12 +88,12 @@ export function importFile(archive: Archive, file: string): ImportResult {
   const name = basename(file);
   if (first === '{') {
     const hash = contentHash('jsonl', [bytes]);
-    refuseDuplicate(archive, hash, file);
+    await refuseDuplicate(archive, hash, file);
     return record(archive, hash, name, () => importJsonl(archive, text, name));
   }
   if (/^(#|(\d{4}-\S+ )?[CS]:)/m.test(text)) {
     const hash = contentHash('transcript', [bytes]);
-    refuseDuplicate(archive, hash, file);
+    await refuseDuplicate(archive, hash, file);
     const mtime = Math.floor(statSync(file).mtimeMs);
     const timed = /^\d{4}-\d\d-\d\dT[\d:.]+Z [CS]:/m.test(text);
     return record(archive, hash, name, () =>
@@ -111,8 +116,8 @@ export function importFile(archive: Archive, file: string): ImportResult {
   );
 }
 
-function refuseDuplicate(archive: Archive, hash: string, what: string): void {
-  const earlier = earlierImport(archive.db, hash);
+async function refuseDuplicate(archive: ArchiveStore, hash: string, what: string): Promise<void> {
+  const earlier = await archive.earlierImport(hash);
   if (earlier) {
     throw new ImportError(
       'ERR_IMPORT_DUPLICATE',
@@ -121,14 +126,14 @@ function refuseDuplicate(archive: Archive, hash: string, what: string): void {
   }
 }
 
-function record(
-  archive: Archive,
+async function record(
+  archive: ArchiveStore,
   hash: string,
   name: string,
-  run: () => ImportResult,
-): ImportResult {
-  const r = run();
-  recordImport(archive.db, hash, r.session, name);
+  run: () => Promise<ImportResult>,
+): Promise<ImportResult> {
+  const r = await run();
+  await archive.recordImport(hash, r.session, name);
   return r;
 }
 
@@ -138,15 +143,15 @@ function record(
  * object as live traffic, no hub. `notes` become the session's end reason (`imported; …`);
  * `tracking` tells the tracker what the files imply (a post-login rawlog's login tag).
  */
-export function importChunks(
-  archive: Archive,
+export async function importChunks(
+  archive: ArchiveStore,
   chunks: TranscriptChunk[],
   kind: ImportKind,
   name: string,
   ends: { client: Endpoint; upstream: Endpoint },
   notes: readonly string[] = [],
   tracking: Pick<PipelineOptions, 'startsAfterLogin'> = {},
-): ImportResult {
+): Promise<ImportResult> {
   // A loop, not Math.min(...): a big session has more chunks than a call has arguments.
   let startedAt = chunks[0]?.at ?? Date.now();
   let endedAt = startedAt;
@@ -154,10 +159,11 @@ export function importChunks(
     if (c.at < startedAt) startedAt = c.at;
     if (c.at > endedAt) endedAt = c.at;
   }
-  const id = freshId(archive, startedAt);
+  const id = await freshId(archive, startedAt);
   const pipeline = new SessionPipeline({ session: id, ...ends, startedAt, ...tracking });
   let count = 0;
-  const store = ({ events, raw }: PipelineOutput): void => {
+  let queued = { chunks: 0, bytes: 0 };
+  const store = async ({ events, raw }: PipelineOutput): Promise<void> => {
     // Imported events never were live: gseq 0 keeps them out of viewers' resume streams.
     // The pipeline stamps what it emits at the end (session.close, aborted exchanges) with
     // the clock; the session ended with its last bytes, not at the time of the import.
@@ -168,32 +174,45 @@ export function importChunks(
     }
     if (raw.length > 0) archive.raw(raw);
     count += events.length;
-    if (archive.pending >= FLUSH_EVERY) archive.flush();
+    queued.chunks += raw.length;
+    for (const r of raw) queued.bytes += r.data.byteLength;
+    // PostgreSQL commits asynchronously: wait for it, so the queue stays far below its cap.
+    if (
+      archive.pending >= FLUSH_EVERY ||
+      queued.chunks >= FLUSH_EVERY ||
+      queued.bytes >= FLUSH_EVERY_BYTES
+    ) {
+      await archive.settle();
+      queued = { chunks: 0, bytes: 0 };
+    }
   };
-  store(pipeline.push([]));
+  await store(pipeline.push([]));
   const bytes = { c2s: 0, s2c: 0 };
   for (const c of chunks) {
     bytes[c.direction] += c.data.length;
-    store(pipeline.push([{ direction: c.direction, data: Buffer.from(c.data), at: c.at }]));
+    await store(pipeline.push([{ direction: c.direction, data: Buffer.from(c.data), at: c.at }]));
   }
   const reason: ImportedReason = notes.length > 0 ? `imported; ${notes.join('; ')}` : 'imported';
-  store(pipeline.close({ bytes, reason, durationMs: endedAt - startedAt }, endedAt));
-  archive.flush();
-  archive.markImported(id, `import:${kind}:${name}`, endedAt);
+  await store(pipeline.close({ bytes, reason, durationMs: endedAt - startedAt }, endedAt));
+  await archive.settle();
+  await archive.markImported(id, `import:${kind}:${name}`, endedAt);
   return { session: id, kind, events: count };
 }
 
 /** A session id not yet in the archive (ids derive from the start time, as live ones do). */
-function freshId(archive: Archive, startedAt: number): string {
-  const taken = archive.db.prepare(`SELECT 1 FROM sessions WHERE id = ?`);
+async function freshId(archive: ArchiveStore, startedAt: number): Promise<string> {
   for (let i = 0; ; i++) {
     const id = newSessionId(startedAt + Math.floor(i / 1296));
-    if (taken.get(id) === undefined) return id;
+    if (!(await archive.hasSession(id))) return id;
   }
 }
 
 /** Stores the events of a JSONL export under a new session id. */
-function importJsonl(archive: Archive, text: string, name: string): ImportResult {
+async function importJsonl(
+  archive: ArchiveStore,
+  text: string,
+  name: string,
+): Promise<ImportResult> {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   const events = lines.map((l, i) => {
     try {
@@ -203,11 +222,15 @@ function importJsonl(archive: Archive, text: string, name: string): ImportResult
     }
   });
   const startedAt = events[0]?.at ?? Date.now();
-  const id = freshId(archive, startedAt);
+  const id = await freshId(archive, startedAt);
   for (let i = 0; i < events.length; i += FLUSH_EVERY) {
     archive.write(events.slice(i, i + FLUSH_EVERY).map((e) => ({ ...e, session: id, gseq: 0 })));
-    archive.flush();
+    await archive.settle();
   }
-  archive.markImported(id, `import:jsonl:${name}`, events[events.length - 1]?.at ?? startedAt);
+  await archive.markImported(
+    id,
+    `import:jsonl:${name}`,
+    events[events.length - 1]?.at ?? startedAt,
+  );
   return { session: id, kind: 'jsonl', events: events.length };
 }

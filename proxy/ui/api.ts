@@ -28,12 +28,10 @@ import {
   storeSource,
 } from '../export/index.ts';
 import { messageLiterals } from '../../shared/message-literals.ts';
-import type { Database as Db } from 'better-sqlite3';
 import type { LiteralRef, Message } from '../../shared/messages.ts';
-import { sqliteDb } from '../archive/archive.ts';
 import type { ArchiveStore } from '../archive/store.ts';
-import { checkLiteralBytes, streamRange } from '../archive/literal-bytes.ts';
-import { pageSize, sessionEvent } from '../archive/read.ts';
+import { checkLiteralBytes } from '../archive/literal-bytes.ts';
+import { pageSize } from '../archive/read.ts';
 import type { Hub } from '../hub/hub.ts';
 import { sessionsMatching } from '../archive/filter.ts';
 import { parseFilter } from '../../shared/filter.ts';
@@ -145,9 +143,8 @@ export async function handleApi(
         );
       }
       if (!archive) return noArchive(res);
-      const db = sqliteDb(archive);
-      if (!db) return notWithPostgres(res, 'the display filter (filter=)');
-      only = sessionsMatching(db, parsed.filter, { limit: Infinity }).map((m) => m.session.id);
+      const found = await sessionsMatching(archive, parsed.filter, { limit: Infinity });
+      only = found.map((m) => m.session.id);
     }
     // A viewer applies only the live events after lastGseq, like a WebSocket snapshot.
     const page = archive ? await archive.querySessions(f, only) : ctx.registry.query(f);
@@ -217,9 +214,7 @@ export async function handleApi(
     });
   }
   if (sub === 'events' && sub2 === 'literals' && sub3 === 'body' && path.length === 7) {
-    const db = sqliteDb(archive);
-    if (!db) return notWithPostgres(res, 'whole-literal download');
-    return literalBody(res, db, id, Number(seqText), Number(nText));
+    return literalBody(res, archive, id, Number(seqText), Number(nText));
   }
   if (sub === 'export' && path.length === 3) {
     const format = url.searchParams.get('format') ?? 'jsonl';
@@ -241,15 +236,21 @@ export async function handleApi(
 }
 
 /** Streams one literal's whole body from the archived raw bytes, after checking they are all there. */
-function literalBody(res: ServerResponse, db: Db, id: string, seq: number, n: number): void {
-  const event = sessionEvent(db, id, seq);
+async function literalBody(
+  res: ServerResponse,
+  archive: ArchiveStore,
+  id: string,
+  seq: number,
+  n: number,
+): Promise<void> {
+  const event = await archive.sessionEvent(id, seq);
   if (!event || (event.type !== 'message' && event.type !== 'malformed')) {
     return notFound(res, `no message ${seq} in ${id}`);
   }
   const lit = messageLiterals(event.message)[n];
   if (!lit) return notFound(res, `no literal ${n} in message ${seq}`);
   const direction = event.message.direction;
-  const refusal = checkLiteralBytes(db, id, direction, lit);
+  const refusal = await checkLiteralBytes(archive, id, direction, lit);
   if (refusal) return sendError(res, 409, 'ERR_API_LITERAL_UNAVAILABLE', refusal.message);
   res.writeHead(200, {
     'content-type': 'application/octet-stream',
@@ -259,8 +260,10 @@ function literalBody(res: ServerResponse, db: Db, id: string, seq: number, n: nu
     'x-content-type-options': 'nosniff',
     ...(lit.sha256 ? { 'x-literal-sha256': lit.sha256 } : {}),
   });
-  for (const piece of streamRange(db, id, direction, lit.offset, lit.offset + lit.size)) {
-    res.write(piece);
+  for await (const piece of archive.streamRange(id, direction, lit.offset, lit.offset + lit.size)) {
+    // A large literal from PostgreSQL comes in pages: wait for a slow reader between them.
+    if (!res.write(piece) && !res.destroyed) await drained(res);
+    if (res.destroyed) return;
   }
   res.end();
 }
@@ -281,14 +284,17 @@ function notFound(res: ServerResponse, message = 'not found'): void {
   sendError(res, 404, 'ERR_API_NOT_FOUND', message);
 }
 
-/** What reads the SQLite archive's file directly (raw spans, the display filter's scan). */
-function notWithPostgres(res: ServerResponse, what: string): void {
-  sendError(
-    res,
-    501,
-    'ERR_API_NOT_IMPLEMENTED',
-    `${what} is not available with --archive postgres:// yet`,
-  );
+/** Resolves when the response can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 function noArchive(res: ServerResponse): void {

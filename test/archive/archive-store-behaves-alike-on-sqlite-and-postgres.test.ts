@@ -3,17 +3,22 @@
  * the test under a temp dir). Every behaviour the UI, CLI, exports and imports rely on is
  * checked against each, through the ArchiveStore interface only.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Archive, type ArchiveOptions } from '../../proxy/archive/archive.ts';
+import { sessionMatches, sessionsMatching } from '../../proxy/archive/filter.ts';
+import { checkLiteralBytes } from '../../proxy/archive/literal-bytes.ts';
 import { PgArchive } from '../../proxy/archive/pg-archive.ts';
 import { PG_MIGRATIONS } from '../../proxy/archive/pg-schema.ts';
 import type { ArchiveStore } from '../../proxy/archive/store.ts';
 import { renderExport, storeSource } from '../../proxy/export/index.ts';
 import { Hub } from '../../proxy/hub/hub.ts';
+import { importFile } from '../../proxy/import/index.ts';
+import { parseFilter, type Filter } from '../../shared/filter.ts';
+import { messageLiterals } from '../../shared/message-literals.ts';
 import { LOGIN_SCRIPT, play } from '../hub/helpers.ts';
 import { startPostgres, type Postgres } from '../helpers/postgres.ts';
 
@@ -68,6 +73,26 @@ afterEach(async () => {
   for (const a of opened.splice(0)) await a.close();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
+
+function filter(text: string): Filter {
+  const r = parseFilter(text);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.filter;
+}
+
+/** A message body of `size` bytes that differs at every position a cut could be off by one. */
+function body(size: number): Buffer {
+  const b = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) b[i] = (i * 7 + (i >> 8)) % 251;
+  b.write('Subject: whole\r\n\r\n', 0);
+  return b;
+}
+
+async function collect(it: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const b of it) parts.push(b);
+  return Buffer.concat(parts);
+}
 
 function feed(store: ArchiveStore): Hub {
   const hub = new Hub();
@@ -287,6 +312,141 @@ describe.each([sqlite, postgres])('the archive on $name', (backend) => {
     expect(await capped.archiveBytes()).toBeLessThanOrEqual(Math.floor(used / 2));
   });
 
+  it('finds the sessions holding a display-filter match, newest first, and their matching rows', async () => {
+    await backend.fresh();
+    const store = await backend.open({ instance: 'a' });
+    const hub = feed(store);
+    play(hub, 'ok-1', LOGIN_SCRIPT, 1_000);
+    play(
+      hub,
+      'no-1',
+      [
+        ['s2c', '* OK ready\r\n'],
+        ['c2s', 'b1 SELECT Archive\r\n'],
+        ['s2c', 'b1 NO [NONEXISTENT] no such mailbox\r\n'],
+        ['c2s', 'b2 UID MOVE 4711 Archive\r\n'],
+        ['s2c', 'b2 NO [TRYCREATE] no\r\n'],
+      ],
+      2_000,
+    );
+    play(hub, 'ok-2', LOGIN_SCRIPT, 3_000);
+    await store.settle();
+    const found = async (f: string, limit = 10): Promise<[string, number][]> =>
+      (await sessionsMatching(store, filter(f), { limit })).map((x) => [x.session.id, x.matches]);
+    expect(await found('status:NO')).toEqual([['no-1', 2]]);
+    expect(await found('cmd:SELECT')).toEqual([
+      ['ok-2', 1],
+      ['no-1', 1],
+      ['ok-1', 1],
+    ]);
+    expect(await found('cmd:SELECT', 2)).toEqual([
+      ['ok-2', 1],
+      ['no-1', 1],
+    ]);
+    expect(await found('status:BAD')).toEqual([]);
+    const rows = await sessionMatches(store, 'no-1', filter('mailbox:archive'));
+    expect(rows.map((r) => r.command?.tag)).toEqual(['b1', 'b2']);
+  });
+
+  it("cuts a whole literal's body out of the archived raw bytes, across chunks", async () => {
+    await backend.fresh();
+    const store = await backend.open();
+    const message = body(300_000);
+    const reply = Buffer.concat([
+      Buffer.from(`* 1 FETCH (UID 7 BODY[] {${message.length}}\r\n`),
+      message,
+      Buffer.from(')\r\na4 OK done\r\n'),
+    ]);
+    // The reply arrives in pieces that split the literal at odd places.
+    const pieces: ['s2c', Buffer][] = [];
+    for (let at = 0; at < reply.length; at += 65_537)
+      pieces.push(['s2c', reply.subarray(at, at + 65_537)]);
+    play(feed(store), 'lit', [...LOGIN_SCRIPT, ['c2s', 'a4 UID FETCH 7 BODY[]\r\n'], ...pieces]);
+    await store.settle();
+    const events = await store.sessionEvents('lit', 0, 10_000);
+    const fetch = events.find(
+      (e) => e.type === 'message' && messageLiterals(e.message).some((l) => l.size > 1000),
+    );
+    if (fetch?.type !== 'message') throw new Error('no FETCH with a literal');
+    const lit = messageLiterals(fetch.message)[0]!;
+    expect(lit.size).toBe(message.length);
+    expect(await checkLiteralBytes(store, 'lit', 's2c', lit)).toBeNull();
+    const whole = await collect(store.streamRange('lit', 's2c', lit.offset, lit.offset + lit.size));
+    expect(whole.equals(message)).toBe(true);
+    const part = await collect(
+      store.streamRange('lit', 's2c', lit.offset + 65_000, lit.offset + 140_000),
+    );
+    expect(part.equals(message.subarray(65_000, 140_000))).toBe(true);
+    // Past what the archive holds: the bytes there are, and the check says they are short.
+    const beyond = { ...lit, size: lit.size + reply.length };
+    expect(await checkLiteralBytes(store, 'lit', 's2c', beyond)).toMatchObject({
+      code: 'ERR_LITERAL_NOT_ARCHIVED',
+    });
+  });
+
+  it('finds a session by the decoded header fields of a fetched header block', async () => {
+    await backend.fresh();
+    const store = await backend.open();
+    const header =
+      'Subject: =?UTF-8?Q?Rechnung_f=C3=BCr_M=C3=A4rz?=\r\n' +
+      'From: Carol Example <carol@example.org>\r\n' +
+      'X-Mailer: Frobnicator 9\r\n\r\n';
+    const size = Buffer.byteLength(header);
+    play(feed(store), 'hdr', [
+      ...LOGIN_SCRIPT,
+      ['c2s', 'a4 FETCH 1 (BODY.PEEK[HEADER])\r\n'],
+      ['s2c', `* 1 FETCH (BODY[HEADER] {${size}}\r\n${header})\r\na4 OK done\r\n`],
+    ]);
+    play(feed(store), 'other', LOGIN_SCRIPT, 5_000);
+    await store.settle();
+    const ids = async (text: string): Promise<string[]> =>
+      (await store.listSessions({ text })).map((s) => s.id);
+    // Decoded from RFC 2047, in any case; the From address; never a field nobody searches.
+    expect(await ids('rechnung für märz')).toEqual(['hdr']);
+    expect(await ids('carol@example.org')).toEqual(['hdr']);
+    expect(await ids('Frobnicator')).toEqual([]);
+    // Relayed lines, as before: in both sessions.
+    expect((await ids('select inbox')).sort()).toEqual(['hdr', 'other']);
+    // LIKE's wildcards are plain characters.
+    expect(await ids('car%ample')).toEqual([]);
+  });
+
+  it('imports a transcript as a new session once, raw bytes and all', async () => {
+    await backend.fresh();
+    const store = await backend.open({ instance: 'a' });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'imapscope-store-import-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'talk.txt');
+    writeFileSync(
+      file,
+      '2025-06-01T12:00:00.000Z S: * OK ready\n2025-06-01T12:00:00.100Z C: a1 NOOP\n' +
+        '2025-06-01T12:00:00.150Z S: a1 OK fine\n2025-06-01T12:00:00.200Z C: a2 LOGOUT\n' +
+        '2025-06-01T12:00:00.241Z S: a2 OK bye\n',
+    );
+    const r = await importFile(store, file);
+    expect(r.kind).toBe('transcript');
+    expect(await store.getSession(r.session)).toMatchObject({
+      source: 'import:transcript:talk.txt',
+      startedAt: Date.parse('2025-06-01T12:00:00.000Z'),
+      endedAt: Date.parse('2025-06-01T12:00:00.241Z'),
+      exchangeCount: 2,
+    });
+    const events = await store.sessionEvents(r.session, 0, 1000);
+    expect(events.length).toBe(r.events);
+    expect(events.every((e) => e.gseq === 0)).toBe(true);
+    const raw = await collect(
+      (async function* () {
+        for await (const c of store.sessionChunks(r.session)) yield c.data;
+      })(),
+    );
+    expect(raw.toString()).toContain('a1 NOOP');
+    await expect(importFile(store, file)).rejects.toMatchObject({
+      code: 'ERR_IMPORT_DUPLICATE',
+      message: `${file} was already imported as session ${r.session} (from talk.txt)`,
+    });
+    expect((await store.listSessions()).map((s) => s.id)).toEqual([r.session]);
+  });
+
   it('marks imports and remembers their content hash while the session lives', async () => {
     await backend.fresh();
     const store = await backend.open();
@@ -320,6 +480,26 @@ describe('the PostgreSQL archive', () => {
     );
     expect(rows.rows.map((r) => r.version)).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
     expect(b.kind).toBe('postgres');
+  });
+
+  it('indexes the search text with pg_trgm, and fills it from the lines of sessions archived before', async () => {
+    await postgres.fresh();
+    const url = (postgres as Backend & { url: string }).url;
+    const first = await postgres.open();
+    play(feed(first), 'old', [...LOGIN_SCRIPT, ['c2s', 'a9 XYZZY plugh\r\n']]);
+    await first.close();
+    // As a database from before migration 4 was: no search text.
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`DROP TABLE session_text`);
+    await admin.query(`DELETE FROM schema_migrations WHERE version = 4`);
+    const store = await postgres.open();
+    expect((await store.listSessions({ text: 'xyzzy PLUGH' })).map((s) => s.id)).toEqual(['old']);
+    const index = await admin.query(
+      `SELECT indexdef FROM pg_indexes WHERE indexname = 'session_text_trgm'`,
+    );
+    await admin.end();
+    expect(index.rows[0]?.indexdef).toContain('gin_trgm_ops');
   });
 
   it('refuses a database migrated by a newer imapscope', async () => {

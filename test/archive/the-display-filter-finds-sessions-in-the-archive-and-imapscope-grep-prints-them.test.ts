@@ -3,7 +3,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Archive } from '../../proxy/archive/archive.ts';
-import { sessionMatches, sessionsMatching } from '../../proxy/archive/filter.ts';
+import { sessionMatches, sessionsMatching, type FilterReader } from '../../proxy/archive/filter.ts';
+import * as read from '../../proxy/archive/read.ts';
 import { Hub } from '../../proxy/hub/hub.ts';
 import { parseFilter } from '../../shared/filter.ts';
 import type { Filter } from '../../shared/filter.ts';
@@ -87,21 +88,31 @@ describe('the display filter over the archive', () => {
   it('lists the sessions holding a match, newest first, with how many rows match', async () => {
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(path.join(dataDir(), 'archive.sqlite'), { readonly: true });
+    const reader: FilterReader = {
+      querySessions: (f, only) => Promise.resolve(read.querySessions(db, f, only)),
+      sessionEvents: (id, after, limit) =>
+        Promise.resolve(read.sessionEvents(db, id, after, limit)),
+    };
     try {
-      const found = (f: string): [string, number][] =>
-        sessionsMatching(db, filter(f), { limit: 10 }).map((x) => [x.session.id, x.matches]);
-      expect(found('status:NO')).toEqual([
+      const found = async (f: string): Promise<[string, number][]> =>
+        (await sessionsMatching(reader, filter(f), { limit: 10 })).map((x) => [
+          x.session.id,
+          x.matches,
+        ]);
+      expect(await found('status:NO')).toEqual([
         ['carol-1', 1],
         ['alice-1', 1],
       ]);
-      expect(found('cmd:MOVE')).toEqual([['alice-1', 2]]);
-      expect(found('uid:12')).toEqual([['alice-1', 1]]);
-      expect(found('text:"SUBJECT: INVOICE"')).toEqual([['bob-1', 1]]);
-      expect(found('cmd:LOGIN')).toHaveLength(3);
-      expect(sessionsMatching(db, filter('cmd:LOGIN'), { limit: 2 })).toHaveLength(2);
-      expect(found('status:BAD')).toEqual([]);
+      expect(await found('cmd:MOVE')).toEqual([['alice-1', 2]]);
+      expect(await found('uid:12')).toEqual([['alice-1', 1]]);
+      expect(await found('text:"SUBJECT: INVOICE"')).toEqual([['bob-1', 1]]);
+      expect(await found('cmd:LOGIN')).toHaveLength(3);
+      expect(await sessionsMatching(reader, filter('cmd:LOGIN'), { limit: 2 })).toHaveLength(2);
+      expect(await found('status:BAD')).toEqual([]);
       expect(
-        sessionMatches(db, 'alice-1', filter('mailbox:archive')).map((s) => s.command?.tag),
+        (await sessionMatches(reader, 'alice-1', filter('mailbox:archive'))).map(
+          (s) => s.command?.tag,
+        ),
       ).toEqual(['a3', 'a4', 'a5']);
     } finally {
       db.close();

@@ -10,6 +10,7 @@ import type { ImapscopeEvent } from '../../shared/events.ts';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
 import { startHaproxy, type Haproxy } from '../helpers/haproxy.ts';
 import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { until } from '../helpers/poll.ts';
 import { apiGet, endedRow, sessionEvents, sessionRows } from '../helpers/scope-api.ts';
 import { PLAIN } from '../helpers/scope-over-dovecot.ts';
 
@@ -61,16 +62,6 @@ async function sessionThrough(frontend: number): Promise<number> {
   return port;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe.each([
   ['send-proxy (v1)', 0],
   ['send-proxy-v2 with TLVs', 1],
@@ -78,8 +69,10 @@ describe.each([
   it('is the session client in the list, events, audit and export, and Dovecot logs it', async () => {
     const port = await sessionThrough(haproxy.ports[route]!);
     const client = `127.0.0.1:${port}`;
-    const row = await waitFor('the session row', async () =>
-      (await sessionRows(scope)).find((r) => r.client === client),
+    const row = await until(
+      'the session row',
+      async () => (await sessionRows(scope)).find((r) => r.client === client),
+      20_000,
     );
     await endedRow(scope, row.id);
     const rows = (await sessionRows(scope)).filter((r) => r.client === client);
@@ -103,8 +96,11 @@ describe.each([
     const first = JSON.parse(jsonl.split('\n')[0]!) as { type: string; client: unknown };
     expect(first).toMatchObject({ type: 'session.open', client: { host: '127.0.0.1', port } });
     // Dovecot got imapscope's PROXY v2 header: its login line names the same client port.
-    await waitFor('Dovecot login line', async () =>
-      (await dovecot.log()).includes(`rip=127.0.0.1, rport=${port},`) ? true : undefined,
+    await until(
+      'Dovecot login line',
+      async () =>
+        (await dovecot.log()).includes(`rip=127.0.0.1, rport=${port},`) ? true : undefined,
+      20_000,
     );
   });
 });

@@ -3,11 +3,11 @@
  * text (parsed by parse-prometheus-text-format) equal what the test sent. /healthz answers
  * without the token and says nothing else.
  */
-import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import type { PromFamily } from 'parse-prometheus-text-format';
 import { describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { startImapscope } from '../helpers/imapscope.ts';
+import { metricSum, metricValue as value, scrapeMetrics } from '../helpers/metrics.ts';
 import { converse } from '../helpers/raw-imap.ts';
 import { sessionRows, endedRow } from '../helpers/scope-api.ts';
 import { useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
@@ -15,30 +15,7 @@ import { useScopeOverDovecot } from '../helpers/scope-over-dovecot.ts';
 const ctx = useScopeOverDovecot();
 const SESSIONS = 3;
 
-function token(url: string): string {
-  return new URL(url).searchParams.get('token')!;
-}
-
-async function scrape(): Promise<{ status: number; families: PromFamily[]; text: string }> {
-  const { scope } = ctx();
-  const res = await fetch(`http://${scope.ui.host}:${scope.ui.port}/metrics`, {
-    headers: { authorization: `Bearer ${token(scope.url)}` },
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    text,
-    families: res.status === 200 ? parsePrometheusTextFormat(text) : [],
-  };
-}
-
-function value(families: PromFamily[], name: string, labels: Record<string, string> = {}): number {
-  const family = families.find((f) => f.name === name);
-  const sample = family?.metrics.find((m) =>
-    Object.entries(labels).every(([k, v]) => m.labels?.[k] === v),
-  );
-  return Number(sample?.value ?? 0);
-}
+const scrape = (): ReturnType<typeof scrapeMetrics> => scrapeMetrics(ctx().scope);
 
 /** Polls /metrics until `ready` holds (the relay's figures arrive once a second). */
 async function scrapeUntil(ready: (f: PromFamily[]) => boolean): Promise<PromFamily[]> {
@@ -88,8 +65,7 @@ describe('/metrics', () => {
     expect(value(f, 'imapscope_commands_total', { command: 'LOGOUT', status: 'OK' })).toBe(
       SESSIONS,
     );
-    const commands = f.find((x) => x.name === 'imapscope_commands_total')!.metrics;
-    expect(commands.reduce((n, m) => n + Number(m.value), 0)).toBe(5 * SESSIONS);
+    expect(metricSum(f, 'imapscope_commands_total')).toBe(5 * SESSIONS);
     expect(bytes.c2s).toBeGreaterThan(0);
     expect(value(f, 'imapscope_relayed_bytes_total', { direction: 'c2s' })).toBe(bytes.c2s);
     expect(value(f, 'imapscope_relayed_bytes_total', { direction: 's2c' })).toBe(bytes.s2c);
@@ -128,17 +104,12 @@ describe('/metrics', () => {
         'LOGOUT',
       ]);
       await scope.waitForLog((l) => l.msg === 'inspection restarted', 30_000);
-      const base = `http://${scope.ui.host}:${scope.ui.port}`;
       let restarts = 0;
       for (let i = 0; i < 100 && restarts !== 1; i++) {
-        const res = await fetch(`${base}/metrics`, {
-          headers: { authorization: `Bearer ${token(scope.url)}` },
-        });
-        if (res.status === 200)
-          restarts = value(
-            parsePrometheusTextFormat(await res.text()),
-            'imapscope_inspection_restarts_total',
-          );
+        restarts = value(
+          (await scrapeMetrics(scope)).families,
+          'imapscope_inspection_restarts_total',
+        );
         if (restarts !== 1) await new Promise((r) => setTimeout(r, 100));
       }
       expect(restarts).toBe(1);
@@ -148,10 +119,9 @@ describe('/metrics', () => {
   });
 
   it('needs the token', async () => {
-    const { scope } = ctx();
-    const res = await fetch(`http://${scope.ui.host}:${scope.ui.port}/metrics`);
+    const res = await scrapeMetrics(ctx().scope, false);
     expect(res.status).toBe(401);
-    expect(await res.text()).not.toContain('imapscope_');
+    expect(res.text).not.toContain('imapscope_');
   });
 });
 

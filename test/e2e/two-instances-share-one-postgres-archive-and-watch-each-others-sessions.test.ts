@@ -6,11 +6,21 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionRow } from '../../shared/protocol.ts';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { EventPage, SessionRow } from '../../shared/protocol.ts';
+import { messageLiterals } from '../../shared/message-literals.ts';
 import { ARCHIVE_FLUSH_MS } from '../../proxy/limits.ts';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
-import { runSubcommand, startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { runSubcommand, type Imapscope } from '../helpers/imapscope.ts';
+import { until } from '../helpers/poll.ts';
 import { startPostgres, type Postgres } from '../helpers/postgres.ts';
+import {
+  bareUrl as bare,
+  missingFromArchive,
+  startArchiveInstance,
+  urlPassword as password,
+} from '../helpers/shared-archive.ts';
 import { imapflowFor, PLAIN } from '../helpers/scope-over-dovecot.ts';
 import { apiGet } from '../helpers/scope-api.ts';
 import { connectViewer } from '../helpers/viewer-client.ts';
@@ -25,19 +35,8 @@ let a: Imapscope;
 let b: Imapscope;
 let db: pg.Client;
 
-/** The database URL without its password: the instances get that from PGPASSWORD. */
-const bare = (u: string): string => {
-  const x = new URL(u);
-  x.password = '';
-  return x.toString();
-};
-const password = (u: string): string => decodeURIComponent(new URL(u).password);
-
 function startInstance(name: string): Promise<Imapscope> {
-  return startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`, '--instance', name], {
-    IMAPSCOPE_ARCHIVE: bare(url),
-    PGPASSWORD: password(url),
-  });
+  return startArchiveInstance(url, `${dovecot.host}:${dovecot.port}`, name);
 }
 
 /** Where client number i connects: round-robin over the instances (a balancer's job later). */
@@ -47,16 +46,6 @@ function front(i: number): Imapscope {
 
 async function rows(scope: Imapscope, query = 'limit=1000'): Promise<SessionRow[]> {
   return fromJson<SessionRow[]>((await apiGet(scope, `/api/sessions?${query}`)).toString());
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 beforeAll(async () => {
@@ -143,7 +132,7 @@ describe('two imapscope instances on one PostgreSQL archive', () => {
     for (const id of ids) expect(sessionsAudited.has(id)).toBe(true);
   });
 
-  it('page, sort and count the shared session list like the SQLite one; what reads the SQLite file says it is not there', async () => {
+  it('page, sort and count the shared session list like the SQLite one', async () => {
     const get = (path: string): Promise<Response> =>
       fetch(`http://${a.ui.host}:${a.ui.port}${path}`, {
         headers: { authorization: `Bearer ${new URL(a.url).searchParams.get('token')}` },
@@ -163,21 +152,94 @@ describe('two imapscope instances on one PostgreSQL archive', () => {
       (x, y) => x.startedAt - y.startedAt || (x.id < y.id ? 1 : -1),
     );
     expect(page.map((r) => r.id)).toEqual(ascending.slice(2, 5).map((r) => r.id));
-    // The display filter, the whole-literal download and grep read the SQLite file: 501 here.
-    const filtered = await get('/api/sessions?filter=cmd:SELECT');
-    expect(filtered.status).toBe(501);
-    expect(((await filtered.json()) as { error: { code: string } }).error.code).toBe(
-      'ERR_API_NOT_IMPLEMENTED',
+  });
+
+  it("filter, grep, search the headers of and download a literal of B's session from A, and import into the shared archive", async () => {
+    const token = new URL(a.url).searchParams.get('token')!;
+    const get = (route: string): Promise<Response> =>
+      fetch(`http://${a.ui.host}:${a.ui.port}${route}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+    // Through B: a message past the 4 KB preview, appended and fetched whole.
+    const subject = `Quartalsbericht ${Date.now()}`;
+    const message = Buffer.from(
+      `From: Ada <ada@example.test>\r\nSubject: =?UTF-8?Q?${subject.replace(/ /g, '_')}_f=C3=BCr_M=C3=A4rz?=\r\n` +
+        `\r\n${'Zeile mit Text, '.repeat(2_000)}\r\n`,
     );
-    expect((await get(`/api/sessions/${all[0]!.id}/events/1/literals/0/body`)).status).toBe(501);
-    const grep = await runSubcommand(a.dataDir, 'grep', 'cmd:SELECT', '--archive', url).then(
-      () => null,
-      (err: { code: number; stderr: string }) => err,
+    const c = imapflowFor(b, dovecot, PLAIN);
+    await c.connect();
+    await c.append('INBOX', message);
+    await c.mailboxOpen('INBOX');
+    const fetched = await c.fetchOne('*', { source: true });
+    await c.logout();
+    expect(fetched && Buffer.compare(fetched.source!, message)).toBe(0);
+    const session = await until('A lists B’s session with the APPEND', async () => {
+      const res = await get(`/api/sessions?filter=${encodeURIComponent('cmd:APPEND')}&limit=1000`);
+      expect(res.status).toBe(200);
+      const found = fromJson<SessionRow[]>(await res.text());
+      return found.find((r) => r.instance === 'b' && r.endedAt !== null);
+    });
+    // The display filter takes only sessions with a match: none of the 12 above appended.
+    const all = await rows(a, 'limit=1000');
+    const appended = fromJson<SessionRow[]>(
+      await (await get('/api/sessions?filter=cmd:APPEND&limit=1000')).text(),
     );
-    expect(grep?.code).toBe(2);
-    expect(grep?.stderr.trim()).toBe(
-      'imapscope: imapscope grep is not available with --archive postgres:// yet',
+    expect(appended.length).toBeLessThan(all.length);
+    // text= finds the decoded Subject in the fetched header, on whichever instance.
+    const searched = await rows(a, `text=${encodeURIComponent(`${subject} für März`)}`);
+    expect(searched.map((r) => r.id)).toEqual([session.id]);
+    // The whole literal, cut from the raw bytes B wrote into the shared database.
+    const events: ImapscopeEvent[] = [];
+    for (let after = 0; ;) {
+      const page = fromJson<EventPage>(
+        (
+          await apiGet(a, `/api/sessions/${session.id}/events?afterSeq=${after}&limit=500`)
+        ).toString(),
+      );
+      events.push(...page.events);
+      if (page.nextAfterSeq === null) break;
+      after = page.nextAfterSeq;
+    }
+    const reply = events.find(
+      (e) =>
+        e.type === 'message' &&
+        e.message.direction === 's2c' &&
+        messageLiterals(e.message).some((l) => l.size === message.length),
+    )!;
+    const n = messageLiterals(
+      (reply as Extract<ImapscopeEvent, { type: 'message' }>).message,
+    ).findIndex((l) => l.size === message.length);
+    const whole = await get(`/api/sessions/${session.id}/events/${reply.seq}/literals/${n}/body`);
+    expect(whole.status).toBe(200);
+    expect(Buffer.compare(Buffer.from(await whole.arrayBuffer()), message)).toBe(0);
+    // grep reads the shared archive: B's session, from A's command line.
+    const grep = await runSubcommand(
+      a.dataDir,
+      'grep',
+      'cmd:APPEND',
+      '--format',
+      'jsonl',
+      '--archive',
+      url,
     );
+    const grepped = grep
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { session: string; matches: number });
+    expect(grepped.find((g) => g.session === session.id)).toMatchObject({ matches: 1 });
+    // An import into the shared archive: A's instance lists it, as B's would.
+    const file = path.join(a.dataDir, 'imported.txt');
+    writeFileSync(
+      file,
+      '2025-06-01T12:00:00.000Z S: * OK ready\n2025-06-01T12:00:00.100Z C: a1 NOOP\n' +
+        '2025-06-01T12:00:00.150Z S: a1 OK fine\n',
+    );
+    const imported = (
+      await runSubcommand(a.dataDir, 'import', file, '--archive', url, '--instance', 'a')
+    ).split('\t')[0]!;
+    expect(await rows(b, `text=${encodeURIComponent(imported)}`)).toMatchObject([
+      { id: imported, source: 'import:transcript:imported.txt', instance: 'a' },
+    ]);
   });
 
   it("show instance B's live session in instance A's list and stream its events to A's viewer", async () => {
@@ -206,11 +268,6 @@ describe('two imapscope instances on one PostgreSQL archive', () => {
 
   it(`keep all A acknowledged older than its flush interval (${ARCHIVE_FLUSH_MS} ms) when A is SIGKILLed mid-session, and B serves on`, async () => {
     const viewer = await connectViewer(a.url);
-    const seen: { at: number; event: ImapscopeEvent }[] = [];
-    viewer.ws.on('message', () => {
-      const m = viewer.messages[viewer.messages.length - 1];
-      if (m?.type === 'events') for (const e of m.events) seen.push({ at: Date.now(), event: e });
-    });
     let running = true;
     const commands = [
       `LOGIN ${dovecot.user} ${dovecot.password}`,
@@ -234,13 +291,9 @@ describe('two imapscope instances on one PostgreSQL archive', () => {
     // Every event A's viewer got over a second before the kill (flush 250 ms, plus margin for
     // the commit round trip on a loaded machine) is in the shared archive. B relays nothing
     // meanwhile, so all the viewer got are A's own events.
-    const own = seen.filter((s) => s.at < killedAt - 1_000);
-    const stored = await db.query<{ session: string; seq: number }>(
-      `SELECT session, seq FROM events WHERE instance = 'a'`,
-    );
-    const have = new Set(stored.rows.map((r) => `${r.session}/${r.seq}`));
+    const own = viewer.eventsReceivedBefore(killedAt - 1_000);
     expect(own.length).toBeGreaterThan(50);
-    expect(own.filter((s) => !have.has(`${s.event.session}/${s.event.seq}`))).toEqual([]);
+    expect(await missingFromArchive(db, own)).toEqual([]);
     // B still serves, and its new session is archived.
     const c = imapflowFor(b, dovecot, PLAIN);
     await c.connect();

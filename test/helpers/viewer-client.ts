@@ -9,6 +9,8 @@ export interface ViewerClient {
   messages: ServerMessage[];
   /** Every event received, from the snapshot and from `events` messages, in arrival order. */
   events(): ImapscopeEvent[];
+  /** Those of events() whose message arrived before `time` (a Date.now() value). */
+  eventsReceivedBefore(time: number): ImapscopeEvent[];
   /** Resolves when `predicate` holds for the messages so far (checked on each message). */
   until(predicate: (c: ViewerClient) => boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -25,14 +27,17 @@ export function connectViewer(
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   const ws = new WebSocket(url, { headers });
   const messages: ServerMessage[] = [];
+  /** When each of `messages` arrived (Date.now()), by index. */
+  const arrivals: number[] = [];
+  const eventsOf = (m: ServerMessage): ImapscopeEvent[] =>
+    m.type === 'events' ? m.events : m.type === 'snapshot' ? m.events : [];
   const waiters = new Set<() => void>();
   const client: ViewerClient = {
     ws,
     messages,
-    events: () =>
-      messages.flatMap((m) =>
-        m.type === 'events' ? m.events : m.type === 'snapshot' ? m.events : [],
-      ),
+    events: () => messages.flatMap(eventsOf),
+    eventsReceivedBefore: (time) =>
+      messages.filter((_, i) => arrivals[i]! < time).flatMap(eventsOf),
     until(predicate, timeoutMs = 15_000) {
       if (predicate(client)) return Promise.resolve();
       return new Promise((resolve, reject) => {
@@ -58,6 +63,7 @@ export function connectViewer(
   };
   ws.on('message', (data: Buffer) => {
     messages.push(fromJson<ServerMessage>(data.toString('utf8')));
+    arrivals.push(Date.now());
     for (const w of [...waiters]) w();
   });
   return new Promise((resolve, reject) => {

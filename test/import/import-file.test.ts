@@ -72,9 +72,9 @@ const UNSTAMPED_OUT = crlf([
 ]);
 
 describe('importing a Dovecot rawlog pair', () => {
-  it('pairs a pair without timestamps by its tags: every reply paired, none aborted, no unknown tag', () => {
+  it('pairs a pair without timestamps by its tags: every reply paired, none aborted, no unknown tag', async () => {
     const stem = rawlog('unstamped', UNSTAMPED_IN, UNSTAMPED_OUT);
-    const r = importFile(archive, `${stem}.in`);
+    const r = await importFile(archive, `${stem}.in`);
     expect(exchanges(r.session)).toEqual([
       'a1 LOGIN OK',
       'a2 SELECT OK',
@@ -87,10 +87,10 @@ describe('importing a Dovecot rawlog pair', () => {
     expect(lintCodes(r.session)).not.toContain('LINT_LITERAL_NOT_SYNCHRONIZED');
   });
 
-  it("dates a pair without timestamps by the files' mtime, with a note saying so", () => {
+  it("dates a pair without timestamps by the files' mtime, with a note saying so", async () => {
     const mtime = new Date('2025-06-01T12:00:00Z');
     const stem = rawlog('dated', UNSTAMPED_IN, UNSTAMPED_OUT.replace('ready', 'ready!'), mtime);
-    const r = importFile(archive, `${stem}.out`);
+    const r = await importFile(archive, `${stem}.out`);
     const row = getSession(archive.db, r.session)!;
     expect({ startedAt: row.startedAt, endedAt: row.endedAt }).toEqual({
       startedAt: mtime.getTime(),
@@ -102,13 +102,13 @@ describe('importing a Dovecot rawlog pair', () => {
     expect(events(r.session).every((e) => e.at === mtime.getTime())).toBe(true);
   });
 
-  it('starts and ends a timestamped pair at its first and last stamps, not at the time of import', () => {
+  it('starts and ends a timestamped pair at its first and last stamps, not at the time of import', async () => {
     const stem = rawlog(
       'stamped',
       '1700000000.100000 a1 NOOP\r\n1700000000.200000 a2 LOGOUT\r\n',
       '1700000000.000000 * OK ready\r\n1700000000.150000 a1 OK\r\n1700000000.241000 a2 OK bye\r\n',
     );
-    const r = importFile(archive, `${stem}.in`);
+    const r = await importFile(archive, `${stem}.in`);
     const row = getSession(archive.db, r.session)!;
     expect({ startedAt: row.startedAt, endedAt: row.endedAt }).toEqual({
       startedAt: 1_700_000_000_000,
@@ -118,46 +118,44 @@ describe('importing a Dovecot rawlog pair', () => {
     expect(close).toMatchObject({ at: 1_700_000_000_241, durationMs: 241 });
   });
 
-  it('imports a pair once: the same half again, or the other half, is refused naming the session', () => {
+  it('imports a pair once: the same half again, or the other half, is refused naming the session', async () => {
     const stem = rawlog('twice', UNSTAMPED_IN, UNSTAMPED_OUT.replace('ready', 'ready twice'));
-    const first = importFile(archive, `${stem}.in`);
+    const first = await importFile(archive, `${stem}.in`);
     for (const half of ['.in', '.out']) {
-      expect(() => importFile(archive, `${stem}${half}`)).toThrow(
-        expect.objectContaining({
-          code: 'ERR_IMPORT_DUPLICATE',
-          message: `${stem}.in/.out was already imported as session ${first.session} (from twice)`,
-        }),
-      );
+      await expect(importFile(archive, `${stem}${half}`)).rejects.toMatchObject({
+        code: 'ERR_IMPORT_DUPLICATE',
+        message: `${stem}.in/.out was already imported as session ${first.session} (from twice)`,
+      });
     }
     expect(archive.db.prepare(`SELECT count(*) FROM sessions`).pluck().get()).toBe(1);
   });
 
-  it('imports the content again once retention has deleted the earlier session', () => {
+  it('imports the content again once retention has deleted the earlier session', async () => {
     const stem = rawlog('again', UNSTAMPED_IN, UNSTAMPED_OUT.replace('ready', 'ready again'));
-    const first = importFile(archive, `${stem}.in`);
+    const first = await importFile(archive, `${stem}.in`);
     archive.db.prepare(`DELETE FROM sessions WHERE id = ?`).run(first.session);
-    expect(importFile(archive, `${stem}.in`).session).not.toBe(first.session);
+    expect((await importFile(archive, `${stem}.in`)).session).not.toBe(first.session);
   });
 
-  it('refuses a .in with timestamps beside a .out without, in one line', () => {
+  it('refuses a .in with timestamps beside a .out without, in one line', async () => {
     const stem = rawlog('mixed', '1700000000.100000 a1 NOOP\r\n', '* OK ready\r\na1 OK\r\n');
-    expect(() => importFile(archive, `${stem}.in`)).toThrow(
+    await expect(importFile(archive, `${stem}.in`)).rejects.toThrow(
       "mixed: the .in file has Dovecot's timestamps and the .out file has none, so they are not one pair",
     );
   });
 });
 
 describe('importing a transcript', () => {
-  it('ends the session at its last line, and refuses the same file twice', () => {
+  it('ends the session at its last line, and refuses the same file twice', async () => {
     const file = path.join(tmp(), 'session.txt');
     writeFileSync(
       file,
       '2025-06-01T12:00:00.000Z S: * OK ready\n2025-06-01T12:00:00.100Z C: a1 LOGOUT\n' +
         '2025-06-01T12:00:00.241Z S: a1 OK bye\n',
     );
-    const r = importFile(archive, file);
+    const r = await importFile(archive, file);
     const row = getSession(archive.db, r.session)!;
     expect(row.endedAt! - row.startedAt).toBe(241);
-    expect(() => importFile(archive, file)).toThrow(/already imported as session/);
+    await expect(importFile(archive, file)).rejects.toThrow(/already imported as session/);
   });
 });

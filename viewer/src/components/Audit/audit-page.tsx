@@ -1,10 +1,11 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { AUDIT_KINDS } from '../../../../shared/audit.ts';
 import type { AuditAction } from '../../../../shared/audit.ts';
 import { api } from '../../api.ts';
 import { formatDateTime } from '../../format.ts';
 import type { AppStore } from '../../state/app-store.ts';
 import { useEmitter } from '../../state/emitter.ts';
+import { fieldSetter, isoOf, TimeRange, useDebouncedQuery } from '../query-form.tsx';
 
 /** Actions per page; "Load older" fetches the next page. */
 export const AUDIT_PAGE = 500;
@@ -20,13 +21,6 @@ export interface AuditQuery {
 }
 
 const EMPTY: AuditQuery = { user: '', client: '', mailbox: '', kind: '', since: '', until: '' };
-
-/** A `datetime-local` value as the API's ISO time, or ''. */
-function isoOf(local: string): string {
-  if (local === '') return '';
-  const t = new Date(local).getTime();
-  return Number.isNaN(t) ? '' : new Date(t).toISOString();
-}
 
 function params(q: AuditQuery, before: AuditAction | null): Record<string, string> {
   return {
@@ -52,43 +46,28 @@ export function AuditPage(props: {
   const { store } = props;
   useEmitter(store.list.emitter);
   const [q, setQ] = useState<AuditQuery>(EMPTY);
-  const [rows, setRows] = useState<AuditAction[] | null>(null);
-  const [more, setMore] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const load = (query: AuditQuery) =>
+    api
+      .audit(store.token, params(query, null))
+      .then((page) => ({ rows: page, more: page.length === AUDIT_PAGE }));
+  const { result, error, setResult, setError } = useDebouncedQuery(q, load, [store.token]);
+  const rows = result?.rows ?? null;
+  const more = result?.more ?? false;
   // Users seen in the session list, offered as the user box's suggestions.
   const users = [...new Set(store.list.list().flatMap((r) => (r.user ? [r.user] : [])))].sort();
-
-  useEffect(() => {
-    let live = true;
-    const t = setTimeout(() => {
-      api.audit(store.token, params(q, null)).then(
-        (page) => {
-          if (!live) return;
-          setRows(page);
-          setMore(page.length === AUDIT_PAGE);
-          setError(null);
-        },
-        (err: Error) => live && setError(err.message),
-      );
-    }, 200);
-    return () => {
-      live = false;
-      clearTimeout(t);
-    };
-  }, [q, store.token]);
 
   const loadOlder = (): void => {
     const last = rows?.[rows.length - 1] ?? null;
     void api.audit(store.token, params(q, last)).then(
-      (page) => {
-        setRows((r) => [...(r ?? []), ...page]);
-        setMore(page.length === AUDIT_PAGE);
-      },
+      (page) =>
+        setResult((r) => ({
+          rows: [...(r?.rows ?? []), ...page],
+          more: page.length === AUDIT_PAGE,
+        })),
       (err: Error) => setError(err.message),
     );
   };
-  const set = (k: keyof AuditQuery) => (e: { target: { value: string } }) =>
-    setQ((old) => ({ ...old, [k]: e.target.value }));
+  const set = fieldSetter(setQ);
 
   return (
     <div className="list-page audit-page" data-testid="audit-page">
@@ -129,14 +108,7 @@ export function AuditPage(props: {
             </option>
           ))}
         </select>
-        <label>
-          from{' '}
-          <input type="datetime-local" value={q.since} onChange={set('since')} aria-label="From" />
-        </label>
-        <label>
-          until{' '}
-          <input type="datetime-local" value={q.until} onChange={set('until')} aria-label="Until" />
-        </label>
+        <TimeRange since={q.since} until={q.until} onSince={set('since')} onUntil={set('until')} />
         <span className="muted" data-testid="audit-count">
           {rows === null ? 'loading…' : `${rows.length}${more ? '+' : ''} actions`}
         </span>

@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { CommandStats } from '../../../../shared/stats.ts';
 import { api } from '../../api.ts';
 import { formatLatency } from '../../format.ts';
 import type { AppStore } from '../../state/app-store.ts';
+import { fieldSetter, isoOf, TimeRange, useDebouncedQuery } from '../query-form.tsx';
 import { PercentileChart, rowLabel } from './percentile-chart.tsx';
 
 interface StatsQuery {
@@ -15,12 +16,6 @@ interface StatsQuery {
 
 const EMPTY: StatsQuery = { since: '', until: '', user: '', upstream: '', by: '' };
 
-function isoOf(local: string): string {
-  if (local === '') return '';
-  const t = new Date(local).getTime();
-  return Number.isNaN(t) ? '' : new Date(t).toISOString();
-}
-
 const pct = (n: number, of: number): string =>
   of === 0 || n === 0 ? '0' : `${((100 * n) / of).toFixed(n * 1000 < of ? 2 : 1)}%`;
 const ms = (v: number | null): string => (v === null ? '–' : formatLatency(v));
@@ -31,35 +26,16 @@ const ms = (v: number | null): string => (v === null ? '–' : formatLatency(v))
  */
 export function StatsPage({ store }: { store: AppStore }) {
   const [q, setQ] = useState<StatsQuery>(EMPTY);
-  const [rows, setRows] = useState<CommandStats[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    const t = setTimeout(() => {
-      api
-        .stats(store.token, {
-          since: isoOf(q.since),
-          until: isoOf(q.until),
-          user: q.user,
-          upstream: q.upstream,
-          by: q.by,
-        })
-        .then(
-          (r) => {
-            if (!live) return;
-            setRows(r);
-            setError(null);
-          },
-          (err: Error) => live && setError(err.message),
-        );
-    }, 200);
-    return () => {
-      live = false;
-      clearTimeout(t);
-    };
-  }, [q, store.token]);
-  const set = (k: keyof StatsQuery) => (e: { target: { value: string } }) =>
-    setQ((old) => ({ ...old, [k]: e.target.value }));
+  const load = (query: StatsQuery): Promise<CommandStats[]> =>
+    api.stats(store.token, {
+      since: isoOf(query.since),
+      until: isoOf(query.until),
+      user: query.user,
+      upstream: query.upstream,
+      by: query.by,
+    });
+  const { result: rows, error } = useDebouncedQuery(q, load, [store.token]);
+  const set = fieldSetter(setQ);
   const total = (rows ?? []).reduce((n, r) => n + r.count, 0);
 
   return (
@@ -84,14 +60,7 @@ export function StatsPage({ store }: { store: AppStore }) {
           <option value="upstream">Per command and upstream</option>
           <option value="user">Per command and user</option>
         </select>
-        <label>
-          from{' '}
-          <input type="datetime-local" value={q.since} onChange={set('since')} aria-label="From" />
-        </label>
-        <label>
-          until{' '}
-          <input type="datetime-local" value={q.until} onChange={set('until')} aria-label="Until" />
-        </label>
+        <TimeRange since={q.since} until={q.until} onSince={set('since')} onUntil={set('until')} />
         <span className="muted" data-testid="stats-total">
           {rows === null ? 'loading…' : `${total.toLocaleString()} exchanges`}
         </span>
