@@ -2,10 +2,12 @@
  * The PostgreSQL archive (`--archive postgres://…`): one database that several imapscope
  * instances write into and every instance's viewer reads. The same contract as the SQLite
  * archive (store.ts): `write`/`raw` only queue; every ARCHIVE_FLUSH_MS (or at
- * ARCHIVE_FLUSH_EVENTS events, or PG_FLUSH_RAW_BYTES raw bytes) the queue goes to the database
- * in one transaction of a few statements, each inserting a whole column set through
- * `unnest($1::text[], …)` (one round trip per table, whatever the batch size; no parameter
- * limit). Flushes run one at a time, in order, so an instance's gseq is committed in order.
+ * ARCHIVE_FLUSH_EVENTS events, or PG_FLUSH_RAW_BYTES raw bytes) the queue is encoded at once
+ * and goes to the database in one transaction: events, raw chunks and the sessions'
+ * searchable text (pg-search-text.ts) by binary COPY (pg-copy.ts), actions and the sessions'
+ * counters each in one statement through `unnest($1::text[], …)`. Two flushes run at once on two connections (one sends its rows
+ * while the one before it commits), and each commits after the one before it, so an
+ * instance's gseqs are committed in order.
  *
  * Shared-store rules:
  * - each session row carries its instance; gseq (the hub's counter, per process) is only
@@ -34,18 +36,19 @@ import {
 } from '../limits.ts';
 import { ActionRecorder, actionsQuery } from './actions.ts';
 import type { ArchiveOptions, SessionPatch } from './archive.ts';
+import { copyChunks, copyInto, type CopyTable } from './pg-copy.ts';
 import { pgStreamRange } from './pg-read.ts';
-import { insertSearchText, textCondition } from './pg-search-text.ts';
+import { searchTextRows, textCondition } from './pg-search-text.ts';
 import { migrate } from './pg-schema.ts';
 import { SORT_SQL, pageSize, toRow, type SessionDbRow } from './read.ts';
 import { aggregateStats, type CommandStats, type StatsFilter, type StatsRow } from './stats.ts';
 import { maskArchiveUrl, type ArchiveStats, type ArchiveStore, type StoredChunk } from './store.ts';
 import { WriteFaults } from './write-faults.ts';
 
-/** Raw bytes queued that start a flush at once (bytea travels as hex: twice this on the wire). */
+/** Raw bytes queued that start a flush at once. */
 export const PG_FLUSH_RAW_BYTES = 4 * 1024 * 1024;
-/** Connections per instance: one for the flush, the rest for reads. */
-const PG_POOL_SIZE = 4;
+/** Connections per instance: two for the overlapping flushes, the rest for reads. */
+const PG_POOL_SIZE = 5;
 /** pg_try_advisory_xact_lock key of retention ('imapprun'). */
 const PRUNE_LOCK = '7596498503361983854';
 
@@ -63,11 +66,62 @@ function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
+/** What flush() hands over: the queue as it was, encoded for the database at once. */
 interface Batch {
   events: ImapscopeEvent[];
+  /** Each event's stored JSON (eventJson), in the events' order. */
+  bodies: string[];
   chunks: RawChunk[];
-  dropped: Map<string, number>;
+  /** The events as COPY rows of `events` (pg-copy.ts). */
+  eventRows: Buffer[];
+  /** The raw chunks as COPY rows of `raw_chunks`. */
+  chunkRows: Buffer[];
+  /** The sessions' searchable text (pg-search-text.ts) as COPY rows of `session_text`. */
+  textRows: Buffer[];
+  actions: AuditAction[];
+  /** One delta row per session of the batch (upsertSessions). */
+  patches: Map<string, SessionDelta>;
+  /** The batch's events per session: what a failed flush counts as lost for each. */
+  perSession: Map<string, number>;
+  /** When the batch was handed over, and how long encoding it took (ms). */
+  handedAt: number;
+  encodeMs: number;
 }
+
+/** A session's counters to add and fields to set, folded from a batch's events. */
+type SessionDelta = Omit<SessionPatch, 'text'> & { bytes: number };
+
+/** SQLSTATE unique_violation. */
+const UNIQUE_VIOLATION = '23505';
+/** The tables COPY fills, as pg-schema.ts made them. */
+const EVENTS: CopyTable = {
+  table: 'events',
+  columns: [
+    ['session', 'text'],
+    ['seq', 'int4'],
+    ['instance', 'text'],
+    ['gseq', 'int8'],
+    ['at', 'int8'],
+    ['type', 'text'],
+    ['body', 'text'],
+  ],
+};
+const SESSION_TEXT: CopyTable = {
+  table: 'session_text',
+  columns: [
+    ['session', 'text'],
+    ['text', 'text'],
+  ],
+};
+const RAW_CHUNKS: CopyTable = {
+  table: 'raw_chunks',
+  columns: [
+    ['session', 'text'],
+    ['direction', 'text'],
+    ['at', 'int8'],
+    ['data', 'bytea'],
+  ],
+};
 
 export class PgArchive implements ArchiveStore {
   readonly name = 'archive';
@@ -89,7 +143,10 @@ export class PgArchive implements ArchiveStore {
   /** Events handed to a flush that has not finished. */
   private inFlight = 0;
   private droppedBySession = new Map<string, number>();
+  /** Settles when the last flush handed over (and everything before it) is done. */
   private chain: Promise<void> = Promise.resolve();
+  /** Settles when the flush before the last one is done: a new flush may start then. */
+  private slot: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private retention: NodeJS.Timeout | null = null;
@@ -179,7 +236,12 @@ export class PgArchive implements ArchiveStore {
     return this.queue.length + this.inFlight;
   }
 
-  /** Hands what is queued to the next flush (they run one at a time, in order). */
+  /**
+   * Hands what is queued to a flush, encoded for the database now (so flushes see the events
+   * in the order they came). Two flushes run at once, on two connections: one sends its rows
+   * while the one before it commits; each commits only after the one before it has, so an
+   * instance's gseqs become visible in order (the cursor of pg-feed.ts relies on it).
+   */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
@@ -187,17 +249,16 @@ export class PgArchive implements ArchiveStore {
     this.immediate = null;
     if (this.queue.length === 0 && this.chunkQueue.length === 0 && this.droppedBySession.size === 0)
       return;
-    const batch: Batch = {
-      events: this.queue,
-      chunks: this.chunkQueue,
-      dropped: this.droppedBySession,
-    };
+    const batch = this.encode(this.queue, this.chunkQueue, this.droppedBySession);
     this.queue = [];
     this.chunkQueue = [];
     this.rawBytes = 0;
     this.droppedBySession = new Map();
     this.inFlight += batch.events.length;
-    this.chain = this.chain.then(() => this.commit(batch));
+    const previous = this.chain;
+    const slot = this.slot;
+    this.slot = previous;
+    this.chain = this.commit(batch, slot, previous);
   }
 
   settle(): Promise<void> {
@@ -224,54 +285,18 @@ export class PgArchive implements ArchiveStore {
     }
   }
 
-  /** One flush: one transaction. Never rejects; a failure is counted and reported. */
-  private async commit(b: Batch): Promise<void> {
+  /** The batch's rows: COPY text of events and chunks, actions, one delta row per session. */
+  private encode(
+    events: ImapscopeEvent[],
+    chunks: RawChunk[],
+    dropped: Map<string, number>,
+  ): Batch {
     const t0 = performance.now();
-    const actions = this.actions.record(b.events);
-    const bodies = b.events.map((e) => eventJson(e));
-    let c: PoolClient | null = null;
-    try {
-      c = await this.pool.connect();
-      await c.query('BEGIN');
-      await this.upsertSessions(c, b, bodies);
-      await this.insertEvents(c, b.events, bodies);
-      await insertSearchText(c, b.events);
-      await this.insertChunks(c, b.chunks);
-      await this.insertActions(c, actions);
-      await c.query('COMMIT');
-      this.stats.eventsWritten += b.events.length;
-      this.stats.chunksWritten += b.chunks.length;
-      this.faults.succeeded();
-      if (actions.length > 0) this.opts.onActions?.(actions);
-    } catch (err) {
-      if (c) await c.query('ROLLBACK').catch(() => {});
-      // What the batch held is lost; each session's row counts its lost events next time.
-      this.stats.eventsDropped += b.events.length;
-      this.stats.chunksDropped += b.chunks.length;
-      for (const [s, n] of b.dropped)
-        this.droppedBySession.set(s, (this.droppedBySession.get(s) ?? 0) + n);
-      for (const e of b.events)
-        this.droppedBySession.set(e.session, (this.droppedBySession.get(e.session) ?? 0) + 1);
-      this.faults.failed(err, b.events.length, b.chunks.length);
-    } finally {
-      c?.release();
-      this.inFlight -= b.events.length;
-    }
-    const ms = performance.now() - t0;
-    this.opts.onFlushed?.(ms);
-    this.stats.flushes += 1;
-    if (ms > this.stats.maxFlushMs) this.stats.maxFlushMs = ms;
-  }
-
-  /**
-   * One row per session of the batch: inserted, or its counters added to (one statement). The
-   * batch's events of a session fold into a delta row with the shared reducer (session-row.ts),
-   * as in the SQLite archive: counts to add, fields that are null leave the stored value.
-   */
-  private async upsertSessions(c: PoolClient, b: Batch, bodies: readonly string[]): Promise<void> {
-    type Patch = Omit<SessionPatch, 'text'> & { bytes: number };
-    const patches = new Map<string, Patch>();
-    const patchOf = (session: string, at: number): Patch => {
+    const actions = this.actions.record(events);
+    const bodies = events.map((e) => eventJson(e));
+    const patches = new Map<string, SessionDelta>();
+    const perSession = new Map<string, number>();
+    const patchOf = (session: string, at: number): SessionDelta => {
       let p = patches.get(session);
       if (!p) {
         p = { row: newSessionRow(session, at), lastAt: at, bytes: 0 };
@@ -279,18 +304,102 @@ export class PgArchive implements ArchiveStore {
       }
       return p;
     };
-    for (const [i, e] of b.events.entries()) {
+    // The batch's events of a session fold into a delta row with the shared reducer
+    // (session-row.ts), as in the SQLite archive: counts to add, null fields keep the stored.
+    for (const [i, e] of events.entries()) {
       const p = patchOf(e.session, e.at);
       // The event's stored size counts toward the session's bytes (the size cap).
       p.bytes += bodies[i]!.length;
       if (e.type === 'session.open') p.row.startedAt = e.at;
       p.lastAt = Math.max(p.lastAt, e.at);
       applySessionEvent(p.row, e);
+      perSession.set(e.session, (perSession.get(e.session) ?? 0) + 1);
     }
-    for (const ch of b.chunks) patchOf(ch.session, ch.at).bytes += ch.data.byteLength;
-    for (const [session, n] of b.dropped) patchOf(session, this.now()).row.droppedEvents += n;
+    for (const ch of chunks) patchOf(ch.session, ch.at).bytes += ch.data.byteLength;
+    for (const [session, n] of dropped) {
+      patchOf(session, this.now()).row.droppedEvents += n;
+      perSession.set(session, (perSession.get(session) ?? 0) + n);
+    }
+    const instance = this.instance;
+    const eventRows = copyChunks(
+      EVENTS,
+      events.map((e, i) => [e.session, e.seq, instance, e.gseq, e.at, e.type, bodies[i]!]),
+    );
+    const chunkRows = copyChunks(
+      RAW_CHUNKS,
+      chunks.map((ch) => [ch.session, ch.direction, ch.at, ch.data]),
+    );
+    const text = searchTextRows(events);
+    const textRows = copyChunks(
+      SESSION_TEXT,
+      text.sessions.map((session, i) => [session, text.texts[i]!]),
+    );
+    const handedAt = performance.now();
+    return {
+      events,
+      bodies,
+      chunks,
+      eventRows,
+      chunkRows,
+      textRows,
+      actions,
+      patches,
+      perSession,
+      handedAt,
+      encodeMs: handedAt - t0,
+    };
+  }
+
+  /**
+   * One flush: one transaction, begun once the flush before the previous one is done (`slot`)
+   * and committed once the previous one is (`previous`). Never rejects, and settles only after
+   * `previous`: a failure is counted and reported.
+   */
+  private async commit(b: Batch, slot: Promise<void>, previous: Promise<void>): Promise<void> {
+    await slot;
+    const t0 = performance.now();
+    let c: PoolClient | null = null;
+    try {
+      c = await this.pool.connect();
+      await c.query('BEGIN');
+      await this.insertEvents(c, b);
+      await copyInto(c, SESSION_TEXT, b.textRows);
+      await copyInto(c, RAW_CHUNKS, b.chunkRows);
+      await this.insertActions(c, b.actions);
+      // Sessions last, after the previous flush committed: both update the same rows.
+      await previous;
+      await this.upsertSessions(c, b.patches);
+      await c.query('COMMIT');
+      this.stats.eventsWritten += b.events.length;
+      this.stats.chunksWritten += b.chunks.length;
+      this.faults.succeeded();
+      if (b.actions.length > 0) this.opts.onActions?.(b.actions);
+    } catch (err) {
+      if (c) await c.query('ROLLBACK').catch(() => {});
+      await previous;
+      // What the batch held is lost; each session's row counts its lost events next time.
+      this.stats.eventsDropped += b.events.length;
+      this.stats.chunksDropped += b.chunks.length;
+      for (const [s, n] of b.perSession)
+        this.droppedBySession.set(s, (this.droppedBySession.get(s) ?? 0) + n);
+      this.faults.failed(err, b.events.length, b.chunks.length);
+    } finally {
+      c?.release();
+      this.inFlight -= b.events.length;
+    }
+    const ms = b.encodeMs + (performance.now() - t0);
+    this.opts.onFlushed?.(ms);
+    this.stats.flushes += 1;
+    if (ms > this.stats.maxFlushMs) this.stats.maxFlushMs = ms;
+  }
+
+  /**
+   * One row per session of the batch: inserted, or its counters added to (one statement,
+   * whatever the number of sessions: each column one array parameter).
+   */
+  private async upsertSessions(c: PoolClient, patches: Map<string, SessionDelta>): Promise<void> {
     if (patches.size === 0) return;
-    const col = <T>(f: (p: Patch) => T): T[] => [...patches.values()].map(f);
+    const col = <T>(f: (p: SessionDelta) => T): T[] => [...patches.values()].map(f);
     await c.query(
       `INSERT INTO sessions AS s (id, instance, started_at, client, upstream, source, last_at,
          events, "user", state, ended_at, reason, bytes_c2s, bytes_s2c, dropped, exchanges, nos,
@@ -345,51 +454,35 @@ export class PgArchive implements ArchiveStore {
     );
   }
 
-  private async insertEvents(
-    c: PoolClient,
-    events: readonly ImapscopeEvent[],
-    bodies: readonly string[],
-  ): Promise<void> {
-    if (events.length === 0) return;
-    await c.query(
-      `INSERT INTO events(session, seq, instance, gseq, at, type, body)
-       SELECT u.session, u.seq, $3, u.gseq, u.at, u.type, u.body
-       FROM unnest($1::text[], $2::integer[], $4::bigint[], $5::bigint[], $6::text[], $7::text[])
-         AS u(session, seq, gseq, at, type, body)
-       ON CONFLICT DO NOTHING`,
-      [
-        events.map((e) => e.session),
-        events.map((e) => e.seq),
-        this.instance,
-        events.map((e) => e.gseq),
-        events.map((e) => e.at),
-        events.map((e) => e.type),
-        bodies,
-      ],
-    );
-  }
-
-  private async insertChunks(c: PoolClient, chunks: readonly RawChunk[]): Promise<void> {
-    // Statements of at most PG_FLUSH_RAW_BYTES each, in arrival order.
-    for (let i = 0; i < chunks.length;) {
-      let bytes = 0;
-      let j = i;
-      while (j < chunks.length && (j === i || bytes < PG_FLUSH_RAW_BYTES)) {
-        bytes += chunks[j]!.data.byteLength;
-        j++;
-      }
-      const part = chunks.slice(i, j);
+  /**
+   * The batch's events by COPY. COPY has no ON CONFLICT: an event already stored (the same
+   * session and seq, as SQLite's INSERT OR IGNORE skips) fails it, and then, back at the
+   * savepoint, the batch goes in by INSERT … ON CONFLICT DO NOTHING instead.
+   */
+  private async insertEvents(c: PoolClient, b: Batch): Promise<void> {
+    if (b.events.length === 0) return;
+    await c.query('SAVEPOINT events');
+    try {
+      await copyInto(c, EVENTS, b.eventRows);
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+      await c.query('ROLLBACK TO SAVEPOINT events');
       await c.query(
-        `INSERT INTO raw_chunks(session, direction, at, data)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[])`,
+        `INSERT INTO events(session, seq, instance, gseq, at, type, body)
+         SELECT u.session, u.seq, $3, u.gseq, u.at, u.type, u.body
+         FROM unnest($1::text[], $2::integer[], $4::bigint[], $5::bigint[], $6::text[],
+           $7::text[]) AS u(session, seq, gseq, at, type, body)
+         ON CONFLICT DO NOTHING`,
         [
-          part.map((ch) => ch.session),
-          part.map((ch) => ch.direction),
-          part.map((ch) => ch.at),
-          part.map((ch) => ch.data),
+          b.events.map((e) => e.session),
+          b.events.map((e) => e.seq),
+          this.instance,
+          b.events.map((e) => e.gseq),
+          b.events.map((e) => e.at),
+          b.events.map((e) => e.type),
+          b.bodies,
         ],
       );
-      i = j;
     }
   }
 

@@ -4,9 +4,9 @@
  *
  * Polling by sequence, not LISTEN/NOTIFY: an instance's events only become visible when its
  * flush commits (every ARCHIVE_FLUSH_MS), each instance's gseq is committed in order (its
- * flushes run one at a time), so "events of instance X with gseq > the last one seen" is an
- * exact, gap-free cursor that survives a lost connection; one indexed query per instance per
- * PG_FEED_POLL_MS. NOTIFY would save at most one poll interval, needs a connection held open
+ * flushes commit one after another), so "events of instance X with gseq > the last one seen"
+ * is an exact, gap-free cursor that survives a lost connection; one indexed query per instance
+ * per PG_FEED_POLL_MS. NOTIFY would save at most one poll interval, needs a connection held open
  * per instance, and its 8000-byte payload could not carry the events anyway (a fetch by
  * sequence would follow every notification).
  *

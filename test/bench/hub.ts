@@ -6,9 +6,10 @@
  *         (`--max-archive-mb 0`) and no viewer; 200 concurrent sessions (total time) and bulk
  *         FETCH (MB/s), interleaved, in the same run. Target ≥ 0.9×.
  *   (ii)  sustained archive ingest, in process: the events the viewer received in (i), replayed
- *         under fresh session ids into proxy/archive/archive.ts (as the hub calls it: small
- *         batches, flushes on the archive's own schedule), with and without the raw bytes of
- *         those sessions. Target ≥ 20,000 events/s.
+ *         under fresh session ids into the SQLite archive (archive.ts) and into PostgreSQL
+ *         (pg-archive.ts), side by side (as the hub calls them: small batches, flushes on the
+ *         archive's own schedule), with and without the raw bytes of those sessions. Target
+ *         ≥ 20,000 events/s each.
  *   (iii) peak RSS of an imapscope process while a viewer is stalled (its socket paused) under
  *         heavy traffic, against a twin imapscope with no viewer fed the same traffic at the
  *         same time (hub-stall.ts says why a twin); bounded = no more than 64 MiB above the
