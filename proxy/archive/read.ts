@@ -183,9 +183,9 @@ function orderBy(f: SessionFilter): string {
  *
  * In two steps, for large archives: the page's ids first (the sort keys and ids only, from the
  * covering index when sorted by start time, so skipping 100,000 rows of an offset reads no
- * row), then those rows. With a `text` search, the same statement counts the matches (a window
- * count), so the full-text index is searched once per page, not once for the page and again for
- * the total.
+ * row), then those rows. With a filter, the same statement counts the matches (a window count),
+ * so the rows are filtered once per page (and a `text` search reads the full-text index once),
+ * not once for the page and again for the total.
  */
 export function querySessions(
   db: Db,
@@ -195,7 +195,10 @@ export function querySessions(
   const { sql: where, params } = sessionWhere(f, only);
   const offset = Math.max(0, Math.floor(f.offset ?? 0)) || 0;
   const limit = pageSize(f.limit, 200);
-  const counted = Boolean(f.text?.trim());
+  // With a filter the total needs a pass over the matching rows anyway: the page's statement
+  // counts them in the same pass (and a text search reads the trigram index once). Without
+  // one, count(*) reads the smallest index and the page the first rows of sessions_started_id.
+  const counted = where !== '';
   const page = db
     .prepare(
       `SELECT id${counted ? ', count(*) OVER () AS n' : ''} FROM sessions ${where}

@@ -101,6 +101,11 @@ describe('the session list over the whole archive', () => {
       total: 4,
     });
     expect(querySessions(archive.db, { text: 'nobody-here' })).toEqual({ sessions: [], total: 0 });
+    expect(querySessions(archive.db, { user: 'carol', offset: 4 })).toEqual({
+      sessions: [],
+      total: 4,
+    });
+    expect(ids({ user: 'dave', limit: 3, offset: 6 })).toEqual(['t02', 't01']);
     // Sorted by another column, with a search: user, then newest first.
     expect(ids({ text: 'LOGIN', sort: 'user', order: 'asc', limit: 5 })).toEqual([
       't09',
