@@ -220,6 +220,11 @@ async function main(): Promise<void> {
     const audit = await timed(api('/api/audit?user=user42&limit=100'));
     http.auditMs = audit.ms;
     http.auditRows = audit.rows;
+    progress(`archive-scale: over HTTP ${JSON.stringify(http)}`);
+    const listMs = await viewerListMs(null, scope.url);
+    progress(`archive-scale: viewer list ${listMs} ms`);
+    // Last: a display filter over the whole archive scans on the inspection thread, and past
+    // FILTER_TIMEOUT_MS imapscope may not be answering any more.
     try {
       const filter = await timed(api('/api/sessions?limit=50&filter=status%3ABAD'), 1);
       http.filterMs = filter.ms;
@@ -227,7 +232,7 @@ async function main(): Promise<void> {
     } catch {
       http.filterMs = `> ${FILTER_TIMEOUT_MS}`;
     }
-    const listMs = await viewerListMs(null, scope.url);
+
     const result: ArchiveScaleResult = {
       sessions,
       events,
