@@ -163,10 +163,29 @@ function sessionWhere(
 }
 
 /**
+ * The ORDER BY of the session list: the sort column, then newest first. Sorting by start time
+ * names started_at once, so that descending (the default) reads the index
+ * sessions_started_id backwards with nothing left to sort.
+ */
+function orderBy(f: SessionFilter): string {
+  const dir = f.order === 'asc' ? 'ASC' : 'DESC';
+  const sort = f.sort ?? 'started';
+  return sort === 'started'
+    ? `started_at ${dir}, id DESC`
+    : `${SORT_SQL[sort]} ${dir}, started_at DESC, id DESC`;
+}
+
+/**
  * One page of the sessions matching every given filter, sorted by `f.sort` (default: start
  * time) in `f.order` (default: descending), ties newest first; `offset` rows skipped, at most
  * `limit` (1…API_PAGE_MAX, default 200) returned, with the number matching in all. `only`:
  * among these session ids alone (the sessions a display filter matched).
+ *
+ * In two steps, for large archives: the page's ids first (the sort keys and ids only, from the
+ * covering index when sorted by start time, so skipping 100,000 rows of an offset reads no
+ * row), then those rows. With a filter, the same statement counts the matches (a window count),
+ * so the rows are filtered once per page (and a `text` search reads the full-text index once),
+ * not once for the page and again for the total.
  */
 export function querySessions(
   db: Db,
@@ -174,18 +193,32 @@ export function querySessions(
   only?: readonly string[],
 ): SessionPage {
   const { sql: where, params } = sessionWhere(f, only);
-  const sort = SORT_SQL[f.sort ?? 'started'];
-  const dir = f.order === 'asc' ? 'ASC' : 'DESC';
   const offset = Math.max(0, Math.floor(f.offset ?? 0)) || 0;
-  const rows = db
+  const limit = pageSize(f.limit, 200);
+  // With a filter the total needs a pass over the matching rows anyway: the page's statement
+  // counts them in the same pass (and a text search reads the trigram index once). Without
+  // one, count(*) reads the smallest index and the page the first rows of sessions_started_id.
+  const counted = where !== '';
+  const page = db
     .prepare(
-      `SELECT * FROM sessions ${where} ORDER BY ${sort} ${dir}, started_at DESC, id DESC
-       LIMIT ? OFFSET ?`,
+      `SELECT id${counted ? ', count(*) OVER () AS n' : ''} FROM sessions ${where}
+       ORDER BY ${orderBy(f)} LIMIT ? OFFSET ?`,
     )
-    .all(...params, pageSize(f.limit, 200), offset) as SessionDbRow[];
-  const total = (
-    db.prepare(`SELECT count(*) AS n FROM sessions ${where}`).get(...params) as { n: number }
-  ).n;
+    .all(...params, limit, offset) as { id: string; n?: number }[];
+  const total =
+    counted && page.length > 0
+      ? page[0]!.n!
+      : (db.prepare(`SELECT count(*) AS n FROM sessions ${where}`).get(...params) as { n: number })
+          .n;
+  if (page.length === 0) return { sessions: [], total };
+  const byId = new Map(
+    (
+      db
+        .prepare(`SELECT * FROM sessions WHERE id IN (SELECT value FROM json_each(?))`)
+        .all(JSON.stringify(page.map((p) => p.id))) as SessionDbRow[]
+    ).map((r) => [r.id, r]),
+  );
+  const rows = page.map((p) => byId.get(p.id)).filter((r): r is SessionDbRow => r !== undefined);
   return { sessions: rows.map(toRow), total };
 }
 

@@ -128,6 +128,9 @@ export function openArchiveDb(file: string, opts: { readonly?: boolean } = {}): 
   }
   // The session list's user filter (read.ts): one user's sessions without reading every row.
   db.exec(`CREATE INDEX IF NOT EXISTS sessions_user ON sessions(lower(user), started_at)`);
+  // The session list's pages in start order (read.ts querySessions): the ids of a page, however
+  // deep, from the index alone (at 100,000 sessions an offset of 99,950 read every row: seconds).
+  db.exec(`CREATE INDEX IF NOT EXISTS sessions_started_id ON sessions(started_at, id)`);
   // raw_spans.segment: NULL in archives from before segment files (one file per session).
   const spanColumns = new Set(
     (db.prepare(`PRAGMA table_info(raw_spans)`).all() as { name: string }[]).map((c) => c.name),

@@ -74,6 +74,48 @@ describe('the session list over the whole archive', () => {
     expect(filtered.sessions.map((r) => r.id)).toEqual(['s23', 's18']);
   });
 
+  it('pages a search with its true total on every page, past the end too, and breaks start-time ties newest id first', () => {
+    const { archive, hub } = setup();
+    // Pairs of sessions that start in the same millisecond: the id breaks the tie.
+    for (let i = 0; i < 12; i++)
+      login(
+        hub,
+        `t${String(i).padStart(2, '0')}`,
+        i % 3 === 0 ? 'carol' : 'dave',
+        1_000 * (i >> 1),
+      );
+    archive.flush();
+    const ids = (f: Parameters<typeof querySessions>[1]): string[] =>
+      querySessions(archive.db, f).sessions.map((r) => r.id);
+    expect(ids({ limit: 4 })).toEqual(['t11', 't10', 't09', 't08']);
+    expect(ids({ order: 'asc', limit: 4 })).toEqual(['t01', 't00', 't03', 't02']);
+    expect(ids({ limit: 4, offset: 8 })).toEqual(['t03', 't02', 't01', 't00']);
+    // 'carol' is in the traffic (LOGIN) of t00, t03, t06 and t09.
+    const search = { text: 'caro', limit: 3 };
+    expect(querySessions(archive.db, search)).toMatchObject({ total: 4 });
+    expect(ids(search)).toEqual(['t09', 't06', 't03']);
+    expect(querySessions(archive.db, { ...search, offset: 3 })).toMatchObject({ total: 4 });
+    expect(ids({ ...search, offset: 3 })).toEqual(['t00']);
+    expect(querySessions(archive.db, { ...search, offset: 10 })).toEqual({
+      sessions: [],
+      total: 4,
+    });
+    expect(querySessions(archive.db, { text: 'nobody-here' })).toEqual({ sessions: [], total: 0 });
+    expect(querySessions(archive.db, { user: 'carol', offset: 4 })).toEqual({
+      sessions: [],
+      total: 4,
+    });
+    expect(ids({ user: 'dave', limit: 3, offset: 6 })).toEqual(['t02', 't01']);
+    // Sorted by another column, with a search: user, then newest first.
+    expect(ids({ text: 'LOGIN', sort: 'user', order: 'asc', limit: 5 })).toEqual([
+      't09',
+      't06',
+      't03',
+      't00',
+      't11',
+    ]);
+  });
+
   it('searches case-insensitively through commands, responses, mailbox names and decoded literal headers', () => {
     const { archive, hub } = setup();
     login(hub, 'plain', 'alice', 1_000);

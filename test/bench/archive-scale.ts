@@ -1,128 +1,79 @@
 /**
  * `npm run bench:archive`: the session list and the audit trail over a large archive (issue 13).
  *
- * Generates an archive of ARCHIVE_SESSIONS sessions (default 100,000) of about 100 events each
- * (10 million in all) through the archive's own write path (Archive.write + flush: the events
- * JSON, the session rows, the search index and the audit trail, as a live imapscope writes
- * them), then starts imapscope on it and measures over HTTP:
+ * Generates an archive of ARCHIVE_SESSIONS sessions (default 100,000) of about 115 events each
+ * (11.5 million in all; archive-generate.ts: copies of 500 real sessions, one per user, played
+ * through the inspection pipeline, with their session rows, search text, audit actions and raw
+ * bytes as a live imapscope writes them), then starts imapscope on it and measures over HTTP
+ * (the REST API the viewer uses) and in-process (the same queries as function calls):
  *   - the session list's first page (50 rows, newest first, with its total),
- *   - a filtered page (one user's sessions, sorted by bytes),
- *   - a search for a subject that one old session's traffic shows,
+ *   - a filtered page (one user's sessions, sorted by bytes) and a status filter (ended,
+ *     sorted by NO count),
+ *   - the whole list sorted by another column (bytes),
+ *   - the last page (offset total - 50),
+ *   - a search for a subject one old session shows (rare) and one in a user's sessions
+ *     (common: a few thousand),
+ *   - a display filter over the archive (`filter=status:BAD`; scans the events of every
+ *     session with a BAD, capped at FILTER_TIMEOUT_MS),
  *   - an audit query for one user,
  * each the median of 5 after one warm-up (target ≤ 200 ms), and the viewer's session list in
- * Chromium: from navigation to the first page's rows drawn (target ≤ 1 s).
- *
- * The sessions are copies of a few hundred real ones: conversations played through the real
- * inspection pipeline (one per user), then stamped with new ids, seqs, gseqs and times.
+ * Chromium: from navigation to the first page's rows drawn (target ≤ 1 s), with a same-run
+ * baseline on a 100-session archive. Also the archive's size on disk (database, WAL, raw
+ * files) and the generation time.
  *
  * ARCHIVE_SCALE=0.1 generates a tenth (10,000 sessions, 1 million events) for a quick run;
  * ARCHIVE_DIR=... keeps (or reuses) the archive there instead of a temporary directory.
- * Prints a JSON result on stdout and progress on stderr. Separate from `npm run bench`: the
+ * Prints a JSON result on stdout and progress on stderr; ARCHIVE_REPORT=1 also puts it in
+ * BENCHMARKS.md and BENCHMARKS.json (their archive-scale section). Separate from `npm run bench`: the
  * full generation takes longer than a bench section may.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ImapscopeEvent } from '../../shared/events.ts';
-import { Archive } from '../../proxy/archive/archive.ts';
 import { queryActions } from '../../proxy/archive/actions.ts';
 import { querySessions } from '../../proxy/archive/read.ts';
 import { ARCHIVE_FILE, openArchiveDb } from '../../proxy/archive/schema.ts';
-import { Hub } from '../../proxy/hub/hub.ts';
-import { Capture, play } from '../hub/helpers.ts';
 import { startImapscope } from '../helpers/imapscope.ts';
 import { launchChromium } from '../viewer/browser.ts';
+import type { ArchiveScaleResult } from './archive-scale-section.ts';
+import { COMMON, generateArchive, NEEDLE, type Generated } from './archive-generate.ts';
+import { savedReport, writeReports } from './report.ts';
 import { median, progress } from './stats.ts';
 
 const SCALE = Number(process.env.ARCHIVE_SCALE ?? '1');
 const SESSIONS = Math.round(Number(process.env.ARCHIVE_SESSIONS ?? '100000') * SCALE);
-const USERS = 500;
-/** FETCHes per session: 4 events each (command, untagged FETCH, completion, exchange). */
-const FETCHES = 22;
-const NEEDLE_SESSION = Math.floor(SESSIONS / 10);
-const NEEDLE = 'Quarterly invoice 7Q4Z';
+/** A display filter over the whole archive may scan millions of events: stop waiting here. */
+const FILTER_TIMEOUT_MS = 60_000;
 
-function script(user: string, subject: string): ['c2s' | 's2c', string][] {
-  const out: ['c2s' | 's2c', string][] = [
-    ['s2c', '* OK [CAPABILITY IMAP4rev1 LITERAL+ ID] ready\r\n'],
-    ['c2s', 'a0 ID ("name" "BenchMail" "version" "1.0")\r\n'],
-    ['s2c', '* ID ("name" "Dovecot")\r\na0 OK done\r\n'],
-    ['c2s', `a1 LOGIN ${user} secret\r\n`],
-    ['s2c', 'a1 OK logged in\r\n'],
-    ['c2s', 'a2 SELECT INBOX\r\n'],
-    ['s2c', `* ${FETCHES} EXISTS\r\n* OK [UIDVALIDITY 1] ok\r\na2 OK [READ-WRITE] done\r\n`],
-  ];
-  for (let i = 1; i <= FETCHES; i++) {
-    const header = `Subject: ${i === 1 ? subject : `Note ${i}`}\r\nMessage-ID: <${i}.${user}@bench>\r\n\r\n`;
-    out.push(['c2s', `a${i + 2} UID FETCH ${i} (BODY.PEEK[HEADER])\r\n`]);
-    out.push([
-      's2c',
-      `* ${i} FETCH (UID ${i} BODY[HEADER] {${Buffer.byteLength(header)}}\r\n${header})\r\n` +
-        `a${i + 2} OK done\r\n`,
-    ]);
-  }
-  out.push(['c2s', `a99 LOGOUT\r\n`], ['s2c', '* BYE bye\r\na99 OK done\r\n']);
-  return out;
+/** The list queries measured, as API query strings (the in-process run uses the same filters). */
+function queries(sessions: number): Record<string, string> {
+  return {
+    firstPage: 'limit=50',
+    userPage: 'limit=50&user=user42&sort=bytes&order=desc',
+    statusPage: 'limit=50&state=ended&sort=no&order=desc',
+    sortedByBytes: 'limit=50&sort=bytes&order=desc',
+    deepPage: `limit=50&offset=${Math.max(0, sessions - 50)}`,
+    rareSearch: `limit=50&text=${encodeURIComponent(NEEDLE)}`,
+    commonSearch: `limit=50&text=${encodeURIComponent(COMMON)}`,
+  };
 }
 
-/** One real session per user, played through the inspection pipeline. */
-function templates(): ImapscopeEvent[][] {
-  const out: ImapscopeEvent[][] = [];
-  for (let u = 0; u <= USERS; u++) {
-    const hub = new Hub();
-    const capture = new Capture();
-    hub.add(capture);
-    // The last template carries the needle: the one session the search must find.
-    const subject = u === USERS ? NEEDLE : `Weekly report ${u}`;
-    play(hub, 'tmpl', script(`user${u % USERS}`, subject), 0);
-    out.push(capture.events.map((e) => ({ ...e, at: e.at - capture.events[0]!.at })));
-  }
-  return out;
-}
-
-function generate(file: string, sessions = SESSIONS): { events: number; ms: number } {
-  const t0 = performance.now();
-  const tmpl = templates();
-  const archive = new Archive(file);
-  const start = Date.now() - sessions * 20_000;
-  let gseq = 0;
-  let events = 0;
-  let batch: ImapscopeEvent[] = [];
-  for (let s = 0; s < sessions; s++) {
-    const t = s === NEEDLE_SESSION ? tmpl[USERS]! : tmpl[s % USERS]!;
-    const id = `b${String(s).padStart(7, '0')}`;
-    const at0 = start + s * 20_000;
-    for (const e of t) {
-      batch.push({ ...e, session: id, gseq: ++gseq, at: at0 + e.at } as ImapscopeEvent);
-    }
-    events += t.length;
-    if (batch.length >= 20_000) {
-      archive.write(batch);
-      archive.flush();
-      batch = [];
-    }
-    if (s % 10_000 === 0) progress(`archive-scale: ${s} sessions, ${events} events`);
-  }
-  archive.write(batch);
-  archive.flush();
-  archive.db.pragma('wal_checkpoint(TRUNCATE)');
-  archive.db.exec('ANALYZE');
-  void archive.close();
-  return { events, ms: performance.now() - t0 };
-}
-
-function bytesOnDisk(dir: string): number {
-  let n = 0;
+/** Bytes on disk: the database, its WAL and the raw files. */
+function bytesOnDisk(dir: string): { db: number; wal: number; raw: number; total: number } {
+  const out = { db: 0, wal: 0, raw: 0, total: 0 };
   for (const name of readdirSync(dir, { recursive: true }) as string[]) {
-    const p = path.join(dir, name);
-    const st = statSync(p);
-    if (st.isFile()) n += st.size;
+    const st = statSync(path.join(dir, name));
+    if (!st.isFile()) continue;
+    if (name === ARCHIVE_FILE) out.db += st.size;
+    else if (name === `${ARCHIVE_FILE}-wal`) out.wal += st.size;
+    else out.raw += st.size;
+    out.total += st.size;
   }
-  return n;
+  return out;
 }
 
 /** The same queries as plain function calls on a read-only handle: the database's share. */
-function queriesInProcess(file: string): Record<string, number> {
+function queriesInProcess(file: string, sessions: number): Record<string, number> {
   const db = openArchiveDb(file, { readonly: true });
   const time = (fn: () => unknown): number => {
     fn();
@@ -135,28 +86,37 @@ function queriesInProcess(file: string): Record<string, number> {
     return median(runs);
   };
   try {
-    return {
-      firstPageMs: time(() => querySessions(db, { limit: 50 })),
-      filteredPageMs: time(() =>
-        querySessions(db, { limit: 50, user: 'user42', sort: 'bytes', order: 'desc' }),
-      ),
-      searchMs: time(() => querySessions(db, { limit: 50, text: NEEDLE })),
-      commonSearchMs: time(() => querySessions(db, { limit: 50, text: 'Weekly report 42' })),
-      deepPageMs: time(() => querySessions(db, { limit: 50, offset: SESSIONS - 50 })),
-      auditMs: time(() => queryActions(db, { user: 'user42', limit: 100 })),
-    };
+    const out: Record<string, number> = {};
+    for (const [name, q] of Object.entries(queries(sessions))) {
+      const p = new URLSearchParams(q);
+      const f = {
+        limit: Number(p.get('limit')),
+        offset: Number(p.get('offset') ?? 0),
+        user: p.get('user') ?? undefined,
+        state: p.get('state') ?? undefined,
+        text: p.get('text') ?? undefined,
+        sort: (p.get('sort') ?? undefined) as 'bytes' | undefined,
+        order: (p.get('order') ?? undefined) as 'desc' | undefined,
+      };
+      out[`${name}Ms`] = time(() => querySessions(db, f));
+    }
+    out.auditMs = time(() => queryActions(db, { user: 'user42', limit: 100 }));
+    return out;
   } finally {
     db.close();
   }
 }
 
-async function timed(url: string): Promise<{ ms: number; total: string | null; rows: number }> {
+async function timed(
+  url: string,
+  runsWanted = 5,
+): Promise<{ ms: number; total: string | null; rows: number }> {
   const runs: number[] = [];
   let total: string | null = null;
   let rows = 0;
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i <= runsWanted; i++) {
     const t = performance.now();
-    const res = await fetch(url);
+    const res = await fetch(url, { signal: AbortSignal.timeout(FILTER_TIMEOUT_MS) });
     const body = (await res.json()) as unknown[];
     if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
     if (i > 0) runs.push(performance.now() - t);
@@ -166,10 +126,29 @@ async function timed(url: string): Promise<{ ms: number; total: string | null; r
   return { ms: median(runs), total, rows };
 }
 
-function start(dir: string): ReturnType<typeof startImapscope> {
+/** How long the last start's archive took to open after imapscope was ready (ms). */
+let lastRecoveryMs = 0;
+
+/**
+ * imapscope on `dir`, once its archive is open: it is ready (listening) before the recovery
+ * thread has opened the archive, and until then the session list answers from memory (empty)
+ * and the archive's routes 503.
+ */
+async function start(dir: string): Promise<Awaited<ReturnType<typeof startImapscope>>> {
   const args = ['--data', dir, '--max-archive-mb', '10000000', '--retain-days', '0'];
-  // On a loaded machine a start can pass the helper's 30 s; try again before giving up.
-  return startImapscope(args).catch(() => startImapscope(args));
+  // On a loaded machine a start (tsx compiling the sources) can pass the helper's 30 s.
+  process.env.TEST_READY_TIMEOUT_MS ??= '180000';
+  const scope = await startImapscope(args).catch(() => startImapscope(args));
+  // A start with nothing to recover logs no "archive recovery finished": ask the archive.
+  const t0 = performance.now();
+  const token = new URL(scope.url).searchParams.get('token')!;
+  const probe = `http://${scope.ui.host}:${scope.ui.port}/api/audit?limit=1&token=${token}`;
+  while ((await fetch(probe)).status === 503) {
+    if (performance.now() - t0 > 900_000) throw new Error('archive recovery took over 15 min');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  lastRecoveryMs = Math.round(performance.now() - t0);
+  return scope;
 }
 
 /**
@@ -200,16 +179,26 @@ async function main(): Promise<void> {
   const dir = process.env.ARCHIVE_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'imapscope-scale-'));
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, ARCHIVE_FILE);
-  let generated: { events: number; ms: number } | null = null;
-  if (!existsSync(file)) generated = generate(file);
-  const diskBytes = bytesOnDisk(dir);
+  let generated: Generated | null = null;
+  if (!existsSync(file)) generated = generateArchive(file, SESSIONS);
   // Opened once for writing: an archive from an older imapscope gets its new indexes.
-  openArchiveDb(file).close();
-  const inProcess = queriesInProcess(file);
-  progress(`archive-scale: ${(diskBytes / 1e9).toFixed(2)} GB on disk`);
+  const t0 = performance.now();
+  const db = openArchiveDb(file);
+  const migrateMs = performance.now() - t0;
+  // What is there (a reused ARCHIVE_DIR may hold another number than ARCHIVE_SESSIONS).
+  const sessions = db.prepare(`SELECT count(*) FROM sessions`).pluck().get() as number;
+  const events =
+    generated?.events ?? (db.prepare(`SELECT max(gseq) FROM events`).pluck().get() as number);
+  const actions =
+    generated?.actions ?? (db.prepare(`SELECT max(id) FROM actions`).pluck().get() as number);
+  db.close();
+  const disk = bytesOnDisk(dir);
+  progress(`archive-scale: ${(disk.total / 1e9).toFixed(2)} GB on disk`);
+  const inProcess = queriesInProcess(file, sessions);
+  progress(`archive-scale: in-process ${JSON.stringify(inProcess)}`);
   // The same-run baseline for the viewer: a 100-session archive on the same machine, now.
   const small = mkdtempSync(path.join(os.tmpdir(), 'imapscope-scale-small-'));
-  generate(path.join(small, ARCHIVE_FILE), 100);
+  generateArchive(path.join(small, ARCHIVE_FILE), 100);
   let baselineListMs: number;
   try {
     baselineListMs = await viewerListMs(small);
@@ -221,32 +210,50 @@ async function main(): Promise<void> {
     const token = new URL(scope.url).searchParams.get('token')!;
     const api = (p: string): string =>
       `http://${scope.ui.host}:${scope.ui.port}${p}${p.includes('?') ? '&' : '?'}token=${token}`;
-    const firstPage = await timed(api('/api/sessions?limit=50'));
-    const filtered = await timed(api('/api/sessions?limit=50&user=user42&sort=bytes&order=desc'));
-    const search = await timed(api(`/api/sessions?limit=50&text=${encodeURIComponent(NEEDLE)}`));
-    const deepPage = await timed(api(`/api/sessions?limit=50&offset=${SESSIONS - 50}`));
+    const http: Record<string, number | string | null> = {};
+    for (const [name, q] of Object.entries(queries(sessions))) {
+      const r = await timed(api(`/api/sessions?${q}`));
+      http[`${name}Ms`] = r.ms;
+      http[`${name}Total`] = r.total;
+    }
+    http.recoveryMs = lastRecoveryMs;
     const audit = await timed(api('/api/audit?user=user42&limit=100'));
+    http.auditMs = audit.ms;
+    http.auditRows = audit.rows;
+    progress(`archive-scale: over HTTP ${JSON.stringify(http)}`);
     const listMs = await viewerListMs(null, scope.url);
-    const result = {
-      sessions: SESSIONS,
-      events: generated?.events ?? null,
+    progress(`archive-scale: viewer list ${listMs} ms`);
+    // Last: a display filter over the whole archive scans on the inspection thread, and past
+    // FILTER_TIMEOUT_MS imapscope may not be answering any more.
+    try {
+      const filter = await timed(api('/api/sessions?limit=50&filter=status%3ABAD'), 1);
+      http.filterMs = filter.ms;
+      http.filterTotal = filter.total;
+    } catch {
+      http.filterMs = `> ${FILTER_TIMEOUT_MS}`;
+    }
+
+    const result: ArchiveScaleResult = {
+      sessions,
+      events,
+      actions,
       generateSeconds: generated ? Math.round(generated.ms / 1000) : null,
-      diskBytes,
-      firstPageMs: firstPage.ms,
-      total: firstPage.total,
-      filteredPageMs: filtered.ms,
-      filteredTotal: filtered.total,
-      searchMs: search.ms,
-      searchTotal: search.total,
-      deepPageMs: deepPage.ms,
-      auditMs: audit.ms,
-      auditRows: audit.rows,
+      migrateMs: Math.round(migrateMs),
+      disk,
+      http,
       viewerListMs: listMs,
       viewerListBaselineMs100Sessions: baselineListMs,
       loadAverage: os.loadavg().map((l) => Number(l.toFixed(1))),
       inProcess,
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (process.env.ARCHIVE_REPORT === '1') {
+      // BENCHMARKS.md and .json: the other sections as the last `npm run bench` left them.
+      const saved = savedReport();
+      if (!saved) throw new Error('ARCHIVE_REPORT=1 needs a BENCHMARKS.json (npm run bench)');
+      const written = await writeReports({ ...saved, archiveScale: { ok: true, value: result } });
+      progress(`archive-scale: wrote ${written.md} and ${written.json}`);
+    }
   } finally {
     await scope.stop();
     if (!process.env.ARCHIVE_DIR) rmSync(dir, { recursive: true, force: true });

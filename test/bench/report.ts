@@ -8,6 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { ArchiveScaleResult } from './archive-scale-section.ts';
+import { archiveScaleSection, archiveScaleVerdicts } from './archive-scale-section.ts';
 import type { HubResult } from './hub.ts';
 import type { RecoveryResult } from './recovery.ts';
 import type { RelayResult } from './relay-bench.ts';
@@ -69,6 +71,8 @@ export interface Report {
   startup?: Outcome<StartupResult>;
   /** Absent in reports from before the section existed. */
   pipelined?: Outcome<PipelinedNoopsRow[]>;
+  /** From `ARCHIVE_REPORT=1 npm run bench:archive`; `npm run bench` carries it over. */
+  archiveScale?: Outcome<ArchiveScaleResult>;
 }
 
 /** One judged figure, for the summary on stderr. */
@@ -180,6 +184,9 @@ export function verdicts(report: Report): Verdict[] {
       });
     }
   }
+  for (const v of archiveScaleVerdicts(report.archiveScale)) {
+    out.push({ section: 'archive-scale', ...v });
+  }
   return out;
 }
 
@@ -208,6 +215,13 @@ function viewerSection(): string[] {
   return ['## Viewer (issue 7)', '', body, ''];
 }
 
+/** The figures of the last run (BENCHMARKS.json), or undefined when there are none. */
+export function savedReport(): Report | undefined {
+  const file = path.join(REPO_ROOT, 'BENCHMARKS.json');
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as Report;
+}
+
 export async function writeReports(report: Report): Promise<{ md: string; json: string }> {
   const m = report.machine;
   const md = [
@@ -234,6 +248,7 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
     ...recoverySection(report.recovery ?? { ok: false, reason: 'not in this report' }),
     ...startupSection(report.startup),
     ...pipelinedSection(report.pipelined),
+    ...archiveScaleSection(report.archiveScale),
     ...viewerSection(),
   ];
   const all = verdicts(report);
@@ -259,6 +274,7 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
     recovery: report.recovery,
     startup: report.startup,
     pipelined: report.pipelined,
+    archiveScale: report.archiveScale,
     targetsMet: all.every((v) => v.pass),
   };
   const mdPath = path.join(REPO_ROOT, 'BENCHMARKS.md');

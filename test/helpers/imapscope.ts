@@ -13,7 +13,8 @@ import { parseHostPort } from './net.ts';
 /** The repository root, found from this file so tests run from any cwd. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = path.join(REPO_ROOT, 'proxy', 'imapscope.mjs');
-const READY_TIMEOUT_MS = 30_000;
+/** How long a start may take; TEST_READY_TIMEOUT_MS raises it (the archive bench, on a busy machine). */
+const readyTimeoutMs = (): number => Number(process.env.TEST_READY_TIMEOUT_MS ?? 30_000);
 
 /**
  * Runs an imapscope subcommand (`export`, `import`, `audit`…) on `dataDir` and resolves with its
@@ -161,7 +162,7 @@ export async function startImapscope(
   let readyLine: LogLine;
   try {
     readyLine = await Promise.race([
-      waitForLog((l) => l.msg === 'ready', READY_TIMEOUT_MS),
+      waitForLog((l) => l.msg === 'ready', readyTimeoutMs()),
       exited.then((status) => {
         throw new Error(`imapscope exited before ready (${JSON.stringify(status)})`);
       }),
