@@ -246,7 +246,13 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
   inspection.listening(formatHostPort(listener.address));
   const ui = { address: inspection.ui };
   const url = `${uiTls ? 'https' : 'http'}://${formatHostPort(ui.address)}/?token=${encodeURIComponent(token)}`;
-  // The ready line is the operator's contract: it is written at any level but silent.
+  // The ready line is the operator's contract: it is written at any level but silent. When it
+  // is written, the client listener accepts (a client connecting now is relayed and
+  // inspected), the upstream is known (the practice server, if used, listens), the TLS
+  // contexts (and the CA) are made, and the inspection thread runs with its UI server
+  // listening on --ui (viewer, API, WebSocket, /metrics) and the archive open, or, after a
+  // crash, recovering in its own thread while the sessions' events wait (thread.ts). Tests,
+  // scripts and the start-up benchmark wait for this line, not for a delay.
   const readyLog = log.level === 'silent' ? log : log.child({}, { level: 'info' });
   readyLog.info(
     {
