@@ -243,7 +243,8 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       `--listen ${formatHostPort(config.listen)}: ${err.code ?? err.message}`,
     );
   });
-  inspection.listening(formatHostPort(listener.address));
+  // Once the thread has it, /healthz answers ok (unless the archive is being recovered).
+  await inspection.listening(formatHostPort(listener.address));
   const ui = { address: inspection.ui };
   const url = `${uiTls ? 'https' : 'http'}://${formatHostPort(ui.address)}/?token=${encodeURIComponent(token)}`;
   // The ready line is the operator's contract: it is written at any level but silent. When it
