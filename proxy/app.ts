@@ -37,6 +37,8 @@ export interface RunningImapscope {
 export const SHUTDOWN_BYE = '* BYE [UNAVAILABLE] imapscope shutting down\r\n';
 /** How long closed sessions get to report their close before the inspection thread stops. */
 const CLOSE_REPORT_MS = 2_000;
+/** Where the built-in practice server listens (on a port the kernel picks). */
+const PRACTICE_HOST = '127.0.0.1';
 
 /** The viewer token: the configured one, else the one kept in the data dir, else a new one saved there. */
 function loadToken(config: Config): string {
@@ -74,6 +76,14 @@ function testHooks(env: NodeJS.ProcessEnv): Partial<InspectionConfig> {
  * Starts everything a run needs: the data dir, the practice server when no
  * upstream is configured, the client listener with its relay, and the UI
  * server. Logs exactly one "ready" line when all of it is listening.
+ *
+ * The inspection thread is the longest step (a thread of its own that loads the decoders, the
+ * hub, the archive and the UI server, opens the archive and listens on --ui), so it is spawned
+ * first and the practice server and the TLS contexts are made while it starts. The client
+ * listener opens only after all three: a client accepted before then would have nowhere to go.
+ * When one of them fails, the others are stopped before the first failure (in the order
+ * practice server, TLS, inspection thread) is thrown, so a mistake is reported the same way
+ * whatever finished first.
  */
 export async function startImapscope(config: Config, log: Logger): Promise<RunningImapscope> {
   const uiTls = loadUiTls(config.uiCert, config.uiKey);
@@ -86,33 +96,12 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       : null;
   if (uiWarning) log.warn({ ui: formatHostPort(config.ui) }, uiWarning);
 
-  let practice: PracticeServer | null = null;
-  if (!config.upstream) {
-    // Loaded only when used: hoodiecrow and the sample mailboxes cost an --upstream run memory.
-    const { startPracticeServer } = await import('./practice/server.ts');
-    practice = await startPracticeServer({
-      onCommandError: (err, command) =>
-        log.warn(
-          { command, err: err instanceof Error ? err.message : String(err) },
-          'practice server command failed',
-        ),
-    });
-  }
-  const upstream = config.upstream ?? { host: practice!.host, port: practice!.port };
-  const tls = await prepareTls({ ...config, upstream, listen: config.listen });
-  if (config.upstreamInsecure && config.upstreamTls !== 'none') {
-    log.warn(
-      { upstream: formatHostPort(upstream) },
-      "--upstream-insecure: the upstream's certificate is not verified",
-    );
-  }
-
   // Instances sharing one archive must not mint the same session id.
   if (config.archiveUrl !== null) useSessionIdSuffix(randomBytes(4));
 
   // Everything that looks at the bytes (decoders, trackers, hub, archive, UI server) runs in
   // the inspection thread; this thread only relays.
-  const inspection = await InspectionThread.start(
+  const inspectionStarted = InspectionThread.start(
     {
       dataDir: config.dataDir,
       retainDays: config.retainDays,
@@ -147,6 +136,54 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
   ).catch((err: Error) => {
     throw new ImapscopeError('ERR_LISTEN_FAILED', err.message);
   });
+
+  const practiceStarted = config.upstream
+    ? Promise.resolve(null)
+    : // Loaded only when used: hoodiecrow and the sample mailboxes cost an --upstream run memory.
+      import('./practice/server.ts').then(({ startPracticeServer }) =>
+        startPracticeServer({
+          host: PRACTICE_HOST,
+          onCommandError: (err, command) =>
+            log.warn(
+              { command, err: err instanceof Error ? err.message : String(err) },
+              'practice server command failed',
+            ),
+        }),
+      );
+  // The TLS contexts need the upstream's host, not its port: the practice server's is known.
+  const tlsReady = prepareTls({
+    ...config,
+    upstream: config.upstream ?? { host: PRACTICE_HOST, port: 0 },
+    listen: config.listen,
+  });
+  const [practiceResult, tlsResult, inspectionResult] = await Promise.allSettled([
+    practiceStarted,
+    tlsReady,
+    inspectionStarted,
+  ]);
+  if (
+    practiceResult.status === 'rejected' ||
+    tlsResult.status === 'rejected' ||
+    inspectionResult.status === 'rejected'
+  ) {
+    await Promise.all([
+      practiceResult.status === 'fulfilled' ? practiceResult.value?.close() : null,
+      inspectionResult.status === 'fulfilled' ? inspectionResult.value.stop() : null,
+    ]);
+    throw [practiceResult, tlsResult, inspectionResult].find((r) => r.status === 'rejected')!
+      .reason;
+  }
+  const practice = practiceResult.value;
+  const tls = tlsResult.value;
+  const inspection = inspectionResult.value;
+  const upstream = config.upstream ?? { host: PRACTICE_HOST, port: practice!.port };
+  if (config.upstreamInsecure && config.upstreamTls !== 'none') {
+    log.warn(
+      { upstream: formatHostPort(upstream) },
+      "--upstream-insecure: the upstream's certificate is not verified",
+    );
+  }
+
   const sessions = new Set<{ close(): void; bye(text: string): boolean }>();
   /** Resolved when the last open session has closed (for shutdown). */
   let allClosed: (() => void) | null = null;
@@ -206,10 +243,17 @@ export async function startImapscope(config: Config, log: Logger): Promise<Runni
       `--listen ${formatHostPort(config.listen)}: ${err.code ?? err.message}`,
     );
   });
-  inspection.listening(formatHostPort(listener.address));
+  // Once the thread has it, /healthz answers ok (unless the archive is being recovered).
+  await inspection.listening(formatHostPort(listener.address));
   const ui = { address: inspection.ui };
   const url = `${uiTls ? 'https' : 'http'}://${formatHostPort(ui.address)}/?token=${encodeURIComponent(token)}`;
-  // The ready line is the operator's contract: it is written at any level but silent.
+  // The ready line is the operator's contract: it is written at any level but silent. When it
+  // is written, the client listener accepts (a client connecting now is relayed and
+  // inspected), the upstream is known (the practice server, if used, listens), the TLS
+  // contexts (and the CA) are made, and the inspection thread runs with its UI server
+  // listening on --ui (viewer, API, WebSocket, /metrics) and the archive open, or, after a
+  // crash, recovering in its own thread while the sessions' events wait (thread.ts). Tests,
+  // scripts and the start-up benchmark wait for this line, not for a delay.
   const readyLog = log.level === 'silent' ? log : log.child({}, { level: 'info' });
   readyLog.info(
     {

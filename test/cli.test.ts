@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -102,6 +103,49 @@ describe('the imapscope command', () => {
     expect(r.stderr).toBe('imapscope: --ui-cert: cannot read /nonexistent/cert.pem: ENOENT\n');
     // Checked before anything is written: the data directory was not even created.
     expect(existsSync(join(tmpdir(), 'imapscope-cli-test-never-created'))).toBe(false);
+  });
+
+  it('names --cert when it cannot be read, exit code 2, after closing the archive the inspection thread opened meanwhile', () => {
+    const data = mkdtempSync(join(tmpdir(), 'imapscope-cli-cert-'));
+    try {
+      const r = run([
+        '--client-tls',
+        'implicit',
+        '--cert',
+        '/nonexistent/cert.pem',
+        '--key',
+        '/nonexistent/key.pem',
+        '--listen',
+        '127.0.0.1:0',
+        '--ui',
+        '127.0.0.1:0',
+        '--data',
+        data,
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe('imapscope: --cert: cannot read /nonexistent/cert.pem: ENOENT\n');
+      // The inspection thread starts beside the TLS set-up; it was stopped, not killed by the
+      // exit: its archive was closed cleanly (SQLite removes the WAL), so no recovery is due.
+      expect(existsSync(join(data, 'archive.sqlite'))).toBe(true);
+      expect(existsSync(join(data, 'archive.sqlite-wal'))).toBe(false);
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+
+  it('names --ui when its port is taken, exit code 2', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const { port } = taken.address() as net.AddressInfo;
+    const data = mkdtempSync(join(tmpdir(), 'imapscope-cli-ui-'));
+    try {
+      const r = run(['--ui', `127.0.0.1:${port}`, '--listen', '127.0.0.1:0', '--data', data]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`imapscope: --ui 127.0.0.1:${port}: EADDRINUSE\n`);
+    } finally {
+      taken.close();
+      rmSync(data, { recursive: true, force: true });
+    }
   });
 });
 

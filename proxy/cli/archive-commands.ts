@@ -13,20 +13,14 @@ import type { Command } from 'commander';
 import { prepareDataDir, resolveConfig } from '../config.ts';
 import type { RawOptions, RawSwitches } from '../config.ts';
 import { ImapscopeError } from '../errors.ts';
-import {
-  EXPORT_FORMATS,
-  archiveSource,
-  isExportFormat,
-  renderExport,
-  storeSource,
-} from '../export/index.ts';
+import { EXPORT_FORMATS, isExportFormat } from '../export/formats.ts';
 import type { ArchiveStore } from '../archive/store.ts';
 import { openSharedArchive } from './shared-archive.ts';
 
 /**
  * The archive's path, its data dir prepared as for every command (config.ts). The archive's
- * modules (better-sqlite3, the importer's decoder) load when a command runs, not at the top,
- * so that `imapscope --help` and the other commands start without them.
+ * modules (better-sqlite3, the exporters, the importer's decoder) load when a command runs,
+ * not at the top, so that `imapscope --help` and the other commands start without them.
  */
 async function archivePath(cmd: Command): Promise<string> {
   const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
@@ -60,6 +54,7 @@ export function addArchiveCommands(program: Command): void {
       const db = shared
         ? null
         : (await import('../archive/schema.ts')).openArchiveDb(file, { readonly: true });
+      const { archiveSource, renderExport, storeSource } = await import('../export/index.ts');
       try {
         const src = shared ? await storeSource(shared, session) : archiveSource(db!, session);
         if (!src) fail(`no session ${session} in ${file}`);

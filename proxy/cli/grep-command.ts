@@ -9,14 +9,17 @@
  */
 import type { Command } from 'commander';
 import type { Filter } from '../../shared/filter.ts';
-import { parseFilter } from '../../shared/filter.ts';
 import type { FilterSubject } from '../../shared/filter-match.ts';
-import { sessionMatches, sessionsMatching } from '../archive/filter.ts';
 import { ImapscopeError } from '../errors.ts';
 import { FORMATS, fail, format, openReader, print } from './query-commands.ts';
 
-/** A filter from the command line, or a usage error naming the column of the mistake. */
-export function filterArgument(text: string): Filter {
+/**
+ * A filter from the command line, or a usage error naming the column of the mistake. The
+ * filter's parser and the archive's readers load when the command runs, not at the top, so
+ * that `imapscope --help` (and a run) goes without them.
+ */
+async function filterArgument(text: string): Promise<Filter> {
+  const { parseFilter } = await import('../../shared/filter.ts');
   const r = parseFilter(text);
   if (r.ok) return r.filter;
   throw new ImapscopeError(
@@ -56,12 +59,15 @@ export function addGrepCommand(program: Command): void {
     .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'table')
     .action(async (text: string, opts: Record<string, string | undefined>, cmd: Command) => {
       const fmt = format(opts.format ?? 'table');
-      const filter = filterArgument(text);
+      const filter = await filterArgument(text);
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1) {
         fail(`--limit ${opts.limit}: use a positive whole number`);
       }
-      const reader = await openReader(cmd);
+      const [reader, { sessionMatches, sessionsMatching }] = await Promise.all([
+        openReader(cmd),
+        import('../archive/filter.ts'),
+      ]);
       try {
         if (opts.session !== undefined) {
           if (!(await reader.getSession(opts.session))) {

@@ -16,9 +16,6 @@ import type { Command } from 'commander';
 import { AUDIT_KINDS, isAuditKind } from '../../shared/audit.ts';
 import type { AuditAction, AuditFilter } from '../../shared/audit.ts';
 import { toJson } from '../../shared/protocol.ts';
-import { queryActions } from '../archive/actions.ts';
-import * as read from '../archive/read.ts';
-import { commandStats } from '../archive/stats.ts';
 import type { ArchiveReader } from '../archive/store.ts';
 import { openSharedArchive } from './shared-archive.ts';
 import type { CommandStats } from '../archive/stats.ts';
@@ -55,12 +52,19 @@ export type CliReader = Pick<
 
 /**
  * The archive to ask: with --archive the shared PostgreSQL one, else the SQLite file in
- * --data opened read-only (both answer the same questions, store.ts).
+ * --data opened read-only (both answer the same questions, store.ts). The archive's readers
+ * load here, as better-sqlite3 does in openDb, so that `imapscope --help` (and a run) goes
+ * without them.
  */
 export async function openReader(cmd: Command): Promise<CliReader> {
   const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
   if (config.archiveUrl !== null) return openSharedArchive(config.archiveUrl, config.instance);
-  const db = await openDb(config.dataDir);
+  const [db, { queryActions }, { commandStats }, read] = await Promise.all([
+    openDb(config.dataDir),
+    import('../archive/actions.ts'),
+    import('../archive/stats.ts'),
+    import('../archive/read.ts'),
+  ]);
   return {
     queryActions: (f) => Promise.resolve(queryActions(db, f)),
     commandStats: (f) => Promise.resolve(commandStats(db, f)),

@@ -13,13 +13,9 @@ import type { ArchiveReader } from '../archive/store.ts';
 import { writePcapng } from './pcapng.ts';
 import { messageBytes } from './reconstruct.ts';
 import { writeTranscript } from './transcript.ts';
+import type { ExportFormat } from './formats.ts';
 
-export const EXPORT_FORMATS = ['jsonl', 'transcript', 'pcapng'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-
-export function isExportFormat(s: string): s is ExportFormat {
-  return (EXPORT_FORMATS as readonly string[]).includes(s);
-}
+export { EXPORT_FORMATS, isExportFormat, type ExportFormat } from './formats.ts';
 
 /** What an export reads: the session row, its events, its raw chunks. */
 export interface ExportSource {

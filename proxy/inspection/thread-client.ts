@@ -359,9 +359,29 @@ export class InspectionThread {
   }
 
   /** Tells the API where mail clients connect (shown in the viewer's empty state). */
-  listening(listen: string): void {
+  /**
+   * Tells the thread the client listener is up (for the API and /healthz), at once rather than
+   * with the next post; resolves when the thread has it, or when it died meanwhile (the relay
+   * goes on without it), so that the ready line is written after /healthz answers ok.
+   */
+  listening(listen: string): Promise<void> {
     this.listen = listen;
-    this.post({ type: 'listening', listen });
+    const worker = this.worker;
+    if (!worker) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        worker.off('message', onMessage);
+        worker.off('exit', done);
+        resolve();
+      };
+      const onMessage = (m: FromInspection): void => {
+        if (m.type === 'listening') done();
+      };
+      worker.on('message', onMessage);
+      worker.once('exit', done);
+      this.post({ type: 'listening', listen });
+      this.flush();
+    });
   }
 
   /** The relay's summary of a closed session (bytes, reason): session.close is published from it. */

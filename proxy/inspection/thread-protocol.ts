@@ -108,6 +108,8 @@ export type ToInspection =
 
 export type FromInspection =
   | { type: 'ready'; ui: HostPort }
+  /** The 'listening' message arrived (answered at once, even while recovery holds messages). */
+  | { type: 'listening' }
   /** Every INSPECTION_HEARTBEAT_MS: the thread's event loop runs (see the watchdog). */
   | { type: 'heartbeat' }
   | { type: 'failed'; message: string }

@@ -229,10 +229,17 @@ async function main(): Promise<void> {
     else if (m.type === 'open') registry.opened(m.info);
     else if (m.type === 'closed') registry.closed(m.summary);
   };
+  const isListening = (m: ToInspection): boolean =>
+    m.type === 'listening' || (m.type === 'batch' && m.messages.some(isListening));
   port.on('message', (m: ToInspection) => {
-    if (!held) return take(m);
-    held.push(m);
-    listOnly(m);
+    if (!held) take(m);
+    else {
+      held.push(m);
+      listOnly(m);
+    }
+    // Answered once handled, or held (recovery must not hold the ready line back): the relay
+    // thread writes the ready line on this answer.
+    if (isListening(m)) post({ type: 'listening' });
   });
   post({ type: 'ready', ui: ui.address });
   // Heard by the relay thread's watchdog; silent only while this thread's event loop is stuck.

@@ -13,7 +13,7 @@ import type { TlsCertificateSummary } from '../../shared/events.ts';
 import type { HostPort } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { TLS_HANDSHAKE_TIMEOUT_MS } from '../limits.ts';
-import { CertificateAuthority } from './ca.ts';
+import type { CertificateAuthority } from './ca.ts';
 import type { TransportEvent } from './tap.ts';
 
 import type { TlsMode } from './tls-modes.ts';
@@ -101,6 +101,9 @@ export async function prepareTls(o: TlsOptions): Promise<TlsSetup> {
       }
       client = { mode: o.clientTls, context, sni: null };
     } else {
+      // Loaded only when the client leg needs it: @peculiar/x509 and its ASN.1 modules are the
+      // largest part of the relay thread's code, and most runs use no TLS on the client leg.
+      const { CertificateAuthority } = await import('./ca.ts');
       const authority = await CertificateAuthority.load(o.dataDir);
       ca = authority;
       client = {

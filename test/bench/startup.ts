@@ -6,8 +6,12 @@
  * the floor: Node's own start on this machine.
  *
  * The instance runs with the practice server (no --upstream), its archive on (the default), no
- * session and no viewer. Idle RSS is VmRSS of the process (both threads: the relay and the
- * inspection thread) IDLE_SETTLE_MS after the ready line.
+ * session and no viewer, in a new data directory each time (so each start also creates the
+ * token and the archive: a first start, the slower case). Idle RSS is VmRSS of the process
+ * (both threads: the relay and the inspection thread) IDLE_SETTLE_MS after the ready line.
+ * The ready line must be true when it is written: right after it (outside the time measured)
+ * the UI server's /healthz must answer 200, which it does only once the client listener is
+ * up; a run where it does not fails the benchmark.
  *
  * The compiled build is made first (`tsc -p tsconfig.build.json` into dist/), so the figures
  * are of the sources as checked out.
@@ -79,6 +83,7 @@ function timeRun(args: string[]): Promise<number> {
 /**
  * Spawns imapscope with the practice server; resolves with the time from spawn to the ready
  * line and VmRSS IDLE_SETTLE_MS later, then stops it (SIGTERM) and removes its data dir.
+ * Throws when /healthz does not answer 200 right after the ready line.
  */
 async function timeReady(entry: string): Promise<{ readyMs: number; rss: number }> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'imapscope-bench-startup-'));
@@ -90,6 +95,7 @@ async function timeReady(entry: string): Promise<{ readyMs: number; rss: number 
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   try {
+    let readyLine: { ui?: string } = {};
     const readyMs = await new Promise<number>((resolve, reject) => {
       let out = '';
       let err = '';
@@ -100,9 +106,15 @@ async function timeReady(entry: string): Promise<{ readyMs: number; rss: number 
       child.stderr.on('data', (c: Buffer) => (err += c.toString()));
       child.stdout.on('data', (c: Buffer) => {
         out += c.toString();
-        if (/"msg":"ready"/.test(out)) {
+        // Whole lines only (the last piece may be cut): pino writes the line in one write.
+        const line = out
+          .split('\n')
+          .slice(0, -1)
+          .find((l) => l.includes('"msg":"ready"'));
+        if (line) {
           clearTimeout(timer);
           resolve(msSince(start));
+          readyLine = JSON.parse(line) as { ui?: string };
         }
       });
       child.once('exit', (code) => {
@@ -111,6 +123,10 @@ async function timeReady(entry: string): Promise<{ readyMs: number; rss: number 
       });
     });
     child.stdout.resume();
+    const health = await fetch(`http://${readyLine.ui}/healthz`);
+    if (health.status !== 200) {
+      throw new Error(`${entry}: /healthz answered ${health.status} right after the ready line`);
+    }
     await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
     const rss = memory(child.pid)?.rss;
     if (rss === undefined) throw new Error(`no VmRSS for ${entry}`);
