@@ -6,7 +6,6 @@ import {
   ARCHIVE_FLUSH_EVENTS,
   ARCHIVE_FLUSH_MS,
   ARCHIVE_MAX_QUEUE_SPANS,
-  ARCHIVE_MAX_QUEUE_EVENTS,
   ARCHIVE_RETENTION_INTERVAL_MS,
 } from '../limits.ts';
 import type { RawChunk, Sink } from '../hub/hub.ts';
@@ -17,7 +16,7 @@ import { streamRange } from './literal-bytes.ts';
 import { ActionRecorder, queryActions } from './actions.ts';
 import * as read from './read.ts';
 import { commandStats, type CommandStats, type StatsFilter } from './stats.ts';
-import type { ArchiveStats, ArchiveStore, StoredChunk } from './store.ts';
+import { admitEvents, type ArchiveStats, type ArchiveStore, type StoredChunk } from './store.ts';
 import type { Direction } from '../../shared/direction.ts';
 import { RawFiles } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
@@ -231,15 +230,9 @@ export class Archive implements Sink, ArchiveStore {
 
   write(events: readonly ImapscopeEvent[]): void {
     if (this.closed) return;
-    if (this.queue.length + events.length > ARCHIVE_MAX_QUEUE_EVENTS) {
-      for (const e of events) {
-        this.droppedBySession.set(e.session, (this.droppedBySession.get(e.session) ?? 0) + 1);
-      }
-      this.stats.eventsDropped += events.length;
-      this.schedule();
-      return;
+    if (admitEvents(this.queue.length, events, this.droppedBySession, this.stats)) {
+      for (const e of events) this.queue.push(e);
     }
-    for (const e of events) this.queue.push(e);
     this.schedule();
   }
 

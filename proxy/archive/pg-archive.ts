@@ -30,7 +30,6 @@ import type { RawChunk } from '../hub/hub.ts';
 import {
   ARCHIVE_FLUSH_EVENTS,
   ARCHIVE_FLUSH_MS,
-  ARCHIVE_MAX_QUEUE_EVENTS,
   ARCHIVE_MAX_QUEUE_SPANS,
   ARCHIVE_RETENTION_INTERVAL_MS,
 } from '../limits.ts';
@@ -42,7 +41,13 @@ import { searchTextRows, textCondition } from './pg-search-text.ts';
 import { migrate } from './pg-schema.ts';
 import { SORT_SQL, pageSize, toRow, type SessionDbRow } from './read.ts';
 import { aggregateStats, type CommandStats, type StatsFilter, type StatsRow } from './stats.ts';
-import { maskArchiveUrl, type ArchiveStats, type ArchiveStore, type StoredChunk } from './store.ts';
+import {
+  admitEvents,
+  maskArchiveUrl,
+  type ArchiveStats,
+  type ArchiveStore,
+  type StoredChunk,
+} from './store.ts';
 import { WriteFaults } from './write-faults.ts';
 
 /** Raw bytes queued that start a flush at once. */
@@ -199,15 +204,9 @@ export class PgArchive implements ArchiveStore {
 
   write(events: readonly ImapscopeEvent[]): void {
     if (this.closed) return;
-    if (this.queue.length + this.inFlight + events.length > ARCHIVE_MAX_QUEUE_EVENTS) {
-      for (const e of events) {
-        this.droppedBySession.set(e.session, (this.droppedBySession.get(e.session) ?? 0) + 1);
-      }
-      this.stats.eventsDropped += events.length;
-      this.schedule();
-      return;
+    if (admitEvents(this.queue.length + this.inFlight, events, this.droppedBySession, this.stats)) {
+      for (const e of events) this.queue.push(e);
     }
-    for (const e of events) this.queue.push(e);
     this.schedule();
   }
 

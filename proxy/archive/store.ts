@@ -14,6 +14,7 @@ import type { Direction } from '../../shared/direction.ts';
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import type { SessionFilter, SessionPage, SessionRow } from '../../shared/protocol.ts';
 import type { RawChunk, Sink } from '../hub/hub.ts';
+import { ARCHIVE_MAX_QUEUE_EVENTS } from '../limits.ts';
 import type { CommandStats, StatsFilter } from './stats.ts';
 
 /** Counters for the log, the API and the benchmark. */
@@ -127,4 +128,24 @@ export function maskArchiveUrl(url: string): string {
 /** Whether an --archive value names a PostgreSQL database. */
 export function isPostgresUrl(s: string): boolean {
   return /^postgres(ql)?:\/\//i.test(s);
+}
+
+/**
+ * The admission rule both archives' `write()` share: `events` join a queue holding `queued`
+ * events only while the total stays within ARCHIVE_MAX_QUEUE_EVENTS. Past it they are lost,
+ * counted in `stats` and per session (each session's row shows its lost events once writes
+ * catch up); returns whether they were admitted.
+ */
+export function admitEvents(
+  queued: number,
+  events: readonly ImapscopeEvent[],
+  droppedBySession: Map<string, number>,
+  stats: ArchiveStats,
+): boolean {
+  if (queued + events.length <= ARCHIVE_MAX_QUEUE_EVENTS) return true;
+  for (const e of events) {
+    droppedBySession.set(e.session, (droppedBySession.get(e.session) ?? 0) + 1);
+  }
+  stats.eventsDropped += events.length;
+  return false;
 }
