@@ -17,6 +17,20 @@ export function rowLabel(s: CommandStats): string {
 }
 
 /**
+ * The log scale's ends, in ms: powers of ten around every p50 and maximum, at least 1 to 10 ms
+ * and never below the first tick (0.1 ms). A latency of 0 ms (a fast server, whole-ms clocks)
+ * once made the lower end 0 and every mark NaN, drawn at the chart's left edge.
+ */
+export function logRange(rows: readonly Pick<CommandStats, 'p50' | 'max'>[]): {
+  min: number;
+  max: number;
+} {
+  const lo = Math.max(TICKS[0]!, Math.min(1, ...rows.map((r) => r.p50 ?? 1)));
+  const hi = Math.max(10, ...rows.map((r) => r.max ?? 10));
+  return { min: 10 ** Math.floor(Math.log10(lo)), max: 10 ** Math.ceil(Math.log10(hi)) };
+}
+
+/**
  * A percentile plot per command on a log scale of milliseconds: a bar from p50 to p95, a
  * line on to the maximum, ticks at p50 and p99 and a dot at the maximum. Drawn as SVG by hand:
  * four marks per row do not need a charting library, and this way the chart follows the
@@ -35,10 +49,7 @@ export function PercentileChart({ rows }: { rows: readonly CommandStats[] }) {
   }, []);
   const timed = rows.filter((r) => r.p50 !== null && r.max !== null);
   const label = width < 500 ? 92 : LABEL;
-  const lo = Math.min(1, ...timed.map((r) => r.p50!));
-  const hi = Math.max(10, ...timed.map((r) => r.max!));
-  const min = 10 ** Math.floor(Math.log10(lo));
-  const max = 10 ** Math.ceil(Math.log10(hi));
+  const { min, max } = logRange(timed);
   const plot = width - label - RIGHT;
   const x = (ms: number): number =>
     label + (Math.log10(Math.max(ms, min) / min) / Math.log10(max / min)) * plot;
