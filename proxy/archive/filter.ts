@@ -59,7 +59,7 @@ export type FilterReader = Pick<ArchiveReader, 'querySessions' | 'sessionEvents'
 /** Sessions of the list read in the first page of a search; each next page is twice as many. */
 const SCAN_FIRST_PAGE = 200;
 /** The most sessions read (and narrowed by SQL at once) per page of a search. */
-const SCAN_MAX_PAGE = 2_000;
+const SCAN_MAX_PAGE = 1_000;
 /** Work done between two yields to the event loop (ms): other requests and events go on. */
 const SCAN_SLICE_MS = 20;
 
