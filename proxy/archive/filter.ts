@@ -131,10 +131,9 @@ export async function scanSessions(
     want: number;
     countRows?: boolean;
     budget?: ScanBudget;
-    now?: () => number;
   },
 ): Promise<SessionScan> {
-  const now = opts.now ?? (() => performance.now());
+  const now = (): number => performance.now();
   const started = now();
   let sliceStart = started;
   const budget = opts.budget ?? {};
