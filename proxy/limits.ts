@@ -120,6 +120,13 @@ export const WS_SNAPSHOT_EVENTS = 5_000;
 export const API_PAGE_MAX = 5_000;
 
 /**
+ * How long `GET /api/sessions?filter=` searches the archive for matching sessions (ms, on the
+ * inspection thread, yielding between pages). Past it the page holds what was found, and the
+ * total says it is a lower bound and how many sessions were searched (X-Total-Exact: false).
+ */
+export const FILTER_SCAN_BUDGET_MS = 2_000;
+
+/**
  * `--inspection best-effort`: tap bytes posted to the inspection thread and not yet inspected;
  * past this, batches are dropped and a gap event says so.
  */

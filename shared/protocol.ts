@@ -214,13 +214,35 @@ function encodeBytes(value: unknown): unknown {
 
 /** Parses what {@link toJson} wrote, `{ "$b64": … }` back into Uint8Array. */
 export function fromJson<T = unknown>(text: string): T {
-  return JSON.parse(text, (_key, v: unknown) => {
-    if (v !== null && typeof v === 'object' && '$b64' in v) {
-      const b = (v as { $b64: unknown }).$b64;
-      if (typeof b === 'string') return unbase64(b);
-    }
-    return v;
-  }) as T;
+  const value: unknown = JSON.parse(text);
+  // Reviving in a walk of its own, and only where the key "$b64" occurs (it cannot hide in a
+  // string, where JSON writes its quotes as \"): JSON.parse with a reviver took three times
+  // as long, most of what reading a session's events costs.
+  return (text.includes('"$b64"') ? revive(value) : value) as T;
+}
+
+/** `value` with each `{ $b64: string }` in it replaced by its bytes (in place; arrays too). */
+function revive(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = revive(value[i]);
+    return value;
+  }
+  const o = value as Record<string, unknown>;
+  if (Object.hasOwn(o, '$b64') && typeof o.$b64 === 'string') return unbase64(o.$b64);
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    const r = revive(v);
+    // As JSON.parse defines them: a key such as "__proto__" stays a plain property.
+    if (r !== v)
+      Object.defineProperty(o, k, {
+        value: r,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+  }
+  return o;
 }
 
 /** Node's Buffer where there is one (the proxy), for its native base64; the viewer has none. */

@@ -14,6 +14,7 @@ import type { SessionFilter, SessionPage, SessionRow } from '../../shared/protoc
 import { earlierImport, recordImport } from './imports.ts';
 import { streamRange } from './literal-bytes.ts';
 import { ActionRecorder, queryActions } from './actions.ts';
+import type { SessionCondition } from './filter-prefilter.ts';
 import * as read from './read.ts';
 import { commandStats, type CommandStats, type StatsFilter } from './stats.ts';
 import { admitEvents, type ArchiveStats, type ArchiveStore, type StoredChunk } from './store.ts';
@@ -362,6 +363,10 @@ export class Archive implements Sink, ArchiveStore {
 
   hasSession(id: string): Promise<boolean> {
     return Promise.resolve(read.getSession(this.db, id) !== undefined);
+  }
+
+  narrowSessions(ids: readonly string[], condition: SessionCondition): Promise<string[]> {
+    return Promise.resolve(read.narrowSessions(this.db, ids, condition));
   }
 
   sessionEvents(session: string, afterSeq: number, limit: number): Promise<ImapscopeEvent[]> {

@@ -36,6 +36,7 @@ import {
 import { ActionRecorder, actionsQuery } from './actions.ts';
 import type { ArchiveOptions, SessionPatch } from './archive.ts';
 import { copyChunks, copyInto, type CopyTable } from './pg-copy.ts';
+import { conditionSql, type SessionCondition } from './filter-prefilter.ts';
 import { pgStreamRange } from './pg-read.ts';
 import { searchTextRows, textCondition } from './pg-search-text.ts';
 import { migrate } from './pg-schema.ts';
@@ -656,6 +657,21 @@ export class PgArchive implements ArchiveStore {
   async getSession(id: string): Promise<SessionRow | undefined> {
     const r = await this.pool.query<SessionDbRow>(`SELECT * FROM sessions WHERE id = $1`, [id]);
     return r.rows[0] && toRow(r.rows[0]);
+  }
+
+  /** read.ts narrowSessions in PostgreSQL's dialect (the JSON parsed only for a latency). */
+  async narrowSessions(ids: readonly string[], condition: SessionCondition): Promise<string[]> {
+    const params: unknown[] = [[...ids]];
+    const cond = conditionSql(condition, {
+      param: (v) => `$${params.push(v)}`,
+      contains: (haystack, needle) => `strpos(${haystack}, ${needle}::text) > 0`,
+      latencyMs: `(e.body::json ->> 'latencyMs')::float8`,
+    });
+    const r = await this.pool.query<{ id: string }>(
+      `SELECT id FROM sessions s WHERE s.id = ANY($1::text[]) AND ${cond}`,
+      params,
+    );
+    return r.rows.map((x) => x.id);
   }
 
   async sessionEvents(session: string, afterSeq: number, limit: number): Promise<ImapscopeEvent[]> {

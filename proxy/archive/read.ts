@@ -9,6 +9,7 @@ import type { ImapscopeEvent, ImapState } from '../../shared/events.ts';
 import type { SessionFilter, SessionPage, SessionRow, SessionSort } from '../../shared/protocol.ts';
 import { fromJson } from '../../shared/protocol.ts';
 import { API_PAGE_MAX } from '../limits.ts';
+import { conditionSql, type SessionCondition } from './filter-prefilter.ts';
 import { readSpans } from './raw-files.ts';
 import type { StoredChunk } from './store.ts';
 
@@ -220,6 +221,28 @@ export function querySessions(
   );
   const rows = page.map((p) => byId.get(p.id)).filter((r): r is SessionDbRow => r !== undefined);
   return { sessions: rows.map(toRow), total };
+}
+
+/**
+ * Of the sessions `ids`, those meeting `condition` (filter-prefilter.ts: what a display
+ * filter's match needs of the session row and its events), in no particular order; ids of no
+ * session are left out.
+ */
+export function narrowSessions(
+  db: Db,
+  ids: readonly string[],
+  condition: SessionCondition,
+): string[] {
+  const params: (string | number)[] = [JSON.stringify(ids)];
+  const cond = conditionSql(condition, {
+    param: (v) => (params.push(v), '?'),
+    contains: (haystack, needle) => `instr(${haystack}, ${needle}) > 0`,
+    latencyMs: `json_extract(e.body, '$.latencyMs')`,
+  });
+  return db
+    .prepare(`SELECT id FROM sessions s WHERE s.id IN (SELECT value FROM json_each(?)) AND ${cond}`)
+    .pluck()
+    .all(...params) as string[];
 }
 
 /** The first page of {@link querySessions}, rows only. */

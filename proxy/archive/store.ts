@@ -15,6 +15,7 @@ import type { ImapscopeEvent } from '../../shared/events.ts';
 import type { SessionFilter, SessionPage, SessionRow } from '../../shared/protocol.ts';
 import type { RawChunk, Sink } from '../hub/hub.ts';
 import { ARCHIVE_MAX_QUEUE_EVENTS } from '../limits.ts';
+import type { SessionCondition } from './filter-prefilter.ts';
 import type { CommandStats, StatsFilter } from './stats.ts';
 
 /** Counters for the log, the API and the benchmark. */
@@ -45,6 +46,12 @@ export interface ArchiveReader {
    */
   querySessions(f?: SessionFilter, only?: readonly string[]): Promise<SessionPage>;
   getSession(id: string): Promise<SessionRow | undefined>;
+  /**
+   * Of the sessions `ids`, those meeting `condition` (filter-prefilter.ts: what a display
+   * filter's match needs of the session row and its events), in no particular order; ids of no
+   * session are left out (read.ts narrowSessions).
+   */
+  narrowSessions(ids: readonly string[], condition: SessionCondition): Promise<string[]>;
   /** A session's events with seq > afterSeq, in seq order, at most `limit`. */
   sessionEvents(session: string, afterSeq: number, limit: number): Promise<ImapscopeEvent[]>;
   sessionEvent(session: string, seq: number): Promise<ImapscopeEvent | undefined>;

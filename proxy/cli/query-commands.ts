@@ -47,7 +47,12 @@ export function parseTime(flag: string, value: string, now = Date.now()): number
 /** The reads the query subcommands make (audit, stats, grep). */
 export type CliReader = Pick<
   ArchiveReader,
-  'queryActions' | 'commandStats' | 'querySessions' | 'getSession' | 'sessionEvents'
+  | 'queryActions'
+  | 'commandStats'
+  | 'querySessions'
+  | 'getSession'
+  | 'sessionEvents'
+  | 'narrowSessions'
 > & { close(): Promise<void> };
 
 /**
@@ -71,6 +76,7 @@ export async function openReader(cmd: Command): Promise<CliReader> {
     querySessions: (f, only) => Promise.resolve(read.querySessions(db, f, only)),
     getSession: (id) => Promise.resolve(read.getSession(db, id)),
     sessionEvents: (id, after, limit) => Promise.resolve(read.sessionEvents(db, id, after, limit)),
+    narrowSessions: (ids, condition) => Promise.resolve(read.narrowSessions(db, ids, condition)),
     close: () => Promise.resolve(void db.close()),
   };
 }

@@ -5,8 +5,13 @@
  * - `GET /api/status`: `{ lastGseq, archive: stats | null, viewers, listen, archiveRecovering? }`
  *   (while the archive is recovered after a crash, routes that read it answer 503)
  * - `GET /api/sessions?user=&client=&from=&to=&state=&reason=&text=&filter=&sort=&order=&offset=&limit=`:
- *   one page of SessionRow[] (newest first by default), `X-Total-Count`: how many match in all;
- *   `filter` is a display filter (docs/filter.md): only sessions with a matching row
+ *   one page of SessionRow[] (newest first by default), `X-Total-Count`: how many match in all,
+ *   `X-Total-Exact: true`. `filter` is a display filter (docs/filter.md): only sessions with a
+ *   matching row. The list is then searched in the page's order only until offset + limit + 1
+ *   sessions with a match are found, for at most FILTER_SCAN_BUDGET_MS (limits.ts); unless it
+ *   was searched to its end, `X-Total-Count` is a lower bound (the matches found so far) and
+ *   `X-Total-Exact: false`, with `X-Filter-Searched` (sessions searched, from the list's
+ *   start) of `X-Filter-Sessions` (sessions meeting the other parameters)
  * - `GET /api/sessions/:id`: SessionRow
  * - `GET /api/sessions/:id/events?afterSeq=&limit=`: EventPage
  * - `GET /api/sessions/:id/events/:seq/literals/:n`: the n-th (0-based) literal's preview bytes,
@@ -33,7 +38,8 @@ import type { ArchiveStore } from '../archive/store.ts';
 import { checkLiteralBytes } from '../archive/literal-bytes.ts';
 import { pageSize } from '../archive/read.ts';
 import type { Hub } from '../hub/hub.ts';
-import { sessionsMatching } from '../archive/filter.ts';
+import { filteredSessionPage } from '../archive/filter.ts';
+import { FILTER_SCAN_BUDGET_MS } from '../limits.ts';
 import { parseFilter } from '../../shared/filter.ts';
 import { handleQueryRoute } from './query-routes.ts';
 import { send, sendError } from './respond.ts';
@@ -127,9 +133,6 @@ export async function handleApi(
       offset: int(url, 'offset'),
       limit: int(url, 'limit'),
     };
-    // The display filter (docs/filter.md): the page is taken among the sessions with a match,
-    // so sorting, paging and the total hold as for any other parameter.
-    let only: string[] | undefined;
     const filterText = url.searchParams.get('filter');
     if (filterText !== null && filterText.trim() !== '') {
       const parsed = parseFilter(filterText);
@@ -143,13 +146,23 @@ export async function handleApi(
         );
       }
       if (!archive) return noArchive(res);
-      const found = await sessionsMatching(archive, parsed.filter, { limit: Infinity });
-      only = found.map((m) => m.session.id);
+      // Searched in the page's order only as far as the page needs (archive/filter.ts).
+      const page = await filteredSessionPage(archive, f, parsed.filter, {
+        ms: FILTER_SCAN_BUDGET_MS,
+      });
+      return send(res, 200, 'application/json', toJson(page.sessions), {
+        'x-total-count': String(page.total),
+        'x-total-exact': String(page.exact),
+        'x-filter-searched': String(page.searched),
+        'x-filter-sessions': String(page.listed),
+        'x-last-gseq': String(lastGseq),
+      });
     }
     // A viewer applies only the live events after lastGseq, like a WebSocket snapshot.
-    const page = archive ? await archive.querySessions(f, only) : ctx.registry.query(f);
+    const page = archive ? await archive.querySessions(f) : ctx.registry.query(f);
     return send(res, 200, 'application/json', toJson(page.sessions), {
       'x-total-count': String(page.total),
+      'x-total-exact': 'true',
       'x-last-gseq': String(lastGseq),
     });
   }

@@ -37,7 +37,7 @@ const ROWS: [string, string][] = [
   ['deepPage', 'last page (offset total − 50)'],
   ['rareSearch', 'text search, 1 session matches'],
   ['commonSearch', 'text search, a few thousand match'],
-  ['filter', 'display filter `status:BAD` (not judged: a scan)'],
+  ['filter', 'display filter `status:BAD`, first page (not judged; total `51+`: a lower bound)'],
   ['audit', 'audit trail of one user (100 actions)'],
 ];
 

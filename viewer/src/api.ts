@@ -37,19 +37,22 @@ async function getJson<T>(path: string, token: string | null): Promise<T> {
     cache: 'no-store',
   });
   const text = await res.text();
-  if (!res.ok) {
-    let code = `HTTP_${res.status}`;
-    let message = text;
-    try {
-      const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
-      code = body.error?.code ?? code;
-      message = body.error?.message ?? message;
-    } catch {
-      // not JSON: keep the text
-    }
-    throw new ApiError(res.status, code, message);
-  }
+  if (!res.ok) throw apiError(res.status, text);
   return fromJson<T>(text);
+}
+
+/** The API's `{ error: { code, message } }` answer as an ApiError (a body not JSON as is). */
+function apiError(status: number, text: string): ApiError {
+  let code = `HTTP_${status}`;
+  let message = text;
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    code = body.error?.code ?? code;
+    message = body.error?.message ?? message;
+  } catch {
+    // not JSON: keep the text
+  }
+  return new ApiError(status, code, message);
 }
 
 /** What `/api/status` tells; `listen` only when the hub exposes it. */
@@ -78,17 +81,24 @@ async function sessionPage(token: string | null, q: ListQuery): Promise<ListPage
     order: q.order,
   });
   if (q.text.trim() !== '') params.set('text', q.text.trim());
+  if (q.filter.trim() !== '') params.set('filter', q.filter.trim());
   if (q.state !== '') params.set('state', q.state);
   const res = await fetch(`/api/sessions?${params}`, {
     headers: token === null ? {} : { authorization: `Bearer ${token}` },
     cache: 'no-store',
   });
   const text = await res.text();
-  if (!res.ok) throw new ApiError(res.status, `HTTP_${res.status}`, text);
+  // A display filter's mistake comes back as a 400 naming its span: shown as the message.
+  if (!res.ok) throw apiError(res.status, text);
   const rows = fromJson<SessionRow[]>(text);
   return {
     rows,
     total: Number(res.headers.get('x-total-count') ?? rows.length),
+    exact: res.headers.get('x-total-exact') !== 'false',
+    ...(res.headers.has('x-filter-searched') && {
+      searched: Number(res.headers.get('x-filter-searched')),
+      listed: Number(res.headers.get('x-filter-sessions')),
+    }),
     lastGseq: Number(res.headers.get('x-last-gseq') ?? 0),
   };
 }

@@ -25,6 +25,8 @@ export interface SessionListRow extends SessionRow {
 /** What the list asks the hub for: `GET /api/sessions` parameters (see shared/protocol.ts). */
 export interface ListQuery {
   text: string;
+  /** A display filter (docs/filter.md): only sessions holding a match; '' for none. */
+  filter: string;
   /** '' (all), `live`, `ended` or an IMAP state. */
   state: string;
   sort: SessionSort;
@@ -35,6 +37,7 @@ export interface ListQuery {
 
 export const DEFAULT_QUERY: ListQuery = {
   text: '',
+  filter: '',
   state: '',
   sort: 'started',
   order: 'desc',
@@ -46,6 +49,14 @@ export const DEFAULT_QUERY: ListQuery = {
 export interface ListPage {
   rows: SessionRow[];
   total: number;
+  /**
+   * false when `total` is a lower bound: a display filter's search stopped before the end of
+   * the list (X-Total-Exact); absent means exact.
+   */
+  exact?: boolean;
+  /** With a display filter: sessions searched (from the list's start) of those listed. */
+  searched?: number;
+  listed?: number;
   /** The last gseq when the hub read the page: later live events are applied on top. */
   lastGseq: number;
 }
@@ -66,6 +77,10 @@ export class SessionListModel {
   private fresh: string[] = [];
   query: ListQuery = DEFAULT_QUERY;
   total = 0;
+  /** Whether `total` is exact; false: at least `total` (a display filter's search stopped). */
+  totalExact = true;
+  /** With a display filter that stopped short: how far its search got, else null. */
+  searched: { sessions: number; of: number } | null = null;
   /** Whether a page has arrived (the list is empty until then). */
   loaded = false;
   loading = false;
@@ -106,6 +121,11 @@ export class SessionListModel {
     this.fresh = [];
     for (const r of page.rows) this.remember(r);
     this.total = page.total;
+    this.totalExact = page.exact ?? true;
+    this.searched =
+      page.searched !== undefined && page.listed !== undefined && page.searched < page.listed
+        ? { sessions: page.searched, of: page.listed }
+        : null;
     this.pageGseq = page.lastGseq;
     this.loaded = true;
   }
@@ -171,7 +191,7 @@ export class SessionListModel {
   /** A new live session belongs on top unless the query excludes it (a search, a filter). */
   private admits(): boolean {
     const q = this.query;
-    if (q.text.trim() !== '') return false;
+    if (q.text.trim() !== '' || q.filter.trim() !== '') return false;
     return q.state === '' || q.state === 'live' || q.state === 'not-authenticated';
   }
 

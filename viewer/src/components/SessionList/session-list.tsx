@@ -59,6 +59,7 @@ export function SessionList({ store, onOpen }: { store: AppStore; onOpen: (id: s
   const list = store.list;
   const q = list.query;
   const [text, setText] = useState(q.text);
+  const [filterText, setFilterText] = useState(q.filter);
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);
@@ -70,6 +71,15 @@ export function SessionList({ store, onOpen }: { store: AppStore; onOpen: (id: s
     const t = setTimeout(() => void store.loadList({ ...list.query, text, offset: 0 }), 250);
     return () => clearTimeout(t);
   }, [text, store, list]);
+  // The display filter searches the archive's events on the hub: asked for once typing stops.
+  useEffect(() => {
+    if (filterText === list.query.filter) return;
+    const t = setTimeout(
+      () => void store.loadList({ ...list.query, filter: filterText, offset: 0 }),
+      400,
+    );
+    return () => clearTimeout(t);
+  }, [filterText, store, list]);
 
   const rows = list.pageRows();
   const [selected, setSelected] = useListKeys(rows.length, (i) => {
@@ -77,13 +87,18 @@ export function SessionList({ store, onOpen }: { store: AppStore; onOpen: (id: s
     if (r) onOpen(r.id);
   });
   const go = (change: Partial<ListQuery>): void => void store.loadList({ ...q, ...change });
-  const filtered = q.text.trim() !== '' || q.state !== '';
+  const filtered = q.text.trim() !== '' || q.state !== '' || q.filter.trim() !== '';
 
   if (store.ready && list.loaded && list.total === 0 && !filtered) {
     return <EmptyState listen={store.listen} />;
   }
   const first = q.offset + 1;
   const last = q.offset + rows.length - list.freshCount;
+  // A display filter's search may stop before the end of the list: its total is then "N+".
+  const totalText = `${count.format(list.total)}${list.totalExact ? '' : '+'}`;
+  const searched = list.searched
+    ? ` · searched ${count.format(list.searched.sessions)} of ${count.format(list.searched.of)}`
+    : '';
   return (
     <div className="list-page">
       <div className="filters">
@@ -94,6 +109,16 @@ export function SessionList({ store, onOpen }: { store: AppStore; onOpen: (id: s
           onChange={(e) => setText(e.target.value)}
           aria-label="Search sessions"
           data-testid="session-search"
+        />
+        <input
+          type="search"
+          className="display-filter"
+          placeholder="Display filter: cmd:FETCH status:NO latency>100ms"
+          value={filterText}
+          onChange={(e) => setFilterText(e.target.value)}
+          aria-label="Display filter: sessions holding a matching exchange"
+          title="Only sessions holding a match of this display filter (the session view's filter language)"
+          data-testid="session-display-filter"
         />
         <select
           value={q.state}
@@ -111,8 +136,8 @@ export function SessionList({ store, onOpen }: { store: AppStore; onOpen: (id: s
           {list.loading && !list.loaded
             ? 'loading…'
             : list.total === 0
-              ? '0 sessions'
-              : `${count.format(Math.min(first, list.total))}–${count.format(Math.max(last, 0))} of ${count.format(list.total)} session${list.total === 1 ? '' : 's'}`}
+              ? `${list.totalExact ? '0 sessions' : 'none found yet'}${searched}`
+              : `${count.format(Math.min(first, list.total))}–${count.format(Math.max(last, 0))} of ${totalText} session${list.total === 1 && list.totalExact ? '' : 's'}${searched}`}
         </span>
         <button
           type="button"
