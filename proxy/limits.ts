@@ -83,6 +83,15 @@ export const RAW_COMPACT_LIVE_RATIO = 0.5;
 export const ARCHIVE_RETENTION_INTERVAL_MS = 60_000;
 
 /**
+ * Events the backfill (archive/backfill.ts) derives per batch: one transaction, which on SQLite
+ * holds the inspection thread (and the archive's flushes) for its duration.
+ */
+export const BACKFILL_BATCH_EVENTS = 1_000;
+
+/** How often a running backfill logs its progress. */
+export const BACKFILL_PROGRESS_MS = 10_000;
+
+/**
  * Client bytes of a message that may carry a credential (LOGIN, AUTHENTICATE, a SASL line),
  * held back from the archive until it is decoded and masked. Past this, they are let through
  * masked whole, and so is the rest of that message (session/raw-masker.ts).

@@ -1,0 +1,281 @@
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { queryActions } from '../../proxy/archive/actions.ts';
+import { Archive } from '../../proxy/archive/archive.ts';
+import { Backfill } from '../../proxy/archive/backfill.ts';
+import { querySessions } from '../../proxy/archive/read.ts';
+import { Hub } from '../../proxy/hub/hub.ts';
+import { startHubServices } from '../../proxy/inspection/services.ts';
+import { play } from '../hub/helpers.ts';
+
+const BIN = fileURLToPath(new URL('../../proxy/imapscope.mjs', import.meta.url));
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'imapscope-backfill-'));
+  dirs.push(dir);
+  return dir;
+}
+
+const header =
+  'Subject: =?UTF-8?Q?Quarterly_r=C3=A9port?=\r\nFrom: Bob <bob@example.org>\r\n' +
+  'Message-ID: <q1@example.org>\r\n\r\n';
+const appended = 'Subject: lunch plans\r\nFrom: carol@example.org\r\n\r\nnoon?\r\n';
+
+/**
+ * What the search, the audit trail and the counters are about: a client ID, a decoded mailbox
+ * name, a header literal with an encoded Subject, flags, a move, a NO, a BAD, an APPEND.
+ */
+function busySession(hub: Hub, id: string, user: string, at: number): void {
+  play(
+    hub,
+    id,
+    [
+      ['s2c', '* OK ready\r\n'],
+      ['c2s', 'a0 ID ("name" "Thunderbird" "version" "115.3")\r\n'],
+      ['s2c', '* ID NIL\r\na0 OK id done\r\n'],
+      ['c2s', `a1 LOGIN ${user} secret\r\n`],
+      ['s2c', 'a1 OK logged in\r\n'],
+      ['c2s', 'a2 CREATE Archiv&AOk-\r\n'],
+      ['s2c', 'a2 OK created\r\n'],
+      ['c2s', 'a3 SELECT INBOX\r\n'],
+      ['s2c', '* 2 EXISTS\r\n* OK [UIDVALIDITY 1] ok\r\na3 OK [READ-WRITE] done\r\n'],
+      ['c2s', 'a4 UID FETCH 7 (UID BODY.PEEK[HEADER.FIELDS (SUBJECT FROM MESSAGE-ID)])\r\n'],
+      [
+        's2c',
+        `* 1 FETCH (UID 7 BODY[HEADER.FIELDS (SUBJECT FROM MESSAGE-ID)] {${header.length}}\r\n` +
+          `${header})\r\na4 OK done\r\n`,
+      ],
+      ['c2s', 'a5 UID STORE 7 +FLAGS (\\Seen)\r\n'],
+      ['s2c', '* 1 FETCH (UID 7 FLAGS (\\Seen))\r\na5 OK done\r\n'],
+      ['c2s', 'a6 UID MOVE 7 Archiv&AOk-\r\n'],
+      ['s2c', '* 1 EXPUNGE\r\na6 OK moved\r\n'],
+      ['c2s', 'a7 SELECT Nowhere\r\n'],
+      ['s2c', 'a7 NO no such mailbox\r\n'],
+      ['c2s', 'a8 FROBNICATE\r\n'],
+      ['s2c', 'a8 BAD unknown command\r\n'],
+      ['c2s', `a9 APPEND INBOX {${appended.length}}\r\n`],
+      ['s2c', '+ go ahead\r\n'],
+      ['c2s', `${appended}\r\n`],
+      ['s2c', 'a9 OK [APPENDUID 1 9] appended\r\n'],
+      ['c2s', 'b1 LOGOUT\r\n'],
+      ['s2c', '* BYE bye\r\nb1 OK done\r\n'],
+    ],
+    at,
+  );
+}
+
+function quickSession(hub: Hub, id: string, user: string, at: number, keepOpen = false): void {
+  play(
+    hub,
+    id,
+    [
+      ['s2c', '* OK ready\r\n'],
+      ['c2s', `a1 LOGIN ${user} secret\r\n`],
+      ['s2c', 'a1 OK logged in\r\n'],
+      ['c2s', `a2 SELECT Projects/${user}\r\n`],
+      ['s2c', '* 3 EXISTS\r\na2 OK [READ-WRITE] done\r\n'],
+      ['c2s', 'a3 LOGOUT\r\n'],
+      ['s2c', '* BYE bye\r\na3 OK done\r\n'],
+    ],
+    at,
+    { keepOpen },
+  );
+}
+
+/** An archive written live by this imapscope: busy, quick and one interrupted session. */
+function writeLiveArchive(): string {
+  const dir = tempDir();
+  const archive = new Archive(path.join(dir, 'archive.sqlite'));
+  const hub = new Hub();
+  hub.add(archive);
+  for (let i = 0; i < 6; i++) busySession(hub, `busy-${i}`, `user${i % 3}`, 10_000 * (i + 1));
+  for (let i = 0; i < 15; i++) quickSession(hub, `quick-${i}`, `q${i % 4}`, 100_000 + 1_000 * i);
+  quickSession(hub, 'cut-off', 'dave', 200_000, true);
+  archive.flush();
+  // As the next start finds a session the killed process left live.
+  archive.closeInterruptedNow();
+  void archive.close();
+  return dir;
+}
+
+/**
+ * A copy of the archive in `dir` as an imapscope from before the search text, the audit trail,
+ * the newer counters and the `derived` column wrote it: those tables and columns gone.
+ */
+function asWrittenEarlier(dir: string): string {
+  const old = tempDir();
+  cpSync(dir, old, { recursive: true });
+  const db = new Database(path.join(old, 'archive.sqlite'));
+  db.exec(`
+    DROP TABLE actions; DROP TABLE session_text; DROP TABLE search_rows;
+    DROP INDEX sessions_derived;
+    ALTER TABLE sessions DROP COLUMN derived;
+    ALTER TABLE sessions DROP COLUMN exchanges; ALTER TABLE sessions DROP COLUMN nos;
+    ALTER TABLE sessions DROP COLUMN bads; ALTER TABLE sessions DROP COLUMN lints;
+    ALTER TABLE sessions DROP COLUMN client_name; ALTER TABLE sessions DROP COLUMN client_version;
+  `);
+  db.close();
+  return old;
+}
+
+const SEARCHES = [
+  'Quarterly réport', // a decoded Subject of a header literal
+  'bob@example.org',
+  'q1@example.org',
+  'Archiv&AOk-', // a mailbox name as sent
+  'lunch plans', // an APPEND's literal
+  'LINT_COMPLETION_NO',
+  'dave', // the interrupted session's user
+  'Projects/q2',
+  'Thunderbird',
+  'FROBNICATE',
+];
+
+/** What the list, its search and the audit trail answer. */
+function answers(db: Db): unknown {
+  return {
+    sessions: querySessions(db, { limit: 500 }).sessions,
+    actions: queryActions(db, { limit: 1000 }),
+    searches: Object.fromEntries(
+      SEARCHES.map((t) => [t, querySessions(db, { text: t }).sessions.map((s) => s.id)]),
+    ),
+  };
+}
+
+function answersOf(dir: string): unknown {
+  const db = new Database(path.join(dir, 'archive.sqlite'), { readonly: true });
+  try {
+    return answers(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Opens the archive in `dir` and backfills it to the end; returns the report. */
+async function backfill(dir: string, batchEvents?: number) {
+  const archive = new Archive(path.join(dir, 'archive.sqlite'));
+  try {
+    return await Backfill.start(archive, { pause: 0, ...(batchEvents ? { batchEvents } : {}) })
+      .finished;
+  } finally {
+    await archive.close();
+  }
+}
+
+describe('sessions archived by an earlier imapscope', () => {
+  it('answer search, audit and the counters exactly as sessions archived live, once backfilled', async () => {
+    const live = writeLiveArchive();
+    const expected = answersOf(live) as {
+      actions: unknown[];
+      searches: Record<string, string[]>;
+      sessions: { exchangeCount: number; clientName: string | null }[];
+    };
+    // The comparison means something: every search finds, every kind of row is there.
+    for (const t of SEARCHES) expect(expected.searches[t], t).not.toEqual([]);
+    expect(expected.actions.length).toBeGreaterThan(50);
+    expect(expected.sessions.filter((s) => s.clientName === 'Thunderbird')).toHaveLength(6);
+
+    const old = asWrittenEarlier(live);
+    // Opened by this imapscope, before the backfill: the old sessions are invisible.
+    const opened = new Archive(path.join(old, 'archive.sqlite'));
+    expect(querySessions(opened.db, { text: 'Quarterly' }).sessions).toEqual([]);
+    expect(queryActions(opened.db, {})).toEqual([]);
+    expect(querySessions(opened.db, {}).sessions.every((s) => s.exchangeCount === 0)).toBe(true);
+    expect(await opened.underivedSessions()).toBe(22);
+    await opened.close();
+
+    // Batches of 7 events: sessions are cut across batches and batches span sessions.
+    const report = await backfill(old, 7);
+    expect(report).toMatchObject({ sessions: 22, done: 22, complete: true });
+    expect(answersOf(old)).toEqual(expected);
+  });
+
+  it('does no work on the next open, nor on an archive written live', async () => {
+    const live = writeLiveArchive();
+    const old = asWrittenEarlier(live);
+    await backfill(old);
+    const again = await backfill(old);
+    expect(again).toMatchObject({ sessions: 0, done: 0, events: 0, complete: true });
+    expect(await backfill(live)).toMatchObject({ sessions: 0, events: 0 });
+  });
+
+  it('starts by itself when imapscope opens the archive, logging its start, and its end with count and time', async () => {
+    const old = asWrittenEarlier(writeLiveArchive());
+    const run = async (): Promise<Record<string, unknown>[]> => {
+      const lines: Record<string, unknown>[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l));
+          done();
+        },
+      });
+      const hub = new Hub();
+      const ctx = await startHubServices(hub, pino({ level: 'info' }, sink), {
+        dataDir: old,
+        retainDays: 0,
+        maxArchiveMb: 100,
+        noViewer: true,
+      });
+      await (ctx.backfill as Backfill).finished;
+      await hub.close();
+      return lines;
+    };
+    const first = await run();
+    const started = first.find((l) => String(l.msg).startsWith('backfilling search and audit'));
+    expect(started).toMatchObject({ sessions: 22 });
+    expect(started!.msg).toBe('backfilling search and audit for 22 sessions…');
+    const done = first.find((l) => String(l.msg).startsWith('backfill done'));
+    expect(done).toMatchObject({ sessions: 22, ms: expect.any(Number) });
+    const second = await run();
+    expect(second.filter((l) => String(l.msg).includes('backfill'))).toEqual([]);
+  });
+
+  it('are completed by the next open after a kill in the middle of the backfill', async () => {
+    const live = writeLiveArchive();
+    const expected = answersOf(live);
+    const old = asWrittenEarlier(live);
+    // `imapscope backfill` in batches of 7 events, killed after its third batch has committed.
+    const child = spawn(process.execPath, [BIN, 'backfill', '--data', old], {
+      env: {
+        ...process.env,
+        IMAPSCOPE_TEST_BACKFILL_BATCH_EVENTS: '7',
+        IMAPSCOPE_TEST_BACKFILL_HOLD_AFTER_BATCHES: '3',
+      },
+    });
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('holding after 3 batches')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+    expect(stderr).toContain('backfilling search and audit for 22 sessions…');
+    const exited = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    // What the kill left: 21 events read, all of the first session's (busy-0, longer than
+    // that), none finished; some of its actions committed.
+    const left = new Archive(path.join(old, 'archive.sqlite'));
+    expect(await left.underivedSessions()).toBe(22);
+    expect(queryActions(left.db, {}).length).toBeGreaterThan(0);
+    await left.close();
+
+    const report = await backfill(old);
+    expect(report).toMatchObject({ sessions: 22, done: 22, complete: true });
+    expect(answersOf(old)).toEqual(expected);
+  });
+});
