@@ -7,14 +7,18 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { queryActions } from '../../proxy/archive/actions.ts';
 import { Archive } from '../../proxy/archive/archive.ts';
 import { Backfill } from '../../proxy/archive/backfill.ts';
+import { PgArchive } from '../../proxy/archive/pg-archive.ts';
 import { querySessions } from '../../proxy/archive/read.ts';
+import type { ArchiveStore } from '../../proxy/archive/store.ts';
 import { Hub } from '../../proxy/hub/hub.ts';
 import { startHubServices } from '../../proxy/inspection/services.ts';
 import { play } from '../hub/helpers.ts';
+import { startPostgres, type Postgres } from '../helpers/postgres.ts';
 
 const BIN = fileURLToPath(new URL('../../proxy/imapscope.mjs', import.meta.url));
 
@@ -95,15 +99,20 @@ function quickSession(hub: Hub, id: string, user: string, at: number, keepOpen =
   );
 }
 
-/** An archive written live by this imapscope: busy, quick and one interrupted session. */
-function writeLiveArchive(): string {
-  const dir = tempDir();
-  const archive = new Archive(path.join(dir, 'archive.sqlite'));
+/** Busy sessions, quick ones and one left live (22 in all), into `archive`. */
+function writeSessions(archive: ArchiveStore): void {
   const hub = new Hub();
   hub.add(archive);
   for (let i = 0; i < 6; i++) busySession(hub, `busy-${i}`, `user${i % 3}`, 10_000 * (i + 1));
   for (let i = 0; i < 15; i++) quickSession(hub, `quick-${i}`, `q${i % 4}`, 100_000 + 1_000 * i);
   quickSession(hub, 'cut-off', 'dave', 200_000, true);
+}
+
+/** An archive written live by this imapscope: busy, quick and one interrupted session. */
+function writeLiveArchive(): string {
+  const dir = tempDir();
+  const archive = new Archive(path.join(dir, 'archive.sqlite'));
+  writeSessions(archive);
   archive.flush();
   // As the next start finds a session the killed process left live.
   archive.closeInterruptedNow();
@@ -173,6 +182,32 @@ async function backfill(dir: string, batchEvents?: number) {
   } finally {
     await archive.close();
   }
+}
+
+/**
+ * Runs `imapscope backfill` (with `args`) in batches of 7 events and SIGKILLs it once `batches`
+ * of them have committed (the command holds there, test only).
+ */
+async function killBackfillAfter(batches: number, args: string[]): Promise<void> {
+  const child = spawn(process.execPath, [BIN, 'backfill', ...args], {
+    env: {
+      ...process.env,
+      IMAPSCOPE_TEST_BACKFILL_BATCH_EVENTS: '7',
+      IMAPSCOPE_TEST_BACKFILL_HOLD_AFTER_BATCHES: String(batches),
+    },
+  });
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes(`holding after ${batches} batches`)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+  });
+  expect(stderr).toContain('backfilling search and audit for 22 sessions…');
+  const exited = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  child.kill('SIGKILL');
+  expect(await exited).toBe('SIGKILL');
 }
 
 describe('sessions archived by an earlier imapscope', () => {
@@ -247,26 +282,7 @@ describe('sessions archived by an earlier imapscope', () => {
     const live = writeLiveArchive();
     const expected = answersOf(live);
     const old = asWrittenEarlier(live);
-    // `imapscope backfill` in batches of 7 events, killed after its third batch has committed.
-    const child = spawn(process.execPath, [BIN, 'backfill', '--data', old], {
-      env: {
-        ...process.env,
-        IMAPSCOPE_TEST_BACKFILL_BATCH_EVENTS: '7',
-        IMAPSCOPE_TEST_BACKFILL_HOLD_AFTER_BATCHES: '3',
-      },
-    });
-    let stderr = '';
-    await new Promise<void>((resolve, reject) => {
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (stderr.includes('holding after 3 batches')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-    });
-    expect(stderr).toContain('backfilling search and audit for 22 sessions…');
-    const exited = new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-    child.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
+    await killBackfillAfter(3, ['--data', old]);
     // What the kill left: 21 events read, all of the first session's (busy-0, longer than
     // that), none finished; some of its actions committed.
     const left = new Archive(path.join(old, 'archive.sqlite'));
@@ -277,5 +293,127 @@ describe('sessions archived by an earlier imapscope', () => {
     const report = await backfill(old);
     expect(report).toMatchObject({ sessions: 22, done: 22, complete: true });
     expect(answersOf(old)).toEqual(expected);
+  });
+});
+
+describe('sessions an earlier imapscope archived in PostgreSQL', () => {
+  let server: Postgres | null = null;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  let dbCount = 0;
+  /** A database written live by this imapscope (the same sessions as on SQLite). */
+  async function liveDatabase(): Promise<string> {
+    const url = await server!.createDatabase(`backfill${++dbCount}`);
+    const archive = await PgArchive.open(url);
+    writeSessions(archive);
+    await archive.settle();
+    await archive.closeInterrupted();
+    await archive.close();
+    return url;
+  }
+
+  /**
+   * The database as an imapscope from before migration 3 left it (no client ID columns, no
+   * search text, no `derived`), with its audit trail and counters gone too, as if derived by an
+   * older audit trail: every derivation must come from the backfill.
+   */
+  async function asMigratedEarlier(live: string): Promise<string> {
+    // A copy of the same database (same times, same ids), made by the server.
+    const name = `backfill${++dbCount}`;
+    const admin = new pg.Client({ connectionString: server!.url });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${new URL(live).pathname.slice(1)}"`);
+    await admin.end();
+    const url = live.replace(/\/[^/]+$/, `/${name}`);
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`
+      DROP TABLE session_text; DROP INDEX sessions_user; DROP INDEX sessions_derived;
+      ALTER TABLE sessions DROP COLUMN client_name, DROP COLUMN client_version,
+        DROP COLUMN derived;
+      UPDATE sessions SET exchanges = 0, nos = 0, bads = 0, lints = 0;
+      DELETE FROM actions;
+      DELETE FROM schema_migrations WHERE version >= 3;
+    `);
+    await c.end();
+    return url;
+  }
+
+  async function pgAnswers(url: string): Promise<unknown> {
+    const a = await PgArchive.open(url);
+    try {
+      return {
+        sessions: (await a.querySessions({ limit: 500 })).sessions,
+        actions: await a.queryActions({ limit: 1000 }),
+        searches: Object.fromEntries(
+          await Promise.all(
+            SEARCHES.map(async (t) => [
+              t,
+              (await a.querySessions({ text: t })).sessions.map((s) => s.id),
+            ]),
+          ),
+        ),
+      };
+    } finally {
+      await a.close();
+    }
+  }
+
+  it('answer search, audit and the counters exactly as sessions archived live, once two instances have backfilled them together', async () => {
+    const live = await liveDatabase();
+    const expected = await pgAnswers(live);
+    const old = await asMigratedEarlier(live);
+    const [a, b] = await Promise.all([PgArchive.open(old), PgArchive.open(old)]);
+    try {
+      expect((await a.querySessions({ text: 'Quarterly' })).sessions).toEqual([]);
+      expect(await a.underivedSessions()).toBe(22);
+      const [ra, rb] = await Promise.all([
+        Backfill.start(a, { pause: 0, batchEvents: 7 }).finished,
+        Backfill.start(b, { pause: 0, batchEvents: 7 }).finished,
+      ]);
+      // Each session was derived by one of them, once.
+      expect(ra.done + rb.done).toBe(22);
+      expect(await a.underivedSessions()).toBe(0);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+    expect(await pgAnswers(old)).toEqual(expected);
+    // The next open has nothing to do.
+    const again = await PgArchive.open(old);
+    try {
+      expect(await Backfill.start(again, { pause: 0 }).finished).toMatchObject({
+        sessions: 0,
+        events: 0,
+        complete: true,
+      });
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('are completed by the next open after a kill in the middle of the backfill', async () => {
+    const live = await liveDatabase();
+    const expected = await pgAnswers(live);
+    const old = await asMigratedEarlier(live);
+    await killBackfillAfter(2, ['--archive', old, '--data', tempDir()]);
+    const left = await PgArchive.open(old);
+    try {
+      // Whole sessions per batch: the first two batches finished some, not all.
+      const underived = await left.underivedSessions();
+      expect(underived).toBeGreaterThan(0);
+      expect(underived).toBeLessThan(22);
+      expect(await Backfill.start(left, { pause: 0 }).finished).toMatchObject({
+        sessions: underived,
+        complete: true,
+      });
+    } finally {
+      await left.close();
+    }
+    expect(await pgAnswers(old)).toEqual(expected);
   });
 });
