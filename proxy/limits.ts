@@ -84,9 +84,11 @@ export const ARCHIVE_RETENTION_INTERVAL_MS = 60_000;
 
 /**
  * Events the backfill (archive/backfill.ts) derives per batch: one transaction, which on SQLite
- * holds the inspection thread (and the archive's flushes) for its duration.
+ * holds the inspection thread (and the archive's flushes) for its duration. At 500, 18 ms of
+ * CPU on average (47 at most) over 115,000 generated events, 36 µs each; 1,000 saved 6% of
+ * the CPU and held the thread twice as long.
  */
-export const BACKFILL_BATCH_EVENTS = 1_000;
+export const BACKFILL_BATCH_EVENTS = 500;
 
 /** How often a running backfill logs its progress. */
 export const BACKFILL_PROGRESS_MS = 10_000;
