@@ -18,6 +18,7 @@ import type { ArchiveStore } from '../../proxy/archive/store.ts';
 import { Hub } from '../../proxy/hub/hub.ts';
 import { startHubServices } from '../../proxy/inspection/services.ts';
 import { play } from '../hub/helpers.ts';
+import { runSubcommand } from '../helpers/imapscope.ts';
 import { startPostgres, type Postgres } from '../helpers/postgres.ts';
 
 const BIN = fileURLToPath(new URL('../../proxy/imapscope.mjs', import.meta.url));
@@ -245,6 +246,15 @@ describe('sessions archived by an earlier imapscope', () => {
     const again = await backfill(old);
     expect(again).toMatchObject({ sessions: 0, done: 0, events: 0, complete: true });
     expect(await backfill(live)).toMatchObject({ sessions: 0, events: 0 });
+  });
+
+  it('are backfilled offline by imapscope backfill, which says how many, and nothing the second time', async () => {
+    const live = writeLiveArchive();
+    const old = asWrittenEarlier(live);
+    const first = await runSubcommand(old, 'backfill');
+    expect(first).toMatch(/^22 sessions backfilled \(\d+ events\) in \d+\.\d s\n$/);
+    expect(answersOf(old)).toEqual(answersOf(live));
+    expect(await runSubcommand(old, 'backfill')).toBe('nothing to backfill\n');
   });
 
   it('starts by itself when imapscope opens the archive, logging its start, and its end with count and time', async () => {
