@@ -17,6 +17,7 @@ import { querySessions } from '../../proxy/archive/read.ts';
 import type { ArchiveStore } from '../../proxy/archive/store.ts';
 import { Hub } from '../../proxy/hub/hub.ts';
 import { startHubServices } from '../../proxy/inspection/services.ts';
+import { startUiServer } from '../../proxy/ui/http.ts';
 import { play } from '../hub/helpers.ts';
 import { runSubcommand } from '../helpers/imapscope.ts';
 import { startPostgres, type Postgres } from '../helpers/postgres.ts';
@@ -286,6 +287,55 @@ describe('sessions archived by an earlier imapscope', () => {
     expect(done).toMatchObject({ sessions: 22, ms: expect.any(Number) });
     const second = await run();
     expect(second.filter((l) => String(l.msg).includes('backfill'))).toEqual([]);
+  });
+
+  it('show the backfill in GET /api/status while it runs, and not once it is done', async () => {
+    const live = writeLiveArchive();
+    const old = asWrittenEarlier(live);
+    const hub = new Hub();
+    const ctx = await startHubServices(hub, pino({ level: 'silent' }), {
+      dataDir: live,
+      retainDays: 0,
+      maxArchiveMb: 100,
+      noViewer: true,
+    });
+    const token = 'status-token-123456';
+    const ui = await startUiServer({ host: '127.0.0.1', port: 0 }, { token, log: pino() }, ctx);
+    const status = async (): Promise<Record<string, unknown>> =>
+      (await (
+        await fetch(`http://127.0.0.1:${ui.address.port}/api/status`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).json()) as Record<string, unknown>;
+    const archive = new Archive(path.join(old, 'archive.sqlite'));
+    try {
+      let reached!: () => void;
+      const atSecond = new Promise<void>((r) => (reached = r));
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      // This archive's own backfill (of the live archive) has nothing to do; ours is held after
+      // its second batch of 7 events.
+      const backfill = Backfill.start(archive, {
+        pause: 0,
+        batchEvents: 7,
+        afterBatch: (n) => {
+          if (n !== 2) return;
+          reached();
+          return held;
+        },
+      });
+      ctx.backfill = backfill;
+      await atSecond;
+      expect((await status()).backfill).toEqual({ sessions: 22, done: 0, events: 14 });
+      release();
+      await backfill.finished;
+      expect(await status()).not.toHaveProperty('backfill');
+    } finally {
+      ui.server.closeAllConnections();
+      await new Promise((r) => ui.server.close(r));
+      await hub.close();
+      await archive.close();
+    }
   });
 
   it('are completed by the next open after a kill in the middle of the backfill', async () => {
