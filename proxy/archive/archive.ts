@@ -28,7 +28,7 @@ import {
 } from './session-patch.ts';
 import { WriteFaults, type WriteFaultOptions } from './write-faults.ts';
 import type { BackfillBatch } from './backfill.ts';
-import { SqliteBackfill } from './sqlite-backfill.ts';
+import { SqliteBackfill, underivedSessions } from './sqlite-backfill.ts';
 
 export interface ArchiveOptions {
   /** Ended sessions older than this many days are deleted; 0 keeps them forever. */
@@ -422,9 +422,7 @@ export class Archive implements Sink, ArchiveStore {
   }
 
   underivedSessions(): Promise<number> {
-    if (this.closed) return Promise.resolve(0);
-    this.backfill ??= new SqliteBackfill(this.db);
-    return Promise.resolve(this.backfill.underived());
+    return Promise.resolve(this.closed ? 0 : underivedSessions(this.db));
   }
 
   /**

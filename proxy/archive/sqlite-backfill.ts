@@ -24,6 +24,20 @@ import {
   type SessionPatch,
 } from './session-patch.ts';
 
+/**
+ * How many sessions the backfill has yet to derive, on any connection (read-only included):
+ * an archive no imapscope with the backfill has opened yet has no `derived` column, and then
+ * every ended session awaits it.
+ */
+export function underivedSessions(db: Db): number {
+  const columns = db.prepare(`PRAGMA table_info(sessions)`).all() as { name: string }[];
+  const derived = columns.some((c) => c.name === 'derived');
+  const where = derived ? `derived < ${DERIVATION_VERSION} AND ` : '';
+  return Number(
+    db.prepare(`SELECT count(*) FROM sessions WHERE ${where}ended_at IS NOT NULL`).pluck().get(),
+  );
+}
+
 /** The session being derived across batches. */
 interface Current {
   id: string;
@@ -36,7 +50,6 @@ export class SqliteBackfill {
   private readonly actions: ActionRecorder;
   private readonly searchText: SearchTextWriter;
   private current: Current | null = null;
-  private readonly count: Statement;
   private readonly next: Statement;
   private readonly clear: Statement[];
   private readonly finish: Statement;
@@ -47,7 +60,6 @@ export class SqliteBackfill {
     this.searchText = new SearchTextWriter(db);
     // Only ended sessions: a live one is still being written (and is derived as it is).
     const underived = `derived < ${DERIVATION_VERSION} AND ended_at IS NOT NULL`;
-    this.count = db.prepare(`SELECT count(*) FROM sessions WHERE ${underived}`).pluck();
     this.next = db.prepare(
       `SELECT id, started_at AS startedAt FROM sessions WHERE ${underived}
        ORDER BY derived, id LIMIT 1`,
@@ -73,11 +85,6 @@ export class SqliteBackfill {
        WHERE id = ?`,
     );
     this.txn = db.transaction((maxEvents: number) => this.run(maxEvents));
-  }
-
-  /** Ended sessions not derived by this version yet (one index range: cheap when none). */
-  underived(): number {
-    return Number(this.count.get());
   }
 
   /**

@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import { pino } from 'pino';
@@ -249,13 +250,29 @@ describe('sessions archived by an earlier imapscope', () => {
     expect(await backfill(live)).toMatchObject({ sessions: 0, events: 0 });
   });
 
-  it('are backfilled offline by imapscope backfill, which says how many, and nothing the second time', async () => {
+  it('are backfilled offline by imapscope backfill, which says how many, and nothing the second time; imapscope audit says they are missing until then', async () => {
     const live = writeLiveArchive();
     const old = asWrittenEarlier(live);
+    // Asked before, the audit trail says why it has nothing.
+    const before = await promisify(execFile)(
+      process.execPath,
+      [BIN, 'audit', '--data', old, '--format', 'jsonl'],
+      { encoding: 'utf8' },
+    );
+    expect(before).toEqual({
+      stdout: '',
+      stderr:
+        'imapscope: 22 sessions archived by an earlier imapscope are not in the audit trail ' +
+        'yet: imapscope backfill (or starting imapscope) derives them\n',
+    });
     const first = await runSubcommand(old, 'backfill');
     expect(first).toMatch(/^22 sessions backfilled \(\d+ events\) in \d+\.\d s\n$/);
     expect(answersOf(old)).toEqual(answersOf(live));
     expect(await runSubcommand(old, 'backfill')).toBe('nothing to backfill\n');
+    const after = await promisify(execFile)(process.execPath, [BIN, 'audit', '--data', old], {
+      encoding: 'utf8',
+    });
+    expect(after.stderr).toBe('');
   });
 
   it('starts by itself when imapscope opens the archive, logging its start, and its end with count and time', async () => {
