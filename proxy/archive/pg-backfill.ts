@@ -4,11 +4,11 @@
  * are derived from their events by the live path's own code: the session-row reducer, the
  * audit trail (actions.ts) and the searchable text (pg-search-text.ts).
  *
- * A batch is one transaction: it claims ended, underived sessions one at a time with
- * `FOR UPDATE SKIP LOCKED` (so instances starting together share the work instead of doing it
- * twice), deletes what an earlier derivation left of each, derives it whole, reading its events
- * a page at a time, and sets its `derived` column, until it has read `maxEvents` events. A
- * kill rolls the batch back; the next open does those sessions again.
+ * A batch is one transaction: it claims ended, underived sessions one at a time, newest first,
+ * with `FOR UPDATE SKIP LOCKED` (so instances starting together share the work instead of
+ * doing it twice), deletes what an earlier derivation left of each, derives it whole, reading
+ * its events a page at a time, and sets its `derived` column, until it has read `maxEvents`
+ * events. A kill rolls the batch back; the next open does those sessions again.
  */
 import type { Pool, PoolClient } from 'pg';
 import type { AuditAction } from '../../shared/audit.ts';
@@ -63,7 +63,7 @@ export async function pgBackfillBatch(pool: Pool, maxEvents: number): Promise<Ba
     while (events < maxEvents) {
       const next = await c.query<{ id: string; started_at: number }>(
         `SELECT id, started_at FROM sessions WHERE ${UNDERIVED}
-         ORDER BY derived, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+         ORDER BY derived DESC, id DESC LIMIT 1 FOR UPDATE SKIP LOCKED`,
       );
       const s = next.rows[0];
       if (!s) break;

@@ -4,13 +4,14 @@
  * existed, get them derived from their archived events by the live path's own code
  * (session-patch.ts, actions.ts).
  *
- * Each batch is one transaction of at most `maxEvents` events, run synchronously on the
- * archive's own connection between its flushes (one writer, so the two never wait on each
- * other's locks). A session longer than a batch is carried over to the next one in memory (its
- * audit trail and row so far); the session's `derived` column is set only when its last event
- * has been read, in the same transaction as the rest of it. So a kill at any point leaves each
- * session either derived or not: the next open starts an unfinished one over, first deleting
- * what the killed run had written of it.
+ * Sessions go newest first (highest id: ids sort by start time), so what people look at first
+ * is searchable first. Each batch is one transaction of at most `maxEvents` events, run
+ * synchronously on the archive's own connection between its flushes (one writer, so the two
+ * never wait on each other's locks). A session longer than a batch is carried over to the next
+ * one in memory (its audit trail and row so far); the session's `derived` column is set only
+ * when its last event has been read, in the same transaction as the rest of it. So a kill at
+ * any point leaves each session either derived or not: the next open starts an unfinished one
+ * over, first deleting what the killed run had written of it.
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { ActionRecorder } from './actions.ts';
@@ -62,7 +63,7 @@ export class SqliteBackfill {
     const underived = `derived < ${DERIVATION_VERSION} AND ended_at IS NOT NULL`;
     this.next = db.prepare(
       `SELECT id, started_at AS startedAt FROM sessions WHERE ${underived}
-       ORDER BY derived, id LIMIT 1`,
+       ORDER BY derived DESC, id DESC LIMIT 1`,
     );
     // What an earlier derivation (or a killed backfill) left of the session.
     this.clear = [
