@@ -275,6 +275,37 @@ describe('sessions archived by an earlier imapscope', () => {
     expect(after.stderr).toBe('');
   });
 
+  it('leave nothing behind when retention deletes them in the middle of their backfill', async () => {
+    const old = asWrittenEarlier(writeLiveArchive());
+    let now = 0;
+    const archive = new Archive(path.join(old, 'archive.sqlite'), {
+      retainDays: 1,
+      pruneOnOpen: false,
+      now: () => now,
+    });
+    try {
+      const count = (table: string): number =>
+        Number(archive.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get());
+      const r = await Backfill.start(archive, {
+        pause: 0,
+        batchEvents: 7,
+        // After the first batch, a session is half derived: then every session expires.
+        afterBatch: (n) => {
+          if (n !== 1) return;
+          expect(count('search_rows')).toBeGreaterThan(0);
+          now = Date.now() + 2 * 86_400_000;
+          expect(archive.prune()).toBe(22);
+        },
+      }).finished;
+      expect(r.complete).toBe(true);
+      for (const table of ['sessions', 'events', 'actions', 'search_rows']) {
+        expect(count(table), table).toBe(0);
+      }
+    } finally {
+      await archive.close();
+    }
+  });
+
   it('starts by itself when imapscope opens the archive, logging its start, and its end with count and time', async () => {
     const old = asWrittenEarlier(writeLiveArchive());
     const run = async (): Promise<Record<string, unknown>[]> => {
