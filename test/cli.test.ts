@@ -198,7 +198,7 @@ describe('the imapscope subcommands', () => {
       stderr: "imapscope: unknown command 'expot' (did you mean 'export'?)\n",
     });
     expect(run(['frobnicate']).stderr).toBe(
-      "imapscope: unknown command 'frobnicate' (commands: ca, export, import, audit, stats, grep)\n",
+      "imapscope: unknown command 'frobnicate' (commands: ca, export, import, backfill, audit, stats, grep)\n",
     );
   });
 

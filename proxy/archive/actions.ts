@@ -60,6 +60,14 @@ export class ActionRecorder {
     }
     return out;
   }
+
+  /**
+   * Drops a session's trail: it will get no more events (the backfill has read them all,
+   * though an interrupted session never had its session.close), or its derivation starts over.
+   */
+  forget(session: string): void {
+    this.trails.delete(session);
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { ImapscopeEvent } from '../../shared/events.ts';
-import { applySessionEvent, formatEndpoint, newSessionRow } from '../../shared/session-row.ts';
+import { formatEndpoint } from '../../shared/session-row.ts';
 import { eventJson } from '../hub/event-json.ts';
 import {
   ARCHIVE_FLUSH_EVENTS,
@@ -20,9 +20,16 @@ import { commandStats, type CommandStats, type StatsFilter } from './stats.ts';
 import { admitEvents, type ArchiveStats, type ArchiveStore, type StoredChunk } from './store.ts';
 import type { Direction } from '../../shared/direction.ts';
 import { RawFiles } from './raw-files.ts';
-import { openArchiveDb } from './schema.ts';
-import { searchText } from './search-text.ts';
+import { DERIVATION_VERSION, openArchiveDb } from './schema.ts';
+import {
+  foldEvent,
+  newSessionPatch,
+  SearchTextWriter,
+  type SessionPatch,
+} from './session-patch.ts';
 import { WriteFaults, type WriteFaultOptions } from './write-faults.ts';
+import type { BackfillBatch } from './backfill.ts';
+import { SqliteBackfill, underivedSessions } from './sqlite-backfill.ts';
 
 export interface ArchiveOptions {
   /** Ended sessions older than this many days are deleted; 0 keeps them forever. */
@@ -52,17 +59,7 @@ export interface ArchiveOptions {
 
 export type { ArchiveStats };
 
-/**
- * What a flush adds to one session's stored row: a delta row folded by the shared reducer from
- * the flush's events (counts to add; fields that are null leave the stored value), and the
- * latest event time.
- */
-export interface SessionPatch {
-  row: SessionRow;
-  lastAt: number;
-  /** The searchable text of this flush's events (search-text.ts), each distinct line once. */
-  text: Set<string>;
-}
+export type { SessionPatch };
 
 /** A raw chunk already appended to a segment file, waiting for its span row. */
 interface PendingSpan {
@@ -112,8 +109,7 @@ export class Archive implements Sink, ArchiveStore {
   private readonly rawFiles: RawFiles;
   private readonly openSession: Statement;
   private readonly patchSession: Statement;
-  private readonly insertSearchRow: Statement;
-  private readonly insertSearchText: Statement;
+  private readonly searchText: SearchTextWriter;
   private readonly txn: () => void;
   private readonly now: () => number;
   /** The audit trail, derived from the events as they are written. */
@@ -121,6 +117,8 @@ export class Archive implements Sink, ArchiveStore {
   /** Actions the running flush derived; handed to onActions once it commits. */
   private committing: AuditAction[] = [];
   private readonly faults: WriteFaults;
+  /** Made on the first backfill call (sqlite-backfill.ts). */
+  private backfill: SqliteBackfill | null = null;
 
   constructor(
     file: string,
@@ -143,9 +141,11 @@ export class Archive implements Sink, ArchiveStore {
       `INSERT INTO raw_spans(session, direction, at, segment, offset, length)
        VALUES (?, ?, ?, ?, ?, ?)`,
     );
+    // Derived as it is written (below): the backfill (backfill.ts) never needs to visit it.
     this.openSession = this.db.prepare(
-      `INSERT OR IGNORE INTO sessions(id, started_at, client, upstream, source, last_at, instance)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO sessions(id, started_at, client, upstream, source, last_at, instance,
+         derived)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ${DERIVATION_VERSION})`,
     );
     this.patchSession = this.db.prepare(
       `UPDATE sessions SET events = events + ?, last_at = max(last_at, ?),
@@ -157,8 +157,7 @@ export class Archive implements Sink, ArchiveStore {
          client_version = coalesce(?, client_version)
        WHERE id = ?`,
     );
-    this.insertSearchRow = this.db.prepare(`INSERT INTO search_rows(session) VALUES (?)`);
-    this.insertSearchText = this.db.prepare(`INSERT INTO session_text(rowid, text) VALUES (?, ?)`);
+    this.searchText = new SearchTextWriter(this.db);
     this.actions = new ActionRecorder(this.db);
     this.txn = this.db.transaction(() => this.writeQueued());
     if (opts.retainDays || opts.maxBytes) {
@@ -427,6 +426,24 @@ export class Archive implements Sink, ArchiveStore {
     return Promise.resolve(this.usedBytes());
   }
 
+  underivedSessions(): Promise<number> {
+    return Promise.resolve(this.closed ? 0 : underivedSessions(this.db));
+  }
+
+  /**
+   * One backfill batch (sqlite-backfill.ts), synchronously between flushes. A failed one (a
+   * full disk) rejects; the batch's work is rolled back and done again next time.
+   */
+  backfillBatch(maxEvents: number): Promise<BackfillBatch | null> {
+    if (this.closed) return Promise.resolve(null);
+    this.backfill ??= new SqliteBackfill(this.db);
+    try {
+      return Promise.resolve(this.backfill.batch(maxEvents));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
   /** Queued events not yet written. */
   get pending(): number {
     return this.queue.length;
@@ -457,24 +474,15 @@ export class Archive implements Sink, ArchiveStore {
       }
       let p = patches.get(e.session);
       if (!p) {
-        p = { row: newSessionRow(e.session, e.at), lastAt: e.at, text: new Set() };
+        p = newSessionPatch(e.session, e.at);
         patches.set(e.session, p);
       }
-      p.lastAt = Math.max(p.lastAt, e.at);
-      applySessionEvent(p.row, e);
-      const text = searchText(e);
-      // Line by line: header fields (From, To, List-Id…) repeat across a session's messages,
-      // and the trigram index's share of a flush grows with every character it is given.
-      if (text !== '') for (const line of text.split('\n')) p.text.add(line);
+      foldEvent(p, e);
       this.insertEvent.run(e.session, e.seq, e.gseq, e.at, e.type, eventJson(e));
     }
     for (const [session, n] of this.droppedBySession) {
       const now = this.now();
-      const p = patches.get(session) ?? {
-        row: newSessionRow(session, now),
-        lastAt: now,
-        text: new Set<string>(),
-      };
+      const p = patches.get(session) ?? newSessionPatch(session, now);
       p.row.droppedEvents += n;
       patches.set(session, p);
     }
@@ -504,10 +512,7 @@ export class Archive implements Sink, ArchiveStore {
         r.clientVersion,
         id,
       );
-      if (p.text.size > 0) {
-        const row = this.insertSearchRow.run(id).lastInsertRowid;
-        this.insertSearchText.run(row, [...p.text].join('\n'));
-      }
+      this.searchText.write(id, p.text);
     }
     // The bytes are on disk already (raw()); their spans are committed with the events.
     for (const c of spans) {

@@ -24,7 +24,7 @@ import type { Direction } from '../../shared/direction.ts';
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import type { SessionFilter, SessionPage, SessionRow } from '../../shared/protocol.ts';
 import { applySessionEvent, newSessionRow } from '../../shared/session-row.ts';
-import { fromJson, toJson } from '../../shared/protocol.ts';
+import { fromJson } from '../../shared/protocol.ts';
 import { eventJson } from '../hub/event-json.ts';
 import type { RawChunk } from '../hub/hub.ts';
 import {
@@ -34,12 +34,15 @@ import {
   ARCHIVE_RETENTION_INTERVAL_MS,
 } from '../limits.ts';
 import { ActionRecorder, actionsQuery } from './actions.ts';
+import type { BackfillBatch } from './backfill.ts';
+import { insertActions, pgBackfillBatch, pgUnderivedSessions } from './pg-backfill.ts';
 import type { ArchiveOptions, SessionPatch } from './archive.ts';
 import { copyChunks, copyInto, type CopyTable } from './pg-copy.ts';
 import { conditionSql, type SessionCondition } from './filter-prefilter.ts';
 import { pgStreamRange } from './pg-read.ts';
 import { searchTextRows, textCondition } from './pg-search-text.ts';
 import { migrate } from './pg-schema.ts';
+import { DERIVATION_VERSION } from './schema.ts';
 import { SORT_SQL, pageSize, toRow, type SessionDbRow } from './read.ts';
 import { aggregateStats, type CommandStats, type StatsFilter, type StatsRow } from './stats.ts';
 import {
@@ -160,6 +163,8 @@ export class PgArchive implements ArchiveStore {
   private readonly actions = new ActionRecorder(null);
   private readonly faults: WriteFaults;
   private readonly now: () => number;
+  /** Settles when the backfill batch running (if any) is over. */
+  private backfilling: Promise<unknown> = Promise.resolve();
   /** closeInterrupted's sessions and their last seq, for reopenInterrupted. */
   private interrupted = new Map<string, number>();
 
@@ -271,7 +276,20 @@ export class PgArchive implements ArchiveStore {
     await this.settle();
     this.closed = true;
     if (this.retention) clearInterval(this.retention);
+    await this.backfilling;
     await this.pool.end();
+  }
+
+  underivedSessions(): Promise<number> {
+    return this.closed ? Promise.resolve(0) : pgUnderivedSessions(this.pool);
+  }
+
+  /** One backfill batch (pg-backfill.ts); close() waits for the one running. */
+  backfillBatch(maxEvents: number): Promise<BackfillBatch | null> {
+    if (this.closed) return Promise.resolve(null);
+    const batch = pgBackfillBatch(this.pool, maxEvents);
+    this.backfilling = batch.catch(() => {});
+    return batch;
   }
 
   private schedule(): void {
@@ -365,7 +383,7 @@ export class PgArchive implements ArchiveStore {
       await this.insertEvents(c, b);
       await copyInto(c, SESSION_TEXT, b.textRows);
       await copyInto(c, RAW_CHUNKS, b.chunkRows);
-      await this.insertActions(c, b.actions);
+      await insertActions(c, b.actions);
       // Sessions last, after the previous flush committed: both update the same rows.
       await previous;
       await this.upsertSessions(c, b.patches);
@@ -403,8 +421,8 @@ export class PgArchive implements ArchiveStore {
     await c.query(
       `INSERT INTO sessions AS s (id, instance, started_at, client, upstream, source, last_at,
          events, "user", state, ended_at, reason, bytes_c2s, bytes_s2c, dropped, exchanges, nos,
-         bads, lints, gaps, gap_bytes, stored_bytes, client_name, client_version)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
+         bads, lints, gaps, gap_bytes, stored_bytes, client_name, client_version, derived)
+       SELECT *, ${DERIVATION_VERSION} FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
          $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::bigint[],
          $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[],
          $18::bigint[], $19::bigint[], $20::bigint[], $21::bigint[], $22::bigint[], $23::text[],
@@ -484,27 +502,6 @@ export class PgArchive implements ArchiveStore {
         ],
       );
     }
-  }
-
-  private async insertActions(c: PoolClient, actions: readonly AuditAction[]): Promise<void> {
-    if (actions.length === 0) return;
-    await c.query(
-      `INSERT INTO actions(session, seq, at, "user", client, kind, status, mailbox, body)
-       SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::text[], $5::text[],
-         $6::text[], $7::text[], $8::text[], $9::text[])
-       ON CONFLICT DO NOTHING`,
-      [
-        actions.map((a) => a.session),
-        actions.map((a) => a.seq),
-        actions.map((a) => a.at),
-        actions.map((a) => a.user),
-        actions.map((a) => a.client),
-        actions.map((a) => a.kind),
-        actions.map((a) => a.status),
-        actions.map((a) => a.mailbox),
-        actions.map((a) => toJson(a)),
-      ],
-    );
   }
 
   async closeInterrupted(): Promise<number> {

@@ -121,6 +121,13 @@ export const PG_MIGRATIONS: readonly string[] = [
     RAISE NOTICE 'pg_trgm is not available (%): text search scans session_text', SQLERRM;
   END $$;
   `,
+  // 5: which derivations each session has had (DERIVATION_VERSION, schema.ts): rows from before
+  // get 0 and the backfill (pg-backfill.ts) derives their search text, audit actions and
+  // counters from their events, replacing migration 4's lines.
+  `
+  ALTER TABLE sessions ADD COLUMN derived integer NOT NULL DEFAULT 0;
+  CREATE INDEX sessions_derived ON sessions(derived, id);
+  `,
 ];
 
 /** Applies the migrations not yet applied; returns their versions. */

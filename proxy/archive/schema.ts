@@ -7,6 +7,15 @@ export const ARCHIVE_SCHEMA_VERSION = 1;
 /** The archive's file name inside the data directory. */
 export const ARCHIVE_FILE = 'archive.sqlite';
 
+/**
+ * What a session's `derived` column holds once its search text, audit actions and row
+ * counters have been derived from its events by this imapscope (live, or by the backfill:
+ * backfill.ts). Sessions below it (0: archived by an imapscope from before these existed) are
+ * derived again from their events. Bump it when search-text.ts, session/audit.ts or the
+ * session-row reducer start deriving something new that old sessions should have too.
+ */
+export const DERIVATION_VERSION = 1;
+
 const DDL = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions(
@@ -30,7 +39,8 @@ CREATE TABLE IF NOT EXISTS sessions(
   lints INTEGER NOT NULL DEFAULT 0,
   gaps INTEGER NOT NULL DEFAULT 0,
   gap_bytes INTEGER NOT NULL DEFAULT 0,
-  instance TEXT NOT NULL DEFAULT ''
+  instance TEXT NOT NULL DEFAULT '',
+  derived INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sessions_started ON sessions(started_at);
 CREATE TABLE IF NOT EXISTS events(
@@ -126,6 +136,11 @@ export function openArchiveDb(file: string, opts: { readonly?: boolean } = {}): 
   for (const c of ['client_name', 'client_version']) {
     if (!columns.has(c)) db.exec(`ALTER TABLE sessions ADD COLUMN ${c} TEXT`);
   }
+  // Which derivations a session has had (DERIVATION_VERSION): rows written before the column
+  // existed get 0, so the backfill finds them through the index below, and only them.
+  if (!columns.has('derived'))
+    db.exec(`ALTER TABLE sessions ADD COLUMN derived INTEGER NOT NULL DEFAULT 0`);
+  db.exec(`CREATE INDEX IF NOT EXISTS sessions_derived ON sessions(derived, id)`);
   // The session list's user filter (read.ts): one user's sessions without reading every row.
   db.exec(`CREATE INDEX IF NOT EXISTS sessions_user ON sessions(lower(user), started_at)`);
   // The session list's pages in start order (read.ts querySessions): the ids of a page, however

@@ -15,6 +15,7 @@ import type { ImapscopeEvent } from '../../shared/events.ts';
 import type { SessionFilter, SessionPage, SessionRow } from '../../shared/protocol.ts';
 import type { RawChunk, Sink } from '../hub/hub.ts';
 import { ARCHIVE_MAX_QUEUE_EVENTS } from '../limits.ts';
+import type { Backfillable } from './backfill.ts';
 import type { SessionCondition } from './filter-prefilter.ts';
 import type { CommandStats, StatsFilter } from './stats.ts';
 
@@ -83,8 +84,11 @@ export interface ArchiveReader {
   recordImport(hash: string, session: string, name: string): Promise<void>;
 }
 
-/** The archive: the hub's sink plus the reads, and the few writes outside the hub. */
-export interface ArchiveStore extends Sink, ArchiveReader {
+/**
+ * The archive: the hub's sink plus the reads, the few writes outside the hub, and the backfill
+ * of sessions an earlier imapscope archived (backfill.ts).
+ */
+export interface ArchiveStore extends Sink, ArchiveReader, Backfillable {
   readonly kind: 'sqlite' | 'postgres';
   /** Raw (masked) bytes of sessions, queued like events. */
   raw(chunks: readonly RawChunk[]): void;

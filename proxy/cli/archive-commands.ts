@@ -3,6 +3,7 @@
  *
  *   imapscope export SESSION [--format jsonl|transcript|pcapng] [-o FILE]   (stdout without -o)
  *   imapscope import FILE      (a JSONL export, a transcript, or a Dovecot rawlog .in/.out)
+ *   imapscope backfill         (derive what sessions an earlier imapscope archived lack)
  *
  * Both use the archive in --data, or with --archive postgres://… the shared PostgreSQL one;
  * they work while imapscope runs (SQLite WAL).
@@ -120,6 +121,54 @@ export function addArchiveCommands(program: Command): void {
           fail(err.message);
         }
         throw err;
+      } finally {
+        await archive.close();
+      }
+    });
+  program
+    .command('backfill')
+    .description(
+      'derive the search text, audit trail and session counters of sessions archived by an ' +
+        'earlier imapscope (before those existed), from their archived events, and exit. ' +
+        'imapscope does this itself in the background when it starts; this does it offline. ' +
+        'Interrupted, it goes on where it stopped next time; sessions done are never redone',
+    )
+    .action(async (_opts: unknown, cmd: Command) => {
+      const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
+      const archive: ArchiveStore =
+        config.archiveUrl !== null
+          ? await openSharedArchive(config.archiveUrl, config.instance)
+          : new (await import('../archive/archive.ts')).Archive(await archivePath(cmd));
+      const { Backfill } = await import('../archive/backfill.ts');
+      const say = (line: string): boolean => process.stderr.write(`imapscope: ${line}\n`);
+      const env = process.env;
+      const hold = Number(env.IMAPSCOPE_TEST_BACKFILL_HOLD_AFTER_BATCHES ?? '');
+      let error: unknown = null;
+      try {
+        const r = await Backfill.start(archive, {
+          pause: 0,
+          // Test only: small batches, and a stop after some of them (the test kills it there).
+          ...(Number(env.IMAPSCOPE_TEST_BACKFILL_BATCH_EVENTS) > 0
+            ? { batchEvents: Number(env.IMAPSCOPE_TEST_BACKFILL_BATCH_EVENTS) }
+            : {}),
+          ...(hold > 0
+            ? {
+                afterBatch: (n: number) =>
+                  n === hold
+                    ? new Promise<void>(() => say(`backfill: holding after ${n} batches`))
+                    : undefined,
+              }
+            : {}),
+          onStart: (n) => say(`backfilling search and audit for ${n} sessions…`),
+          onProgress: (p) => say(`backfill: ${p.done} of ${p.sessions} sessions`),
+          onError: (err) => (error = err),
+        }).finished;
+        if (error) throw error as Error;
+        process.stdout.write(
+          r.sessions === 0
+            ? 'nothing to backfill\n'
+            : `${r.done} sessions backfilled (${r.events} events) in ${(r.ms / 1000).toFixed(1)} s\n`,
+        );
       } finally {
         await archive.close();
       }

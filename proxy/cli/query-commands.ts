@@ -17,6 +17,7 @@ import { AUDIT_KINDS, isAuditKind } from '../../shared/audit.ts';
 import type { AuditAction, AuditFilter } from '../../shared/audit.ts';
 import { toJson } from '../../shared/protocol.ts';
 import type { ArchiveReader } from '../archive/store.ts';
+import type { Backfillable } from '../archive/backfill.ts';
 import { openSharedArchive } from './shared-archive.ts';
 import type { CommandStats } from '../archive/stats.ts';
 import { resolveConfig } from '../config.ts';
@@ -53,7 +54,8 @@ export type CliReader = Pick<
   | 'getSession'
   | 'sessionEvents'
   | 'narrowSessions'
-> & { close(): Promise<void> };
+> &
+  Pick<Backfillable, 'underivedSessions'> & { close(): Promise<void> };
 
 /**
  * The archive to ask: with --archive the shared PostgreSQL one, else the SQLite file in
@@ -64,21 +66,28 @@ export type CliReader = Pick<
 export async function openReader(cmd: Command): Promise<CliReader> {
   const config = resolveConfig(cmd.optsWithGlobals<RawOptions & RawSwitches>(), process.env);
   if (config.archiveUrl !== null) return openSharedArchive(config.archiveUrl, config.instance);
-  const [db, { queryActions }, { commandStats }, read] = await Promise.all([
+  const [db, { queryActions }, { commandStats }, read, { underivedSessions }] = await Promise.all([
     openDb(config.dataDir),
     import('../archive/actions.ts'),
     import('../archive/stats.ts'),
     import('../archive/read.ts'),
+    import('../archive/sqlite-backfill.ts'),
   ]);
   return {
-    queryActions: (f) => Promise.resolve(queryActions(db, f)),
+    // An archive from before the audit trail, not opened by this imapscope yet, has no table.
+    queryActions: (f) => Promise.resolve(hasTable(db, 'actions') ? queryActions(db, f) : []),
     commandStats: (f) => Promise.resolve(commandStats(db, f)),
     querySessions: (f, only) => Promise.resolve(read.querySessions(db, f, only)),
     getSession: (id) => Promise.resolve(read.getSession(db, id)),
     sessionEvents: (id, after, limit) => Promise.resolve(read.sessionEvents(db, id, after, limit)),
     narrowSessions: (ids, condition) => Promise.resolve(read.narrowSessions(db, ids, condition)),
+    underivedSessions: () => Promise.resolve(underivedSessions(db)),
     close: () => Promise.resolve(void db.close()),
   };
+}
+
+function hasTable(db: Awaited<ReturnType<typeof openDb>>, name: string): boolean {
+  return db.prepare(`SELECT 1 FROM sqlite_master WHERE name = ?`).get(name) !== undefined;
 }
 
 /** The SQLite archive in --data, read-only. better-sqlite3 loads here: `--help` goes without. */
@@ -191,6 +200,14 @@ export function addQueryCommands(program: Command): void {
       };
       const db = await openReader(cmd);
       try {
+        // Sessions an earlier imapscope archived have no actions until they are backfilled.
+        const underived = await db.underivedSessions();
+        if (underived > 0) {
+          process.stderr.write(
+            `imapscope: ${underived} sessions archived by an earlier imapscope are not in the ` +
+              'audit trail yet: imapscope backfill (or starting imapscope) derives them\n',
+          );
+        }
         // The archive pages by API_PAGE_MAX; follow the pages up to --limit.
         const rows: AuditAction[] = [];
         while (rows.length < limit) {

@@ -5,6 +5,7 @@ import type { ApiContext } from '../ui/api.ts';
 import { Archive, type ArchiveOptions } from '../archive/archive.ts';
 import type { PgArchive } from '../archive/pg-archive.ts';
 import type { RecoveryReport } from '../archive/recovery.ts';
+import { Backfill } from '../archive/backfill.ts';
 import { WARN_INTERVAL_MS } from '../limits.ts';
 import { ARCHIVE_FILE } from '../archive/schema.ts';
 import { maskArchiveUrl, type ArchiveStore } from '../archive/store.ts';
@@ -109,6 +110,7 @@ export async function startHubServices(
     hub.seed(await archive.maxGseq());
     hub.add(archive);
     ctx.archive = archive;
+    ctx.backfill = startBackfill(log, archive);
     if (archive.kind === 'postgres' && ctx.ws)
       await followOtherInstances(hub, log, archive, ctx.ws);
   }
@@ -204,4 +206,37 @@ export function attachArchive(
   ctx.hub.seed(report.lastGseq);
   ctx.hub.add(archive);
   ctx.archive = archive;
+  ctx.backfill = startBackfill(log, archive);
+}
+
+/**
+ * Derives, in the background, what sessions archived by an earlier imapscope lack (search
+ * text, audit actions, the row's newer counters: archive/backfill.ts), logging at info when it
+ * starts, every BACKFILL_PROGRESS_MS and when it is done. Closing the archive stops it after
+ * its current batch; the next start goes on from there.
+ */
+export function startBackfill(log: Logger, archive: ArchiveStore): Backfill {
+  let failed = false;
+  const backfill = Backfill.start(archive, {
+    onStart: (sessions) =>
+      log.info({ sessions }, `backfilling search and audit for ${sessions} sessions…`),
+    onProgress: (p) => log.info(p, `backfill: ${p.done} of ${p.sessions} sessions`),
+    onDone: (r) =>
+      log.info(
+        { sessions: r.done, events: r.events, ms: r.ms },
+        `backfill done: ${r.done} sessions in ${(r.ms / 1000).toFixed(1)} s`,
+      ),
+    onError: (err, p) => {
+      failed = true;
+      log.warn(
+        { err: String(err), done: p.done, sessions: p.sessions },
+        'backfill stopped by an error; the next start goes on',
+      );
+    },
+  });
+  void backfill.finished.then((r) => {
+    if (!r.complete && !failed && r.sessions > 0)
+      log.info({ done: r.done, sessions: r.sessions }, 'backfill paused; the next start goes on');
+  });
+  return backfill;
 }

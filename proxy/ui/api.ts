@@ -2,8 +2,10 @@
  * The REST API under /api (the token is checked before these run). All responses are JSON
  * except exports and literal previews.
  *
- * - `GET /api/status`: `{ lastGseq, archive: stats | null, viewers, listen, archiveRecovering? }`
- *   (while the archive is recovered after a crash, routes that read it answer 503)
+ * - `GET /api/status`: `{ lastGseq, archive: stats | null, viewers, listen, archiveRecovering?,
+ *   backfill? }` (while the archive is recovered after a crash, routes that read it answer 503;
+ *   `backfill`: `{ sessions, done, events }` while sessions an earlier imapscope archived are
+ *   derived)
  * - `GET /api/sessions?user=&client=&from=&to=&state=&reason=&text=&filter=&sort=&order=&offset=&limit=`:
  *   one page of SessionRow[] (newest first by default), `X-Total-Count`: how many match in all,
  *   `X-Total-Exact: true`. `filter` is a display filter (docs/filter.md): only sessions with a
@@ -35,6 +37,7 @@ import {
 import { messageLiterals } from '../../shared/message-literals.ts';
 import type { LiteralRef, Message } from '../../shared/messages.ts';
 import type { ArchiveStore } from '../archive/store.ts';
+import type { BackfillProgress } from '../archive/backfill.ts';
 import { checkLiteralBytes } from '../archive/literal-bytes.ts';
 import { pageSize } from '../archive/read.ts';
 import type { Hub } from '../hub/hub.ts';
@@ -56,6 +59,11 @@ export interface ApiContext {
    * null meanwhile, and what needs it answers 503 instead of 409.
    */
   archiveRecovering?: boolean;
+  /**
+   * The backfill of sessions an earlier imapscope archived (archive/backfill.ts); its
+   * progress is in the status while it runs.
+   */
+  backfill?: { readonly progress: BackfillProgress | null } | null;
   registry: SessionRegistry;
   ws: WsSink | null;
   /** Where mail clients connect (HOST:PORT), once the listener is up. */
@@ -106,6 +114,7 @@ export async function handleApi(
       lastGseq: ctx.hub.lastGseq,
       archive: archive ? { ...archive.stats, pending: archive.pending } : null,
       ...(ctx.archiveRecovering ? { archiveRecovering: true } : {}),
+      ...(ctx.backfill?.progress ? { backfill: ctx.backfill.progress } : {}),
       viewers: ctx.ws?.clientCount ?? 0,
       ...(ctx.listen ? { listen: ctx.listen } : {}),
       console: ctx.console === true,

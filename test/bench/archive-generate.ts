@@ -15,7 +15,7 @@ import { toJson } from '../../shared/protocol.ts';
 import { applySessionEvent, formatEndpoint, newSessionRow } from '../../shared/session-row.ts';
 import { ActionRecorder } from '../../proxy/archive/actions.ts';
 import { RawFiles } from '../../proxy/archive/raw-files.ts';
-import { openArchiveDb } from '../../proxy/archive/schema.ts';
+import { DERIVATION_VERSION, openArchiveDb } from '../../proxy/archive/schema.ts';
 import { searchText } from '../../proxy/archive/search-text.ts';
 import { Hub } from '../../proxy/hub/hub.ts';
 import { createSessionInspector } from '../../proxy/inspection/pipeline.ts';
@@ -250,8 +250,9 @@ export function generateArchive(file: string, sessions: number): Generated {
   const insSession = db.prepare(
     `INSERT INTO sessions(id, started_at, ended_at, client, upstream, user, state, reason,
        bytes_c2s, bytes_s2c, events, dropped, source, last_at, exchanges, nos, bads, lints, gaps,
-       gap_bytes, instance, client_name, client_version)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'live', ?, ?, ?, ?, ?, ?, ?, '', ?, ?)`,
+       gap_bytes, instance, client_name, client_version, derived)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 'live', ?, ?, ?, ?, ?, ?, ?, '', ?, ?,
+       ${DERIVATION_VERSION})`,
   );
   const insSearchRow = db.prepare(`INSERT INTO search_rows(session) VALUES (?)`);
   const insSearchText = db.prepare(`INSERT INTO session_text(rowid, text) VALUES (?, ?)`);
