@@ -15,9 +15,6 @@ export const LISTEN_BACKLOG = 4096;
 /** Time allowed to connect to the upstream before the client gets a BYE. */
 export const UPSTREAM_CONNECT_TIMEOUT_MS = 10_000;
 
-/** Chunks queued for inspection per session before further chunks are dropped and counted. */
-export const MAX_TAP_QUEUE_CHUNKS = 1024;
-
 /**
  * Bytes one decoded IMAP message may keep (its lines plus literal previews, 64 bytes counted per
  * part). A command or response past it is framed to its end and reported as Malformed.
