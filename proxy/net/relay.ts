@@ -106,12 +106,12 @@ export function relayConnection(raw: Socket, opts: RelayOptions): RelayHandle {
 /**
  * One client connection relayed to a fresh upstream connection, byte for byte.
  *
- * The client socket must arrive paused (the listener uses pauseOnConnect), so
- * nothing is read before the upstream is there to take it. Bytes are written
- * onward first and handed to the session's inspector second (which only queues them:
- * inspection/outbox.ts); a full write buffer pauses the reading side until 'drain'. A FIN on one side becomes a FIN on the other (half-close); a
- * reset on one side resets the other. If the upstream cannot be reached the
- * client gets one `* BYE [UNAVAILABLE]` line naming it and is closed.
+ * The client socket must arrive paused (the listener uses pauseOnConnect), so nothing is
+ * read before the upstream is there to take it. Bytes are written onward first and handed to
+ * the session's inspector second (which only queues them: inspection/outbox.ts); a full
+ * write buffer pauses the reading side until 'drain'. A FIN on one side becomes a FIN on the
+ * other (half-close); a reset on one side resets the other. If the upstream cannot be
+ * reached the client gets one `* BYE [UNAVAILABLE]` line naming it and is closed.
  *
  * With `tls`, either leg may be TLS from the start (implicit) or after STARTTLS: the
  * upstream's STARTTLS prelude for a client that does not do STARTTLS itself runs here
@@ -265,6 +265,8 @@ export class RelaySession implements RelayHandle, RelayControl {
     this.finished = true;
     this.guard.stop();
     this.inspector?.close();
+    // As the tap did once closed: whatever comes later (a late TLS event) goes nowhere.
+    this.inspector = noopInspector;
     const endedAt = Date.now();
     // At debug: the info line is the inspection's summary (hub/log-sink.ts), which knows more.
     this.log.debug(
