@@ -39,10 +39,15 @@ import type { ConsumedBytes, ToInspection } from './thread-protocol.ts';
 /** Posts one message with the buffers to transfer (a worker's postMessage). */
 export type Poster = (message: ToInspection, transfer: ArrayBuffer[]) => void;
 
-/** The flush timer; the default is setTimeout. Tests hand in one they fire themselves. */
+/**
+ * When to post: `set`/`clear` for the interval (setTimeout), `soon` for a full outbox
+ * (process.nextTick: once the current I/O callback is done, see InspectionOutbox.chunk).
+ * Tests hand in one they fire themselves.
+ */
 export interface OutboxTimer {
   set(fire: () => void, ms: number): unknown;
   clear(handle: unknown): void;
+  soon(fire: () => void): void;
 }
 
 export interface OutboxOptions {
@@ -50,7 +55,7 @@ export interface OutboxOptions {
   bounds?: BacklogBounds;
   /** Best-effort sessions: backlog past which chunks are dropped (MAX_INSPECTION_BACKLOG_BYTES). */
   cap?: number;
-  /** Tap bytes queued at which the outbox is posted at once (INSPECTION_POST_BYTES). */
+  /** Tap bytes queued at which the outbox is posted soon, not at the interval (INSPECTION_POST_BYTES). */
   postBytes?: number;
   /** Longest a queued message waits to be posted, ms (INSPECTION_POST_INTERVAL_MS). */
   intervalMs?: number;
@@ -83,6 +88,7 @@ const DIRECTIONS: readonly Direction[] = ['c2s', 's2c'];
 const realTimer: OutboxTimer = {
   set: (fire, ms) => setTimeout(fire, ms),
   clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  soon: (fire) => process.nextTick(fire),
 };
 
 export class InspectionOutbox {
@@ -93,6 +99,8 @@ export class InspectionOutbox {
   private queuedBytes = 0;
   private poster: Poster | null = null;
   private flushTimer: unknown = null;
+  /** A post is due as soon as the current callback is done (the outbox is full). */
+  private flushSoon = false;
   private readonly sessions = new Map<string, OutboxSession>();
   private readonly cap: number;
   private readonly postBytes: number;
@@ -156,6 +164,9 @@ export class InspectionOutbox {
    * was counted lost instead: no worker runs, or (best-effort) the backlog is past the cap
    * (a backlog exactly at the cap still takes the chunk). A lossless session whose chunk puts
    * the backlog past a bound is paused before this returns. An unknown session is ignored.
+   * Never posts by itself: the relay's write of the chunk may still be in flight, and the
+   * write's callback (which marks the chunk `owned`, so that it is transferred, not copied)
+   * runs once the caller's I/O callback is done; a full outbox is posted right after that.
    */
   chunk(session: string, c: TapChunk): boolean {
     const s = this.sessions.get(session);
@@ -220,6 +231,7 @@ export class InspectionOutbox {
    */
   readonly flush = (): void => {
     this.cancelTimer();
+    this.flushSoon = false;
     const post = this.poster;
     if (this.queue.length === 0 || !post) return;
     const items = this.queue;
@@ -242,9 +254,17 @@ export class InspectionOutbox {
   };
 
   private scheduleFlush(): void {
-    if (this.queuedBytes >= this.postBytes) this.flush();
-    else this.flushTimer ??= this.timer.set(this.flush, this.intervalMs);
+    if (this.queuedBytes < this.postBytes) {
+      this.flushTimer ??= this.timer.set(this.flush, this.intervalMs);
+    } else if (!this.flushSoon) {
+      this.flushSoon = true;
+      this.timer.soon(this.flushIfDue);
+    }
   }
+
+  private readonly flushIfDue = (): void => {
+    if (this.flushSoon) this.flush();
+  };
 
   private cancelTimer(): void {
     if (this.flushTimer === null) return;
