@@ -117,8 +117,9 @@ export const WS_SNAPSHOT_EVENTS = 5_000;
 export const API_PAGE_MAX = 5_000;
 
 /**
- * `--inspection best-effort`: tap bytes posted to the inspection thread and not yet inspected;
- * past this, batches are dropped and a gap event says so.
+ * `--inspection best-effort`: tap bytes queued for or posted to the inspection thread and not
+ * yet inspected (inspection/outbox.ts); past this, chunks are dropped and a gap event says so
+ * (at it, a chunk is still taken).
  */
 export const MAX_INSPECTION_BACKLOG_BYTES = 64 * 1024 * 1024;
 
@@ -159,7 +160,7 @@ export const INSPECTION_WATCHDOG_MS = 30_000;
  */
 export const INSPECTION_POST_INTERVAL_MS = 5;
 
-/** ...or sooner, once this many tap bytes are waiting to be posted. */
+/** ...or sooner (right after the read that reached it), once this many tap bytes wait. */
 export const INSPECTION_POST_BYTES = 1024 * 1024;
 
 /** Audit trail (session/audit.ts): commands and untagged responses waiting for their exchange. */

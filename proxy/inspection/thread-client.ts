@@ -27,7 +27,7 @@ import type { FollowState } from './transport-follower.ts';
 export interface InspectionOptions {
   log: Logger;
   mode?: InspectionMode;
-  /** best-effort: backlog past which batches are dropped. */
+  /** best-effort: backlog past which chunks are dropped (outbox.ts). */
   backlogCap?: number;
   /** lossless: where sessions pause and resume. */
   bounds?: BacklogBounds;
