@@ -2,8 +2,8 @@
  * The relay thread's one queue toward the inspection thread (issue 12: one queue, one
  * direction of flow). The relay hands each chunk here right after forwarding it; the outbox
  * keeps chunks, gaps, transport events and the other messages of every session in one FIFO,
- * and posts it as one message every INSPECTION_POST_INTERVAL_MS (or once
- * INSPECTION_POST_BYTES of tap bytes wait), so the inspection thread wakes a few hundred
+ * and posts it as one message every INSPECTION_POST_INTERVAL_MS (or right after the read
+ * that brings it to INSPECTION_POST_BYTES), so the inspection thread wakes a few hundred
  * times a second, not once per socket read.
  *
  * One per process, not per session: there is one inspection thread to post to, the batching
@@ -19,7 +19,9 @@
  *   backlog is past `cap`; the loss is counted per direction and queued as a `gap` message
  *   before the session's next chunk that does get through (or its `end`).
  * Nothing but chunks is ever dropped while a worker runs: transport events (TLS, COMPRESS,
- * notices) and the rest stay in order between the chunks.
+ * notices) and the rest stay in order between the chunks. So the bytes queued or in flight
+ * stay under the best-effort cap, or the lossless bounds, plus one read per open session
+ * (the read that crosses a bound is queued, then its session pauses).
  *
  * While no worker runs (detached), chunks are counted lost and other messages are discarded:
  * the thread client (thread-client.ts) replays what a new worker must know, then calls
