@@ -15,9 +15,6 @@ export const LISTEN_BACKLOG = 4096;
 /** Time allowed to connect to the upstream before the client gets a BYE. */
 export const UPSTREAM_CONNECT_TIMEOUT_MS = 10_000;
 
-/** Chunks queued for inspection per session before further chunks are dropped and counted. */
-export const MAX_TAP_QUEUE_CHUNKS = 1024;
-
 /**
  * Bytes one decoded IMAP message may keep (its lines plus literal previews, 64 bytes counted per
  * part). A command or response past it is framed to its end and reported as Malformed.
@@ -138,8 +135,9 @@ export const API_PAGE_MAX = 5_000;
 export const FILTER_SCAN_BUDGET_MS = 2_000;
 
 /**
- * `--inspection best-effort`: tap bytes posted to the inspection thread and not yet inspected;
- * past this, batches are dropped and a gap event says so.
+ * `--inspection best-effort`: tap bytes queued for or posted to the inspection thread and not
+ * yet inspected (inspection/outbox.ts); past this, chunks are dropped and a gap event says so
+ * (at it, a chunk is still taken).
  */
 export const MAX_INSPECTION_BACKLOG_BYTES = 64 * 1024 * 1024;
 
@@ -180,7 +178,7 @@ export const INSPECTION_WATCHDOG_MS = 30_000;
  */
 export const INSPECTION_POST_INTERVAL_MS = 5;
 
-/** ...or sooner, once this many tap bytes are waiting to be posted. */
+/** ...or sooner (right after the read that reached it), once this many tap bytes wait. */
 export const INSPECTION_POST_BYTES = 1024 * 1024;
 
 /** Audit trail (session/audit.ts): commands and untagged responses waiting for their exchange. */

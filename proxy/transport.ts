@@ -50,13 +50,18 @@ export type TransportEvent =
   | (Omit<CompressStartedEvent, keyof EventBase> & { at: number })
   | TransportNotice;
 
-/** What inspects one session's bytes. Called off the forwarding path, in arrival order. */
+/**
+ * What inspects one session's bytes. The relay calls it on its own thread, right after
+ * forwarding each chunk, in arrival order and with nothing queued in between: an inspector
+ * there must only queue (the inspection thread client's outbox, inspection/outbox.ts, is the
+ * one queue toward inspection), never inspect or block.
+ */
 export interface SessionInspector {
   /**
    * The bytes of each leg, in arrival order, decrypted when a leg is TLS. From the relay they
-   * are as they crossed (still compressed after COMPRESS=DEFLATE); the inspection thread's
-   * TransportFollower (inspection/transport-follower.ts) hands its pipeline inflated bytes,
-   * and never anything after STARTTLS_PASSTHROUGH or COMPRESS_CORRUPT.
+   * come one chunk per call, as they crossed (still compressed after COMPRESS=DEFLATE); the
+   * inspection thread's TransportFollower (inspection/transport-follower.ts) hands its
+   * pipeline inflated bytes, and never anything after STARTTLS_PASSTHROUGH or COMPRESS_CORRUPT.
    */
   chunks(batch: readonly TapChunk[]): void;
   /**
@@ -65,8 +70,8 @@ export interface SessionInspector {
    */
   gap(direction: Direction, droppedChunks: number, droppedBytes: number, at?: number): void;
   /**
-   * True when this inspector never drops: it asks the relay to pause instead (see
-   * InspectionFlow), so the tap in front of it must not drop either.
+   * True when this inspector never drops: it pauses the relay instead (see InspectionFlow).
+   * For the inspector's owner and tests; the relay queues nothing, so it needs no telling.
    */
   readonly lossless?: boolean;
   /**

@@ -1,15 +1,11 @@
 /**
  * The relay thread's side of the inspection thread (thread.ts): starts the worker, and gives
- * each session a SessionInspector that packs tap batches and posts them, with their
- * buffers transferred. Posting never waits: messages wait in an outbox that is posted as one
- * message every INSPECTION_POST_INTERVAL_MS (or once INSPECTION_POST_BYTES of tap bytes are
- * in it), so a busy relay wakes the inspection thread a few hundred times a second, not once
- * per socket read.
- *
- * What the worker has not yet consumed is counted (backlog.ts). `lossless` (the default):
- * past the bounds the session's relay pauses reading until inspection catches up.
- * `best-effort`: past MAX_INSPECTION_BACKLOG_BYTES batches are dropped and the session gets a
- * gap event instead.
+ * each session a SessionInspector that hands every chunk and transport event to the one
+ * outbox (outbox.ts), which queues them in order, posts them in batches with their buffers
+ * transferred, and decides what happens when inspection falls behind: `lossless` (the
+ * default) pauses the session's relay past the bounds until inspection catches up;
+ * `best-effort` drops chunks past MAX_INSPECTION_BACKLOG_BYTES and the session gets a gap
+ * event instead.
  *
  * The worker may die (a bug in a decoder, out of memory): the relay goes on, every byte in
  * flight is counted lost, a new worker starts, and the sessions that were open get a gap and
@@ -17,29 +13,21 @@
  * runs, nothing pauses: the bytes are counted as a gap.
  */
 import { Worker } from 'node:worker_threads';
-import type { Direction } from '../../shared/direction.ts';
 import type { HostPort, InspectionMode } from '../config.ts';
-import {
-  METRICS_PUSH_MS,
-  INSPECTION_POST_BYTES,
-  INSPECTION_POST_INTERVAL_MS,
-  INSPECTION_RESTART_DELAY_MS,
-  INSPECTION_WATCHDOG_MS,
-  MAX_INSPECTION_BACKLOG_BYTES,
-} from '../limits.ts';
+import { METRICS_PUSH_MS, INSPECTION_RESTART_DELAY_MS, INSPECTION_WATCHDOG_MS } from '../limits.ts';
 import type { Logger } from '../log.ts';
 import { COMPILED } from '../paths.ts';
 import type { SessionInfo, SessionSummary } from '../net/relay.ts';
 import type { InspectionFlow, SessionInspector, SessionTransport } from '../transport.ts';
-import { DEFAULT_BACKLOG_BOUNDS, InspectionBacklog, type BacklogBounds } from './backlog.ts';
-import { pack } from './pack.ts';
+import type { BacklogBounds } from './backlog.ts';
+import { InspectionOutbox } from './outbox.ts';
 import type { FromInspection, InspectionConfig, ToInspection } from './thread-protocol.ts';
 import type { FollowState } from './transport-follower.ts';
 
 export interface InspectionOptions {
   log: Logger;
   mode?: InspectionMode;
-  /** best-effort: backlog past which batches are dropped. */
+  /** best-effort: backlog past which chunks are dropped (outbox.ts). */
   backlogCap?: number;
   /** lossless: where sessions pause and resume. */
   bounds?: BacklogBounds;
@@ -47,26 +35,17 @@ export interface InspectionOptions {
   watchdogMs?: number;
 }
 
-/** A lost stretch of one direction: chunks and bytes, and when the first crossed the relay. */
-type Lost = Record<Direction, { chunks: number; bytes: number; at: number }>;
-
 /** What the relay thread remembers of an open session, to resume it in a new worker. */
 interface OpenSession {
   info: SessionInfo;
   transport: SessionTransport;
   /** Where the inspection thread's follower last said the stream stands (compressed, opaque). */
   follow: FollowState | null;
-  lost: Lost;
-  /** The tap closed ('end' was due) while no worker ran. */
+  /** The relay closed the inspector ('end' was due) while no worker ran. */
   ended: boolean;
   /** The relay's summary, when the session closed while no worker ran. */
   summary: SessionSummary | null;
 }
-
-const noLoss = (): Lost => ({
-  c2s: { chunks: 0, bytes: 0, at: 0 },
-  s2c: { chunks: 0, bytes: 0, at: 0 },
-});
 
 function spawn(config: InspectionConfig): Promise<{ worker: Worker; ui: HostPort }> {
   // Compiled, the worker runs thread.js; from the sources, thread-entry.mjs loads tsx in the
@@ -104,18 +83,12 @@ export class InspectionThread {
   private readonly watchdog: NodeJS.Timeout;
   readonly mode: InspectionMode;
   private worker: Worker | null;
-  private readonly backlog: InspectionBacklog;
+  /** Everything posted to the worker goes through it, in order (outbox.ts). */
+  private readonly outbox: InspectionOutbox;
   private readonly sessions = new Map<string, OpenSession>();
   private listen: string | null = null;
   private stopped: Promise<void> | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
-  /** Messages not yet posted, their buffers to transfer, and the tap bytes among them. */
-  private outbox: ToInspection[] = [];
-  private outboxTransfer: ArrayBuffer[] = [];
-  /** Buffers already in outboxTransfer: one listed twice would make postMessage throw. */
-  private outboxTaken = new Set<ArrayBufferLike>();
-  private outboxBytes = 0;
-  private flushTimer: NodeJS.Timeout | null = null;
   /** Posts the backlog and restart count for /metrics (the worker cannot know them). */
   private readonly statsTimer: NodeJS.Timeout;
 
@@ -126,11 +99,19 @@ export class InspectionThread {
     private readonly opts: InspectionOptions,
   ) {
     this.mode = opts.mode ?? 'lossless';
-    this.backlog = new InspectionBacklog(opts.bounds ?? DEFAULT_BACKLOG_BOUNDS);
+    this.outbox = new InspectionOutbox({
+      ...(opts.bounds ? { bounds: opts.bounds } : {}),
+      ...(opts.backlogCap !== undefined ? { cap: opts.backlogCap } : {}),
+    });
     this.worker = worker;
+    this.outbox.attach((m, transfer) => worker.postMessage(m, transfer));
     this.watch(worker);
     this.statsTimer = setInterval(() => {
-      this.post({ type: 'relay-stats', backlogBytes: this.backlog.total, restarts: this.restarts });
+      this.post({
+        type: 'relay-stats',
+        backlogBytes: this.outbox.backlogBytes,
+        restarts: this.restarts,
+      });
     }, METRICS_PUSH_MS);
     this.statsTimer.unref();
     const silentMs = opts.watchdogMs ?? INSPECTION_WATCHDOG_MS;
@@ -165,7 +146,7 @@ export class InspectionThread {
 
   /** Tap bytes handed to inspection and not yet inspected (all sessions). */
   get backlogBytes(): number {
-    return this.backlog.total;
+    return this.outbox.backlogBytes;
   }
 
   private watch(worker: Worker): void {
@@ -179,8 +160,7 @@ export class InspectionThread {
         return;
       }
       if (m.type !== 'consumed') return;
-      for (const [id, c2s, s2c] of m.sessions) this.backlog.consumed(id, c2s, s2c);
-      this.backlog.release();
+      this.outbox.consumed(m.sessions);
     });
     // Without an 'error' listener an uncaught exception in the worker is rethrown here and
     // takes the relay down with it.
@@ -198,17 +178,7 @@ export class InspectionThread {
   /** The worker is gone: whatever it had not inspected is lost; start another. */
   private down(delay = INSPECTION_RESTART_DELAY_MS): void {
     this.worker = null;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    this.outbox = [];
-    this.outboxTransfer = [];
-    this.outboxTaken = new Set();
-    this.outboxBytes = 0;
-    const now = Date.now();
-    for (const [id, bytes] of this.backlog.lose()) {
-      const s = this.sessions.get(id);
-      if (s) for (const d of ['c2s', 's2c'] as const) this.addLost(s, d, 0, bytes[d], now);
-    }
+    this.outbox.detach();
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       // Same UI address (the port actually bound), no test crash the second time.
@@ -235,6 +205,7 @@ export class InspectionThread {
       return;
     }
     this.worker = worker;
+    this.outbox.attach((m, transfer) => worker.postMessage(m, transfer));
     this.restarts += 1;
     this.watch(worker);
     this.opts.log.info({ restarts: this.restarts }, 'inspection restarted');
@@ -247,66 +218,24 @@ export class InspectionThread {
         resume: true,
         ...(s.follow ? { follow: s.follow } : {}),
       });
-      for (const d of ['c2s', 's2c'] as const) this.postLost(s, d);
+      this.outbox.reportLost(s.info.id);
       if (s.ended) this.post({ type: 'end', session: s.info.id });
       if (s.summary) {
         this.post({ type: 'closed', summary: s.summary });
         this.sessions.delete(s.info.id);
+        this.outbox.forget(s.info.id);
       }
     }
   }
 
-  private addLost(s: OpenSession, d: Direction, chunks: number, bytes: number, at: number): void {
-    if (bytes === 0 && chunks === 0) return;
-    const l = s.lost[d];
-    if (l.bytes === 0 && l.chunks === 0) l.at = at;
-    l.chunks += chunks;
-    l.bytes += bytes;
+  private post(m: ToInspection): void {
+    this.outbox.send(m);
   }
-
-  private postLost(s: OpenSession, direction: Direction): void {
-    const l = s.lost[direction];
-    // Without a worker the loss is kept, for the next one to hear of.
-    if (!this.worker || (l.bytes === 0 && l.chunks === 0)) return;
-    const session = s.info.id;
-    this.post({
-      type: 'gap',
-      session,
-      direction,
-      droppedChunks: l.chunks,
-      droppedBytes: l.bytes,
-      at: l.at,
-    });
-    s.lost[direction] = { chunks: 0, bytes: 0, at: 0 };
-  }
-
-  private post(m: ToInspection, transfer?: ArrayBuffer[], bytes = 0): void {
-    if (!this.worker) return;
-    this.outbox.push(m);
-    if (transfer) for (const ab of transfer) this.outboxTransfer.push(ab);
-    this.outboxBytes += bytes;
-    if (this.outboxBytes >= INSPECTION_POST_BYTES) this.flush();
-    else this.flushTimer ??= setTimeout(this.flush, INSPECTION_POST_INTERVAL_MS);
-  }
-
-  /** Posts the outbox as one message. */
-  private readonly flush = (): void => {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    if (this.outbox.length === 0 || !this.worker) return;
-    const messages = this.outbox;
-    const transfer = this.outboxTransfer;
-    this.outbox = [];
-    this.outboxTransfer = [];
-    this.outboxTaken = new Set();
-    this.outboxBytes = 0;
-    const m: ToInspection = messages.length === 1 ? messages[0]! : { type: 'batch', messages };
-    this.worker.postMessage(m, transfer);
-  };
 
   /**
-   * The inspector the relay hands a session's tap batches to. With `flow` (and in lossless
-   * mode) the session is paused while inspection is too far behind instead of losing bytes.
+   * The inspector the relay hands a session's chunks to, each right after forwarding it: it
+   * queues them in the outbox. With `flow` (and in lossless mode) the session is paused while
+   * inspection is too far behind instead of losing bytes.
    */
   inspector(
     info: SessionInfo,
@@ -315,44 +244,24 @@ export class InspectionThread {
   ): SessionInspector {
     const session = info.id;
     const lossless = this.mode === 'lossless' && flow !== undefined;
-    const open: OpenSession = {
-      info,
-      transport,
-      follow: null,
-      lost: noLoss(),
-      ended: false,
-      summary: null,
-    };
+    const open: OpenSession = { info, transport, follow: null, ended: false, summary: null };
     this.sessions.set(session, open);
-    this.backlog.open(session, lossless ? flow : null);
+    const outbox = this.outbox;
+    outbox.open(session, lossless ? flow : null);
     this.post({ type: 'open', info, interceptsStarttls: transport.interceptsStarttls });
     return {
       lossless,
       chunks: (batch) => {
-        const overCap =
-          !lossless && this.backlog.total > (this.opts.backlogCap ?? MAX_INSPECTION_BACKLOG_BYTES);
-        if (!this.worker || overCap) {
-          // No thread to take them, or (best-effort) it is too far behind: a gap, said once
-          // before the next bytes that do get through.
-          for (const c of batch) this.addLost(open, c.direction, 1, c.data.length, c.at);
-          return;
-        }
-        this.postLost(open, 'c2s');
-        this.postLost(open, 's2c');
-        const { perDirection, ...packed } = pack(batch, this.outboxTaken);
-        this.post({ type: 'chunks', session, batch: packed }, packed.buffers, packed.bytes);
-        for (const d of ['c2s', 's2c'] as const)
-          if (perDirection[d] > 0) this.backlog.add(session, d, perDirection[d]);
+        for (const c of batch) outbox.chunk(session, c);
       },
       gap: (direction, droppedChunks, droppedBytes, at) => {
-        this.addLost(open, direction, droppedChunks, droppedBytes, at ?? Date.now());
-        if (this.worker) this.postLost(open, direction);
+        outbox.lose(session, direction, droppedChunks, droppedBytes, at ?? Date.now());
+        outbox.reportLost(session);
       },
       transport: (event) => this.post({ type: 'transport', session, event }),
       close: () => {
         open.ended = true;
-        this.postLost(open, 'c2s');
-        this.postLost(open, 's2c');
+        outbox.reportLost(session);
         this.post({ type: 'end', session });
       },
     };
@@ -380,19 +289,20 @@ export class InspectionThread {
       worker.on('message', onMessage);
       worker.once('exit', done);
       this.post({ type: 'listening', listen });
-      this.flush();
+      this.outbox.flush();
     });
   }
 
   /** The relay's summary of a closed session (bytes, reason): session.close is published from it. */
   closed(summary: SessionSummary): void {
-    this.backlog.close(summary.id);
+    this.outbox.close(summary.id);
     const open = this.sessions.get(summary.id);
     if (!this.worker && open) {
       open.summary = summary; // posted once a new worker runs
       return;
     }
     this.sessions.delete(summary.id);
+    this.outbox.forget(summary.id);
     this.post({ type: 'closed', summary });
   }
 
@@ -416,7 +326,7 @@ export class InspectionThread {
         resolve();
       });
       this.post({ type: 'shutdown' });
-      this.flush();
+      this.outbox.flush();
     });
     return this.stopped;
   }

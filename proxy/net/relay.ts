@@ -11,9 +11,14 @@ import type { RelayControl, RelayHooks, Side } from './relay-control.ts';
 import { StarttlsInterceptor } from './starttls-relay.ts';
 import { SessionGuard } from './session-guard.ts';
 import type { SessionLimits } from './session-guard.ts';
-import { Tap } from './tap.ts';
-import type { SessionInspector, TapChunk, TransportEvent, TransportNoticeCode } from './tap.ts';
-import type { InspectionFlow, SessionTransport } from '../transport.ts';
+import type {
+  InspectionFlow,
+  SessionInspector,
+  SessionTransport,
+  TapChunk,
+  TransportEvent,
+  TransportNoticeCode,
+} from '../transport.ts';
 import { acceptClientTls, connectUpstreamTls, describeTlsError, tlsEstablished } from './tls.ts';
 import type { TlsSetup } from './tls.ts';
 import type { TlsMode } from './tls-modes.ts';
@@ -30,7 +35,6 @@ export interface SessionSummary extends SessionInfo {
   endedAt: number;
   bytes: Record<Direction, number>;
   reason: CloseReason;
-  droppedTapChunks: number;
   /** The side whose connection ended first (FIN or close); null when imapscope ended both. */
   closedFirst: Side | null;
 }
@@ -102,22 +106,23 @@ export function relayConnection(raw: Socket, opts: RelayOptions): RelayHandle {
 /**
  * One client connection relayed to a fresh upstream connection, byte for byte.
  *
- * The client socket must arrive paused (the listener uses pauseOnConnect), so
- * nothing is read before the upstream is there to take it. Bytes are written
- * onward first and tapped second; a full write buffer pauses the reading side
- * until 'drain'. A FIN on one side becomes a FIN on the other (half-close); a
- * reset on one side resets the other. If the upstream cannot be reached the
- * client gets one `* BYE [UNAVAILABLE]` line naming it and is closed.
+ * The client socket must arrive paused (the listener uses pauseOnConnect), so nothing is
+ * read before the upstream is there to take it. Bytes are written onward first and handed to
+ * the session's inspector second (which only queues them: inspection/outbox.ts); a full
+ * write buffer pauses the reading side until 'drain'. A FIN on one side becomes a FIN on the
+ * other (half-close); a reset on one side resets the other. If the upstream cannot be
+ * reached the client gets one `* BYE [UNAVAILABLE]` line naming it and is closed.
  *
  * With `tls`, either leg may be TLS from the start (implicit) or after STARTTLS: the
  * upstream's STARTTLS prelude for a client that does not do STARTTLS itself runs here
  * (starttls.ts), the client's STARTTLS is intercepted by the hooks of starttls-relay.ts
- * (through the narrow {@link RelayControl}), and the tap goes on seeing the plaintext of both
- * legs. A failed upstream verification gets the client a BYE saying so.
+ * (through the narrow {@link RelayControl}), and the inspector goes on seeing the plaintext of
+ * both legs. A failed upstream verification gets the client a BYE saying so.
  *
  * State: the legs (`raws`: the TCP sockets; `legs`: the application-data sockets, a TLS
  * socket over the raw one once a leg is TLS), the byte counters, the close reason (the first
- * cause recorded wins over `closed`) and the tap (created at connect, or at a failure before).
+ * cause recorded wins over `closed`) and the inspector (created at connect, or at a failure
+ * before).
  */
 export class RelaySession implements RelayHandle, RelayControl {
   readonly id: string;
@@ -130,8 +135,8 @@ export class RelaySession implements RelayHandle, RelayControl {
   /** Bytes relayed (and recorded) each way. */
   readonly bytes: Record<Direction, number> = { c2s: 0, s2c: 0 };
   private reason: CloseReason = 'closed';
-  private tap: Tap | null = null;
-  /** Transport events before the tap exists (an implicit TLS handshake), handed to it then. */
+  private inspector: SessionInspector | null = null;
+  /** Transport events before the inspector exists (an implicit TLS handshake), handed to it then. */
   private readonly early: TransportEvent[] = [];
   private finished = false;
   /** The side whose connection ended first (reported with the close). */
@@ -192,7 +197,7 @@ export class RelaySession implements RelayHandle, RelayControl {
       },
       (text) => {
         this.legs.client.write(text);
-        if (this.tap) this.record('s2c', Buffer.from(text));
+        if (this.inspector) this.record('s2c', Buffer.from(text));
       },
     );
     const timeoutMs = opts.connectTimeoutMs ?? UPSTREAM_CONNECT_TIMEOUT_MS;
@@ -252,16 +257,17 @@ export class RelaySession implements RelayHandle, RelayControl {
     this.log.debug({ err: err.message, code: err.code }, 'upstream socket error');
   };
 
-  /** Once every socket of both legs is gone: closes the tap and reports the summary. */
+  /** Once every socket of both legs is gone: closes the inspector and reports the summary. */
   private readonly finish = (): void => {
     if (this.finished) return;
-    const { raws, legs, tap, bytes } = this;
+    const { raws, legs, bytes } = this;
     if (![raws.client, raws.upstream, legs.client, legs.upstream].every((s) => s.destroyed)) return;
     this.finished = true;
     this.guard.stop();
-    tap?.close();
+    this.inspector?.close();
+    // As the tap did once closed: whatever comes later (a late TLS event) goes nowhere.
+    this.inspector = noopInspector;
     const endedAt = Date.now();
-    const dropped = tap?.droppedTotal ?? 0;
     // At debug: the info line is the inspection's summary (hub/log-sink.ts), which knows more.
     this.log.debug(
       {
@@ -269,7 +275,6 @@ export class RelaySession implements RelayHandle, RelayControl {
         bytesS2c: bytes.s2c,
         durationMs: endedAt - this.info.startedAt,
         reason: this.reason,
-        ...(dropped > 0 ? { droppedTapChunks: dropped } : {}),
         ...(this.inspectionPauses > 0 ? { inspectionPauses: this.inspectionPauses } : {}),
       },
       'relay close',
@@ -279,7 +284,6 @@ export class RelaySession implements RelayHandle, RelayControl {
       endedAt,
       bytes,
       reason: this.reason,
-      droppedTapChunks: dropped,
       closedFirst: this.closedFirst,
     });
   };
@@ -291,8 +295,9 @@ export class RelaySession implements RelayHandle, RelayControl {
    */
   private endWithBye(text: string): void {
     if (!this.finished) {
-      this.openTap().push('s2c', Buffer.from(text));
-      this.bytes.s2c += Buffer.byteLength(text);
+      const data = Buffer.from(text);
+      this.openInspector().chunks([{ direction: 's2c', data, at: Date.now() }]);
+      this.bytes.s2c += data.length;
     }
     this.legs.upstream.destroy();
     this.raws.upstream.destroy();
@@ -346,7 +351,7 @@ export class RelaySession implements RelayHandle, RelayControl {
     upstream.setTimeout(0);
     upstream.off('error', this.onConnectError);
     upstream.on('error', this.onUpstreamError);
-    this.openTap();
+    this.openInspector();
     void this.setupUpstream();
   };
 
@@ -415,25 +420,25 @@ export class RelaySession implements RelayHandle, RelayControl {
 
   // ---- inspection ---------------------------------------------------------------------------
 
-  /** Creates the session's inspector and tap (once): at connect, or at a failure before it. */
-  private openTap(): Tap {
-    if (this.tap) return this.tap;
-    // The tap hands on the bytes of each leg as they crossed (decrypted where a leg is TLS):
+  /** Creates the session's inspector (once): at connect, or at a failure before it. */
+  private openInspector(): SessionInspector {
+    if (this.inspector) return this.inspector;
+    // The inspector gets the bytes of each leg as they crossed (decrypted where a leg is TLS):
     // finding COMPRESS and STARTTLS in them and inflating is the inspection thread's work
     // (inspection/transport-follower.ts), so this thread never scans the bulk of a session.
-    const inner = this.opts.inspect?.(this.info, this.flow, {
-      interceptsStarttls: this.clientMode === 'starttls',
-    });
-    // A lossless inspector pauses the relay instead of dropping: the tap must not drop either
-    // (what it queues is one event-loop turn of reads, and then the relay pauses).
-    const tap = new Tap(inner ?? noopInspector, inner?.lossless === true ? Infinity : undefined);
-    this.tap = tap;
-    for (const e of this.early.splice(0)) tap.transport(e);
-    return tap;
+    // There is no queue here: the inspector's own (inspection/outbox.ts) is the only one, and
+    // it decides whether to pause the session (flow) or drop and count a gap.
+    const inspector =
+      this.opts.inspect?.(this.info, this.flow, {
+        interceptsStarttls: this.clientMode === 'starttls',
+      }) ?? noopInspector;
+    this.inspector = inspector;
+    for (const e of this.early.splice(0)) inspector.transport?.(e);
+    return inspector;
   }
 
   transport(event: TransportEvent): void {
-    if (this.tap) this.tap.transport(event);
+    if (this.inspector) this.inspector.transport?.(event);
     else this.early.push(event);
   }
 
@@ -486,20 +491,20 @@ export class RelaySession implements RelayHandle, RelayControl {
   send(direction: Direction, data: Buffer): void {
     const { client, upstream } = this.legs;
     const [from, to] = direction === 'c2s' ? [client, upstream] : [upstream, client];
-    let entry: TapChunk | null = null;
-    // Forward first; once the write is done the tap's copy may take the bytes' memory.
+    const entry: TapChunk = { direction, data, at: Date.now() };
+    // Forward first; once the write is done inspection may take the bytes' memory.
     const ok = to.write(data, () => {
-      if (entry) entry.owned = true;
+      entry.owned = true;
     });
     if (!ok) from.pause();
     this.bytes[direction] += data.length;
-    entry = this.tap!.push(direction, data);
+    this.inspector!.chunks([entry]);
     this.guard.seen(direction, data);
   }
 
   record(direction: Direction, data: Buffer): void {
     this.bytes[direction] += data.length;
-    this.tap!.push(direction, data);
+    this.inspector!.chunks([{ direction, data, at: Date.now() }]);
     this.guard.seen(direction, data);
   }
 
