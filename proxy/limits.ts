@@ -165,6 +165,16 @@ export const INSPECTION_POST_INTERVAL_MS = 5;
 /** ...or sooner, once this many tap bytes are waiting to be posted. */
 export const INSPECTION_POST_BYTES = 1024 * 1024;
 
+/**
+ * Sizes of the slabs the relay thread copies tap bytes into for posting (inspection/slabs.ts),
+ * smallest first: a post of a few lines takes a small one, a bulk transfer's post large ones.
+ * The largest is INSPECTION_POST_BYTES, a full post's worth.
+ */
+export const INSPECTION_SLAB_SIZES = [16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024] as const;
+
+/** Slab bytes the relay thread keeps for reuse once the inspection thread gave them back. */
+export const INSPECTION_SLAB_POOL_BYTES = 16 * 1024 * 1024;
+
 /** Audit trail (session/audit.ts): commands and untagged responses waiting for their exchange. */
 export const AUDIT_MAX_PENDING = 4096;
 /** Audit trail: message links kept per session (UID → Message-ID/Subject, seq → UID). */

@@ -1,7 +1,7 @@
 /**
  * The relay thread's side of the inspection thread (thread.ts): starts the worker, and gives
- * each session a SessionInspector that packs tap batches and posts them, with their
- * buffers transferred. Posting never waits: messages wait in an outbox that is posted as one
+ * each session a SessionInspector that copies tap batches into slabs (slabs.ts) and posts them,
+ * the slabs transferred and given back once inspected. Posting never waits: messages wait in an outbox that is posted as one
  * message every INSPECTION_POST_INTERVAL_MS (or once INSPECTION_POST_BYTES of tap bytes are
  * in it), so a busy relay wakes the inspection thread a few hundred times a second, not once
  * per socket read.
@@ -32,7 +32,7 @@ import { COMPILED } from '../paths.ts';
 import type { SessionInfo, SessionSummary } from '../net/relay.ts';
 import type { InspectionFlow, SessionInspector, SessionTransport } from '../transport.ts';
 import { DEFAULT_BACKLOG_BOUNDS, InspectionBacklog, type BacklogBounds } from './backlog.ts';
-import { pack } from './pack.ts';
+import { SlabPacker } from './slabs.ts';
 import type { FromInspection, InspectionConfig, ToInspection } from './thread-protocol.ts';
 import type { FollowState } from './transport-follower.ts';
 
@@ -109,12 +109,10 @@ export class InspectionThread {
   private listen: string | null = null;
   private stopped: Promise<void> | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
-  /** Messages not yet posted, their buffers to transfer, and the tap bytes among them. */
+  /** Messages not yet posted, and the tap bytes among them (in `slabs`, transferred with them). */
   private outbox: ToInspection[] = [];
-  private outboxTransfer: ArrayBuffer[] = [];
-  /** Buffers already in outboxTransfer: one listed twice would make postMessage throw. */
-  private outboxTaken = new Set<ArrayBufferLike>();
   private outboxBytes = 0;
+  private readonly slabs = new SlabPacker();
   private flushTimer: NodeJS.Timeout | null = null;
   /** Posts the backlog and restart count for /metrics (the worker cannot know them). */
   private readonly statsTimer: NodeJS.Timeout;
@@ -179,6 +177,7 @@ export class InspectionThread {
         return;
       }
       if (m.type !== 'consumed') return;
+      this.slabs.give(m.slabs);
       for (const [id, c2s, s2c] of m.sessions) this.backlog.consumed(id, c2s, s2c);
       this.backlog.release();
     });
@@ -201,9 +200,9 @@ export class InspectionThread {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     this.outbox = [];
-    this.outboxTransfer = [];
-    this.outboxTaken = new Set();
     this.outboxBytes = 0;
+    // Never posted: their slabs are free again.
+    this.slabs.give(this.slabs.take());
     const now = Date.now();
     for (const [id, bytes] of this.backlog.lose()) {
       const s = this.sessions.get(id);
@@ -280,10 +279,9 @@ export class InspectionThread {
     s.lost[direction] = { chunks: 0, bytes: 0, at: 0 };
   }
 
-  private post(m: ToInspection, transfer?: ArrayBuffer[], bytes = 0): void {
+  private post(m: ToInspection, bytes = 0): void {
     if (!this.worker) return;
     this.outbox.push(m);
-    if (transfer) for (const ab of transfer) this.outboxTransfer.push(ab);
     this.outboxBytes += bytes;
     if (this.outboxBytes >= INSPECTION_POST_BYTES) this.flush();
     else this.flushTimer ??= setTimeout(this.flush, INSPECTION_POST_INTERVAL_MS);
@@ -295,10 +293,8 @@ export class InspectionThread {
     this.flushTimer = null;
     if (this.outbox.length === 0 || !this.worker) return;
     const messages = this.outbox;
-    const transfer = this.outboxTransfer;
+    const transfer = this.slabs.take();
     this.outbox = [];
-    this.outboxTransfer = [];
-    this.outboxTaken = new Set();
     this.outboxBytes = 0;
     const m: ToInspection = messages.length === 1 ? messages[0]! : { type: 'batch', messages };
     this.worker.postMessage(m, transfer);
@@ -339,8 +335,8 @@ export class InspectionThread {
         }
         this.postLost(open, 'c2s');
         this.postLost(open, 's2c');
-        const { perDirection, ...packed } = pack(batch, this.outboxTaken);
-        this.post({ type: 'chunks', session, batch: packed }, packed.buffers, packed.bytes);
+        const { perDirection, ...packed } = this.slabs.pack(batch);
+        this.post({ type: 'chunks', session, batch: packed }, packed.bytes);
         for (const d of ['c2s', 's2c'] as const)
           if (perDirection[d] > 0) this.backlog.add(session, d, perDirection[d]);
       },

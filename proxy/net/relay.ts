@@ -12,7 +12,7 @@ import { StarttlsInterceptor } from './starttls-relay.ts';
 import { SessionGuard } from './session-guard.ts';
 import type { SessionLimits } from './session-guard.ts';
 import { Tap } from './tap.ts';
-import type { SessionInspector, TapChunk, TransportEvent, TransportNoticeCode } from './tap.ts';
+import type { SessionInspector, TransportEvent, TransportNoticeCode } from './tap.ts';
 import type { InspectionFlow, SessionTransport } from '../transport.ts';
 import { acceptClientTls, connectUpstreamTls, describeTlsError, tlsEstablished } from './tls.ts';
 import type { TlsSetup } from './tls.ts';
@@ -486,14 +486,10 @@ export class RelaySession implements RelayHandle, RelayControl {
   send(direction: Direction, data: Buffer): void {
     const { client, upstream } = this.legs;
     const [from, to] = direction === 'c2s' ? [client, upstream] : [upstream, client];
-    let entry: TapChunk | null = null;
-    // Forward first; once the write is done the tap's copy may take the bytes' memory.
-    const ok = to.write(data, () => {
-      if (entry) entry.owned = true;
-    });
-    if (!ok) from.pause();
+    // Forward first; the tap only reads the bytes (inspection copies them, slabs.ts).
+    if (!to.write(data)) from.pause();
     this.bytes[direction] += data.length;
-    entry = this.tap!.push(direction, data);
+    this.tap!.push(direction, data);
     this.guard.seen(direction, data);
   }
 

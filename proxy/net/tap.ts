@@ -33,24 +33,22 @@ export class Tap {
     private readonly capacity = MAX_TAP_QUEUE_CHUNKS,
   ) {}
 
-  /** Queues a chunk; returns its entry (null when dropped or closed) so the caller can mark it owned. */
-  push(direction: Direction, data: Buffer): TapChunk | null {
-    if (this.closed) return null;
+  /** Queues a chunk (dropped and counted past the capacity; ignored once closed). */
+  push(direction: Direction, data: Buffer): void {
+    if (this.closed) return;
     if (this.queue.length >= this.capacity) {
       const d = this.dropped[direction];
       d.chunks += 1;
       d.bytes += data.length;
       this.droppedTotal += 1;
-      return null;
+      return;
     }
     this.flushGap(direction);
-    const entry: TapChunk = { direction, data, at: Date.now() };
-    this.queue.push(entry);
+    this.queue.push({ direction, data, at: Date.now() });
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.drain);
     }
-    return entry;
   }
 
   /**
