@@ -73,6 +73,13 @@ export const ARCHIVE_MAX_QUEUE_SPANS = 200_000;
  */
 export const RAW_STAGE_BYTES = 256 * 1024;
 
+/**
+ * Where segments are written with O_DIRECT (archive/raw-files.ts), large batches go through
+ * the staging buffer in writes of up to this many bytes (the buffer is this large then): each
+ * direct write waits for the disk, and a quarter of this size cost twice the kernel time per MB.
+ */
+export const RAW_DIRECT_WRITE_BYTES = 1024 * 1024;
+
 /** Size past which the archive starts a new raw segment file (see archive/raw-files.ts). */
 export const RAW_SEGMENT_BYTES = 64 * 1024 * 1024;
 
