@@ -70,6 +70,13 @@ export const ARCHIVE_MAX_QUEUE_SPANS = 200_000;
  */
 export const RAW_STAGE_BYTES = 256 * 1024;
 
+/**
+ * Where segments are written with O_DIRECT (archive/raw-files.ts), large batches go through
+ * the staging buffer in writes of up to this many bytes (the buffer is this large then): each
+ * direct write waits for the disk, and a quarter of this size cost twice the kernel time per MB.
+ */
+export const RAW_DIRECT_WRITE_BYTES = 1024 * 1024;
+
 /** Size past which the archive starts a new raw segment file (see archive/raw-files.ts). */
 export const RAW_SEGMENT_BYTES = 64 * 1024 * 1024;
 
@@ -180,6 +187,16 @@ export const INSPECTION_POST_INTERVAL_MS = 5;
 
 /** ...or sooner (right after the read that reached it), once this many tap bytes wait. */
 export const INSPECTION_POST_BYTES = 1024 * 1024;
+
+/**
+ * Sizes of the slabs the relay thread copies tap bytes into for posting (inspection/slabs.ts),
+ * smallest first: a post of a few lines takes a small one, a bulk transfer's post large ones.
+ * The largest is INSPECTION_POST_BYTES, a full post's worth.
+ */
+export const INSPECTION_SLAB_SIZES = [16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024] as const;
+
+/** Slab bytes the relay thread keeps for reuse once the inspection thread gave them back. */
+export const INSPECTION_SLAB_POOL_BYTES = 16 * 1024 * 1024;
 
 /** Audit trail (session/audit.ts): commands and untagged responses waiting for their exchange. */
 export const AUDIT_MAX_PENDING = 4096;

@@ -11,12 +11,6 @@ export interface TapChunk {
   direction: Direction;
   data: Buffer;
   at: number;
-  /**
-   * Set once the relay's write of these bytes has completed: nothing else reads `data` any
-   * more, so an inspector may take its memory (transfer it to another thread) instead of
-   * copying it. Unset: the bytes may still be in flight, copy them.
-   */
-  owned?: boolean;
 }
 
 /** Stable codes of transport notices; the session layer maps each to a lint. */

@@ -35,7 +35,7 @@ import {
 } from '../limits.ts';
 import type { InspectionFlow, TapChunk } from '../transport.ts';
 import { DEFAULT_BACKLOG_BOUNDS, InspectionBacklog, type BacklogBounds } from './backlog.ts';
-import { pack } from './pack.ts';
+import { SlabPacker } from './slabs.ts';
 import type { ConsumedBytes, ToInspection } from './thread-protocol.ts';
 
 /** Posts one message with the buffers to transfer (a worker's postMessage). */
@@ -108,6 +108,8 @@ export class InspectionOutbox {
   private readonly postBytes: number;
   private readonly intervalMs: number;
   private readonly timer: OutboxTimer;
+  /** The memory tap bytes are posted in (copied, transferred, given back: slabs.ts). */
+  private readonly slabs = new SlabPacker();
 
   constructor(opts: OutboxOptions = {}) {
     this.backlog = new InspectionBacklog(opts.bounds ?? DEFAULT_BACKLOG_BOUNDS);
@@ -166,9 +168,8 @@ export class InspectionOutbox {
    * was counted lost instead: no worker runs, or (best-effort) the backlog is past the cap
    * (a backlog exactly at the cap still takes the chunk). A lossless session whose chunk puts
    * the backlog past a bound is paused before this returns. An unknown session is ignored.
-   * Never posts by itself: the relay's write of the chunk may still be in flight, and the
-   * write's callback (which marks the chunk `owned`, so that it is transferred, not copied)
-   * runs once the caller's I/O callback is done; a full outbox is posted right after that.
+   * Never posts by itself: a full outbox is posted once the caller's I/O callback is done
+   * (`soon`), so that one read's hand-offs go out together.
    */
   chunk(session: string, c: TapChunk): boolean {
     const s = this.sessions.get(session);
@@ -211,8 +212,12 @@ export class InspectionOutbox {
     this.scheduleFlush();
   }
 
-  /** Inspection reported bytes done: the backlog shrinks and paused sessions may resume. */
-  consumed(report: readonly ConsumedBytes[]): void {
+  /**
+   * Inspection reported bytes done: the backlog shrinks and paused sessions may resume; the
+   * slabs that carried them come back for reuse.
+   */
+  consumed(report: readonly ConsumedBytes[], slabs: readonly ArrayBuffer[] = []): void {
+    this.slabs.give(slabs);
     for (const [id, c2s, s2c] of report) this.backlog.consumed(id, c2s, s2c);
     this.backlog.release();
   }
@@ -229,7 +234,8 @@ export class InspectionOutbox {
 
   /**
    * Posts everything queued as one message (a `batch` when there are several), each run of a
-   * session's chunks packed (pack.ts) into one `chunks` message. Nothing when empty or detached.
+   * session's chunks copied into slabs (slabs.ts) as one `chunks` message; the slabs are
+   * transferred with it. Nothing when empty or detached.
    */
   readonly flush = (): void => {
     this.cancelTimer();
@@ -239,20 +245,16 @@ export class InspectionOutbox {
     const items = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
-    // One post transfers each buffer once: pack copies a buffer it meets a second time.
-    const taken = new Set<ArrayBufferLike>();
-    const transfer: ArrayBuffer[] = [];
     const messages: ToInspection[] = [];
     for (const item of items) {
       if (item.type !== 'run') {
         messages.push(item);
         continue;
       }
-      const { perDirection: _, ...batch } = pack(item.chunks, taken);
-      for (const ab of batch.buffers) transfer.push(ab);
+      const { perDirection: _, ...batch } = this.slabs.pack(item.chunks);
       messages.push({ type: 'chunks', session: item.session, batch });
     }
-    post(messages.length === 1 ? messages[0]! : { type: 'batch', messages }, transfer);
+    post(messages.length === 1 ? messages[0]! : { type: 'batch', messages }, this.slabs.take());
   };
 
   private scheduleFlush(): void {

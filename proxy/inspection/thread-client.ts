@@ -1,8 +1,8 @@
 /**
  * The relay thread's side of the inspection thread (thread.ts): starts the worker, and gives
  * each session a SessionInspector that hands every chunk and transport event to the one
- * outbox (outbox.ts), which queues them in order, posts them in batches with their buffers
- * transferred, and decides what happens when inspection falls behind: `lossless` (the
+ * outbox (outbox.ts), which queues them in order, posts them in batches (their bytes copied
+ * into slabs that go to the worker and come back, slabs.ts), and decides what happens when inspection falls behind: `lossless` (the
  * default) pauses the session's relay past the bounds until inspection catches up;
  * `best-effort` drops chunks past MAX_INSPECTION_BACKLOG_BYTES and the session gets a gap
  * event instead.
@@ -160,7 +160,7 @@ export class InspectionThread {
         return;
       }
       if (m.type !== 'consumed') return;
-      this.outbox.consumed(m.sessions);
+      this.outbox.consumed(m.sessions, m.slabs);
     });
     // Without an 'error' listener an uncaught exception in the worker is rethrown here and
     // takes the relay down with it.

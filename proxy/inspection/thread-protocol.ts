@@ -56,15 +56,17 @@ export interface InspectionConfig {
 }
 
 /**
- * A tap batch: each chunk's bytes as an ArrayBuffer of its own, transferred (not cloned),
- * with its direction and time. A socket's chunk whose write has completed is handed over
- * as it is; others are copied first.
+ * A tap batch: each chunk's bytes as a stretch (`offsets`, `lengths`) of a slab (`buffers`; one
+ * slab holds many chunks, see slabs.ts), with its direction and time. The slabs are transferred
+ * with the post and given back in the `consumed` report that answers it.
  */
 export interface PackedBatch {
   buffers: ArrayBuffer[];
+  offsets: number[];
+  lengths: number[];
   directions: Direction[];
   ats: number[];
-  /** Sum of the buffers' sizes. */
+  /** Sum of the lengths. */
   bytes: number;
 }
 
@@ -115,9 +117,10 @@ export type FromInspection =
   | { type: 'failed'; message: string }
   /**
    * Tap bytes fully inspected since the last report, per session: the relay's backlog shrinks
-   * (and sessions paused by `--inspection lossless` resume). Sent after every message posted.
+   * (and sessions paused by `--inspection lossless` resume). Sent after every message posted,
+   * with the slabs of its tap batches (transferred back for reuse: nothing refers to them now).
    */
-  | { type: 'consumed'; sessions: ConsumedBytes[] }
+  | { type: 'consumed'; sessions: ConsumedBytes[]; slabs: ArrayBuffer[] }
   /** A session's stream became compressed or opaque (kept for a restarted thread). */
   | { type: 'follow'; session: string; state: FollowState }
   | { type: 'stopped' };

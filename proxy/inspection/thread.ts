@@ -43,10 +43,11 @@ function slowDown(bytes: number): void {
   if (ms > 0) Atomics.wait(sleeper, 0, 0, ms);
 }
 
+/** The batch's chunks, as views of its slabs: lent to inspection for the call only. */
 function unpack(batch: PackedBatch): TapChunk[] {
   return batch.buffers.map((ab, i) => ({
     direction: batch.directions[i] as Direction,
-    data: Buffer.from(ab),
+    data: Buffer.from(ab, batch.offsets[i], batch.lengths[i]),
     at: batch.ats[i]!,
   }));
 }
@@ -114,6 +115,8 @@ async function main(): Promise<void> {
   >();
   /** Tap bytes inspected per session while handling the current post: [c2s, s2c]. */
   const consumed = new Map<string, [number, number]>();
+  /** The slabs of the tap batches handled for the current post, given back with the report. */
+  const slabs = new Set<ArrayBuffer>();
   let inspectedTotal = 0;
 
   /** The heartbeat the relay thread's watchdog listens for (stopped at shutdown). */
@@ -144,6 +147,7 @@ async function main(): Promise<void> {
         return;
       }
       case 'chunks': {
+        for (const ab of m.batch.buffers) slabs.add(ab);
         const chunks = unpack(m.batch);
         inspectors.get(m.session)?.follower.chunks(chunks);
         slowDown(m.batch.bytes);
@@ -217,9 +221,19 @@ async function main(): Promise<void> {
   let held: ToInspection[] | null = services.archiveRecovering ? [] : null;
   const take = (m: ToInspection): void => {
     handle(m);
-    if (consumed.size === 0) return;
-    post({ type: 'consumed', sessions: [...consumed].map(([id, [c2s, s2c]]) => [id, c2s, s2c]) });
+    if (consumed.size === 0 && slabs.size === 0) return;
+    // Every view of the slabs was lent for the handling only: the relay thread may reuse them.
+    const back = [...slabs];
+    port.postMessage(
+      {
+        type: 'consumed',
+        sessions: [...consumed].map(([id, [c2s, s2c]]) => [id, c2s, s2c]),
+        slabs: back,
+      } satisfies FromInspection,
+      back,
+    );
     consumed.clear();
+    slabs.clear();
   };
   // One report per post the relay thread made: its backlog (and any session paused on it)
   // follows inspection closely, whatever the size of the posts.

@@ -114,7 +114,8 @@ export class TransportFollower implements SessionInspector {
     const inflater = this.inflaters[direction];
     if (inflater) return this.inflate(inflater, chunk, data);
     if (direction === 'c2s' && this.compressTag !== null) {
-      this.heldC2s.push(chunk);
+      // Held past this call, and chunks are only lent for it (slabs.ts): a copy.
+      this.heldC2s.push({ ...chunk, data: Buffer.from(data) });
       this.heldBytes += data.length;
       if (this.heldBytes > MAX_TRANSPORT_HOLD_BYTES) {
         this.stop(

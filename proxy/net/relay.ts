@@ -15,7 +15,6 @@ import type {
   InspectionFlow,
   SessionInspector,
   SessionTransport,
-  TapChunk,
   TransportEvent,
   TransportNoticeCode,
 } from '../transport.ts';
@@ -491,14 +490,10 @@ export class RelaySession implements RelayHandle, RelayControl {
   send(direction: Direction, data: Buffer): void {
     const { client, upstream } = this.legs;
     const [from, to] = direction === 'c2s' ? [client, upstream] : [upstream, client];
-    const entry: TapChunk = { direction, data, at: Date.now() };
-    // Forward first; once the write is done inspection may take the bytes' memory.
-    const ok = to.write(data, () => {
-      entry.owned = true;
-    });
-    if (!ok) from.pause();
+    // Forward first; inspection only reads the bytes (the outbox copies them into slabs).
+    if (!to.write(data)) from.pause();
     this.bytes[direction] += data.length;
-    this.inspector!.chunks([entry]);
+    this.inspector!.chunks([{ direction, data, at: Date.now() }]);
     this.guard.seen(direction, data);
   }
 

@@ -43,15 +43,19 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** CPU ms (user + system) of each thread of `pid`, by thread id. */
-function threadCpuMs(pid: number | undefined): Map<string, number> {
-  const out = new Map<string, number>();
+/**
+ * CPU ms of each thread of `pid`, by thread id: user + system, and system alone (kernel time:
+ * socket I/O, page cache copies of the raw archive's writes).
+ */
+function threadCpuMs(pid: number | undefined): Map<string, { ms: number; sys: number }> {
+  const out = new Map<string, { ms: number; sys: number }>();
   if (pid === undefined) return out;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(tid, (Number(fields[11]) + Number(fields[12])) * 10); // USER_HZ 100
+      const sys = Number(fields[12]) * 10; // USER_HZ 100
+      out.set(tid, { ms: Number(fields[11]) * 10 + sys, sys });
     } catch {
       // the thread ended
     }
@@ -160,13 +164,16 @@ async function main(): Promise<void> {
       const now = cpuSeconds(pid) ?? 0;
       const threads = threadCpuMs(pid);
       const busy = [...threads]
-        .map(([tid, ms]) => ({ tid, ms: ms - (threadMark.get(tid) ?? 0) }))
+        .map(([tid, t]) => {
+          const was = threadMark.get(tid) ?? { ms: 0, sys: 0 };
+          return { tid, ms: t.ms - was.ms, sys: t.sys - was.sys };
+        })
         .filter((t) => t.ms > 0)
         .sort((a, b) => b.ms - a.ms)
-        .map((t) => `${t.tid === String(pid) ? 'main' : t.tid} ${t.ms}`);
+        .map((t) => `${t.tid === String(pid) ? 'main' : t.tid} ${t.ms} (sys ${t.sys})`);
       console.log(
         `imapscope CPU for ${what}: ${((now - cpuMark) * 1000).toFixed(0)} ms ` +
-          `(per thread, ms: ${busy.join(', ')})`,
+          `(per thread, ms, of it kernel time: ${busy.join(', ')})`,
       );
       cpuMark = now;
       threadMark = threads;
@@ -209,7 +216,6 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 1_000));
       cpuSince('5 × 200 sessions with a viewer');
     }
-    if (process.env.PROFILE_NODE_ARGS) console.log(scope.nonJsonLines?.join('\n') ?? '');
     const gaps = scope.logs.filter((l) => String(l.msg).includes('inspection gap')).length;
     console.log(`inspection gap log lines: ${gaps}`);
     // What else imapscope complained of (pino levels: 40 warn, 50 error), by message.
@@ -219,6 +225,8 @@ async function main(): Promise<void> {
     }
     for (const [msg, n] of complaints) console.log(`  ${n}× ${msg}`);
     await scope.stop();
+    // After the exit: V8's own output (--trace-gc) is block-buffered on a pipe until then.
+    if (process.env.PROFILE_NODE_ARGS) console.log(scope.nonJsonLines?.join('\n') ?? '');
     const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
     for (const f of files) {
       const profile = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as CpuProfile;

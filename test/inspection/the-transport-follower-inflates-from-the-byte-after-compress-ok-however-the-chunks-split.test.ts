@@ -27,17 +27,23 @@ interface Seen {
   states: FollowState[];
 }
 
-/** Feeds `steps` (each one tap batch) to a fresh follower; returns what its inner inspector got. */
+/**
+ * Feeds `steps` (each one tap batch) to a fresh follower; returns what its inner inspector got.
+ * `lent`: each batch's bytes are lent for the call only (as the inspection thread's slabs are):
+ * scribbled over after it, and the inner inspector copies what it gets at once.
+ */
 function follow(
   steps: TapChunk[][],
   interceptsStarttls = false,
   options: Omit<FollowerOptions, 'onState'> = {},
+  lent = false,
 ): Seen {
   const chunks: TapChunk[] = [];
   const seen: Seen = { c2s: '', s2c: '', events: [], gaps: [], states: [] };
   const f = new TransportFollower(
     {
-      chunks: (batch) => chunks.push(...batch),
+      chunks: (batch) =>
+        chunks.push(...batch.map((c) => (lent ? { ...c, data: Buffer.from(c.data) } : c))),
       gap: (d) => seen.gaps.push(d),
       transport: (e) => seen.events.push(e),
       close() {},
@@ -45,7 +51,11 @@ function follow(
     interceptsStarttls,
     { ...options, onState: (s) => seen.states.push(s) },
   );
-  for (const batch of steps) f.chunks(batch);
+  for (const step of steps) {
+    const batch = lent ? step.map((c) => ({ ...c, data: Buffer.from(c.data) })) : step;
+    f.chunks(batch);
+    if (lent) for (const c of batch) c.data.fill(0x23);
+  }
   f.close();
   for (const d of ['c2s', 's2c'] as const)
     seen[d] = Buffer.concat(chunks.filter((c) => c.direction === d).map((c) => c.data)).toString(
@@ -99,6 +109,20 @@ describe('TransportFollower at the COMPRESS boundary', () => {
       expect(seen.c2s).toBe(COMMAND + CLIENT_AFTER);
       expect(seen.s2c).toBe(PRELUDE_S2C + ANSWER + SERVER_AFTER);
       expect(seen.events).toEqual([STARTED]);
+    }
+  });
+
+  it('keeps its own copy of the client bytes it holds until the answer: tap chunks are only lent', () => {
+    const boundary = Buffer.concat([b(COMMAND), deflated(CLIENT_AFTER)]);
+    for (const parts of everySplit(boundary)) {
+      const steps = [
+        [chunk('s2c', b(PRELUDE_S2C))],
+        parts.map((p) => chunk('c2s', p)),
+        [chunk('s2c', Buffer.concat([b(ANSWER), deflated(SERVER_AFTER)]))],
+      ];
+      const seen = follow(steps, false, {}, true);
+      expect(seen.c2s).toBe(COMMAND + CLIENT_AFTER);
+      expect(seen.s2c).toBe(PRELUDE_S2C + ANSWER + SERVER_AFTER);
     }
   });
 

@@ -1,0 +1,111 @@
+/**
+ * The memory tap bytes travel in from the relay thread to the inspection thread (see
+ * thread-client.ts). Each chunk is copied into a slab, an ArrayBuffer holding the chunks of one
+ * post; the post transfers its slabs, and the inspection thread gives them back once it has
+ * handled the post (chunks are lent to inspection for the call only: what it keeps, it copies),
+ * so the same few megabytes go round.
+ *
+ * Why copy: transferring each socket read's own buffer instead cost no copy, but every read's
+ * memory then ended up in the inspection thread, whose garbage collector ran a full
+ * mark-compact every few dozen megabytes of it (external memory pressure), on the otherwise
+ * idle cores' helper threads as well; a copy into warm memory costs far less. The relay's
+ * socket buffers now stay in the relay thread and die young there, as in any relay.
+ */
+import type { Direction } from '../../shared/direction.ts';
+import { INSPECTION_SLAB_POOL_BYTES, INSPECTION_SLAB_SIZES } from '../limits.ts';
+import type { TapChunk } from '../transport.ts';
+import type { PackedBatch } from './thread-protocol.ts';
+
+const LARGEST = INSPECTION_SLAB_SIZES[INSPECTION_SLAB_SIZES.length - 1]!;
+
+export class SlabPacker {
+  /** Free slabs, per size (index into INSPECTION_SLAB_SIZES). */
+  private readonly free: ArrayBuffer[][] = INSPECTION_SLAB_SIZES.map(() => []);
+  private freeBytes = 0;
+  /** The slabs of what was packed since the last {@link take}; the last one is being filled. */
+  private filling: ArrayBuffer[] = [];
+  /** Bytes used of the last slab in `filling`. */
+  private used = 0;
+  /** Bytes packed since the last {@link take}. */
+  private packed = 0;
+
+  constructor(private readonly poolBytes = INSPECTION_SLAB_POOL_BYTES) {}
+
+  /** Free slab bytes kept for reuse. */
+  get pooledBytes(): number {
+    return this.freeBytes;
+  }
+
+  /**
+   * Copies a batch's chunks into slabs (the chunks' own memory is not kept); returns the batch
+   * to post, and its bytes of each direction. A new slab is at least as large as what was
+   * packed since the last {@link take}, up to the largest size (so a post of a few lines takes
+   * a small one and a bulk post few large ones); a chunk larger than the largest slab size gets an ArrayBuffer of its
+   * own size, never pooled.
+   */
+  pack(batch: readonly TapChunk[]): PackedBatch & { perDirection: Record<Direction, number> } {
+    const buffers: ArrayBuffer[] = [];
+    const offsets: number[] = [];
+    const lengths: number[] = [];
+    const directions: Direction[] = [];
+    const ats: number[] = [];
+    const perDirection: Record<Direction, number> = { c2s: 0, s2c: 0 };
+    let bytes = 0;
+    for (const c of batch) {
+      const d = c.data;
+      let slab = this.filling[this.filling.length - 1];
+      if (slab === undefined || slab.byteLength - this.used < d.length) {
+        slab = this.slab(Math.max(d.length, Math.min(this.packed, LARGEST)));
+        this.filling.push(slab);
+        this.used = 0;
+      }
+      new Uint8Array(slab, this.used, d.length).set(d);
+      buffers.push(slab);
+      offsets.push(this.used);
+      lengths.push(d.length);
+      directions.push(c.direction);
+      ats.push(c.at);
+      this.used += d.length;
+      this.packed += d.length;
+      bytes += d.length;
+      perDirection[c.direction] += d.length;
+    }
+    return { buffers, offsets, lengths, directions, ats, bytes, perDirection };
+  }
+
+  /**
+   * The slabs of everything packed since the last call, each once (the transfer list of the
+   * post that carries those batches); the next {@link pack} starts a new slab.
+   */
+  take(): ArrayBuffer[] {
+    const slabs = this.filling;
+    this.filling = [];
+    this.used = 0;
+    this.packed = 0;
+    return slabs;
+  }
+
+  /**
+   * Slabs back from the inspection thread (or taken and never posted): kept for reuse while
+   * the pool holds less than its bound. Others (a size that is not a slab size, a detached
+   * buffer, the pool full) are left to the garbage collector.
+   */
+  give(slabs: readonly ArrayBuffer[]): void {
+    for (const ab of slabs) {
+      const i = (INSPECTION_SLAB_SIZES as readonly number[]).indexOf(ab.byteLength);
+      if (i < 0 || this.freeBytes + ab.byteLength > this.poolBytes) continue;
+      this.free[i]!.push(ab);
+      this.freeBytes += ab.byteLength;
+    }
+  }
+
+  /** A free slab of the smallest size that holds `min` bytes, or a new one. */
+  private slab(min: number): ArrayBuffer {
+    const i = INSPECTION_SLAB_SIZES.findIndex((size) => size >= min);
+    if (i < 0) return new ArrayBuffer(min);
+    const pooled = this.free[i]!.pop();
+    if (pooled === undefined) return new ArrayBuffer(INSPECTION_SLAB_SIZES[i]!);
+    this.freeBytes -= pooled.byteLength;
+    return pooled;
+  }
+}
