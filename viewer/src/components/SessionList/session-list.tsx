@@ -11,6 +11,7 @@ import { useEmitter } from '../../state/emitter.ts';
 import type { SessionListRow } from '../../state/session-list-model.ts';
 import type { ListQuery } from '../../state/session-list-model.ts';
 import type { SessionSort } from '../../../../shared/protocol.ts';
+import { prefetchSessionView } from '../App/views.ts';
 import { EmptyState } from './empty-state.tsx';
 import { useListKeys } from './use-list-keys.ts';
 
@@ -64,6 +65,10 @@ export function SessionList({ store, onOpen }: { store: AppStore; onOpen: (id: s
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, []);
+  // Once the rows are drawn, the session view's chunk is fetched ahead for the first click.
+  useEffect(() => {
+    if (list.loaded) prefetchSessionView();
+  }, [list.loaded]);
   // The search runs on the hub, a moment after typing stops.
   useEffect(() => {
     if (text === list.query.text) return;
