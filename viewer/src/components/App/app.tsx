@@ -1,4 +1,4 @@
-import { Suspense, useEffect, useState } from 'react';
+import { Suspense, useCallback, useEffect, useState } from 'react';
 import '../views.css';
 import type { AppStore } from '../../state/app-store.ts';
 import { useEmitter } from '../../state/emitter.ts';
@@ -12,6 +12,8 @@ import { AuditPage, ConsolePage, SessionView, StatsPage } from './views.ts';
 export function App({ store }: { store: AppStore }) {
   useEmitter(store.emitter);
   const [route, go] = useRoute();
+  // Stable, so the list's rows (memo) are not redrawn with every change of the store.
+  const openSession = useCallback((id: string) => go({ page: 'session', id }), [go]);
   const [theme, toggleTheme] = useTheme();
   // On the console page the open session is the console's own, once it shows up in the list.
   const [consoleSession, setConsoleSession] = useState<string | null>(null);
@@ -92,7 +94,7 @@ export function App({ store }: { store: AppStore }) {
               onBack={() => go({ page: 'list' })}
             />
           ) : sessionId ? null : (
-            <SessionList store={store} onOpen={(id) => go({ page: 'session', id })} />
+            <SessionList store={store} onOpen={openSession} />
           )}
         </Suspense>
       </main>
