@@ -141,7 +141,7 @@ describe('the viewer in Chromium against imapscope and Dovecot', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('loads a view’s code when it is first shown, the session view’s as soon as the list is drawn', async () => {
+  it('loads a view’s code when it is first shown, the session view’s when the pointer comes over the list', async () => {
     const { scope } = stack();
     const fresh = await browser.newPage({ viewport: { width: 1440, height: 860 } });
     fresh.on('pageerror', (e) => pageErrors.push(e.message));
@@ -153,10 +153,17 @@ describe('the viewer in Chromium against imapscope and Dovecot', () => {
     const chunks = (): string[] => [...new Set(scripts)].sort();
     try {
       await fresh.goto(scope.url);
-      await fresh.locator('[data-session]').first().waitFor(WAIT);
-      // Fetched ahead, so the first click does not wait for it; the other views are not.
+      const row = fresh.locator('[data-session]').first();
+      await row.waitFor(WAIT);
+      await fresh
+        .getByTestId('connection')
+        .and(fresh.locator('[data-status="open"]'))
+        .waitFor(WAIT);
+      expect(chunks()).toEqual(['index']);
+      // Fetched ahead of the click, while the pointer is over the list.
+      await row.hover();
       await expect.poll(chunks, WAIT).toEqual(['index', 'session-view']);
-      await fresh.locator('[data-session]').first().click();
+      await row.click();
       await fresh.getByTestId('timeline').waitFor(WAIT);
       // Opened by its URL, a view loads its own code.
       await fresh.goto(`${scope.url}#/stats`);

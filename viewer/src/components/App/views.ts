@@ -1,8 +1,8 @@
 /**
  * The views the session list does not need, each in its own chunk, loaded the first time one
  * is shown: the page's first bundle is React, the store and the list. The session view is
- * fetched ahead once the list is drawn (prefetchSessionView), so opening a session does not
- * wait for its chunk.
+ * fetched ahead when the pointer comes over the list (prefetchSessionView), so a click on a
+ * row seldom waits for its chunk.
  */
 import { lazy } from 'react';
 
@@ -21,11 +21,13 @@ export const StatsPage = lazy(() =>
 
 let prefetched = false;
 
-/** Loads the session view's chunk when the page is idle; the first call only. */
+/**
+ * Loads the session view's chunk ahead of a click: the list calls it when the pointer comes
+ * over its rows, not once they are drawn, so nothing competes with the list's first draw and
+ * what follows it. The first call only (again after a failed load).
+ */
 export function prefetchSessionView(): void {
   if (prefetched) return;
   prefetched = true;
-  const load = (): void => void sessionView().catch(() => (prefetched = false));
-  if (typeof requestIdleCallback === 'function') requestIdleCallback(load, { timeout: 2_000 });
-  else setTimeout(load, 200);
+  sessionView().catch(() => (prefetched = false));
 }
