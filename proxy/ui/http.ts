@@ -30,6 +30,14 @@ export { sameOrigin };
 /** The built viewer, served when present (viewer/ builds it). */
 export const VIEWER_DIST = packagePath('viewer/dist/');
 
+/**
+ * The viewer's scripts and styles (viewer/dist/assets/) carry their content's hash in their
+ * names: a browser keeps them for a year (and V8 its compiled code) instead of fetching them on
+ * every load; private, as they are behind the token. Everything else, the page included, is
+ * `no-store` (SECURITY_HEADERS).
+ */
+export const ASSET_CACHE = 'private, max-age=31536000, immutable';
+
 // A small self-refreshing session list until the React viewer (viewer/) is built and served here.
 const PAGE = `<!doctype html><meta charset="utf-8"><title>imapscope</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}
@@ -93,7 +101,17 @@ export function uiHandlers(
     return { ...checkToken(req, url, token, cookieName(port)), port };
   };
   const viewer = existsSync(VIEWER_DIST)
-    ? sirv(VIEWER_DIST, { single: true, dev: false, etag: true })
+    ? sirv(VIEWER_DIST, {
+        single: true,
+        dev: false,
+        etag: true,
+        // The build writes .gz and .br copies beside the scripts and styles (viewer/vite.config.ts).
+        gzip: true,
+        brotli: true,
+        setHeaders: (res, pathname) => {
+          if (pathname.startsWith('/assets/')) res.setHeader('cache-control', ASSET_CACHE);
+        },
+      })
     : null;
   const cookie = (port: number): string =>
     `${cookieName(port)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/` +

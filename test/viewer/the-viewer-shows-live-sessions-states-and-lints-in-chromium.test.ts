@@ -141,6 +141,45 @@ describe('the viewer in Chromium against imapscope and Dovecot', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('loads a view’s code when it is first shown, the session view’s when the pointer comes over the list', async () => {
+    const { scope } = stack();
+    const fresh = await browser.newPage({ viewport: { width: 1440, height: 860 } });
+    fresh.on('pageerror', (e) => pageErrors.push(e.message));
+    const scripts: string[] = [];
+    fresh.on('request', (r) => {
+      const file = new URL(r.url()).pathname.split('/').pop()!;
+      if (file.endsWith('.js')) scripts.push(file.replace(/-[\w-]{8}\.js$/, ''));
+    });
+    const chunks = (): string[] => [...new Set(scripts)].sort();
+    try {
+      await fresh.goto(scope.url);
+      const row = fresh.locator('[data-session]').first();
+      await row.waitFor(WAIT);
+      await fresh
+        .getByTestId('connection')
+        .and(fresh.locator('[data-status="open"]'))
+        .waitFor(WAIT);
+      expect(chunks()).toEqual(['index']);
+      // Fetched ahead of the click, while the pointer is over the list.
+      await row.hover();
+      await expect.poll(chunks, WAIT).toEqual(['index', 'session-view']);
+      await row.click();
+      await fresh.getByTestId('timeline').waitFor(WAIT);
+      // Opened by its URL, a view loads its own code.
+      await fresh.goto(`${scope.url}#/stats`);
+      await fresh
+        .getByTestId('nav-stats')
+        .and(fresh.locator('[aria-current="page"]'))
+        .waitFor(WAIT);
+      await fresh.getByTestId('stats-row').first().waitFor(WAIT);
+      expect(chunks()).toContain('stats-page');
+      expect(chunks()).not.toContain('audit-page');
+    } finally {
+      await fresh.close();
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
   it('stacks on a 390 px phone: the timeline first and wide, the list keeps its counts, nothing scrolls sideways', async () => {
     const { scope, dovecot } = stack();
     await play(scope.listen.host, scope.listen.port, seedDialog(dovecot.user, dovecot.password));

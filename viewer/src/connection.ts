@@ -16,7 +16,8 @@ import { fetchGseqRange, withToken } from './api.ts';
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'unauthorized';
 
 export interface ConnectionHandlers {
-  snapshot(sessions: SessionRow[], resumed: boolean): void;
+  /** The hub's snapshot: its live sessions as of `lastGseq`; the events after it follow. */
+  snapshot(sessions: SessionRow[], resumed: boolean, lastGseq: number): void;
   events(events: ImapscopeEvent[]): void;
   status(status: ConnectionStatus, detail: string | null): void;
 }
@@ -124,7 +125,7 @@ export class Connection {
     switch (msg.type) {
       case 'snapshot': {
         const resumed = this.lastGseq !== null;
-        this.handlers.snapshot(msg.sessions, resumed);
+        this.handlers.snapshot(msg.sessions, resumed, msg.lastGseq);
         if (msg.events.length > 0) this.deliver(msg.events);
         if (!resumed) this.lastGseq = msg.lastGseq;
         return;

@@ -31,12 +31,21 @@ export class AppStore {
   /** Time the open session's first page was applied (ms after `openSession`), for the figures. */
   firstPageMs: number | null = null;
   private connection: Connection | null = null;
+  /**
+   * The list's first page, asked for at start beside the WebSocket: resolves with the live
+   * position it was read at once it is shown, or null (it failed, or another query replaced it).
+   */
+  private firstPage: Promise<number | null> | null = null;
 
   constructor(readonly token: string | null) {}
 
   start(): void {
+    // The first page does not wait for the WebSocket's snapshot (the socket's handshake and
+    // snapshot took about as long as the page itself): it is drawn while the socket opens, and
+    // the snapshot then says whether it can stay.
+    this.firstPage = this.loadList().then((shown) => (shown ? this.list.position : null));
     this.connection = new Connection(this.token, {
-      snapshot: (rows, resumed) => this.snapshot(rows, resumed),
+      snapshot: (rows, resumed, lastGseq) => this.snapshot(rows, resumed, lastGseq),
       events: (events) => this.events(events),
       status: (status, detail) => {
         this.status = status;
@@ -59,19 +68,29 @@ export class AppStore {
     this.connection?.stop();
   }
 
-  /** Shows the list page `query` names (the hub pages, sorts and searches the archive). */
-  loadList(query: ListQuery = this.list.query): Promise<void> {
+  /**
+   * Shows the list page `query` names (the hub pages, sorts and searches the archive);
+   * resolves with whether that page is the one shown (see SessionListModel.load).
+   */
+  loadList(query: ListQuery = this.list.query): Promise<boolean> {
     return this.list.load((q) => api.sessionPage(this.token, q), query);
   }
 
-  private snapshot(rows: SessionRow[], resumed: boolean): void {
-    // The snapshot's live sessions, then the page again: after a resume what it showed may
-    // have changed beyond what the replayed events say (sessions pruned, or ended unseen).
+  private snapshot(rows: SessionRow[], resumed: boolean, lastGseq: number): void {
+    // The snapshot's live sessions, then the page again unless the first page was read at the
+    // snapshot's very position: then the events the socket delivers after it are exactly the
+    // ones the page lacks (held while it is in flight, as for any page). Read at another
+    // position, sessions may have opened or ended in between unseen; after a resume what the
+    // page showed may have changed beyond what the replayed events say (pruned, ended unseen).
     this.list.setRows(rows.filter((r) => r.endedAt === null));
-    void this.loadList().then(() => {
-      this.ready = true;
-      this.emitter.changed();
-    });
+    const first = resumed ? null : this.firstPage;
+    this.firstPage = null;
+    void (first ?? Promise.resolve(null))
+      .then((at) => (at === lastGseq ? true : this.loadList()))
+      .then(() => {
+        this.ready = true;
+        this.emitter.changed();
+      });
     this.emitter.changed();
     // After a resume the open session may have missed events the resume does not replay
     // (it replays them, but a session opened meanwhile may be behind): top it up.

@@ -90,8 +90,12 @@ export class SessionListModel {
   private held: ImapscopeEvent[] | null = null;
   private generation = 0;
 
-  /** Fetches the page `query` names (the hub does the paging, sorting and search). */
-  async load(fetchPage: (q: ListQuery) => Promise<ListPage>, query = this.query): Promise<void> {
+  /**
+   * Fetches the page `query` names (the hub does the paging, sorting and search). Resolves
+   * with whether this page is the one shown: false when it failed, or when a later `load`
+   * replaced it before it came.
+   */
+  async load(fetchPage: (q: ListQuery) => Promise<ListPage>, query = this.query): Promise<boolean> {
     const mine = ++this.generation;
     this.query = query;
     this.loading = true;
@@ -99,12 +103,14 @@ export class SessionListModel {
     this.emitter.changed();
     try {
       const page = await fetchPage(query);
-      if (mine !== this.generation) return;
+      if (mine !== this.generation) return false;
       this.setPage(page);
       this.error = null;
+      return true;
     } catch (err) {
-      if (mine !== this.generation) return;
+      if (mine !== this.generation) return false;
       this.error = (err as Error).message;
+      return false;
     } finally {
       if (mine === this.generation) {
         this.loading = false;
@@ -114,6 +120,11 @@ export class SessionListModel {
         this.emitter.changed();
       }
     }
+  }
+
+  /** The live position (gseq) the page shown was read at, or null before a page came. */
+  get position(): number | null {
+    return this.loaded ? this.pageGseq : null;
   }
 
   private setPage(page: ListPage): void {

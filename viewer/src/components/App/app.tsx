@@ -1,20 +1,19 @@
-import { useEffect, useState } from 'react';
+import { Suspense, useCallback, useEffect, useState } from 'react';
 import '../views.css';
-import { AuditPage } from '../Audit/audit-page.tsx';
-import { ConsolePage } from '../Console/console-page.tsx';
-import { StatsPage } from '../Stats/stats-page.tsx';
 import type { AppStore } from '../../state/app-store.ts';
 import { useEmitter } from '../../state/emitter.ts';
 import { SessionList } from '../SessionList/session-list.tsx';
-import { SessionView } from '../SessionView/session-view.tsx';
 import { ConnectionStatus } from './connection-status.tsx';
 import { useRoute } from './use-route.ts';
 import { useTheme } from './use-theme.ts';
+import { AuditPage, ConsolePage, SessionView, StatsPage } from './views.ts';
 
 /** The page: a top bar (brand, where you are, connection, theme) over the list or one session. */
 export function App({ store }: { store: AppStore }) {
   useEmitter(store.emitter);
   const [route, go] = useRoute();
+  // Stable, so the list's rows (memo) are not redrawn with every change of the store.
+  const openSession = useCallback((id: string) => go({ page: 'session', id }), [go]);
   const [theme, toggleTheme] = useTheme();
   // On the console page the open session is the console's own, once it shows up in the list.
   const [consoleSession, setConsoleSession] = useState<string | null>(null);
@@ -78,23 +77,26 @@ export function App({ store }: { store: AppStore }) {
         </button>
       </header>
       <main className="main">
-        {route.page === 'console' ? (
-          <ConsolePage store={store} onSession={setConsoleSession} />
-        ) : route.page === 'audit' ? (
-          <AuditPage store={store} onOpen={(id, at) => go({ page: 'session', id, at })} />
-        ) : route.page === 'stats' ? (
-          <StatsPage store={store} />
-        ) : sessionId && store.session?.id === sessionId ? (
-          <SessionView
-            key={sessionId}
-            store={store}
-            model={store.session}
-            at={route.page === 'session' ? (route.at ?? null) : null}
-            onBack={() => go({ page: 'list' })}
-          />
-        ) : sessionId ? null : (
-          <SessionList store={store} onOpen={(id) => go({ page: 'session', id })} />
-        )}
+        {/* The views other than the list load their chunk when first shown (views.ts). */}
+        <Suspense fallback={null}>
+          {route.page === 'console' ? (
+            <ConsolePage store={store} onSession={setConsoleSession} />
+          ) : route.page === 'audit' ? (
+            <AuditPage store={store} onOpen={(id, at) => go({ page: 'session', id, at })} />
+          ) : route.page === 'stats' ? (
+            <StatsPage store={store} />
+          ) : sessionId && store.session?.id === sessionId ? (
+            <SessionView
+              key={sessionId}
+              store={store}
+              model={store.session}
+              at={route.page === 'session' ? (route.at ?? null) : null}
+              onBack={() => go({ page: 'list' })}
+            />
+          ) : sessionId ? null : (
+            <SessionList store={store} onOpen={openSession} />
+          )}
+        </Suspense>
       </main>
     </div>
   );

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { memo, useCallback, useEffect, useState } from 'react';
 import {
   formatBytes,
   formatDateTime,
@@ -11,6 +11,7 @@ import { useEmitter } from '../../state/emitter.ts';
 import type { SessionListRow } from '../../state/session-list-model.ts';
 import type { ListQuery } from '../../state/session-list-model.ts';
 import type { SessionSort } from '../../../../shared/protocol.ts';
+import { prefetchSessionView } from '../App/views.ts';
 import { EmptyState } from './empty-state.tsx';
 import { useListKeys } from './use-list-keys.ts';
 
@@ -86,6 +87,13 @@ export function SessionList({ store, onOpen }: { store: AppStore; onOpen: (id: s
     const r = rows[i];
     if (r) onOpen(r.id);
   });
+  const open = useCallback(
+    (id: string, index: number) => {
+      setSelected(index);
+      onOpen(id);
+    },
+    [setSelected, onOpen],
+  );
   const go = (change: Partial<ListQuery>): void => void store.loadList({ ...q, ...change });
   const filtered = q.text.trim() !== '' || q.state !== '' || q.filter.trim() !== '';
 
@@ -157,7 +165,8 @@ export function SessionList({ store, onOpen }: { store: AppStore; onOpen: (id: s
         </button>
       </div>
       {list.error ? <p className="error">{list.error}</p> : null}
-      <table className="sessions" data-testid="session-list">
+      {/* The session view's code comes while the pointer heads for a row (views.ts). */}
+      <table className="sessions" data-testid="session-list" onPointerOver={prefetchSessionView}>
         <thead>
           <tr>
             {COLUMNS.map(([label, sort, firstOrder, cls, title]) => {
@@ -188,13 +197,11 @@ export function SessionList({ store, onOpen }: { store: AppStore; onOpen: (id: s
           {rows.map((r, i) => (
             <SessionRowView
               key={r.id}
-              row={r}
-              now={now}
+              {...r}
+              index={i}
+              now={r.endedAt === null ? now : 0}
               selected={i === selected}
-              onClick={() => {
-                setSelected(i);
-                onOpen(r.id);
-              }}
+              onOpen={open}
             />
           ))}
         </tbody>
@@ -203,13 +210,21 @@ export function SessionList({ store, onOpen }: { store: AppStore; onOpen: (id: s
   );
 }
 
-function SessionRowView(props: {
-  row: SessionListRow;
-  now: number;
-  selected: boolean;
-  onClick: () => void;
-}) {
-  const { row: r, now } = props;
+/**
+ * One row. Its fields come as separate props, not the row object (which live events change in
+ * place), so `memo` redraws it only when something it shows changed: a status change, the
+ * snapshot or the clock (which only live rows show) no longer redraws the whole page.
+ */
+const SessionRowView = memo(function SessionRowView(
+  props: SessionListRow & {
+    index: number;
+    /** The clock for a live row's duration; 0 for an ended row. */
+    now: number;
+    selected: boolean;
+    onOpen: (id: string, index: number) => void;
+  },
+) {
+  const { now, ...r } = props;
   const live = r.endedAt === null;
   const end = formatEnd(live ? null : r.reason);
   const count = (n: number, cls: string) => {
@@ -223,7 +238,7 @@ function SessionRowView(props: {
   return (
     <tr
       className={[props.selected ? 'selected' : '', end.failed ? 'failed' : ''].join(' ').trim()}
-      onClick={props.onClick}
+      onClick={() => props.onOpen(r.id, props.index)}
       data-session={r.id}
       aria-selected={props.selected}
     >
@@ -268,4 +283,4 @@ function SessionRowView(props: {
       {count(r.lintCount, 'warn')}
     </tr>
   );
-}
+});
