@@ -61,6 +61,12 @@ export type { ArchiveStats };
 
 export type { SessionPatch };
 
+/**
+ * Event rows per INSERT statement: one statement per row made a flush cross from JavaScript to
+ * SQLite and back once per event.
+ */
+const EVENT_ROWS_PER_INSERT = 64;
+
 /** A raw chunk already appended to a segment file, waiting for its span row. */
 interface PendingSpan {
   session: string;
@@ -105,6 +111,8 @@ export class Archive implements Sink, ArchiveStore {
   private readonly retention: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly insertEvent: Statement;
+  /** insertEvent for EVENT_ROWS_PER_INSERT rows at once. */
+  private readonly insertEvents: Statement;
   private readonly insertSpan: Statement;
   private readonly rawFiles: RawFiles;
   private readonly openSession: Statement;
@@ -132,8 +140,11 @@ export class Archive implements Sink, ArchiveStore {
       now: this.now,
     });
     this.db = openArchiveDb(file);
-    this.insertEvent = this.db.prepare(
-      `INSERT OR IGNORE INTO events(session, seq, gseq, at, type, body) VALUES (?, ?, ?, ?, ?, ?)`,
+    const eventsInsert = `INSERT OR IGNORE INTO events(session, seq, gseq, at, type, body) VALUES `;
+    const eventRow = `(?, ?, ?, ?, ?, ?)`;
+    this.insertEvent = this.db.prepare(eventsInsert + eventRow);
+    this.insertEvents = this.db.prepare(
+      eventsInsert + Array<string>(EVENT_ROWS_PER_INSERT).fill(eventRow).join(', '),
     );
     // Raw bytes go to append-only segment files beside the database (raw-files.ts); rows hold spans.
     this.rawFiles = new RawFiles(this.db);
@@ -466,6 +477,8 @@ export class Archive implements Sink, ArchiveStore {
     this.queue = [];
     this.spanQueue = [];
     const patches = new Map<string, SessionPatch>();
+    // Rows go in EVENT_ROWS_PER_INSERT at a time; the last few one by one.
+    let rows: unknown[] = [];
     for (const e of events) {
       if (e.type === 'session.open') {
         const client = formatEndpoint(e.client);
@@ -478,8 +491,13 @@ export class Archive implements Sink, ArchiveStore {
         patches.set(e.session, p);
       }
       foldEvent(p, e);
-      this.insertEvent.run(e.session, e.seq, e.gseq, e.at, e.type, eventJson(e));
+      rows.push(e.session, e.seq, e.gseq, e.at, e.type, eventJson(e));
+      if (rows.length === EVENT_ROWS_PER_INSERT * 6) {
+        this.insertEvents.run(rows);
+        rows = [];
+      }
     }
+    for (let i = 0; i < rows.length; i += 6) this.insertEvent.run(rows.slice(i, i + 6));
     for (const [session, n] of this.droppedBySession) {
       const now = this.now();
       const p = patches.get(session) ?? newSessionPatch(session, now);
