@@ -248,13 +248,17 @@ export class SessionTracker extends SessionEvents {
 
   /** Events produced since the last call, with a session.facts event first if facts changed. */
   take(): ImapscopeEvent[] {
-    if (this.model.dirty) {
-      this.model.dirty = false;
-      this.emit({ type: 'session.facts', ...this.model.snapshot() }, this.lastAt);
-    }
+    this.emitFacts();
     const out = this.out;
     this.out = [];
     return out;
+  }
+
+  /** A session.facts event now, if the facts changed since the last one. */
+  private emitFacts(): void {
+    if (!this.model.dirty) return;
+    this.model.dirty = false;
+    this.emit({ type: 'session.facts', ...this.model.snapshot() }, this.lastAt);
   }
 
   /** One decoded message; `at` is the time of the chunk that completed it. */
@@ -459,6 +463,10 @@ export class SessionTracker extends SessionEvents {
     }
     this.inflight.remove(p, before, m.state);
     this.exchange(p, done, at);
+    // A login names the user from here on: its facts follow its exchange at once, not at the
+    // end of whatever batch of chunks held it, so that the audit trail (session/audit.ts) names
+    // the user of the login and of every action after it however the bytes were split.
+    if (res.status === 'OK' && (name === 'LOGIN' || name === 'AUTHENTICATE')) this.emitFacts();
     const full = p.cmd;
     if (res.status === 'BAD') {
       this.lint(lints.explainBad(full, res, p.stateAtCommand, seq, m.capabilities), at);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AuditTrail } from '../../proxy/session/audit.ts';
 import { decodeHeaderWords, headerFields } from '../../proxy/session/headers.ts';
 import type { AuditAction } from '../../shared/audit.ts';
+import { SessionPipeline } from '../../proxy/inspection/pipeline.ts';
 import { GREETING, run, type Step } from './dialog.ts';
 
 /** A literal with its size computed: `{n}` CRLF and the text. */
@@ -48,6 +49,37 @@ describe('the audit trail derived from a session', () => {
     ]);
     expect(a.map((x) => [x.kind, x.user, x.status, x.detail])).toEqual([
       ['login', 'alice', 'OK', 'AUTHENTICATE PLAIN succeeded from 127.0.0.1:50000'],
+    ]);
+  });
+
+  it('names the user of an AUTHENTICATE and of what follows when the whole conversation came in one batch', () => {
+    // The relay's outbox posts many chunks at once: the facts must not wait for the batch's end.
+    const pipeline = new SessionPipeline({
+      session: 'test',
+      client: { host: '127.0.0.1', port: 50000 },
+      upstream: { host: '127.0.0.1', port: 143 },
+      startedAt: 1000,
+    });
+    const lines = [
+      GREETING,
+      'C:a1 AUTHENTICATE PLAIN\r\n',
+      'S:+ \r\n',
+      'C:AGFsaWNlAHNlY3JldA==\r\n',
+      'S:a1 OK [CAPABILITY IMAP4rev1] Logged in\r\n',
+      'C:a2 ID NIL\r\n',
+      'S:* ID NIL\r\na2 OK done\r\n',
+      'C:a3 CREATE Kept\r\n',
+      'S:a3 OK created\r\n',
+    ];
+    const batch = lines.map((l, i) => ({
+      direction: l.startsWith('C:') ? ('c2s' as const) : ('s2c' as const),
+      data: Buffer.from(l.slice(2)),
+      at: 1010 + i,
+    }));
+    const a = new AuditTrail('test').push(pipeline.push(batch).events);
+    expect(a.map((x) => [x.kind, x.user, x.status])).toEqual([
+      ['login', 'alice', 'OK'],
+      ['create', 'alice', 'OK'],
     ]);
   });
 
