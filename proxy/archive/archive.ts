@@ -20,7 +20,7 @@ import { admitEvents, type ArchiveStats, type ArchiveStore, type StoredChunk } f
 import type { Direction } from '../../shared/direction.ts';
 import { RawFiles } from './raw-files.ts';
 import { openArchiveDb } from './schema.ts';
-import { searchText } from './search-text.ts';
+import { addSearchLines } from './search-text.ts';
 import { WriteFaults, type WriteFaultOptions } from './write-faults.ts';
 
 export interface ArchiveOptions {
@@ -457,10 +457,9 @@ export class Archive implements Sink, ArchiveStore {
       }
       p.lastAt = Math.max(p.lastAt, e.at);
       applySessionEvent(p.row, e);
-      const text = searchText(e);
       // Line by line: header fields (From, To, List-Id…) repeat across a session's messages,
       // and the trigram index's share of a flush grows with every character it is given.
-      if (text !== '') for (const line of text.split('\n')) p.text.add(line);
+      addSearchLines(e, p.text);
       this.insertEvent.run(e.session, e.seq, e.gseq, e.at, e.type, eventJson(e));
     }
     for (const [session, n] of this.droppedBySession) {
