@@ -13,12 +13,38 @@ const HEADER_TEXT_MAX = 2_000;
 
 /** The searchable text of one event ('' when it adds nothing). */
 export function searchText(e: ImapscopeEvent): string {
+  if (e.type !== 'message') return otherText(e);
+  const parts = [e.message.raw];
+  collect(e.message, parts, 0);
+  return parts.join('\n');
+}
+
+/**
+ * Adds the lines of {@link searchText}`(e)` to `lines` (a set: each distinct line once), as
+ * `searchText(e).split('\n')` would give them but without joining a FETCH line to split it
+ * again; nothing when it adds nothing.
+ */
+export function addSearchLines(e: ImapscopeEvent, lines: Set<string>): void {
+  if (e.type !== 'message') {
+    const text = otherText(e);
+    if (text !== '') addLines(text, lines);
+    return;
+  }
+  const parts: string[] = [];
+  collect(e.message, parts, 0);
+  const raw = e.message.raw;
+  if (raw === '' && parts.length === 0) return;
+  addLines(raw, lines);
+  for (const p of parts) addLines(p, lines);
+}
+
+function addLines(text: string, lines: Set<string>): void {
+  if (!text.includes('\n')) lines.add(text);
+  else for (const line of text.split('\n')) lines.add(line);
+}
+
+function otherText(e: Exclude<ImapscopeEvent, { type: 'message' }>): string {
   switch (e.type) {
-    case 'message': {
-      const parts = [e.message.raw];
-      collect(e.message, parts, 0);
-      return parts.join('\n');
-    }
     case 'malformed':
       return e.message.raw;
     case 'state.change':

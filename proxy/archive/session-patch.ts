@@ -9,7 +9,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import type { SessionRow } from '../../shared/protocol.ts';
 import { applySessionEvent, newSessionRow } from '../../shared/session-row.ts';
-import { searchText } from './search-text.ts';
+import { addSearchLines } from './search-text.ts';
 
 /**
  * What a run of events adds to one session's stored row: a delta row folded by the shared
@@ -32,10 +32,9 @@ export function newSessionPatch(session: string, at: number): SessionPatch {
 export function foldEvent(p: SessionPatch, e: ImapscopeEvent): void {
   p.lastAt = Math.max(p.lastAt, e.at);
   applySessionEvent(p.row, e);
-  const text = searchText(e);
   // Line by line: header fields (From, To, List-Id…) repeat across a session's messages,
   // and the trigram index's share of a flush grows with every character it is given.
-  if (text !== '') for (const line of text.split('\n')) p.text.add(line);
+  addSearchLines(e, p.text);
 }
 
 /**

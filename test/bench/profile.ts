@@ -11,6 +11,8 @@
  *   PROFILE_WORKLOAD=bulk|compress|noop|sessions|all (default all; compress = the bulk fetches
  *   after COMPRESS=DEFLATE; sessions = 5 rounds of 200 concurrent sessions with a WebSocket
  *   viewer attached)   PROFILE_KEEP=1 keeps the .cpuprofile files
+ *   PROFILE_VIEWER=0 runs the sessions without a viewer
+ *   PROFILE_ARGS="--log-level warn ..." more imapscope flags (to see what one part costs)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -149,7 +151,11 @@ async function main(): Promise<void> {
     await prepareMail(dovecot);
     const cpuOnly = process.env.PROFILE_CPU_ONLY === '1';
     scope = await startImapscope(
-      ['--upstream', `${dovecot.host}:${dovecot.port}`],
+      [
+        '--upstream',
+        `${dovecot.host}:${dovecot.port}`,
+        ...(process.env.PROFILE_ARGS ? process.env.PROFILE_ARGS.split(' ') : []),
+      ],
       {},
       process.env.PROFILE_NODE_ARGS
         ? process.env.PROFILE_NODE_ARGS.split(' ')
@@ -203,7 +209,7 @@ async function main(): Promise<void> {
       cpuSince('2,000 NOOPs');
     }
     if (run('sessions')) {
-      const viewer = await Viewer.open(scope.url);
+      const viewer = process.env.PROFILE_VIEWER === '0' ? null : await Viewer.open(scope.url);
       for (let i = 0; i < 5; i++) {
         const s = await concurrentSessions(
           scope.listen,
@@ -212,9 +218,9 @@ async function main(): Promise<void> {
         );
         progress(`200 sessions ${i + 1}/5: ${s.completed} completed in ${s.totalMs.toFixed(0)} ms`);
       }
-      viewer.ws.close();
+      viewer?.ws.close();
       await new Promise((r) => setTimeout(r, 1_000));
-      cpuSince('5 × 200 sessions with a viewer');
+      cpuSince(`5 × 200 sessions ${viewer ? 'with' : 'without'} a viewer`);
     }
     const gaps = scope.logs.filter((l) => String(l.msg).includes('inspection gap')).length;
     console.log(`inspection gap log lines: ${gaps}`);
