@@ -220,7 +220,19 @@ async function main(): Promise<void> {
    */
   let held: ToInspection[] | null = services.archiveRecovering ? [] : null;
   const take = (m: ToInspection): void => {
-    handle(m);
+    try {
+      handle(m);
+    } catch (err) {
+      // The thread dies of this (the relay thread restarts inspection): what it did inspect is
+      // written first, so that a crash loses the bytes it was handling, not the events of the
+      // last flush interval before them (SQLite writes synchronously).
+      try {
+        services.archive?.flush();
+      } catch {
+        // Dying anyway: the uncaught exception below is what gets reported.
+      }
+      throw err;
+    }
     if (consumed.size === 0 && slabs.size === 0) return;
     // Every view of the slabs was lent for the handling only: the relay thread may reuse them.
     const back = [...slabs];
