@@ -8,7 +8,7 @@
  */
 import type { PoolClient } from 'pg';
 import type { ImapscopeEvent } from '../../shared/events.ts';
-import { searchText } from './search-text.ts';
+import { addSearchLines } from './search-text.ts';
 
 /** Shorter searches than this match the session's columns only (trigrams need 3 characters). */
 export const PG_TRIGRAM = 3;
@@ -18,18 +18,22 @@ export function searchTextRows(events: readonly ImapscopeEvent[]): {
   sessions: string[];
   texts: string[];
 } {
+  // Line by line, as the SQLite archive keeps it (session-patch.ts): a line repeated across
+  // the flush's events (header fields, FLAGS lines) is indexed once.
   const bySession = new Map<string, Set<string>>();
   for (const e of events) {
-    const text = searchText(e);
-    if (text === '') continue;
     let set = bySession.get(e.session);
     if (!set) bySession.set(e.session, (set = new Set()));
-    set.add(text);
+    addSearchLines(e, set);
   }
-  return {
-    sessions: [...bySession.keys()],
-    texts: [...bySession.values()].map((s) => [...s].join('\n')),
-  };
+  const sessions: string[] = [];
+  const texts: string[] = [];
+  for (const [session, lines] of bySession) {
+    if (lines.size === 0) continue;
+    sessions.push(session);
+    texts.push([...lines].join('\n'));
+  }
+  return { sessions, texts };
 }
 
 /** Inserts a flush's searchable text, in the flush's transaction (one statement). */
