@@ -64,18 +64,22 @@ export const ARCHIVE_MAX_QUEUE_EVENTS = 200_000;
 export const ARCHIVE_MAX_QUEUE_SPANS = 200_000;
 
 /**
- * The raw archive's staging buffer (archive/raw-files.ts): small batches of raw bytes are
- * copied into it and written in one append when it fills or at the archive's flush, instead of
- * one writev per batch. Batches of more than a quarter of it are written as they come.
- */
-export const RAW_STAGE_BYTES = 256 * 1024;
-
-/**
- * Where segments are written with O_DIRECT (archive/raw-files.ts), large batches go through
- * the staging buffer in writes of up to this many bytes (the buffer is this large then): each
- * direct write waits for the disk, and a quarter of this size cost twice the kernel time per MB.
+ * The raw archive writes segments in writes of up to this many bytes (archive/raw-files.ts):
+ * bytes are copied into a slot of this size in the writer thread's memory, sent when it fills
+ * or at the archive's flush. Direct writes wait for the disk, and a quarter of this size cost
+ * twice the kernel time per MB.
  */
 export const RAW_DIRECT_WRITE_BYTES = 1024 * 1024;
+
+/**
+ * Slots of RAW_DIRECT_WRITE_BYTES the raw archive's writer thread works through
+ * (archive/raw-writer.ts): up to this many writes are queued before the inspection thread
+ * waits for the disk.
+ */
+export const RAW_WRITE_SLOTS = 4;
+
+/** A raw archive write that makes no progress for this long counts as failed (a hung disk). */
+export const RAW_WRITE_STALL_MS = 60_000;
 
 /** Size past which the archive starts a new raw segment file (see archive/raw-files.ts). */
 export const RAW_SEGMENT_BYTES = 64 * 1024 * 1024;

@@ -67,7 +67,7 @@ export type { SessionPatch };
  */
 const EVENT_ROWS_PER_INSERT = 64;
 
-/** A raw chunk already appended to a segment file, waiting for its span row. */
+/** A raw chunk appended to a segment file, waiting for its writes and then its span row. */
 interface PendingSpan {
   session: string;
   direction: string;
@@ -75,6 +75,9 @@ interface PendingSpan {
   segment: number;
   offset: number;
   length: number;
+  /** The writes holding its bytes (raw-files.ts RawAppend). */
+  first: number;
+  last: number;
 }
 
 /**
@@ -103,8 +106,8 @@ export class Archive implements Sink, ArchiveStore {
   };
   private queue: ImapscopeEvent[] = [];
   private spanQueue: PendingSpan[] = [];
-  /** How many spans at the end of spanQueue have their bytes staged, not yet written. */
-  private stagedSpans = 0;
+  /** The spans the running flush commits (their bytes are written). */
+  private committingSpans: PendingSpan[] = [];
   private droppedBySession = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
@@ -254,25 +257,14 @@ export class Archive implements Sink, ArchiveStore {
       this.schedule();
       return;
     }
-    const buffers = chunks.map((c) => c.data);
-    let place = this.rawFiles.tryStage(buffers);
-    if (place !== null) {
-      this.stagedSpans += chunks.length;
-    } else {
-      this.syncRaw();
-      place = this.rawFiles.tryStage(buffers);
-      if (place !== null) {
-        this.stagedSpans += chunks.length;
-      } else {
-        try {
-          place = this.rawFiles.append(buffers);
-        } catch (err) {
-          // A full disk: these bytes are lost; the proxy goes on.
-          this.stats.chunksDropped += chunks.length;
-          this.faults.failed(err, 0, chunks.length);
-          return;
-        }
-      }
+    let place;
+    try {
+      place = this.rawFiles.append(chunks.map((c) => c.data));
+    } catch (err) {
+      // No segment could be opened (a full disk): these bytes are lost; the proxy goes on.
+      this.stats.chunksDropped += chunks.length;
+      this.faults.failed(err, 0, chunks.length);
+      return;
     }
     let offset = place.offset;
     for (const c of chunks) {
@@ -284,6 +276,8 @@ export class Archive implements Sink, ArchiveStore {
         segment: place.segment,
         offset,
         length,
+        first: place.first,
+        last: place.last,
       });
       offset += length;
     }
@@ -291,35 +285,78 @@ export class Archive implements Sink, ArchiveStore {
   }
 
   /**
-   * Writes the staged raw bytes (before their spans can commit). On a failure (a full disk)
-   * those bytes are lost: their spans are dropped and counted; the proxy goes on.
+   * Sends the appended raw bytes to the writer thread (`wait`: and waits until they are
+   * written) and takes the spans whose writes are done for this flush. Spans of a failed write
+   * (a full disk) are dropped and counted; the proxy goes on. The others wait for a later flush.
    */
-  private syncRaw(): void {
-    if (this.stagedSpans === 0) return;
-    const staged = this.stagedSpans;
-    this.stagedSpans = 0;
+  private takeSpans(wait: boolean): PendingSpan[] {
+    if (this.spanQueue.length === 0) return [];
+    let done: number;
     try {
-      this.rawFiles.sync();
+      if (wait) this.rawFiles.sync();
+      else this.rawFiles.send();
+      done = this.rawFiles.done;
     } catch (err) {
-      this.spanQueue.splice(this.spanQueue.length - staged, staged);
-      this.stats.chunksDropped += staged;
-      this.faults.failed(err, 0, staged);
+      // The writer thread made no progress for RAW_WRITE_STALL_MS: count the spans as lost.
+      const lost = this.spanQueue.length;
+      this.spanQueue = [];
+      this.stats.chunksDropped += lost;
+      this.faults.failed(err, 0, lost);
+      return [];
     }
+    const queue = this.spanQueue;
+    let n = 0;
+    while (n < queue.length && queue[n]!.last <= done) n += 1;
+    if (n === 0) return [];
+    const ready = n === queue.length ? queue : queue.slice(0, n);
+    this.spanQueue = n === queue.length ? [] : queue.slice(n);
+    if (this.rawFiles.failure(ready[0]!.first, ready[n - 1]!.last) === null) return ready;
+    const kept: PendingSpan[] = [];
+    let lost = 0;
+    let error: Error | null = null;
+    for (const span of ready) {
+      const err = this.rawFiles.failure(span.first, span.last);
+      if (err === null) kept.push(span);
+      else {
+        lost += 1;
+        error ??= err;
+      }
+    }
+    this.rawFiles.forget(ready[n - 1]!.last);
+    this.stats.chunksDropped += lost;
+    this.faults.failed(error, 0, lost);
+    return kept;
   }
 
-  /** Writes everything queued, in one transaction. Synchronous; safe to call any time. */
+  /**
+   * Writes everything queued, in one transaction, after waiting for the raw bytes' writes.
+   * Synchronous; safe to call any time.
+   */
   flush(): void {
+    this.flushSome(true);
+  }
+
+  /**
+   * The timer's flush: commits the events and the spans whose bytes are written; spans whose
+   * writes are still running wait for the next one (`wait`: waits for them, see {@link flush}).
+   */
+  private flushSome(wait: boolean): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
     this.immediate = null;
-    this.syncRaw();
-    if (this.queue.length === 0 && this.spanQueue.length === 0 && this.droppedBySession.size === 0)
+    this.committingSpans = this.takeSpans(wait);
+    if (this.spanQueue.length > 0) this.schedule();
+    if (
+      this.queue.length === 0 &&
+      this.committingSpans.length === 0 &&
+      this.droppedBySession.size === 0
+    )
       return;
     const t0 = performance.now();
     // The transaction takes the queues at once: count what it held before it may fail.
     const events = this.queue;
-    const spans = this.spanQueue;
+    const spans = this.committingSpans;
     // The transaction clears the per-session drop counts; a failed one must not lose them.
     const droppedBefore = this.droppedBySession.size > 0 ? new Map(this.droppedBySession) : null;
     try {
@@ -330,7 +367,7 @@ export class Archive implements Sink, ArchiveStore {
       // A full disk or a locked file: what was queued is lost; the proxy goes on. Each
       // session's row counts its lost events once writes work again.
       this.queue = [];
-      this.spanQueue = [];
+      this.committingSpans = [];
       this.stats.eventsDropped += events.length;
       this.stats.chunksDropped += spans.length;
       if (droppedBefore) this.droppedBySession = droppedBefore;
@@ -462,20 +499,20 @@ export class Archive implements Sink, ArchiveStore {
 
   private schedule(): void {
     if (this.queue.length >= ARCHIVE_FLUSH_EVENTS) {
-      this.immediate ??= setImmediate(() => this.flush());
+      this.immediate ??= setImmediate(() => this.flushSome(false));
       return;
     }
     if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), ARCHIVE_FLUSH_MS);
+      this.timer = setTimeout(() => this.flushSome(false), ARCHIVE_FLUSH_MS);
       this.timer.unref();
     }
   }
 
   private writeQueued(): void {
     const events = this.queue;
-    const spans = this.spanQueue;
+    const spans = this.committingSpans;
     this.queue = [];
-    this.spanQueue = [];
+    this.committingSpans = [];
     const patches = new Map<string, SessionPatch>();
     // Rows go in EVENT_ROWS_PER_INSERT at a time; the last few one by one.
     let rows: unknown[] = [];
@@ -532,7 +569,7 @@ export class Archive implements Sink, ArchiveStore {
       );
       this.searchText.write(id, p.text);
     }
-    // The bytes are on disk already (raw()); their spans are committed with the events.
+    // Their bytes are written (takeSpans); the spans are committed with the events.
     for (const c of spans) {
       this.insertSpan.run(c.session, c.direction, c.at, c.segment, c.offset, c.length);
     }

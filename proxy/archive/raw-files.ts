@@ -20,30 +20,29 @@
  * Archives written before segments kept one file per session (`raw/<session>.raw`); their
  * spans have no segment (NULL) and are still read, and deleted with their session.
  *
- * Small batches (a short session's lines, a NOOP and its OK) are staged: copied into one
- * RAW_STAGE_BYTES buffer, their place reserved, and written in one append when it fills or when
- * the archive flushes ({@link RawFiles.sync}), instead of a writev each. With 200 sessions at
- * once that was a syscall per tap batch of every session on the inspection thread. Large
- * batches (a bulk FETCH's 64 KiB reads) are written as they come, without a copy.
+ * Appends are copied into the memory of a writer thread (raw-writer.ts) and written there, in
+ * writes of up to RAW_DIRECT_WRITE_BYTES: a slot is sent when it fills, and what a slot holds
+ * at the archive's flush is sent then. A short session's lines and a NOOP and its OK so cost a
+ * copy, not a syscall each, and a bulk FETCH's bytes are on their way to the disk while the
+ * inspection thread decodes the next ones (the synchronous writes were most of its busy time).
  *
  * Where the file system allows it (not tmpfs), segments are written with O_DIRECT: whole
- * 4 KiB blocks go from the staging buffer to the disk without a copy into the page cache, and
+ * 4 KiB blocks go from the writer's memory to the disk without a copy into the page cache, and
  * only a last partial block is written through the page cache (the next write rewrites that
- * block, direct, from its start: the staging buffer keeps it). A bulk FETCH's bytes cost the
- * inspection thread a copy into the staging buffer instead of a copy into newly allocated page
- * cache, which on our virtual machines cost 1-2.7 ms of kernel time per MB (each new page cache
- * page is new memory to the host) against 0.1 ms/MB direct. Reads go through the page cache as
- * before; the kernel keeps the two coherent.
+ * block, direct, from its start: its bytes lead the next slot). New page cache pages cost 1-2.7
+ * ms of kernel time per MB on our virtual machines (each is new memory to the host) against
+ * 0.1 ms/MB direct. Reads go through the page cache as before; the kernel keeps the two
+ * coherent.
  *
- * Crash safety: bytes are appended before the transaction that records their span commits
- * (the archive syncs the staged bytes first), so a span never points past what is on disk;
- * bytes without a span are ignored.
+ * Crash safety: a span's row is committed only once the writes holding its bytes are done (the
+ * archive checks {@link RawFiles.done}), so a span never points past what is on disk; bytes
+ * without a span are ignored. A failed write (a full disk) loses only its own bytes: the
+ * archive drops the spans in it, and later writes, each of its whole range, go on.
  */
 import {
   closeSync,
   constants,
   existsSync,
-  fstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -52,7 +51,6 @@ import {
   statSync,
   ftruncateSync,
   writeSync,
-  writevSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Database as Db } from 'better-sqlite3';
@@ -60,8 +58,9 @@ import {
   RAW_COMPACT_LIVE_RATIO,
   RAW_DIRECT_WRITE_BYTES,
   RAW_SEGMENT_BYTES,
-  RAW_STAGE_BYTES,
+  RAW_WRITE_SLOTS,
 } from '../limits.ts';
+import { RawWriter, type Slot } from './raw-writer.ts';
 
 /** The folder of raw files that belongs to an archive database. */
 export function rawDir(db: Db): string {
@@ -89,43 +88,63 @@ export interface RawPlace {
 /** The block size direct writes are made of (offsets, lengths); a multiple of any disk's. */
 const BLOCK = 4096;
 
+/** Where appended bytes went, and the writes (jobs of raw-writer.ts) that hold them. */
+export interface RawAppend extends RawPlace {
+  /** The write holding the first byte. */
+  first: number;
+  /** The write holding the last byte: once it is done (and none between failed), so are they. */
+  last: number;
+}
+
 /**
- * An open segment. `size`: bytes written to the file; staged bytes follow at `size`. `direct`:
- * a second descriptor opened with O_DIRECT (whole blocks go through it), or null.
+ * An open segment. `end`: bytes appended (the next append's offset). `slotStart`: where the
+ * slot being filled starts in the file (a block boundary when written direct). `direct`: a
+ * second descriptor opened with O_DIRECT (whole blocks go through it), or null.
  */
 interface Segment {
   segment: number;
   fd: number;
-  size: number;
   direct: number | null;
+  end: number;
+  slotStart: number;
 }
 
 /** Appends sessions' bytes to the current segment. */
 export class RawFiles {
   private current: Segment | null = null;
   private nextSegment: number;
-  /** The staging buffer's memory (with room to align a view of it for O_DIRECT). */
-  private readonly memory: Buffer;
-  /**
-   * The staging buffer: the current segment's last partial block first (`tail` bytes, already
-   * written; direct writes only), then the staged bytes.
-   */
-  private stage: Buffer;
+  private writer: RawWriter | null = null;
+  /** The job the slot being filled becomes when sent (jobs count from 1). */
+  private seq = 1;
+  /** The slot being filled, and a view of it from its aligned start. */
+  private slot: Slot | null = null;
+  private view: Buffer = Buffer.alloc(0);
+  /** Bytes in the slot being filled: the last partial block already sent (direct), then new ones. */
+  private fill = 0;
+  /** How many bytes at the start of the slot are that partial block. */
   private tail = 0;
-  private staged = 0;
   /** Whether to try O_DIRECT: until a segment could not be opened or aligned for it. */
   private tryDirect = constants.O_DIRECT !== undefined;
   private aligned = false;
-  /** Bytes the staging buffer holds after the tail. */
-  private readonly capacity: number;
+  /** A slot's size: up to slotBytes new bytes after a partial block. */
+  private readonly slotSize: number;
+  private readonly slots: number;
 
-  /** `direct: false` never tries O_DIRECT (tests of the buffered writes). */
+  /**
+   * `slotBytes`: bytes per write (RAW_DIRECT_WRITE_BYTES); `slots`: writes in flight at most
+   * (RAW_WRITE_SLOTS); `direct: false` never tries O_DIRECT (tests of the buffered writes).
+   */
   constructor(
     private readonly db: Db,
-    private readonly stageBytes = RAW_STAGE_BYTES,
-    { direct = true }: { direct?: boolean } = {},
+    {
+      direct = true,
+      slotBytes = RAW_DIRECT_WRITE_BYTES,
+      slots = RAW_WRITE_SLOTS,
+    }: { direct?: boolean; slotBytes?: number; slots?: number } = {},
   ) {
     this.tryDirect &&= direct;
+    this.slotSize = Math.ceil(slotBytes / BLOCK) * BLOCK + BLOCK;
+    this.slots = slots;
     mkdirSync(rawDir(db), { recursive: true, mode: 0o700 });
     // Past every segment the database or the folder knows of.
     const inDb = Number(db.prepare(`SELECT max(segment) FROM raw_spans`).pluck().get() ?? 0);
@@ -134,10 +153,6 @@ export class RawFiles {
       .filter((n): n is string => n !== undefined)
       .map(Number);
     this.nextSegment = Math.max(inDb, 0, ...onDisk) + 1;
-    // Direct writes of a large batch fill it up to RAW_DIRECT_WRITE_BYTES at a time.
-    this.capacity = this.tryDirect ? Math.max(stageBytes, RAW_DIRECT_WRITE_BYTES) : stageBytes;
-    this.memory = Buffer.allocUnsafeSlow(this.capacity + 2 * BLOCK);
-    this.stage = this.memory.subarray(0, this.capacity + BLOCK);
   }
 
   /** Whether the current segment is written with O_DIRECT (see the top of this file). */
@@ -145,107 +160,119 @@ export class RawFiles {
     return this.current?.direct != null;
   }
 
-  /** Bytes staged and not yet written (see {@link sync}). */
+  /** Bytes appended and not yet sent to the writer thread (see {@link send}). */
   get stagedBytes(): number {
-    return this.staged;
+    return this.fill - this.tail;
   }
 
   /**
-   * Copies small buffers into the staging buffer and returns the place reserved for them, or
-   * null when they are not staged: more than a quarter of the staging buffer, more than it has
-   * room for (call {@link sync}, then stage or {@link append}), or past the segment's end.
-   * Staged bytes reach the file at the next {@link sync}.
+   * Copies the buffers, in order, into the writer thread's memory and returns where the first
+   * starts (the rest follow it) and which writes hold them. A full slot is sent at once; the
+   * rest waits for {@link send}. Blocks only while every slot is still being written (the disk
+   * is slower than the traffic). Throws only when no segment can be opened.
    */
-  tryStage(buffers: readonly Uint8Array[]): RawPlace | null {
-    let total = 0;
-    for (const b of buffers) total += b.length;
-    if (total > this.stageBytes / 4 || this.staged + total > this.stageBytes) return null;
-    const f = this.segmentFor(total);
-    if (f === null) return null;
-    const offset = f.size + this.staged;
-    for (const b of buffers) {
-      this.stage.set(b, this.tail + this.staged);
-      this.staged += b.length;
-    }
-    return { segment: f.segment, offset };
-  }
-
-  /**
-   * Writes the staged bytes to their segment. On a failure (a full disk) they are discarded
-   * and the error thrown: the caller must drop their spans.
-   */
-  sync(): void {
-    const f = this.current;
-    if (this.staged === 0 || f === null) return;
-    const n = this.staged;
-    this.staged = 0;
-    if (f.direct !== null) this.writeDirect(f, f.direct, n);
-    else this.writeAt(f, [this.stage.subarray(0, n)], n);
-  }
-
-  /**
-   * Appends the buffers, in order, at once; returns where the first starts (the rest follow
-   * it). Staged bytes are written first (and if that fails, the error is theirs: these buffers
-   * are not written either).
-   */
-  append(buffers: Uint8Array[]): RawPlace {
-    this.sync();
+  append(buffers: readonly Uint8Array[]): RawAppend {
     let total = 0;
     for (const b of buffers) total += b.length;
     let f = this.current;
-    if (f && f.size > 0 && f.size + total > RAW_SEGMENT_BYTES) {
+    if (f && f.end > 0 && f.end + total > RAW_SEGMENT_BYTES) {
       this.closeSegment(f);
       f = null;
     }
     f ??= this.open();
-    const offset = f.size;
-    if (f.direct === null) {
-      this.writeAt(f, buffers, total);
-      return { segment: f.segment, offset };
-    }
-    // Through the staging buffer, a bufferful at a time: direct writes need aligned memory.
+    const place = { segment: f.segment, offset: f.end, first: this.seq, last: this.seq };
     for (const b of buffers) {
       for (let at = 0; at < b.length;) {
-        const n = Math.min(this.capacity - this.staged, b.length - at);
-        this.stage.set(b.subarray(at, at + n), this.tail + this.staged);
-        this.staged += n;
+        if (this.fill === this.slotSize) this.send();
+        const n = Math.min(this.slotSize - this.fill, b.length - at);
+        this.view.set(b.subarray(at, at + n), this.fill);
+        this.fill += n;
+        f.end += n;
         at += n;
-        if (this.staged === this.capacity) this.sync();
       }
     }
-    this.sync();
-    return { segment: f.segment, offset };
+    place.last = this.seq;
+    return place;
   }
 
-  /** The current segment if `total` more bytes (after the staged ones) fit in it; opens one. */
-  private segmentFor(total: number): Segment | null {
+  /** Sends the bytes appended so far to the writer thread (without waiting for the write). */
+  send(): void {
     const f = this.current;
-    if (f === null) return this.staged === 0 ? this.open() : null;
-    const end = f.size + this.staged + total;
-    return end > RAW_SEGMENT_BYTES && f.size + this.staged > 0 ? null : f;
+    if (f === null || this.fill === this.tail) return;
+    const w = this.writer!;
+    const whole = f.direct === null ? 0 : this.fill - (this.fill % BLOCK);
+    const job = {
+      seq: this.seq,
+      length: this.fill,
+      position: f.slotStart,
+      whole,
+      direct: f.direct ?? -1,
+      fd: f.fd,
+    };
+    // The next slot (waiting while the thread holds them all: the disk is behind).
+    const next = w.take();
+    const view = this.viewOf(next);
+    // Direct writes are whole blocks from a block boundary: the next write starts again at the
+    // last partial block's start, whose bytes (already written through the page cache) lead it.
+    const keep = f.direct === null ? 0 : this.fill - whole;
+    if (keep > 0) this.view.copy(view, 0, whole, this.fill);
+    w.send(job, this.slot!);
+    this.seq += 1;
+    this.slot = next;
+    this.view = view;
+    f.slotStart += f.direct === null ? this.fill : whole;
+    this.tail = keep;
+    this.fill = keep;
+  }
+
+  /** The last write finished (see {@link RawAppend}). */
+  get done(): number {
+    return this.writer?.done ?? 0;
+  }
+
+  /** The first failure among writes `first`..`last` (finished), or null. */
+  failure(first: number, last: number): Error | null {
+    return this.writer?.failure(first, last) ?? null;
+  }
+
+  /** Forgets failures up to write `seq` (their spans are dealt with). */
+  forget(seq: number): void {
+    this.writer?.forget(seq);
+  }
+
+  /** Sends what is appended and waits until every write is done (see RawWriter.waitFor). */
+  sync(): void {
+    this.send();
+    this.writer?.waitAll();
+  }
+
+  private viewOf(slot: Slot): Buffer {
+    return Buffer.from(slot.buffer, slot.at, this.slotSize);
   }
 
   private open(): Segment {
+    if (this.writer === null) {
+      this.writer = new RawWriter(this.slots, this.slotSize, BLOCK);
+      this.slot = this.writer.take();
+    }
     const segment = this.nextSegment++;
     const file = segmentFile(this.db, segment);
-    let fd = openSync(file, 'a', 0o600);
+    // Not O_APPEND: every write goes to its own position (a descriptor opened for appending
+    // would ignore it), which a partial block rewritten as it fills needs.
+    const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT, 0o600);
     const direct = this.openDirect(file);
-    if (direct !== null) {
-      // Partial blocks are written at their place (a block is rewritten as it fills), which a
-      // descriptor opened for appending would ignore.
-      closeSync(fd);
-      fd = openSync(file, constants.O_WRONLY);
-    }
-    this.current = { segment, fd, size: 0, direct };
+    this.current = { segment, fd, direct, end: 0, slotStart: 0 };
+    this.view = this.viewOf(this.slot!);
+    this.fill = 0;
     this.tail = 0;
     return this.current;
   }
 
   /**
    * The new segment's O_DIRECT descriptor, or null where the file system refuses O_DIRECT or no
-   * alignment of the staging buffer suits it (then every later segment is written buffered).
-   * The first segment finds the alignment by trying a zero block at offsets of the staging
-   * memory (a misaligned buffer is refused with EINVAL), then empties the file again.
+   * alignment of the writer's memory suits it (then every later segment is written buffered).
+   * The first segment finds the alignment by trying a zero block at offsets of that memory (a
+   * misaligned buffer is refused with EINVAL), then empties the file again.
    */
   private openDirect(file: string): number | null {
     if (!this.tryDirect) return null;
@@ -257,82 +284,28 @@ export class RawFiles {
       return null;
     }
     if (this.aligned) return fd;
-    const zeros = this.memory.fill(0, 0, 2 * BLOCK);
+    // Nothing was sent yet: every slot is here to probe.
     try {
-      for (let at = 0; at < BLOCK; at += 16) {
-        try {
-          writeSync(fd, zeros, at, BLOCK, 0);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'EINVAL') continue;
-          throw err;
-        }
-        ftruncateSync(fd, 0);
-        this.stage = this.memory.subarray(at, at + this.capacity + BLOCK);
-        this.aligned = true;
-        return fd;
-      }
+      for (const slot of this.writer!.slots) slot.at = alignment(fd, slot.buffer);
+      ftruncateSync(fd, 0);
+      this.aligned = true;
+      return fd;
     } catch {
-      // a full disk, or anything else: write this archive buffered
+      // no alignment works, a full disk, or anything else: write this archive buffered
+      for (const slot of this.writer!.slots) slot.at = 0;
     }
     closeSync(fd);
     this.tryDirect = false;
     return null;
   }
 
-  /**
-   * Writes the staged bytes: the whole blocks from the start of the tail's block, direct, then
-   * what is left of a block through the page cache; keeps that last partial block as the tail.
-   * On a failure nothing counts as written (the next write starts again at the tail's block).
-   */
-  private writeDirect(f: Segment, direct: number, n: number): void {
-    const start = f.size - this.tail;
-    const end = this.tail + n;
-    const whole = end - (end % BLOCK);
-    let done = 0;
-    while (done < whole) done += writeSync(direct, this.stage, done, whole - done, start + done);
-    while (done < end) done += writeSync(f.fd, this.stage, done, end - done, start + done);
-    f.size += n;
-    this.tail = end - whole;
-    this.stage.copyWithin(0, whole, end);
-  }
-
+  /** Sends what is appended; the descriptors close after the segment's last write. */
   private closeSegment(f: Segment): void {
-    closeSync(f.fd);
-    if (f.direct !== null) closeSync(f.direct);
+    this.send();
+    this.writer!.closeLater(f.direct === null ? [f.fd] : [f.fd, f.direct]);
     if (this.current === f) this.current = null;
+    this.fill = 0;
     this.tail = 0;
-  }
-
-  private writeAt(f: Segment, buffers: Uint8Array[], total: number): void {
-    try {
-      this.write(f.fd, buffers, total);
-    } catch (err) {
-      // A full disk may have taken part of the bytes: the next span must start past them
-      // (the file is opened for appending), so take the size from the file itself.
-      f.size = fstatSync(f.fd).size;
-      throw err;
-    }
-    f.size += total;
-  }
-
-  private write(fd: number, buffers: Uint8Array[], total: number): void {
-    const done = writevSync(fd, buffers);
-    // A short writev (rare on regular files): finish buffer by buffer from where it stopped.
-    if (done < total) {
-      let skip = done;
-      for (const b of buffers) {
-        if (skip >= b.length) {
-          skip -= b.length;
-          continue;
-        }
-        let at = skip;
-        skip = 0;
-        while (at < b.length) {
-          const n = writeSync(fd, b, at, b.length - at);
-          at += n;
-        }
-      }
-    }
   }
 
   /**
@@ -397,6 +370,8 @@ export class RawFiles {
             return data;
           });
           const place = this.append(buffers);
+          this.sync();
+          if (this.failure(place.first, place.last)) throw new Error('raw compaction write failed');
           this.db.transaction(() => {
             let offset = place.offset;
             for (const s of spans) {
@@ -414,14 +389,35 @@ export class RawFiles {
     return compacted;
   }
 
-  /** Writes what is staged (an error is thrown as from {@link sync}) and closes the segment. */
+  /** Writes what is appended, waits for it, closes the segment and ends the writer thread. */
   close(): void {
     try {
-      this.sync();
+      this.send();
+      this.writer?.waitAll();
     } finally {
       if (this.current) this.closeSegment(this.current);
+      this.writer?.stop();
+      this.writer = null;
+      this.slot = null;
     }
   }
+}
+
+/**
+ * Where in `buffer` a block starts that O_DIRECT takes: tries a zero block at offsets of it (a
+ * misaligned buffer is refused with EINVAL) at the start of `fd`'s file. Throws when none does.
+ */
+function alignment(fd: number, buffer: ArrayBuffer): number {
+  const zeros = Buffer.from(buffer).fill(0, 0, 2 * BLOCK);
+  for (let at = 0; at < BLOCK; at += 16) {
+    try {
+      writeSync(fd, zeros, at, BLOCK, 0);
+      return at;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+    }
+  }
+  throw new Error('no alignment of the memory suits O_DIRECT');
 }
 
 /**

@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Archive } from '../../proxy/archive/archive.ts';
 import { rawDir } from '../../proxy/archive/raw-files.ts';
-import { RAW_STAGE_BYTES } from '../../proxy/limits.ts';
+import { RAW_DIRECT_WRITE_BYTES } from '../../proxy/limits.ts';
 import {
   getSession,
   listSessions,
@@ -206,7 +206,7 @@ describe('the archive', () => {
     expect(left[0]).toBe('s9');
   });
 
-  it('writes small raw batches of many sessions in one append at the flush, large ones at once', () => {
+  it('writes raw batches of many sessions together at the flush, and a full slot at once in the background', async () => {
     const archive = archiveIn();
     const segment = (): number =>
       readdirSync(rawDir(archive.db))
@@ -220,13 +220,17 @@ describe('the archive', () => {
       archive.raw([{ session, direction: 'c2s', at, data: Buffer.from(text) }]);
       sent.set(session, [...(sent.get(session) ?? []), text]);
     }
-    // Staged: nothing written yet, nothing readable yet either (no span is committed).
+    // Copied for the writer thread: nothing written yet, nothing readable yet either (no span
+    // is committed).
     expect(segment()).toBe(0);
-    const big = Buffer.alloc(RAW_STAGE_BYTES, 0x41);
+    expect(sessionChunks(archive.db, 's0').next().done).toBe(true);
+    // More than a slot holds (RAW_DIRECT_WRITE_BYTES and a block).
+    const big = Buffer.alloc(RAW_DIRECT_WRITE_BYTES + 4096, 0x41);
     archive.raw([{ session: 's0', direction: 's2c', at, data: big }]);
-    // A large batch goes at once, after the staged bytes before it.
+    // A full slot goes to the disk without waiting for the flush: its whole blocks, with the
+    // staged lines before them, are written in the background.
     const staged = [...sent.values()].flat().join('').length;
-    expect(segment()).toBe(staged + big.length);
+    await vi.waitFor(() => expect(segment()).toBeGreaterThanOrEqual(RAW_DIRECT_WRITE_BYTES));
     archive.raw([{ session: 's1', direction: 's2c', at, data: Buffer.from('* OK\r\n') }]);
     archive.flush();
     expect(segment()).toBe(staged + big.length + '* OK\r\n'.length);

@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Archive } from '../../proxy/archive/archive.ts';
+import { RawFiles, readSpans } from '../../proxy/archive/raw-files.ts';
+import { openArchiveDb } from '../../proxy/archive/schema.ts';
 import type { WriteFaultReport, WriteRecoveryReport } from '../../proxy/archive/write-faults.ts';
 import { Hub } from '../../proxy/hub/hub.ts';
 import { WARN_INTERVAL_MS } from '../../proxy/limits.ts';
@@ -111,5 +113,38 @@ describe('the archive on a full disk', () => {
       events: 0,
       dropped: all.events.filter((e) => e.session === 'lost-3').length,
     });
+  });
+
+  it('loses only the raw bytes of the writes that failed; later writes go on and read back', () => {
+    const db = openArchiveDb(path.join(dir, 'raw.sqlite'));
+    const raw = new RawFiles(db);
+    try {
+      const before = Buffer.from('A1 NOOP\r\n');
+      const a = raw.append([before]);
+      raw.sync();
+      const filler = path.join(dir, 'filler-raw');
+      fill(filler);
+      const lost = raw.append([Buffer.alloc(64 * 1024, 0x4c)]);
+      raw.sync();
+      rmSync(filler);
+      const after = Buffer.from('A2 OK done\r\n');
+      const b = raw.append([after]);
+      raw.sync();
+      expect(raw.failure(a.first, a.last)).toBeNull();
+      expect((raw.failure(lost.first, lost.last) as NodeJS.ErrnoException | null)?.code).toBe(
+        'ENOSPC',
+      );
+      expect(raw.failure(b.first, b.last)).toBeNull();
+      const back = [
+        ...readSpans(db, 's', [
+          { ...a, length: before.length },
+          { ...b, length: after.length },
+        ]),
+      ];
+      expect(back.map((c) => c.data.toString())).toEqual([before.toString(), after.toString()]);
+    } finally {
+      raw.close();
+      db.close();
+    }
   });
 });
