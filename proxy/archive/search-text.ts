@@ -7,6 +7,7 @@
  */
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import { decodeEncodedWords } from '../../shared/encoded-words.ts';
+import { formatEndpoint } from '../../shared/session-row.ts';
 
 /** At most this much of one literal preview's header block is indexed. */
 const HEADER_TEXT_MAX = 2_000;
@@ -55,16 +56,13 @@ function otherText(e: Exclude<ImapscopeEvent, { type: 'message' }>): string {
       return e.reason;
     // The session's columns, so one index answers the list's search box.
     case 'session.open':
-      return `${e.session} ${hostPort(e.client)} ${hostPort(e.upstream)}`;
+      return `${e.session} ${formatEndpoint(e.client)} ${formatEndpoint(e.upstream)}`;
     case 'session.facts':
       return e.user ?? '';
     default:
       return '';
   }
 }
-
-const hostPort = (h: { host: string; port: number }): string =>
-  h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
 
 /** Decoded mailbox names and literal header blocks anywhere in a decoded message. */
 function collect(value: unknown, out: string[], depth: number): void {
