@@ -7,9 +7,9 @@ import type { Sink } from './hub.ts';
 /**
  * Events as log lines. At info: one summary line per session when it closes (client, user,
  * upstream, duration, exchanges, NO/BAD/lint counts, inspection gaps and their bytes, bytes
- * each way, close reason), state changes and lints (warn for errors), malformed messages at
- * warn. At debug: one line per exchange (tag, command, status, latency) and per decoded
- * message. The relay logs the session's opening itself. A session whose session.open this
+ * each way, close reason), and lints (warn for errors); malformed messages and inspection
+ * gaps at warn. At debug: one line per exchange (tag, command, status, latency), per state
+ * change and per decoded message. The relay logs the session's opening itself, at debug. A session whose session.open this
  * sink did not see has no counts, client or upstream in its summary line.
  */
 export function logSink(log: Logger): Sink {
@@ -71,7 +71,7 @@ function writeOne(log: Logger, e: ImapscopeEvent, rows: Map<string, SessionRow>)
       );
       return;
     case 'state.change':
-      log.info({ session: e.session, from: e.from, to: e.to, mailbox: e.mailbox }, 'state change');
+      log.debug({ session: e.session, from: e.from, to: e.to, mailbox: e.mailbox }, 'state change');
       return;
     case 'lint':
       log[e.severity === 'error' ? 'warn' : 'info'](

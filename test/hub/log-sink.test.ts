@@ -68,6 +68,19 @@ describe('the log sink', () => {
     expect(close).toMatchObject({ client: '[::1]:50000', gaps: 2, gapBytes: 320 });
   });
 
+  it('writes state changes at debug only, with where the session went', () => {
+    const changes = (level: string): unknown[] =>
+      logged(level)
+        .filter((l) => l.msg === 'state change')
+        .map((l) => [l.level, l.to]);
+    expect(changes('info')).toEqual([]);
+    expect(changes('debug')).toEqual([
+      [20, 'authenticated'],
+      [20, 'selected'],
+      [20, 'logout'],
+    ]);
+  });
+
   it('writes each exchange at debug, with its tag, command, status and latency', () => {
     const exchanges = logged('debug').filter((l) => l.msg === 'exchange');
     expect(exchanges.map((l) => [l.tag, l.command, l.status, l.level])).toEqual([
