@@ -61,6 +61,13 @@ export function SessionBar({ store, model }: { store: AppStore; model: SessionMo
             {model.row.badCount}
           </b>{' '}
           BAD · <b>{model.row.lintCount}</b> lints
+          {model.row.gapCount > 0 ? (
+            <span title="Inspection gaps (--inspection best-effort): bytes relayed that inspection never saw">
+              {' '}
+              · <b style={{ color: 'var(--bad)' }}>{model.row.gapCount}</b> gaps (
+              {formatBytes(model.row.gapBytes)})
+            </span>
+          ) : null}
         </span>
         {tls ? <span>TLS: {tls}</span> : null}
         {model.compress ? <span>⇲ DEFLATE</span> : null}
