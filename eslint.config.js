@@ -4,7 +4,8 @@ import reactHooks from 'eslint-plugin-react-hooks';
 
 /**
  * The layering rule (DESIGN.md, "Layers import downward only"). Each entry names a folder of
- * proxy/ and the folders above it that it must not import. Lowest first:
+ * proxy/ and either the folders above it that it must not import (`forbid`) or, for the core,
+ * the only parts of proxy/ it may import besides shared/ (`only`). Lowest first:
  *   shared ← wire ← session ← inspection/pipeline ← hub ← archive, export, import ← ui
  *          ← inspection (the worker that composes them) ← app ← cli
  * net/ sits beside the pipeline: it never imports session/ or anything above it, and the
@@ -12,11 +13,11 @@ import reactHooks from 'eslint-plugin-react-hooks';
  */
 const ABOVE_PIPELINE = ['hub', 'archive', 'export', 'import', 'ui', 'cli', 'app.ts', 'practice'];
 const layers = [
-  {
-    dir: 'wire',
-    forbid: ['session', 'net', 'inspection', ...ABOVE_PIPELINE, 'config.ts', 'log.ts'],
-  },
-  { dir: 'session', forbid: ['net', 'inspection', ...ABOVE_PIPELINE, 'log.ts'] },
+  // The core is an allow-list: anything of proxy/ it does not name is forbidden, so a new
+  // top-level module (transport.ts, config.ts, errors.ts…) cannot slip into it. limits.ts is
+  // allowed as the one table of caps (DESIGN.md rule 5); it imports nothing (its rule below).
+  { dir: 'wire', only: ['limits.ts'] },
+  { dir: 'session', only: ['wire', 'limits.ts'] },
   { dir: 'net', forbid: ['wire', 'session', 'inspection', ...ABOVE_PIPELINE] },
   { dir: 'hub', forbid: ['archive', 'export', 'import', 'ui', 'cli', 'app.ts', 'practice'] },
   { dir: 'archive', forbid: ['ui', 'cli', 'app.ts', 'practice', 'export', 'import'] },
@@ -31,22 +32,30 @@ const layers = [
     forbid: ['wire', 'session', 'net', 'inspection', 'hub', 'archive', 'ui', 'cli', 'app.ts'],
   },
 ];
-const layerRules = layers.map(({ dir, file, forbid }) => ({
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const layerRules = layers.map(({ dir, file, forbid, only }) => ({
   files: [file ? `proxy/${file}` : `proxy/${dir}/**/*.ts`],
   rules: {
     'no-restricted-imports': [
       'error',
       {
         patterns: [
-          {
-            group: forbid.flatMap((f) => [
-              `../${f}`,
-              `../${f}/*`,
-              `../**/proxy/${f}`,
-              `../**/proxy/${f}/*`,
-            ]),
-            message: `proxy/${file ?? dir} must not import this layer (see the layering rule in eslint.config.js)`,
-          },
+          only
+            ? {
+                // Any `../` import but `../<allowed>` (a file, or a folder and what is in it)
+                // and `../../shared/`; the folder's own `./` imports are not matched.
+                regex: `^\\.\\./(?!(?:${only.map(escape).join('|')})(?:/|$)|\\.\\./shared/)`,
+                message: `proxy/${dir} imports only ${only.map((o) => `proxy/${o}`).join(', ')} and shared/ (see the layering rule in eslint.config.js)`,
+              }
+            : {
+                group: forbid.flatMap((f) => [
+                  `../${f}`,
+                  `../${f}/*`,
+                  `../**/proxy/${f}`,
+                  `../**/proxy/${f}/*`,
+                ]),
+                message: `proxy/${file ?? dir} must not import this layer (see the layering rule in eslint.config.js)`,
+              },
           { group: ['**/viewer/*'], message: 'proxy/ never imports the viewer' },
         ],
       },
@@ -79,6 +88,16 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         { patterns: [{ group: ['**/proxy/*'], message: 'the viewer imports only shared/' }] },
+      ],
+    },
+  },
+  {
+    // The table of caps is a leaf: wire/ and session/ may import it because it imports nothing.
+    files: ['proxy/limits.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^\\.', message: 'proxy/limits.ts imports nothing' }] },
       ],
     },
   },

@@ -1,10 +1,18 @@
 /**
  * The types the net layer and inspection agree on: chunks as they crossed the relay and the
  * transport events between them. They live here, below both, so that net/ never imports
- * session/ and session/ never imports net/ (see the layering rule in eslint.config.js).
+ * session/ and session/ never imports net/ (see the layering rule in eslint.config.js). The
+ * transport events themselves are in shared/transport-events.ts, where session/ (which
+ * imports only wire/ and shared/) reads them too.
  */
 import type { Direction } from '../shared/direction.ts';
-import type { CompressStartedEvent, EventBase, TlsEstablishedEvent } from '../shared/events.ts';
+import type { TransportEvent } from '../shared/transport-events.ts';
+
+export type {
+  TransportEvent,
+  TransportNotice,
+  TransportNoticeCode,
+} from '../shared/transport-events.ts';
 
 /** One chunk as it crossed the relay: its direction, its bytes, and when (ms since the epoch). */
 export interface TapChunk {
@@ -12,37 +20,6 @@ export interface TapChunk {
   data: Buffer;
   at: number;
 }
-
-/** Stable codes of transport notices; the session layer maps each to a lint. */
-export type TransportNoticeCode =
-  /** Plaintext arrived after STARTTLS and before the handshake; it was dropped, never passed on. */
-  | 'STARTTLS_INJECTION'
-  /** STARTTLS succeeded end to end without imapscope in it (--client-tls none): bytes from here are ciphertext. */
-  | 'STARTTLS_PASSTHROUGH'
-  /** The upstream refused imapscope's own STARTTLS (--upstream-tls starttls). */
-  | 'STARTTLS_REFUSED'
-  /** A compressed direction did not inflate (or a gap broke it): inspection of the session stops. */
-  | 'COMPRESS_CORRUPT'
-  /** The upstream accepted the connection but sent no greeting within NO_GREETING_HINT_MS. */
-  | 'NO_GREETING';
-
-/** Something about the transport that is worth an event or a lint, but is not IMAP bytes. */
-export interface TransportNotice {
-  type: 'transport.notice';
-  code: TransportNoticeCode;
-  direction: Direction | null;
-  /** One line for the log and the learner. */
-  message: string;
-  /** Bytes concerned (dropped injection bytes, say); 0 when none. */
-  bytes: number;
-  at: number;
-}
-
-/** What the net layer tells the inspector besides bytes, in stream order with the chunks. */
-export type TransportEvent =
-  | (Omit<TlsEstablishedEvent, keyof EventBase> & { at: number })
-  | (Omit<CompressStartedEvent, keyof EventBase> & { at: number })
-  | TransportNotice;
 
 /**
  * What inspects one session's bytes. The relay calls it on its own thread, right after

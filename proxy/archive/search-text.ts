@@ -7,6 +7,9 @@
  */
 import type { ImapscopeEvent } from '../../shared/events.ts';
 import { decodeEncodedWords } from '../../shared/encoded-words.ts';
+import { messageLiterals } from '../../shared/message-literals.ts';
+import type { Message } from '../../shared/messages.ts';
+import { formatEndpoint } from '../../shared/session-row.ts';
 
 /** At most this much of one literal preview's header block is indexed. */
 const HEADER_TEXT_MAX = 2_000;
@@ -15,7 +18,7 @@ const HEADER_TEXT_MAX = 2_000;
 export function searchText(e: ImapscopeEvent): string {
   if (e.type !== 'message') return otherText(e);
   const parts = [e.message.raw];
-  collect(e.message, parts, 0);
+  collect(e.message, parts);
   return parts.join('\n');
 }
 
@@ -31,7 +34,7 @@ export function addSearchLines(e: ImapscopeEvent, lines: Set<string>): void {
     return;
   }
   const parts: string[] = [];
-  collect(e.message, parts, 0);
+  collect(e.message, parts);
   const raw = e.message.raw;
   if (raw === '' && parts.length === 0) return;
   addLines(raw, lines);
@@ -55,7 +58,7 @@ function otherText(e: Exclude<ImapscopeEvent, { type: 'message' }>): string {
       return e.reason;
     // The session's columns, so one index answers the list's search box.
     case 'session.open':
-      return `${e.session} ${hostPort(e.client)} ${hostPort(e.upstream)}`;
+      return `${e.session} ${formatEndpoint(e.client)} ${formatEndpoint(e.upstream)}`;
     case 'session.facts':
       return e.user ?? '';
     default:
@@ -63,33 +66,19 @@ function otherText(e: Exclude<ImapscopeEvent, { type: 'message' }>): string {
   }
 }
 
-const hostPort = (h: { host: string; port: number }): string =>
-  h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
-
-/** Decoded mailbox names and literal header blocks anywhere in a decoded message. */
-function collect(value: unknown, out: string[], depth: number): void {
-  if (value === null || typeof value !== 'object' || depth > 12) return;
-  if (value instanceof Uint8Array) return;
-  if (Array.isArray(value)) {
-    for (const v of value) collect(v, out, depth + 1);
-    return;
-  }
-  const o = value as Record<string, unknown>;
-  if (o.preview instanceof Uint8Array && typeof o.size === 'number') {
-    const text = headerText(o.preview);
+/**
+ * What a decoded message holds beyond its line: the header blocks of its literal previews
+ * (messageLiterals, the one typed walk of a message's literals) and a mailbox name decoded from
+ * modified UTF-7 when it differs from the name as sent (which is in the line already).
+ */
+function collect(m: Message, out: string[]): void {
+  for (const l of messageLiterals(m)) {
+    const text = headerText(l.preview);
     if (text) out.push(text);
-    return;
   }
-  // A MailboxName ({ name, raw } and nothing else): `name` decoded from modified UTF-7, `raw`
-  // as sent (in the line already). Commands and response codes carry a `name` and a `raw` too,
-  // but theirs is in the line already: indexing it again only fed the trigram index.
-  if (typeof o.name === 'string' && typeof o.raw === 'string') {
-    if (o.name !== o.raw && Object.keys(o).length === 2) out.push(o.name);
-  }
-  for (const k in o) {
-    const v = o[k];
-    // Strings, numbers and the line itself hold nothing more to find.
-    if (k !== 'raw' && v !== null && typeof v === 'object') collect(v, out, depth + 1);
+  const mailbox = m.type === 'untagged' && 'mailbox' in m.data ? m.data.mailbox : null;
+  if (mailbox !== null && typeof mailbox === 'object' && mailbox.name !== mailbox.raw) {
+    out.push(mailbox.name);
   }
 }
 

@@ -1,63 +1,35 @@
 import type { ImapscopeEvent } from '../../shared/events.ts';
+import type { SessionRow } from '../../shared/protocol.ts';
+import { applySessionEvent, newSessionRow } from '../../shared/session-row.ts';
 import type { Logger } from '../log.ts';
 import type { Sink } from './hub.ts';
 
-/** What the summary line of a session counts while it is open. */
-interface Tally {
-  client: string;
-  upstream: string;
-  exchanges: number;
-  nos: number;
-  bads: number;
-  lints: number;
-}
-
-const hp = (h: { host: string; port: number }): string =>
-  h.host.includes(':') ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
-
 /**
  * Events as log lines. At info: one summary line per session when it closes (client, user,
- * upstream, duration, exchanges, NO/BAD/lint counts, bytes each way, close reason), state
- * changes and lints (warn for errors), malformed messages at warn. At debug: one line per exchange (tag, command, status,
- * latency) and per decoded message. The relay logs the session's opening itself.
+ * upstream, duration, exchanges, NO/BAD/lint counts, inspection gaps and their bytes, bytes
+ * each way, close reason), and lints (warn for errors); malformed messages and inspection
+ * gaps at warn. At debug: one line per exchange (tag, command, status, latency), per state
+ * change and per decoded message. The relay logs the session's opening itself, at debug. A session whose session.open this
+ * sink did not see has no counts, client or upstream in its summary line.
  */
 export function logSink(log: Logger): Sink {
-  const tallies = new Map<string, Tally>();
+  // Each open session's row, kept by the shared reducer (shared/session-row.ts) as the
+  // registry, the archive and the viewer keep theirs: the summary line counts what they count.
+  const rows = new Map<string, SessionRow>();
   return {
     name: 'log',
     write(events) {
       for (const e of events) {
-        tally(tallies, e);
-        writeOne(log, e, tallies);
+        if (e.type === 'session.open') rows.set(e.session, newSessionRow(e.session, e.at));
+        const row = rows.get(e.session);
+        if (row) applySessionEvent(row, e);
+        writeOne(log, e, rows);
       }
     },
   };
 }
 
-function tally(tallies: Map<string, Tally>, e: ImapscopeEvent): void {
-  if (e.type === 'session.open') {
-    tallies.set(e.session, {
-      client: hp(e.client),
-      upstream: hp(e.upstream),
-      exchanges: 0,
-      nos: 0,
-      bads: 0,
-      lints: 0,
-    });
-    return;
-  }
-  const t = tallies.get(e.session);
-  if (!t) return;
-  if (e.type === 'exchange') {
-    t.exchanges += 1;
-    if (e.status === 'NO') t.nos += 1;
-    if (e.status === 'BAD') t.bads += 1;
-  } else if (e.type === 'lint') {
-    t.lints += 1;
-  }
-}
-
-function writeOne(log: Logger, e: ImapscopeEvent, tallies: Map<string, Tally>): void {
+function writeOne(log: Logger, e: ImapscopeEvent, rows: Map<string, SessionRow>): void {
   switch (e.type) {
     case 'exchange':
       log.debug(
@@ -99,7 +71,7 @@ function writeOne(log: Logger, e: ImapscopeEvent, tallies: Map<string, Tally>): 
       );
       return;
     case 'state.change':
-      log.info({ session: e.session, from: e.from, to: e.to, mailbox: e.mailbox }, 'state change');
+      log.debug({ session: e.session, from: e.from, to: e.to, mailbox: e.mailbox }, 'state change');
       return;
     case 'lint':
       log[e.severity === 'error' ? 'warn' : 'info'](
@@ -125,19 +97,21 @@ function writeOne(log: Logger, e: ImapscopeEvent, tallies: Map<string, Tally>): 
       }
       return;
     case 'session.close': {
-      const t = tallies.get(e.session);
-      tallies.delete(e.session);
+      const row = rows.get(e.session);
+      rows.delete(e.session);
       log.info(
         {
           session: e.session,
-          client: t?.client,
+          client: row?.client,
           user: e.user,
-          upstream: t?.upstream,
+          upstream: row?.upstream,
           durationMs: e.durationMs,
-          exchanges: t?.exchanges,
-          nos: t?.nos,
-          bads: t?.bads,
-          lints: t?.lints,
+          exchanges: row?.exchangeCount,
+          nos: row?.noCount,
+          bads: row?.badCount,
+          lints: row?.lintCount,
+          gaps: row?.gapCount,
+          gapBytes: row?.gapBytes,
           bytesC2s: e.bytes.c2s,
           bytesS2c: e.bytes.s2c,
           reason: e.reason,

@@ -171,7 +171,8 @@ export class RelaySession implements RelayHandle, RelayControl {
     this.clientMode = opts.tls?.client.mode ?? 'none';
     this.upstreamMode = opts.tls?.upstream.mode ?? 'none';
 
-    this.log.info(
+    // At debug: info has one line per session, the summary at its close (hub/log-sink.ts).
+    this.log.debug(
       { client: formatHostPort(this.info.client), upstream: this.target },
       'session open',
     );

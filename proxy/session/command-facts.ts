@@ -1,5 +1,6 @@
 /** Facts read off a command's arguments: its literals, the user it names. Pure helpers of the tracker. */
 import type { Command, Token } from '../../shared/messages.ts';
+import { tokenLiterals } from '../../shared/message-literals.ts';
 import { plainSaslUser } from './redact.ts';
 
 /** Counts the command's literals that were sent (refused ones left out), by kind. */
@@ -9,19 +10,14 @@ export function literalCounts(cmd: Command): {
   largestNonsync: number;
 } {
   const counts = { sync: 0, nonsync: 0, largestNonsync: 0 };
-  const walk = (tokens: readonly Token[]): void => {
-    for (const t of tokens) {
-      if (t.type === 'list') walk(t.items);
-      else if (t.type === 'literal' && !t.literal.refused) {
-        if (t.literal.kind === 'sync') counts.sync++;
-        else {
-          counts.nonsync++;
-          counts.largestNonsync = Math.max(counts.largestNonsync, t.literal.size);
-        }
-      }
+  for (const l of tokenLiterals(cmd.args)) {
+    if (l.refused) continue;
+    if (l.kind === 'sync') counts.sync++;
+    else {
+      counts.nonsync++;
+      counts.largestNonsync = Math.max(counts.largestNonsync, l.size);
     }
-  };
-  walk(cmd.args);
+  }
   return counts;
 }
 

@@ -7,7 +7,7 @@ import type { Direction } from '../../shared/direction.ts';
 import type { EventBody, ImapState, LintEvent } from '../../shared/events.ts';
 import { commandReference, RESPONSE_CODE_REFERENCE } from '../../shared/imap-reference.ts';
 import type { Command, TaggedResponse } from '../../shared/messages.ts';
-import type { TransportNotice } from '../transport.ts';
+import type { TransportNotice } from '../../shared/transport-events.ts';
 
 /** Largest `{n+}` literal a LITERAL- server accepts (RFC 7888 §4). */
 export const LITERAL_MINUS_MAX = 4096;

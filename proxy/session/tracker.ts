@@ -22,7 +22,7 @@ import type {
   UntaggedResponse,
 } from '../../shared/messages.ts';
 import { MAX_EXCHANGE_UNTAGGED_SEQS, MAX_IN_FLIGHT_COMMANDS } from '../limits.ts';
-import type { TransportEvent, TransportNotice } from '../transport.ts';
+import type { TransportEvent, TransportNotice } from '../../shared/transport-events.ts';
 import type { CommandHead } from '../wire/command.ts';
 import { commandHead } from '../wire/command.ts';
 import type { FramerMode } from '../wire/framer.ts';

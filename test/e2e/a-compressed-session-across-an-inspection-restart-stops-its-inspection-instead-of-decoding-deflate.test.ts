@@ -21,9 +21,13 @@ beforeAll(async () => {
   dovecot = await startDovecot();
   await appendDirect(dovecot, big);
   await appendDirect(dovecot, small);
-  scope = await startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`], {
-    IMAPSCOPE_TEST_CRASH_INSPECTION_AFTER_BYTES: '3000000',
-  });
+  // `session open` (the relay's own line, there with inspection down) is a debug line.
+  scope = await startImapscope(
+    ['--upstream', `${dovecot.host}:${dovecot.port}`, '--log-level', 'debug'],
+    {
+      IMAPSCOPE_TEST_CRASH_INSPECTION_AFTER_BYTES: '3000000',
+    },
+  );
 });
 afterAll(async () => {
   await scope?.stop();

@@ -47,7 +47,15 @@ describe('a restart after SIGKILL', () => {
 
     const hold = path.join(os.tmpdir(), `imapscope-hold-recovery-${process.pid}-${Date.now()}`);
     const again = await startImapscope(
-      ['--upstream', `${dovecot.host}:${dovecot.port}`, '--data', scope.dataDir],
+      // `session open` is a debug line (info has one summary line per session).
+      [
+        '--upstream',
+        `${dovecot.host}:${dovecot.port}`,
+        '--data',
+        scope.dataDir,
+        '--log-level',
+        'debug',
+      ],
       { IMAPSCOPE_TEST_HOLD_RECOVERY_UNTIL_FILE: hold },
     );
     try {

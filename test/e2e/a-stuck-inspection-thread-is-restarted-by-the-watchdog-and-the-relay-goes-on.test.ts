@@ -22,10 +22,14 @@ beforeAll(async () => {
   dovecot = await startDovecot();
   await appendDirect(dovecot, big);
   await appendDirect(dovecot, small);
-  scope = await startImapscope(['--upstream', `${dovecot.host}:${dovecot.port}`], {
-    IMAPSCOPE_TEST_SPIN_INSPECTION_AFTER_BYTES: '3000000',
-    IMAPSCOPE_TEST_INSPECTION_WATCHDOG_MS: '2000',
-  });
+  // `session open` (the relay's own line, there with inspection down) is a debug line.
+  scope = await startImapscope(
+    ['--upstream', `${dovecot.host}:${dovecot.port}`, '--log-level', 'debug'],
+    {
+      IMAPSCOPE_TEST_SPIN_INSPECTION_AFTER_BYTES: '3000000',
+      IMAPSCOPE_TEST_INSPECTION_WATCHDOG_MS: '2000',
+    },
+  );
 });
 afterAll(async () => {
   await scope?.stop();

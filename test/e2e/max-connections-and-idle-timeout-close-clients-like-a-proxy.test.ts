@@ -18,7 +18,8 @@ async function scopeWith(...args: string[]): Promise<Imapscope> {
 
 describe('limits like a proxy', () => {
   it('--max-connections 2: the third client gets a BYE and is closed, never relayed; one warning', async () => {
-    const scope = await scopeWith('--max-connections', '2');
+    // `session open` is a debug line (info has one summary line per session).
+    const scope = await scopeWith('--max-connections', '2', '--log-level', 'debug');
     const { host, port } = scope.listen;
     const relayed = [rawClient(host, port), rawClient(host, port)];
     for (const c of relayed) await c.waitFor(/^\* OK .*Dovecot/m);

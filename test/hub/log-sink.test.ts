@@ -3,6 +3,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Hub } from '../../proxy/hub/hub.ts';
 import { logSink } from '../../proxy/hub/log-sink.ts';
+import { createSessionInspector } from '../../proxy/inspection/pipeline.ts';
 import { LOGIN_SCRIPT, play } from './helpers.ts';
 import { run } from '../session/dialog.ts';
 
@@ -43,6 +44,41 @@ describe('the log sink', () => {
     expect(closes[0]!.bytesC2s).toBeGreaterThan(0);
     expect(closes[0]!.bytesS2c).toBeGreaterThan(0);
     expect(closes[0]!.durationMs).toEqual(expect.any(Number));
+  });
+
+  it('counts the inspection gaps and their dropped bytes in the summary line', () => {
+    const lines: Record<string, unknown>[] = [];
+    const hub = new Hub();
+    hub.add(logSink(pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l)) })));
+    const inspector = createSessionInspector(
+      {
+        id: 's1',
+        client: { host: '::1', port: 50000 },
+        upstream: { host: '127.0.0.1', port: 143 },
+        startedAt: 1_000,
+      },
+      { hub },
+    );
+    inspector.chunks([{ direction: 's2c', data: Buffer.from('* OK ready\r\n'), at: 1_001 }]);
+    inspector.gap('s2c', 2, 300, 1_002);
+    inspector.gap('c2s', 1, 20, 1_003);
+    inspector.close();
+    inspector.closed({ bytes: { c2s: 20, s2c: 312 }, reason: 'closed', durationMs: 5 });
+    const close = lines.find((l) => l.msg === 'session close');
+    expect(close).toMatchObject({ client: '[::1]:50000', gaps: 2, gapBytes: 320 });
+  });
+
+  it('writes state changes at debug only, with where the session went', () => {
+    const changes = (level: string): unknown[] =>
+      logged(level)
+        .filter((l) => l.msg === 'state change')
+        .map((l) => [l.level, l.to]);
+    expect(changes('info')).toEqual([]);
+    expect(changes('debug')).toEqual([
+      [20, 'authenticated'],
+      [20, 'selected'],
+      [20, 'logout'],
+    ]);
   });
 
   it('writes each exchange at debug, with its tag, command, status and latency', () => {

@@ -178,6 +178,25 @@ describe('the relay', () => {
     expect(h.closed[0]!.reason).toBe('upstream-unavailable');
   });
 
+  it("logs a session's opening at debug, with its client and upstream, and not at info", async () => {
+    const dead = createServer();
+    const addr = await listen(dead);
+    dead.close();
+    const h = await harness(() => {}, addr);
+    const client = connect(h.proxy.port, '127.0.0.1');
+    client.on('data', () => {});
+    client.write('a NOOP\r\n');
+    await new Promise((r) => client.on('close', r));
+    await until(() => h.closed.length === 1);
+    expect(h.logs.filter((l) => l.msg === 'session open')).toMatchObject([
+      {
+        level: 20,
+        upstream: `127.0.0.1:${addr.port}`,
+        client: expect.stringMatching(/^127\.0\.0\.1:/),
+      },
+    ]);
+  });
+
   it('stops reading from the upstream while the client does not read (bounded buffering)', async () => {
     let written = 0;
     const h = await harness((s) => {

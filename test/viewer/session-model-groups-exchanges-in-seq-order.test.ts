@@ -14,7 +14,7 @@ describe('the session model', () => {
     const g = groups[1]!;
     expect(g.kind === 'group' && g.exchange?.status).toBe('OK');
     expect(g.kind === 'group' && g.children).toEqual([select + 1, select + 2, select + 3]);
-    expect(m.counts).toMatchObject({ exchanges: 2, no: 0, bad: 0 });
+    expect(m.row).toMatchObject({ exchangeCount: 2, noCount: 0, badCount: 0 });
   });
 
   it('shows a command in flight with the answers so far, before its exchange event', () => {
@@ -40,7 +40,7 @@ describe('the session model', () => {
     m.add(s.events);
     expect(m.applied).toBe(s.events.length);
     expect(m.entries.filter((e) => e.kind === 'group')).toHaveLength(2);
-    expect(m.counts.no).toBe(1);
+    expect(m.row.noCount).toBe(1);
   });
 
   it('stops waiting for a hole once the archive has been read to the end', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { reduceSessionRow } from '../../shared/session-row.ts';
 import { SessionListModel } from '../../viewer/src/state/session-list-model.ts';
+import { SessionModel } from '../../viewer/src/state/session-model.ts';
 import { SessionScript } from './events.ts';
 
 describe('the session list model', () => {
@@ -34,5 +35,24 @@ describe('the session list model', () => {
     expect(row).toEqual(reduceSessionRow(s.events));
     expect(countsExact).toBe(true);
     expect(list.get('unknown')).toBeUndefined();
+  });
+
+  it("takes a fully loaded session's counts, gaps included, from the session's own row of the shared reducer", () => {
+    const s = new SessionScript().open();
+    s.exchange('a1 LOGIN alice ******', 'OK');
+    s.push({ type: 'gap', direction: 'c2s', droppedChunks: 2, droppedBytes: 300 });
+    s.exchange('a2 SELECT nope', 'NO');
+    const list = new SessionListModel();
+    // The hub listed it from a partial archive: no gap known yet, counts short.
+    list.setRows([reduceSessionRow(s.events.slice(0, 2))]);
+    const model = new SessionModel('s1');
+    model.add(s.events);
+    model.markCaughtUp();
+    // The model starts its row at 0: its startedAt is the listed row's business, not its own.
+    expect(model.row).toEqual({ ...reduceSessionRow(s.events), startedAt: 0 });
+    list.setCounts('s1', model.row, model.countsExact);
+    const row = list.get('s1')!;
+    expect([row.exchangeCount, row.noCount, row.gapCount, row.gapBytes]).toEqual([2, 1, 1, 300]);
+    expect(row.countsExact).toBe(true);
   });
 });

@@ -68,4 +68,29 @@ describe('the session list', () => {
       'true',
     );
   });
+
+  it("shows a session's inspection gaps in its row, with the bytes they lost", async () => {
+    const store = new AppStore(null);
+    await store.list.load(async () => ({ rows: [live('a')], total: 1, lastGseq: 1 }));
+    const { container } = render(h(SessionList, { store, onOpen: () => {} }));
+    await frames();
+    const gaps = (): HTMLElement =>
+      container.querySelector('tr[data-session="a"] [data-testid="gaps"]')!;
+    expect(gaps().textContent).toBe('0');
+    const gap = (gseq: number, droppedBytes: number): ImapscopeEvent => ({
+      v: 1,
+      session: 'a',
+      seq: gseq,
+      gseq,
+      at: at + gseq,
+      type: 'gap',
+      direction: 's2c',
+      droppedChunks: 1,
+      droppedBytes,
+    });
+    store.list.apply([gap(2, 1_500_000), gap(3, 600_000)]);
+    await frames();
+    expect(gaps().textContent).toBe('2');
+    expect(gaps().title).toBe('2 inspection gaps: 2.0 MB not inspected');
+  });
 });

@@ -141,7 +141,7 @@ export class AppStore {
         after = page.nextAfterSeq;
       }
       model.markCaughtUp();
-      this.list.setCounts(model.id, { ...model.counts });
+      this.list.setCounts(model.id, model.row, model.countsExact);
     } catch (err) {
       if (this.session !== model) return;
       this.sessionError = (err as Error).message;

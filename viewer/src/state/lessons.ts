@@ -5,12 +5,11 @@
  * take one session's events and say whether (and where) the lesson's goal was met.
  */
 import type { ExchangeEvent, ImapscopeEvent, StateChangeEvent } from '../../../shared/events.ts';
+import { messageLiterals } from '../../../shared/message-literals.ts';
 import type {
   Command,
   FetchAttribute,
-  LiteralRef,
   ResponseCode,
-  Token,
   UntaggedData,
 } from '../../../shared/messages.ts';
 
@@ -190,7 +189,7 @@ const CHECKS: Record<string, Check> = {
   literal: (s) => {
     for (const { x, cmd } of s.okExchanges()) {
       if (!cmd || x.continuationSeqs.length === 0) continue;
-      const lit = literals(cmd.args).find((l) => l.kind === 'sync' && !l.refused);
+      const lit = messageLiterals(cmd).find((l) => l.kind === 'sync' && !l.refused);
       if (lit)
         return {
           seq: x.seq,
@@ -239,14 +238,4 @@ function sectionName(a: FetchAttribute): string {
 /** A section carrying the body: BODY[], BODY[TEXT], BODY[1], RFC822, RFC822.TEXT, BINARY[…]. */
 function isBodyText(a: FetchAttribute): boolean {
   return a.kind === 'body-section' && !isHeaderOnly(a);
-}
-
-/** Every literal among command arguments, nested lists included. */
-function literals(tokens: readonly Token[]): LiteralRef[] {
-  const out: LiteralRef[] = [];
-  for (const t of tokens) {
-    if (t.type === 'literal') out.push(t.literal);
-    else if (t.type === 'list') out.push(...literals(t.items));
-  }
-  return out;
 }

@@ -8,17 +8,19 @@ import type { SessionRow, SessionSort } from '../../../shared/protocol.ts';
 import { applySessionEvent, newSessionRow } from '../../../shared/session-row.ts';
 import { Emitter } from './emitter.ts';
 
-/** Counts seen in events; `exact` once every event of the session has been seen. */
-export interface SessionCounts {
-  no: number;
-  bad: number;
-  lints: number;
-  exchanges: number;
-  exact: boolean;
-}
+/** The counts of a row that a fully loaded session (or a live one seen from its start) knows exactly. */
+const COUNT_FIELDS = [
+  'exchangeCount',
+  'noCount',
+  'badCount',
+  'lintCount',
+  'gapCount',
+  'gapBytes',
+] as const satisfies readonly (keyof SessionRow)[];
+type CountField = (typeof COUNT_FIELDS)[number];
 
 export interface SessionListRow extends SessionRow {
-  /** Whether the row's NO/BAD/lint/exchange counts cover every event of the session. */
+  /** Whether the row's exchange, NO/BAD, lint and gap counts cover every event of the session. */
   countsExact: boolean;
 }
 
@@ -157,15 +159,15 @@ export class SessionListModel {
     for (const r of rows) this.remember(r);
   }
 
-  /** Exact counts computed from a fully loaded session. */
-  setCounts(id: string, counts: SessionCounts): void {
+  /**
+   * The counts of `from`, a fully loaded session's row as the shared reducer folded it
+   * (SessionModel.row), replace the listed row's; `exact` says whether they cover every event.
+   */
+  setCounts(id: string, from: Readonly<SessionRow>, exact: boolean): void {
     const row = this.rows.get(id);
     if (!row) return;
-    row.noCount = counts.no;
-    row.badCount = counts.bad;
-    row.lintCount = counts.lints;
-    row.exchangeCount = counts.exchanges;
-    row.countsExact = counts.exact;
+    for (const k of COUNT_FIELDS) row[k] = from[k];
+    row.countsExact = exact;
     this.emitter.changed();
   }
 
@@ -239,14 +241,8 @@ export class SessionListModel {
 }
 
 /** The count fields of a row (kept when the hub's list replaces it). */
-function countsOf(
-  r: SessionListRow,
-): Pick<SessionListRow, 'noCount' | 'badCount' | 'lintCount' | 'exchangeCount' | 'countsExact'> {
-  return {
-    noCount: r.noCount,
-    badCount: r.badCount,
-    lintCount: r.lintCount,
-    exchangeCount: r.exchangeCount,
-    countsExact: r.countsExact,
-  };
+function countsOf(r: SessionListRow): Pick<SessionListRow, CountField | 'countsExact'> {
+  const out = { countsExact: r.countsExact } as Pick<SessionListRow, CountField | 'countsExact'>;
+  for (const k of COUNT_FIELDS) out[k] = r[k];
+  return out;
 }

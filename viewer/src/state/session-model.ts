@@ -18,8 +18,9 @@ import type {
   CompressStartedEvent,
 } from '../../../shared/events.ts';
 import { assertNever } from '../../../shared/events.ts';
+import type { SessionRow } from '../../../shared/protocol.ts';
+import { applySessionEvent, newSessionRow } from '../../../shared/session-row.ts';
 import { Emitter } from './emitter.ts';
-import type { SessionCounts } from './session-list-model.ts';
 
 export interface Group {
   kind: 'group';
@@ -57,8 +58,13 @@ export class SessionModel {
   readonly tls: TlsEstablishedEvent[] = [];
   compress: CompressStartedEvent | null = null;
   facts: SessionFacts | null = null;
-  state: ImapState = 'not-authenticated';
-  counts: SessionCounts = { no: 0, bad: 0, lints: 0, exchanges: 0, exact: false };
+  /**
+   * The session's row as the shared reducer keeps it from the events applied here (state,
+   * exchange, NO/BAD, lint and gap counts): the same fold as the hub's and the list's rows.
+   */
+  readonly row: SessionRow;
+  /** Whether `row`'s counts cover every event of the session (REST paging reached the end). */
+  countsExact = false;
   closed = false;
   /** The slowest exchange so far, to scale the latency bars. */
   maxLatencyMs = 0;
@@ -75,7 +81,14 @@ export class SessionModel {
   private expanded = new Set<number>();
   private flatCache: FlatRow[] | null = null;
 
-  constructor(readonly id: string) {}
+  constructor(readonly id: string) {
+    this.row = newSessionRow(id, 0);
+  }
+
+  /** The current IMAP state; `not-authenticated` until an event says otherwise. */
+  get state(): ImapState {
+    return this.row.state ?? 'not-authenticated';
+  }
 
   add(events: readonly ImapscopeEvent[]): void {
     let any = false;
@@ -90,7 +103,7 @@ export class SessionModel {
   /** REST paging is done: apply whatever waits behind a hole (events the hub dropped). */
   markCaughtUp(): void {
     this.caughtUp = true;
-    this.counts.exact = true;
+    this.countsExact = true;
     this.drain();
     this.emitter.changed();
   }
@@ -118,6 +131,7 @@ export class SessionModel {
 
   private apply(e: ImapscopeEvent): void {
     this.events[e.seq] = e;
+    applySessionEvent(this.row, e);
     switch (e.type) {
       case 'session.open':
       case 'malformed':
@@ -126,12 +140,10 @@ export class SessionModel {
         return;
       case 'session.close':
         this.closed = true;
-        this.state = e.state;
         this.entries.push({ kind: 'single', seq: e.seq });
         return;
       case 'session.facts':
         this.facts = e;
-        this.state = e.state;
         return;
       case 'tls.established':
         this.tls.push(e);
@@ -143,11 +155,9 @@ export class SessionModel {
         return;
       case 'state.change':
         this.path.push(e);
-        this.state = e.to;
         this.entries.push({ kind: 'single', seq: e.seq });
         return;
       case 'lint':
-        this.counts.lints += 1;
         this.lint(e);
         this.entries.push({ kind: 'single', seq: e.seq });
         return;
@@ -201,9 +211,6 @@ export class SessionModel {
   }
 
   private exchange(e: ExchangeEvent): void {
-    this.counts.exchanges += 1;
-    if (e.status === 'NO') this.counts.no += 1;
-    if (e.status === 'BAD') this.counts.bad += 1;
     const g = this.groupBySeq.get(e.commandSeq);
     if (!g) return;
     g.exchange = e;

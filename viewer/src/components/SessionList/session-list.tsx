@@ -43,6 +43,13 @@ const COLUMNS: [string, SessionSort | null, 'asc' | 'desc', string, string?][] =
   ['Duration', 'duration', 'desc', 'wide'],
   ['End', 'reason', 'asc', 'wide', 'How the session ended, or live'],
   ['Bytes ↑ / ↓', 'bytes', 'desc', 'wide'],
+  [
+    'Gaps',
+    null,
+    'desc',
+    '',
+    'Inspection gaps (--inspection best-effort): bytes relayed that inspection never saw',
+  ],
   ['NO', 'no', 'desc', '', 'Commands answered NO'],
   ['BAD', 'bad', 'desc', '', 'Commands answered BAD'],
   ['Lints', 'lints', 'desc', '', 'Lints: protocol mistakes explained'],
@@ -175,7 +182,7 @@ export function SessionList({ store, onOpen }: { store: AppStore; onOpen: (id: s
               return (
                 <th
                   key={label}
-                  className={[cls, 'sortable'].join(' ').trim()}
+                  className={[cls, sort !== null ? 'sortable' : ''].join(' ').trim()}
                   title={title ?? `Sort by ${label.toLowerCase()}`}
                   aria-sort={active ? (q.order === 'asc' ? 'ascending' : 'descending') : 'none'}
                   data-sort={sort ?? undefined}
@@ -227,10 +234,14 @@ const SessionRowView = memo(function SessionRowView(
   const { now, ...r } = props;
   const live = r.endedAt === null;
   const end = formatEnd(live ? null : r.reason);
-  const count = (n: number, cls: string) => {
+  const count = (n: number, cls: string, title = '', testId?: string) => {
     const known = r.countsExact || n > 0;
     return (
-      <td className={`num ${n === 0 ? 'zero' : cls}`} title={known ? '' : 'seen live only'}>
+      <td
+        className={`num ${n === 0 ? 'zero' : cls}`}
+        title={known ? title : 'seen live only'}
+        data-testid={testId}
+      >
         {known ? n : '·'}
       </td>
     );
@@ -278,6 +289,15 @@ const SessionRowView = memo(function SessionRowView(
       <td className="num wide">
         {formatBytes(r.bytesC2s)} / {formatBytes(r.bytesS2c)}
       </td>
+      {/* Best-effort inspection's holes: next to the bytes, visible on a phone too. */}
+      {count(
+        r.gapCount,
+        'err',
+        r.gapCount > 0
+          ? `${r.gapCount} inspection gap${r.gapCount === 1 ? '' : 's'}: ${formatBytes(r.gapBytes)} not inspected`
+          : '',
+        'gaps',
+      )}
       {count(r.noCount, 'warn')}
       {count(r.badCount, 'err')}
       {count(r.lintCount, 'warn')}

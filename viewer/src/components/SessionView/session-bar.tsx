@@ -54,10 +54,20 @@ export function SessionBar({ store, model }: { store: AppStore; model: SessionMo
           </span>
         ) : null}
         <span>
-          <b>{model.counts.exchanges}</b> exchanges ·{' '}
-          <b style={{ color: model.counts.no ? 'var(--no)' : undefined }}>{model.counts.no}</b> NO ·{' '}
-          <b style={{ color: model.counts.bad ? 'var(--bad)' : undefined }}>{model.counts.bad}</b>{' '}
-          BAD · <b>{model.counts.lints}</b> lints
+          <b>{model.row.exchangeCount}</b> exchanges ·{' '}
+          <b style={{ color: model.row.noCount ? 'var(--no)' : undefined }}>{model.row.noCount}</b>{' '}
+          NO ·{' '}
+          <b style={{ color: model.row.badCount ? 'var(--bad)' : undefined }}>
+            {model.row.badCount}
+          </b>{' '}
+          BAD · <b>{model.row.lintCount}</b> lints
+          {model.row.gapCount > 0 ? (
+            <span title="Inspection gaps (--inspection best-effort): bytes relayed that inspection never saw">
+              {' '}
+              · <b style={{ color: 'var(--bad)' }}>{model.row.gapCount}</b> gaps (
+              {formatBytes(model.row.gapBytes)})
+            </span>
+          ) : null}
         </span>
         {tls ? <span>TLS: {tls}</span> : null}
         {model.compress ? <span>⇲ DEFLATE</span> : null}
