@@ -75,8 +75,12 @@ export class SessionModel {
   }
 
   setCapabilities(list: readonly string[]): void {
-    this.capabilities = list.map((c) => c.toUpperCase());
     this.capabilityEpoch++;
+    const next = list.map((c) => c.toUpperCase());
+    // The same list announced again (a CAPABILITY command, a response code) changes nothing seen.
+    const old = this.capabilities;
+    if (next.length === old.length && next.every((c, i) => c === old[i])) return;
+    this.capabilities = next;
     this.dirty = true;
   }
 
@@ -137,6 +141,7 @@ export class SessionModel {
 
   /** A SELECT/EXAMINE was sent: the counters that follow belong to the new mailbox. */
   openingMailbox(): void {
+    if (this.uidValidity === null && this.exists === null && this.readOnly === null) return;
     this.uidValidity = null;
     this.exists = null;
     this.readOnly = null;
@@ -145,6 +150,13 @@ export class SessionModel {
 
   /** The mailbox was closed (CLOSE, UNSELECT, failed SELECT, logout). */
   closeMailbox(): void {
+    if (
+      this.mailbox === null &&
+      this.readOnly === null &&
+      this.uidValidity === null &&
+      this.exists === null
+    )
+      return;
     this.mailbox = null;
     this.readOnly = null;
     this.uidValidity = null;
