@@ -61,7 +61,7 @@ export class SlabPacker {
     const lengths: number[] = [];
     const directions: Direction[] = [];
     const ats: number[] = [];
-    const perDirection: Record<Direction, number> = { c2s: 0, s2c: 0 };
+    let c2s = 0;
     let bytes = 0;
     for (const c of batch) {
       const d = c.data;
@@ -82,8 +82,12 @@ export class SlabPacker {
       this.packed += d.length;
       this.expected = Math.max(0, this.expected - d.length);
       bytes += d.length;
-      perDirection[c.direction] += d.length;
+      // Branch-free: code optimized while only one direction flowed (a bulk FETCH) would
+      // deoptimize at the first chunk of the other (perDirection[c.direction] += …, or an
+      // if), and this function costs a compiler thread tens of ms to compile again.
+      c2s += d.length * +(c.direction === 'c2s');
     }
+    const perDirection = { c2s, s2c: bytes - c2s };
     return { buffers, offsets, lengths, directions, ats, bytes, perDirection };
   }
 
