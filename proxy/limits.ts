@@ -194,10 +194,16 @@ export const INSPECTION_POST_BYTES = 1024 * 1024;
 
 /**
  * Sizes of the slabs the relay thread copies tap bytes into for posting (inspection/slabs.ts),
- * smallest first: a post of a few lines takes a small one, a bulk transfer's post large ones.
- * The largest is INSPECTION_POST_BYTES, a full post's worth.
+ * smallest first: a post of a few lines takes a small one, a bulk transfer's post one large one.
+ * The largest holds a full post: INSPECTION_POST_BYTES less one byte, plus the socket read
+ * (at most 64 KiB) that took it past the threshold.
  */
-export const INSPECTION_SLAB_SIZES = [16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024] as const;
+export const INSPECTION_SLAB_SIZES = [
+  16 * 1024,
+  64 * 1024,
+  256 * 1024,
+  INSPECTION_POST_BYTES + 64 * 1024,
+] as const;
 
 /** Slab bytes the relay thread keeps for reuse once the inspection thread gave them back. */
 export const INSPECTION_SLAB_POOL_BYTES = 16 * 1024 * 1024;

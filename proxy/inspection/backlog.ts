@@ -55,7 +55,12 @@ export class InspectionBacklog {
     this.total += bytes;
     const s = this.sessions.get(session);
     if (!s) return;
-    s.bytes[direction] += bytes;
+    // Branch-free, not s.bytes[direction] += bytes: the outbox's chunk(), which inlines this,
+    // is optimized during a one-direction bulk transfer and would deoptimize at the first
+    // chunk of the other direction (then cost a compiler thread a recompile).
+    const c2s = +(direction === 'c2s');
+    s.bytes.c2s += bytes * c2s;
+    s.bytes.s2c += bytes * (1 - c2s);
     if (s.paused || !s.flow) return;
     const own = s.bytes.c2s + s.bytes.s2c;
     if (own > this.bounds.sessionPauseBytes || this.total > this.bounds.pauseBytes) {

@@ -243,6 +243,7 @@ export class InspectionOutbox {
     const post = this.poster;
     if (this.queue.length === 0 || !post) return;
     const items = this.queue;
+    this.slabs.expect(this.queuedBytes);
     this.queue = [];
     this.queuedBytes = 0;
     const messages: ToInspection[] = [];

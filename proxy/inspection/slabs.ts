@@ -28,6 +28,8 @@ export class SlabPacker {
   private used = 0;
   /** Bytes packed since the last {@link take}. */
   private packed = 0;
+  /** Bytes the current post is still to pack, as announced by {@link expect}. */
+  private expected = 0;
 
   constructor(private readonly poolBytes = INSPECTION_SLAB_POOL_BYTES) {}
 
@@ -37,11 +39,21 @@ export class SlabPacker {
   }
 
   /**
+   * Announces the bytes the next post will pack (every batch until the next {@link take}), so
+   * that its first slab holds them all when they fit the largest size: each slab transferred
+   * costs both threads tens of microseconds per post, as much as copying a few hundred KiB.
+   */
+  expect(bytes: number): void {
+    this.expected = bytes;
+  }
+
+  /**
    * Copies a batch's chunks into slabs (the chunks' own memory is not kept); returns the batch
    * to post, and its bytes of each direction. A new slab is at least as large as what was
-   * packed since the last {@link take}, up to the largest size (so a post of a few lines takes
-   * a small one and a bulk post few large ones); a chunk larger than the largest slab size gets an ArrayBuffer of its
-   * own size, never pooled.
+   * packed since the last {@link take}, or as what is still {@link expect}ed of this post, up
+   * to the largest size (so a post of a few lines takes a small one and a bulk post one large
+   * one); a chunk larger than the largest slab size gets an ArrayBuffer of its own size, never
+   * pooled.
    */
   pack(batch: readonly TapChunk[]): PackedBatch & { perDirection: Record<Direction, number> } {
     const buffers: ArrayBuffer[] = [];
@@ -49,13 +61,14 @@ export class SlabPacker {
     const lengths: number[] = [];
     const directions: Direction[] = [];
     const ats: number[] = [];
-    const perDirection: Record<Direction, number> = { c2s: 0, s2c: 0 };
+    let c2s = 0;
     let bytes = 0;
     for (const c of batch) {
       const d = c.data;
       let slab = this.filling[this.filling.length - 1];
       if (slab === undefined || slab.byteLength - this.used < d.length) {
-        slab = this.slab(Math.max(d.length, Math.min(this.packed, LARGEST)));
+        const want = Math.max(this.packed, this.expected);
+        slab = this.slab(Math.max(d.length, Math.min(want, LARGEST)));
         this.filling.push(slab);
         this.used = 0;
       }
@@ -67,9 +80,14 @@ export class SlabPacker {
       ats.push(c.at);
       this.used += d.length;
       this.packed += d.length;
+      this.expected = Math.max(0, this.expected - d.length);
       bytes += d.length;
-      perDirection[c.direction] += d.length;
+      // Branch-free: code optimized while only one direction flowed (a bulk FETCH) would
+      // deoptimize at the first chunk of the other (perDirection[c.direction] += …, or an
+      // if), and this function costs a compiler thread tens of ms to compile again.
+      c2s += d.length * +(c.direction === 'c2s');
     }
+    const perDirection = { c2s, s2c: bytes - c2s };
     return { buffers, offsets, lengths, directions, ats, bytes, perDirection };
   }
 
@@ -82,6 +100,7 @@ export class SlabPacker {
     this.filling = [];
     this.used = 0;
     this.packed = 0;
+    this.expected = 0;
     return slabs;
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Direction } from '../../shared/direction.ts';
 import type { BacklogBounds } from '../../proxy/inspection/backlog.ts';
+import { INSPECTION_POST_BYTES } from '../../proxy/limits.ts';
 import { InspectionOutbox, type OutboxOptions } from '../../proxy/inspection/outbox.ts';
 import type { ToInspection } from '../../proxy/inspection/thread-protocol.ts';
 import type { TapChunk } from '../../proxy/transport.ts';
@@ -158,6 +159,18 @@ describe('the inspection outbox', () => {
     expect(Buffer.from(transfer![0]!, 0, 74)).toEqual(
       Buffer.concat([whole, Buffer.alloc(10, 0x63)]),
     );
+  });
+
+  it('posts a bulk post, the threshold crossed by a whole socket read, in one slab', () => {
+    // Each slab transferred costs both threads per post; growing slab by slab took four.
+    const h = harness({ postBytes: INSPECTION_POST_BYTES });
+    h.outbox.open('a', flow());
+    const read = 64 * 1024;
+    for (let i = 0; i <= INSPECTION_POST_BYTES / read; i++) h.outbox.chunk('a', chunk('s2c', read));
+    expect(h.afterCallback()).toBe(1);
+    expect(h.transfers).toHaveLength(1);
+    expect(h.transfers[0]).toHaveLength(1);
+    expect(h.posts[0]![0]!.split(' ').length - 2).toBe(INSPECTION_POST_BYTES / read + 1);
   });
 
   it('reuses the slabs the worker gives back with its consumed report', () => {
