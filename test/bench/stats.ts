@@ -1,5 +1,5 @@
 /** Small statistics and process helpers for the benchmark. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** The median of a non-empty list (mean of the middle two for an even count). */
 export function median(values: readonly number[]): number {
@@ -63,4 +63,153 @@ export function memory(pid: number | undefined): { rss: number; hwm: number } | 
   } catch {
     return undefined;
   }
+}
+
+/** CPU ms of one thread: user + system, and system alone (kernel time). */
+export interface ThreadCpu {
+  ms: number;
+  sys: number;
+}
+
+/**
+ * CPU ms of each thread of `pid`, by kernel thread id, from /proc/PID/task/TID/stat: user +
+ * system, and system alone (socket I/O, page cache copies of the raw archive's writes). Empty
+ * when the process is gone; a thread that ended is missing (its time is lost to these figures).
+ * Ticks of 10 ms (USER_HZ 100): sum over long stretches.
+ */
+export function threadCpuMs(pid: number | undefined): Map<number, ThreadCpu> {
+  const out = new Map<number, ThreadCpu>();
+  if (pid === undefined) return out;
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const sys = Number(fields[12]) * 10;
+      out.set(Number(tid), { ms: Number(fields[11]) * 10 + sys, sys });
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/** Per-thread CPU used between two {@link threadCpuMs} readings (threads new since count whole). */
+export function threadCpuDelta(
+  before: Map<number, ThreadCpu>,
+  after: Map<number, ThreadCpu>,
+): Map<number, ThreadCpu> {
+  const out = new Map<number, ThreadCpu>();
+  for (const [tid, t] of after) {
+    const was = before.get(tid) ?? { ms: 0, sys: 0 };
+    out.set(tid, { ms: t.ms - was.ms, sys: t.sys - was.sys });
+  }
+  return out;
+}
+
+/** Adds `delta` into `sum`, thread by thread. */
+export function addThreadCpu(sum: Map<number, ThreadCpu>, delta: Map<number, ThreadCpu>): void {
+  for (const [tid, t] of delta) {
+    const s = sum.get(tid) ?? { ms: 0, sys: 0 };
+    sum.set(tid, { ms: s.ms + t.ms, sys: s.sys + t.sys });
+  }
+}
+
+/** What test/bench/thread-names.mjs wrote for one process, read back. */
+interface ThreadNameLine {
+  tid?: number;
+  threadId?: number;
+  startup?: number[];
+  entry?: string;
+}
+
+/** The kinds of thread a Node process of ours has, in the order the report lists them. */
+export const THREAD_KINDS = [
+  'relay (main) thread',
+  'inspection thread',
+  'raw archive writer thread',
+  'other worker threads',
+  'V8 platform threads (GC, compiler)',
+  'libuv pool (async fs, crypto, zlib)',
+  'other threads',
+] as const;
+export type ThreadKind = (typeof THREAD_KINDS)[number];
+
+/** libuv's pool size (UV_THREADPOOL_SIZE, 4 by default). */
+const UV_POOL = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+
+/**
+ * Each thread of `pid` by kind, from the lines test/bench/thread-names.mjs wrote to `namesFile`
+ * (undefined: only the main thread is known, the rest are "other threads").
+ *
+ * Worker threads are known by their entry: the inspection thread's (thread-entry.mjs from the
+ * sources, thread.js compiled) and the raw archive's writer (an eval'd body that writes with
+ * writeSync). Threads started before any application code ran are, in creation order (so in
+ * thread id order): the main thread, V8's delayed-task thread and its 4 platform workers (the
+ * concurrent GC and compiler jobs), the idle SIGUSR1 watchdog, then libuv's pool (4 threads:
+ * Node's ESM loader starts it reading the entry). Checked on Node 20 by burning CPU in each
+ * (GC churn lands on the platform workers, async pbkdf2 on the pool); the last UV_POOL of
+ * those startup threads are taken for the pool. Anything else (tsx's module-hooks thread) is
+ * "other threads".
+ */
+export function threadKinds(pid: number, namesFile: string | undefined): Map<number, ThreadKind> {
+  const out = new Map<number, ThreadKind>();
+  out.set(pid, 'relay (main) thread');
+  let lines: ThreadNameLine[] = [];
+  try {
+    if (namesFile) {
+      lines = readFileSync(namesFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as ThreadNameLine);
+    }
+  } catch {
+    // no file: every thread but the main one is "other"
+  }
+  const entries = new Map<number, string>();
+  for (const l of lines) if (l.entry !== undefined) entries.set(l.threadId!, l.entry);
+  for (const l of lines) {
+    if (l.tid === undefined || l.tid === pid) continue;
+    const entry = entries.get(l.threadId!) ?? '';
+    out.set(
+      l.tid,
+      /\/thread(-entry\.mjs|\.js)$/.test(entry)
+        ? 'inspection thread'
+        : entry.startsWith('eval:') && entry.includes('writeSync')
+          ? 'raw archive writer thread'
+          : 'other worker threads',
+    );
+  }
+  const startup = (lines.find((l) => l.startup)?.startup ?? [])
+    .filter((t) => t !== pid)
+    .sort((a, b) => a - b);
+  startup.forEach((tid, i) => {
+    if (out.has(tid)) return;
+    out.set(
+      tid,
+      i >= startup.length - UV_POOL && startup.length > UV_POOL
+        ? 'libuv pool (async fs, crypto, zlib)'
+        : 'V8 platform threads (GC, compiler)',
+    );
+  });
+  return out;
+}
+
+/** CPU per thread kind, summed over threads; threads not in `kinds` count as "other threads". */
+export function cpuByKind(
+  cpu: Map<number, ThreadCpu>,
+  kinds: Map<number, ThreadKind>,
+): Partial<Record<ThreadKind, ThreadCpu>> {
+  const out: Partial<Record<ThreadKind, ThreadCpu>> = {};
+  for (const [tid, t] of cpu) {
+    const kind = kinds.get(tid) ?? 'other threads';
+    const s = out[kind] ?? { ms: 0, sys: 0 };
+    out[kind] = { ms: s.ms + t.ms, sys: s.sys + t.sys };
+  }
+  return out;
 }
