@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ArchiveScaleResult } from './archive-scale-section.ts';
@@ -215,6 +215,15 @@ function viewerSection(): string[] {
   return ['## Viewer (issue 7)', '', body, ''];
 }
 
+/**
+ * Where BENCHMARKS.md and BENCHMARKS.json are written (and BENCH_RENDER=1 reads the figures):
+ * the repository root, or the directory BENCH_OUT names (a trial run that must not touch the
+ * committed report, e.g. `BENCH_ONLY=tls BENCH_OUT=/tmp/b npm run bench`).
+ */
+export function reportDir(): string {
+  return process.env.BENCH_OUT ? path.resolve(process.env.BENCH_OUT) : REPO_ROOT;
+}
+
 /** The figures of the last run (BENCHMARKS.json), or undefined when there are none. */
 export function savedReport(): Report | undefined {
   const file = path.join(REPO_ROOT, 'BENCHMARKS.json');
@@ -277,8 +286,9 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
     archiveScale: report.archiveScale,
     targetsMet: all.every((v) => v.pass),
   };
-  const mdPath = path.join(REPO_ROOT, 'BENCHMARKS.md');
-  const jsonPath = path.join(REPO_ROOT, 'BENCHMARKS.json');
+  await mkdir(reportDir(), { recursive: true });
+  const mdPath = path.join(reportDir(), 'BENCHMARKS.md');
+  const jsonPath = path.join(reportDir(), 'BENCHMARKS.json');
   await writeFile(mdPath, await formatted(md.join('\n'), mdPath));
   await writeFile(jsonPath, await formatted(JSON.stringify(json, null, 2), jsonPath));
   return { md: mdPath, json: jsonPath };

@@ -11,7 +11,8 @@
  *   pipelined (issue 11) test/bench/pipelined-noops.ts  inspection time for 100,000 pipelined NOOPs
  *
  * BENCH_ONLY=relay,hub runs only the sections named; BENCH_RENDER=1 only rewrites
- * BENCHMARKS.md from BENCHMARKS.json (after a change to the report's wording).
+ * BENCHMARKS.md from BENCHMARKS.json (after a change to the report's wording); BENCH_OUT=DIR
+ * writes (and renders from) DIR instead of the repository root.
  *
  * Relay and hub share one private Dovecot (prepared once); TLS starts its own. A section that
  * throws is reported as "not measured: <reason>" and the run goes on. Exit code 0 whether or
@@ -19,12 +20,13 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { startDovecot } from '../helpers/dovecot.ts';
 import type { Dovecot } from '../helpers/dovecot.ts';
 import { benchHub } from './hub.ts';
 import { benchRecovery } from './recovery.ts';
 import { benchRelay } from './relay-bench.ts';
-import { machineInfo, savedReport, verdicts, writeReports } from './report.ts';
+import { machineInfo, reportDir, savedReport, verdicts, writeReports } from './report.ts';
 import { benchStartup } from './startup.ts';
 import { benchPipelinedNoops } from './pipelined-noops.ts';
 import type { Outcome, Report } from './report.ts';
@@ -107,7 +109,7 @@ async function optional(file: string, exported: string, args: unknown[]): Promis
 /** BENCH_RENDER=1: BENCHMARKS.md again from BENCHMARKS.json, same figures, no measuring. */
 async function render(): Promise<void> {
   const saved = JSON.parse(
-    readFileSync(new URL('../../BENCHMARKS.json', import.meta.url), 'utf8'),
+    readFileSync(path.join(reportDir(), 'BENCHMARKS.json'), 'utf8'),
   ) as Report;
   const { machine, relay, hub, decode, tls, recovery, startup, pipelined, archiveScale } = saved;
   const written = await writeReports({

@@ -4,7 +4,8 @@
  */
 import type { HubResult } from './hub.ts';
 import type { RecoveryResult } from './recovery.ts';
-import type { RelayResult, RelayRow } from './relay-bench.ts';
+import type { RelayResult, RelayRow, ThreadCpuTable } from './relay-bench.ts';
+import { THREAD_KINDS } from './stats.ts';
 import type { StartupResult } from './startup.ts';
 import type { PipelinedNoopsRow } from './pipelined-noops.ts';
 import { HELP_TARGET_MS, IDLE_RSS_TARGET_BYTES, READY_TARGET_MS } from './startup.ts';
@@ -69,6 +70,18 @@ const mib = (b: number | undefined): string =>
   b === undefined || Number.isNaN(b) ? '?' : `${fmt(b / 2 ** 20)} MiB`;
 
 const notMeasured = (o: { reason: string }): string => `_Not measured in this run: ${o.reason}._`;
+
+/** An inspection gap in MB (10^6 bytes): exactly "0 MB" when nothing was lost. */
+export function gapMB(bytes: number): string {
+  return bytes === 0 ? '0 MB' : `${fmt(bytes / 1e6, 3)} MB`;
+}
+
+/** The line under a subsection that relayed through imapscope: its inspection gap. */
+function gapLine(bytes: number | undefined, through = 'imapscope'): string {
+  return bytes === undefined
+    ? `Inspection gap through ${through}: not recorded in this report.`
+    : `Inspection gap through ${through} (bytes relayed but not decoded): **${gapMB(bytes)}**.`;
+}
 
 // Relay ------------------------------------------------------------------------------------
 
@@ -160,6 +173,54 @@ function manySection(rows: RelayRow[]): string[] {
   ];
 }
 
+/** One "where the time goes" table: CPU per unit by kind of thread, each relaying process. */
+function threadCpuTable(t: ThreadCpuTable): string {
+  const unit = `CPU ms/${t.unit}`;
+  const kinds = THREAD_KINDS.filter((k) => t.paths.some((p) => (p.byThread[k]?.ms ?? 0) > 0));
+  const cells = (v: { ms: number; sys: number } | undefined): string[] =>
+    v === undefined ? ['0', '0'] : [fmt(v.ms, 2), fmt(v.sys, 2)];
+  const sum = (p: ThreadCpuTable['paths'][number]): { ms: number; sys: number } =>
+    Object.values(p.byThread).reduce((a, v) => ({ ms: a.ms + v.ms, sys: a.sys + v.sys }), {
+      ms: 0,
+      sys: 0,
+    });
+  return table(
+    ['Thread', ...t.paths.flatMap((p) => [`${p.path} ${unit}`, 'of it kernel'])],
+    [
+      ...kinds.map((k) => [k, ...t.paths.flatMap((p) => cells(p.byThread[k]))]),
+      ['all threads', ...t.paths.flatMap((p) => cells(sum(p)))],
+      ['whole process (/proc/PID/stat)', ...t.paths.flatMap((p) => [fmt(p.process, 2), '—'])],
+    ],
+  );
+}
+
+/** (e): imapscope's CPU by thread beside the plain relay's, for (a) per MB and (c) per session. */
+function whereTimeGoes(t: { bulk: ThreadCpuTable; sessions: ThreadCpuTable }): string[] {
+  return [
+    '### (e) Where the time goes',
+    '',
+    'CPU time of each relaying process thread by thread (user + system from ' +
+      '/proc/PID/task/TID/stat, in 10 ms ticks), over the same windows as the CPU tables of (a) ' +
+      'and (c). Node 20 names every thread "node", so both processes preload ' +
+      'test/bench/thread-names.mjs, which records which thread is the main one (the relay, ' +
+      "and the plain relay's only JavaScript thread), which worker runs which entry (the " +
+      "inspection thread, the raw archive's writer), and which threads existed before any " +
+      "application code ran: V8's platform threads (concurrent GC and compiler jobs) and " +
+      "libuv's pool, told apart by creation order. 'Whole process' is /proc/PID/stat over " +
+      'the same windows (it also counts threads that ended). On a machine with 2 cores, ' +
+      "everything above the plain relay's total competes with the client and Dovecot for them.",
+    '',
+    '(a) bulk FETCH, per MB relayed:',
+    '',
+    threadCpuTable(t.bulk),
+    '',
+    `(c) ${SESSIONS} concurrent sessions, per session:`,
+    '',
+    threadCpuTable(t.sessions),
+    '',
+  ];
+}
+
 export function relaySection(o: Outcome<RelayResult>): string[] {
   const head = [
     '## Relay (issue 2)',
@@ -220,6 +281,8 @@ export function relaySection(o: Outcome<RelayResult>): string[] {
     '',
     intrinsicNote(r),
     '',
+    gapLine(r.gapBytes?.bulk),
+    '',
     '### (b) NOOP round-trips',
     '',
     `${NOOP_COUNT} sequential \`NOOP\`s on one connection per path (after LOGIN, SELECT INBOX ` +
@@ -241,6 +304,8 @@ export function relaySection(o: Outcome<RelayResult>): string[] {
         ];
       }),
     ),
+    '',
+    gapLine(r.gapBytes?.noop),
     '',
     `### (c) ${SESSIONS} concurrent sessions`,
     '',
@@ -286,7 +351,10 @@ export function relaySection(o: Outcome<RelayResult>): string[] {
           '',
         ]
       : []),
-    ...(r.many ? manySection(r.many) : []),
+    gapLine(r.gapBytes?.sessions),
+    '',
+    ...(r.many ? [...manySection(r.many), gapLine(r.gapBytes?.many), ''] : []),
+    ...(r.threads ? whereTimeGoes(r.threads) : []),
     `imapscope logged ${r.imapscopeWarnings} warning or error line(s) during the relay rounds, ` +
       `${r.inspectionGaps} of them "inspection gap": ${fmt(r.inspectionGapBytes / 1e6, 1)} MB ` +
       'relayed but not decoded (the inspection thread fell behind and its queue overflowed).',
