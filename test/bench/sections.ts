@@ -476,6 +476,9 @@ interface TlsRow {
   ratioToPlainRelay: number;
   target: number | null;
   pass: boolean | null;
+  cpuMsPerMB?: number | null;
+  cpuRatioToPlainRelay?: number | null;
+  gapBytes?: number | null;
 }
 
 export function isTlsRows(rows: unknown[]): rows is TlsRow[] {
@@ -497,7 +500,12 @@ export function tlsSection(o: Outcome<unknown[]>): string[] {
       'on both legs against its own Dovecot, imapscope (verifying the upstream) vs a plain Node ' +
       'TLS-terminating relay (`tls.createServer` → `tls.connect` → `pipe`), each its own ' +
       'process, interleaved, without and with COMPRESS=DEFLATE; MB/s of decrypted, inflated ' +
-      'IMAP, median of rounds; baseline: the plain TLS relay of this run.',
+      'IMAP, median of rounds; baseline: the plain TLS relay of this run. CPU ms/MB: user + ' +
+      'system time of the relaying process (from /proc) per MB it relayed over the timed ' +
+      "rounds, as in the relay section's (a). **relay only** is imapscope's relay and TLS " +
+      '(proxy/net) in a process of its own with nothing behind the tap (diagnostic, not ' +
+      'judged). Inspection gap: bytes imapscope relayed but did not decode over the rounds ' +
+      '(n/a where nothing inspects).',
     '',
   ];
   if (!o.ok) return [...head, notMeasured(o), ''];
@@ -513,6 +521,9 @@ export function tlsSection(o: Outcome<unknown[]>): string[] {
         'Ratio to plain TLS relay',
         'Target',
         'Result',
+        'CPU ms/MB',
+        'CPU ratio to plain TLS relay',
+        'Inspection gap',
       ],
       o.value.map((r) => [
         r.compress ? 'on' : 'off',
@@ -522,6 +533,17 @@ export function tlsSection(o: Outcome<unknown[]>): string[] {
         r.path === 'plain TLS relay' ? '1.00× (baseline)' : `${fmt(r.ratioToPlainRelay, 2)}×`,
         r.target === null ? '—' : `≥ ${r.target}×`,
         verdict(r.pass),
+        typeof r.cpuMsPerMB === 'number' ? fmt(r.cpuMsPerMB, 2) : '—',
+        typeof r.cpuRatioToPlainRelay !== 'number'
+          ? '—'
+          : r.path === 'plain TLS relay'
+            ? '1.00× (baseline)'
+            : `${fmt(r.cpuRatioToPlainRelay, 2)}×`,
+        r.gapBytes === undefined
+          ? 'not recorded'
+          : r.gapBytes === null
+            ? 'n/a (no inspection)'
+            : `**${gapMB(r.gapBytes)}**`,
       ]),
     ),
     '',
@@ -563,6 +585,11 @@ export function hubSection(o: Outcome<HubResult>): string[] {
     viewerGapsWhileReading: number;
     rssAfterTraffic: { on?: { rss: number }; off?: { rss: number } };
     inspectionGapBytes: Record<string, number>;
+    gapBytes?: {
+      sessions: Record<string, number>;
+      bulk: Record<string, number>;
+      stall?: { stalled: number; twin: number };
+    };
     sessionsIncomplete: number;
   };
   return [
@@ -595,12 +622,40 @@ export function hubSection(o: Outcome<HubResult>): string[] {
       `(hub off); before the stall ${mib(d.stall.rssBefore.stalled)} (stalled), ` +
       `${mib(d.stall.rssBefore.twin)} (twin). ` +
       `The reading viewer got ${d.viewerGapsWhileReading} gap notice(s); ` +
-      `${d.sessionsIncomplete} session(s) did not complete. Bytes relayed but not decoded ` +
-      '("inspection gap"): ' +
-      Object.entries(d.inspectionGapBytes)
-        .map(([k, v]) => `${k} ${fmt(v / 1e6, 1)} MB`)
-        .join(', ') +
-      '.',
+      `${d.sessionsIncomplete} session(s) did not complete.` +
+      (d.gapBytes
+        ? ''
+        : ' Bytes relayed but not decoded ("inspection gap"): ' +
+          Object.entries(d.inspectionGapBytes)
+            .map(([k, v]) => `${k} ${fmt(v / 1e6, 1)} MB`)
+            .join(', ') +
+          '.'),
+    '',
+    ...(d.gapBytes ? hubGaps(d.gapBytes) : []),
+  ];
+}
+
+/** The hub's inspection gaps, phase by phase and process by process. */
+function hubGaps(g: {
+  sessions: Record<string, number>;
+  bulk: Record<string, number>;
+  stall?: { stalled: number; twin: number };
+}): string[] {
+  const cell = (v: number | undefined): string => (v === undefined ? '—' : `**${gapMB(v)}**`);
+  return [
+    'Inspection gap (bytes relayed but not decoded) of each imapscope, phase by phase:',
+    '',
+    table(
+      ['Phase', 'imapscope', 'Inspection gap'],
+      [
+        [`${SESSIONS}-session rounds`, 'hub on (viewer + archive)', cell(g.sessions['hub on'])],
+        [`${SESSIONS}-session rounds`, 'hub off (archive off)', cell(g.sessions['hub off'])],
+        ['bulk FETCH rounds', 'hub on (viewer + archive)', cell(g.bulk['hub on'])],
+        ['bulk FETCH rounds', 'hub off (archive off)', cell(g.bulk['hub off'])],
+        ['stalled viewer (whole run)', 'viewer stalled', cell(g.stall?.stalled)],
+        ['stalled viewer (whole run)', 'twin, no viewer', cell(g.stall?.twin)],
+      ],
+    ),
     '',
   ];
 }

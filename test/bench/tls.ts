@@ -8,7 +8,8 @@
  *   node --import tsx test/bench/tls.ts --plain-tls-relay UP_HOST UP_PORT CERT KEY CA
  *                                                  # (internal) the baseline relay process
  *
- * `benchTls()` returns one row per (compress, path), with the ratio to the plain relay.
+ * `benchTls()` returns one row per (compress, path), with the ratio to the plain relay, the
+ * relaying process's CPU time per MB beside the plain relay's, and imapscope's inspection gap.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,8 @@ import { startDovecot } from '../helpers/dovecot.ts';
 import { REPO_ROOT, startImapscope } from '../helpers/imapscope.ts';
 import { makeMessage } from '../helpers/mail.ts';
 import { ImapDriver } from './imap-driver.ts';
-import { median, msSince, rotate } from './stats.ts';
+import { cpuSeconds, median, msSince, rotate } from './stats.ts';
+import { gapBytes } from './workload.ts';
 
 const MESSAGES = 20;
 const MESSAGE_BYTES = 5 * 1024 * 1024;
@@ -39,6 +41,14 @@ export interface TlsBenchRow {
   ratioToPlainRelay: number;
   target: number | null;
   pass: boolean | null;
+  /**
+   * CPU ms (user + system, /proc) of the relaying process per MB of IMAP it relayed over the
+   * timed rounds, and its ratio to the plain TLS relay's (absent in reports before the figure).
+   */
+  cpuMsPerMB?: number | null;
+  cpuRatioToPlainRelay?: number | null;
+  /** imapscope's inspection gap over the rounds, bytes; null on paths that do not inspect. */
+  gapBytes?: number | null;
 }
 
 const SELF = fileURLToPath(import.meta.url);
@@ -168,7 +178,7 @@ class TlsBulkClient {
 async function startPlainTlsRelay(
   args: string[],
   mode = '--plain-tls-relay',
-): Promise<{ port: number; out: string; stop(): void }> {
+): Promise<{ port: number; pid: number | undefined; out: string; stop(): void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', SELF, mode, ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -182,7 +192,7 @@ async function startPlainTlsRelay(
     });
     child.on('exit', () => reject(new Error('plain TLS relay exited')));
   });
-  return { port, out, stop: () => void child.kill('SIGTERM') };
+  return { port, pid: child.pid, out, stop: () => void child.kill('SIGTERM') };
 }
 
 /** Runs the TLS bulk-FETCH benchmark against a private Dovecot; `log` gets progress lines. */
@@ -240,36 +250,58 @@ export async function benchTls(log: (m: string) => void = () => {}): Promise<Tls
     const rows: TlsBenchRow[] = [];
     for (const compress of [false, true]) {
       const paths = [
-        { name: 'plain TLS relay' as const, port: plain.port, ca: dovecot.certPem },
-        { name: 'imapscope' as const, port: scope.listen.port, ca: scopeCa },
-        { name: 'relay only' as const, port: bare.port, ca: bareCa },
+        { name: 'plain TLS relay' as const, port: plain.port, ca: dovecot.certPem, pid: plain.pid },
+        {
+          name: 'imapscope' as const,
+          port: scope.listen.port,
+          ca: scopeCa,
+          pid: scope.process.pid,
+        },
+        { name: 'relay only' as const, port: bare.port, ca: bareCa, pid: bare.pid },
       ];
       const clients = new Map<string, TlsBulkClient>();
       const samples = new Map<string, number[]>();
+      // CPU seconds and MB relayed over the timed rounds, per path (as the relay section's (a)).
+      const cpu = new Map<string, { seconds: number; mb: number }>();
       for (const p of paths) {
         clients.set(
           p.name,
           await TlsBulkClient.open(p.port, p.ca, dovecot.user, dovecot.password, compress),
         );
         samples.set(p.name, []);
+        cpu.set(p.name, { seconds: 0, mb: 0 });
       }
+      const gapMark = scope.logs.length;
       let n = 0;
       for (let round = 0; round < WARMUPS + ROUNDS; round++) {
         for (const p of rotate(paths, round)) {
+          const before = cpuSeconds(p.pid);
           const s = await clients.get(p.name)!.fetchRound(++n);
+          const after = cpuSeconds(p.pid);
           if (s.bytes < MESSAGES * MESSAGE_BYTES)
             throw new Error(`${p.name}: only ${s.bytes} bytes`);
           const mbps = s.bytes / 1e6 / (s.ms / 1000);
-          if (round >= WARMUPS) samples.get(p.name)!.push(mbps);
+          if (round >= WARMUPS) {
+            samples.get(p.name)!.push(mbps);
+            const c = cpu.get(p.name)!;
+            if (before !== undefined && after !== undefined) c.seconds += after - before;
+            c.mb += s.bytes / 1e6;
+          }
           log(`tls${compress ? '+compress' : ''} ${p.name}: ${mbps.toFixed(0)} MB/s`);
         }
       }
       for (const c of clients.values()) c.close();
+      const gap = gapBytes(scope.logs, gapMark);
       const base = median(samples.get('plain TLS relay')!);
+      const cpuPerMB = (name: string): number => {
+        const c = cpu.get(name)!;
+        return (c.seconds * 1000) / c.mb;
+      };
       for (const p of paths) {
         const value = median(samples.get(p.name)!);
         const ratio = value / base;
         const judged = p.name === 'imapscope';
+        const cpuMsPerMB = cpuPerMB(p.name);
         rows.push({
           compress,
           path: p.name,
@@ -278,6 +310,9 @@ export async function benchTls(log: (m: string) => void = () => {}): Promise<Tls
           ratioToPlainRelay: Math.round(ratio * 100) / 100,
           target: judged ? TARGET_TLS_RATIO : null,
           pass: judged ? ratio >= TARGET_TLS_RATIO : null,
+          cpuMsPerMB: Math.round(cpuMsPerMB * 100) / 100,
+          cpuRatioToPlainRelay: Math.round((cpuMsPerMB / cpuPerMB('plain TLS relay')) * 100) / 100,
+          gapBytes: p.name === 'imapscope' ? gap : null,
         });
       }
     }
