@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ArchiveScaleResult } from './archive-scale-section.ts';
 import { archiveScaleSection, archiveScaleVerdicts } from './archive-scale-section.ts';
+import { gapSection, gapVerdict } from './gap-section.ts';
 import type { HubResult } from './hub.ts';
 import type { RecoveryResult } from './recovery.ts';
 import type { RelayResult } from './relay-bench.ts';
@@ -187,6 +188,14 @@ export function verdicts(report: Report): Verdict[] {
   for (const v of archiveScaleVerdicts(report.archiveScale)) {
     out.push({ section: 'archive-scale', ...v });
   }
+  const gap = gapVerdict(report, viewerFigures());
+  if (gap) {
+    out.push({
+      section: 'inspection gap',
+      figure: `${gap.pass ? '0 MB' : 'bytes not decoded'} in ${gap.measured} subsections through imapscope`,
+      pass: gap.pass,
+    });
+  }
   return out;
 }
 
@@ -206,13 +215,17 @@ async function formatted(text: string, filepath: string): Promise<string> {
  * docs/viewer-figures.md); the latest of them is repeated here so every figure is in one file.
  */
 function viewerSection(): string[] {
-  const file = path.join(REPO_ROOT, 'docs', 'viewer-figures.md');
-  if (!existsSync(file))
+  const figures = viewerFigures();
+  if (figures === undefined)
     return ['## Viewer (issue 7)', '', 'Not measured: docs/viewer-figures.md is missing.', ''];
-  const body = readFileSync(file, 'utf8')
-    .replace(/^# .*\n/, '')
-    .trim();
+  const body = figures.replace(/^# .*\n/, '').trim();
   return ['## Viewer (issue 7)', '', body, ''];
+}
+
+/** docs/viewer-figures.md, or undefined when it is missing. */
+function viewerFigures(): string | undefined {
+  const file = path.join(REPO_ROOT, 'docs', 'viewer-figures.md');
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }
 
 /**
@@ -250,6 +263,7 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
       `${m.cores} cores). Figures move by tens of percent between runs; compare ratios within ` +
       'one run, not absolute figures across runs or machines.',
     '',
+    ...gapSection(report, viewerFigures()),
     ...relaySection(report.relay),
     ...decodeSection(report.decode),
     ...tlsSection(report.tls),

@@ -71,6 +71,19 @@ const mib = (b: number | undefined): string =>
 
 const notMeasured = (o: { reason: string }): string => `_Not measured in this run: ${o.reason}._`;
 
+/** Why a section that relays nothing through imapscope has no inspection gap: one phrase each. */
+export const GAP_NA = {
+  decoder: 'in process, nothing relayed',
+  restarts: 'only a greeting relayed per start',
+  startup: 'no session relayed',
+  pipelined: 'SessionPipeline in process, no relay to fall behind',
+  archiveScale: 'queries a generated archive, nothing relayed',
+  viewer: 'docs/viewer-figures.md predates the figure (test/viewer/figures.ts writes it)',
+} as const;
+
+/** The line a section that relays nothing through imapscope ends with. */
+export const gapNa = (why: string): string => `Inspection gap: n/a (${why}).`;
+
 /** An inspection gap in MB (10^6 bytes): exactly "0 MB" when nothing was lost. */
 export function gapMB(bytes: number): string {
   return bytes === 0 ? '0 MB' : `${fmt(bytes / 1e6, 3)} MB`;
@@ -463,6 +476,8 @@ export function decodeSection(o: Outcome<unknown[]>): string[] {
       decodeVerdicts(o.value).map((v) => v.cells),
     ),
     '',
+    gapNa(GAP_NA.decoder),
+    '',
   ];
 }
 
@@ -697,6 +712,8 @@ export function recoverySection(o: Outcome<RecoveryResult>): string[] {
       ]),
     ),
     '',
+    `Inspection gap of these restarts: n/a (${GAP_NA.restarts}).`,
+    '',
     ...(r.loss ? lossLines(r.loss) : []),
   ];
 }
@@ -729,6 +746,11 @@ function lossLines(l: RecoveryResult['loss']): string[] {
         ],
       ],
     ),
+    '',
+    l.gapBytes === undefined
+      ? 'Inspection gap under that load: not recorded in this report.'
+      : 'Inspection gap under that load (from the lines imapscope logged before the kill): ' +
+        `**${gapMB(l.gapBytes)}**.`,
     '',
   ];
 }
@@ -779,6 +801,8 @@ export function startupSection(o: Outcome<StartupResult> | undefined): string[] 
     '',
     table(['Path', '`--help` (median)', 'Spawn to ready (median)', 'Idle RSS (median)'], rows),
     '',
+    gapNa(GAP_NA.startup),
+    '',
   ];
 }
 
@@ -818,6 +842,8 @@ export function pipelinedSection(o: Outcome<PipelinedNoopsRow[]> | undefined): s
         fmt(r.events),
       ]),
     ),
+    '',
+    gapNa(GAP_NA.pipelined),
     '',
   ];
 }

@@ -34,7 +34,10 @@ if (file) {
     constructor(entry, options) {
       super(entry, options);
       const text = String(entry);
-      write({ threadId: this.threadId, entry: options?.eval ? `eval:${text.slice(0, 400)}` : text });
+      write({
+        threadId: this.threadId,
+        entry: options?.eval ? `eval:${text.slice(0, 400)}` : text,
+      });
     }
   };
   // `import { Worker } from 'node:worker_threads'` then gets the class above too.
