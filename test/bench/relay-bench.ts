@@ -128,7 +128,8 @@ export interface RelayGaps {
 export interface ThreadCpuTable {
   unit: 'MB' | 'session';
   paths: {
-    path: PathName;
+    /** A path of this section (or of the TLS section, which shares the table). */
+    path: string;
     byThread: Partial<Record<ThreadKind, ThreadCpu>>;
     process: number;
   }[];

@@ -6,6 +6,7 @@ import type { HubResult } from './hub.ts';
 import type { RecoveryResult } from './recovery.ts';
 import type { RelayResult, RelayRow, ThreadCpuTable } from './relay-bench.ts';
 import { THREAD_KINDS } from './stats.ts';
+import type { ThreadKind } from './stats.ts';
 import type { StartupResult } from './startup.ts';
 import type { PipelinedNoopsRow } from './pipelined-noops.ts';
 import { HELP_TARGET_MS, IDLE_RSS_TARGET_BYTES, READY_TARGET_MS } from './startup.ts';
@@ -494,6 +495,7 @@ interface TlsRow {
   cpuMsPerMB?: number | null;
   cpuRatioToPlainRelay?: number | null;
   gapBytes?: number | null;
+  cpuByThread?: Partial<Record<ThreadKind, { ms: number; sys: number }>>;
 }
 
 export function isTlsRows(rows: unknown[]): rows is TlsRow[] {
@@ -562,6 +564,34 @@ export function tlsSection(o: Outcome<unknown[]>): string[] {
       ]),
     ),
     '',
+    ...tlsThreads(o.value),
+  ];
+}
+
+/** The TLS rounds' CPU per MB thread by thread, each path side by side, per COMPRESS mode. */
+function tlsThreads(rows: TlsRow[]): string[] {
+  if (!rows.some((r) => r.cpuByThread)) return [];
+  return [
+    'Where the time goes: CPU ms per MB thread by thread over the same rounds (threads named ' +
+      "as in the relay section's (e)):",
+    '',
+    ...[false, true].flatMap((compress) => {
+      const mode = rows.filter((r) => r.compress === compress && r.cpuByThread);
+      if (mode.length === 0) return [];
+      return [
+        `COMPRESS ${compress ? 'on' : 'off'}:`,
+        '',
+        threadCpuTable({
+          unit: 'MB',
+          paths: mode.map((r) => ({
+            path: r.path,
+            byThread: r.cpuByThread!,
+            process: r.cpuMsPerMB ?? NaN,
+          })),
+        }),
+        '',
+      ];
+    }),
   ];
 }
 

@@ -77,6 +77,7 @@ const tlsRows = [false, true].flatMap((compress) =>
     cpuMsPerMB: 2.5,
     cpuRatioToPlainRelay: 1.25,
     gapBytes: path === 'imapscope' ? 0 : null,
+    cpuByThread: { 'relay (main) thread': { ms: 2, sys: 1 } },
   })),
 );
 
@@ -170,6 +171,7 @@ describe('the benchmark report', () => {
     expect(text).toMatch(/CPU ms\/MB +\| CPU ratio to plain TLS relay +\| Inspection gap/);
     expect(text).toMatch(/\| imapscope .*\| 2\.50 +\| 1\.25× +\| \*\*0 MB\*\*/);
     expect(text).toMatch(/\| relay only .*\| n\/a \(no inspection\)/);
+    expect(text).toMatch(/\| Thread +\| plain TLS relay CPU ms\/MB .*\| imapscope CPU ms\/MB /);
   });
 
   it("shows the hub's gap phase by phase", () => {
