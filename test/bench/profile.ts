@@ -21,7 +21,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { startDovecot } from '../helpers/dovecot.ts';
 import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
-import { cpuSeconds, progress, threadCpuDelta, threadCpuMs } from './stats.ts';
+import { cpuSeconds, progress, threadCpuDelta, threadCpuMs, threadKinds } from './stats.ts';
 import { Viewer } from './viewer.ts';
 import {
   BULK_MESSAGES,
@@ -31,6 +31,7 @@ import {
   concurrentSessions,
   login,
   prepareMail,
+  threadNames,
   type Endpoint,
 } from './workload.ts';
 
@@ -125,6 +126,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'imapscope-profile-'));
   progress('starting Dovecot and writing the bulk mail');
   const dovecot = await startDovecot();
+  const names = threadNames('profile');
   let scope: Imapscope | undefined;
   try {
     await prepareMail(dovecot);
@@ -135,14 +137,22 @@ async function main(): Promise<void> {
         `${dovecot.host}:${dovecot.port}`,
         ...(process.env.PROFILE_ARGS ? process.env.PROFILE_ARGS.split(' ') : []),
       ],
-      {},
-      process.env.PROFILE_NODE_ARGS
-        ? process.env.PROFILE_NODE_ARGS.split(' ')
-        : cpuOnly
-          ? []
-          : ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+      names.env,
+      [
+        ...names.nodeArgs,
+        ...(process.env.PROFILE_NODE_ARGS
+          ? process.env.PROFILE_NODE_ARGS.split(' ')
+          : cpuOnly
+            ? []
+            : ['--cpu-prof', `--cpu-prof-dir=${dir}`]),
+      ],
     );
     const pid = scope.process.pid;
+    // Each thread by kind (inspection, raw writer, V8 platform...) rather than by number.
+    const label = (tid: number): string =>
+      pid === undefined
+        ? String(tid)
+        : `${threadKinds(pid, names.file).get(tid) ?? 'other'} ${tid}`;
     let cpuMark = cpuSeconds(pid) ?? 0;
     let threadMark = threadCpuMs(pid);
     const cpuSince = (what: string): void => {
@@ -152,7 +162,7 @@ async function main(): Promise<void> {
         .map(([tid, t]) => ({ tid, ...t }))
         .filter((t) => t.ms > 0)
         .sort((a, b) => b.ms - a.ms)
-        .map((t) => `${t.tid === pid ? 'main' : t.tid} ${t.ms} (sys ${t.sys})`);
+        .map((t) => `${label(t.tid)}: ${t.ms} (sys ${t.sys})`);
       console.log(
         `imapscope CPU for ${what}: ${((now - cpuMark) * 1000).toFixed(0)} ms ` +
           `(per thread, ms, of it kernel time: ${busy.join(', ')})`,
@@ -226,6 +236,7 @@ async function main(): Promise<void> {
     // Also on a failure: a profiled process left behind keeps its sampler threads busy.
     await scope?.stop();
     await dovecot.stop();
+    names.remove();
   }
 }
 
