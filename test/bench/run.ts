@@ -10,6 +10,11 @@
  *   startup (issue 15) test/bench/startup.ts     --help, spawn to ready, idle RSS: compiled vs tsx
  *   pipelined (issue 11) test/bench/pipelined-noops.ts  inspection time for 100,000 pipelined NOOPs
  *
+ * Every section that relays through imapscope gives its inspection gap (bytes relayed but not
+ * decoded) per subsection, gathered at the top of the report (test/bench/gap-section.ts, a
+ * judged target: 0 MB); relay and TLS give imapscope's CPU beside their baseline's, in all and
+ * thread by thread (test/bench/thread-names.mjs names the threads).
+ *
  * BENCH_ONLY=relay,hub runs only the sections named; BENCH_RENDER=1 only rewrites
  * BENCHMARKS.md from BENCHMARKS.json (after a change to the report's wording); BENCH_OUT=DIR
  * writes (and renders from) DIR instead of the repository root.
