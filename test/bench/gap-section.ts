@@ -6,7 +6,8 @@
  */
 import type { Report } from './report.ts';
 import type { Outcome } from './sections.ts';
-import { GAP_NA, gapMB, isTlsRows } from './sections.ts';
+import { PIPELINED_NOOPS } from './relay-bench.ts';
+import { fmt, GAP_NA, gapMB, isTlsRows } from './sections.ts';
 
 /** One row: where, and the gap in bytes, or why there is none to give. */
 export interface GapRow {
@@ -55,6 +56,7 @@ export function gapRows(report: Report, viewerFigures?: string): GapRow[] {
           ['(b) NOOP round-trips', r.gapBytes?.noop],
           ['(c) 200 concurrent sessions', r.gapBytes?.sessions],
           ['(d) 1,000 concurrent sessions', r.gapBytes?.many],
+          [`(e) ${fmt(PIPELINED_NOOPS)} pipelined NOOPs`, r.gapBytes?.pipelined],
         ] as const
       ).map(([subsection, gap]) => ({ section: 'relay', subsection, gap: gap ?? NOT_RECORDED })),
     ),

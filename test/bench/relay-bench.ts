@@ -7,6 +7,8 @@
  *   (c) 200 concurrent sessions, each LOGIN, SELECT INBOX, FETCH 1:50 (FLAGS ENVELOPE), LOGOUT
  *   (d) 1,000 concurrent sessions of the same kind, one round through each relay: all must
  *       complete, and imapscope must have inspected every one (its per-session summary line)
+ *   (e) 10,000 NOOPs pipelined in one write on one connection per path: time to the last
+ *       completion and the relay's CPU (not judged: the inspection gap is the point here)
  *
  * (a) and (c) also give the relaying process's CPU time, per MB and per session, for imapscope
  * and the plain relay side by side, in all and thread by thread ("where the time goes"); every
@@ -60,6 +62,9 @@ export const NOOP_WARMUP = 200;
 export const SESSION_ROUNDS = 5;
 /** (d): one round per relay, so that its run time stays modest. */
 export const MANY_SESSIONS = 1_000;
+/** (e): NOOPs pipelined in one write, and timed rounds per path (after one warm-up). */
+export const PIPELINED_NOOPS = 10_000;
+export const PIPELINED_ROUNDS = 3;
 
 // Targets (issues 2 and 12), as ratios to the plain relay.
 const TARGET_THROUGHPUT_RATIO = 0.9;
@@ -99,6 +104,8 @@ export interface RelayResult {
   cpuPerSession?: RelayRow[];
   /** (d) 1,000 concurrent sessions, plain relay and imapscope (absent before issue 12). */
   many?: RelayRow[];
+  /** (e) pipelined NOOPs, every path (absent before the subsection existed). */
+  pipelined?: RelayRow[];
   /** Warning or error lines imapscope logged while relaying. */
   imapscopeWarnings: number;
   /** "inspection gap" lines among them: chunks relayed but not decoded, and their bytes. */
@@ -112,12 +119,14 @@ export interface RelayResult {
   intrinsic: IntrinsicCosts;
 }
 
-/** imapscope's inspection gap in bytes, per subsection: (a), (b), (c), (d). */
+/** imapscope's inspection gap in bytes, per subsection: (a), (b), (c), (d), (e). */
 export interface RelayGaps {
   bulk: number;
   noop: number;
   sessions: number;
   many: number;
+  /** Absent in reports from before (e) existed. */
+  pipelined?: number;
 }
 
 /**
@@ -212,6 +221,8 @@ export async function benchRelay(dovecot: Dovecot): Promise<RelayResult> {
       () => scope.logs.filter((l) => l.msg === 'session close').length,
     );
     const manyGap = gapSinceMark();
+    const pipelined = await measurePipelined(paths, dovecot);
+    const pipelinedGap = gapSinceMark();
     // imapscope must not have complained while relaying (pino levels: 40 warn, 50 error).
     const complaints = scope.logs.filter((l) => typeof l.level === 'number' && l.level >= 40);
     const gaps = complaints.filter((l) => l.msg === 'inspection gap');
@@ -227,10 +238,17 @@ export async function benchRelay(dovecot: Dovecot): Promise<RelayResult> {
     return {
       ...figures(paths, bulk, noops, sessions),
       many,
+      pipelined,
       imapscopeWarnings: complaints.length,
       inspectionGaps: gaps.length,
       inspectionGapBytes,
-      gapBytes: { bulk: bulkGap, noop: noopGap, sessions: sessionsGap, many: manyGap },
+      gapBytes: {
+        bulk: bulkGap,
+        noop: noopGap,
+        sessions: sessionsGap,
+        many: manyGap,
+        pipelined: pipelinedGap,
+      },
       threads: {
         bulk: threadTable(paths, bulk.threads, 'MB', (n) => bulk.cpu.get(n)!, bulkMB(bulk)),
         sessions: threadTable(
@@ -481,6 +499,58 @@ async function measureMany(
   });
 }
 
+/**
+ * (e): {@link PIPELINED_NOOPS} NOOPs in one write on one connection per path, a warm-up and
+ * {@link PIPELINED_ROUNDS} timed rounds interleaved; the figure is the median time from the
+ * write to the last completion, with the relaying process's CPU per 1,000 commands.
+ */
+async function measurePipelined(paths: Path[], dovecot: Dovecot): Promise<RelayRow[]> {
+  progress(
+    `relay (e) ${f0(PIPELINED_NOOPS)} pipelined NOOPs: 1 warm-up + ${PIPELINED_ROUNDS} rounds per path`,
+  );
+  const conns = new Map<PathName, ImapDriver>();
+  const times = new Map<PathName, number[]>();
+  const cpu = new Map<PathName, number>();
+  const threads = new Map<PathName, Map<number, ThreadCpu>>();
+  for (const p of paths) {
+    const d = await login(p, dovecot.user2.user, dovecot.user2.password);
+    await d.ok('SELECT INBOX');
+    await d.pipeline('NOOP', PIPELINED_NOOPS);
+    conns.set(p.name, d);
+    times.set(p.name, []);
+  }
+  for (let round = 0; round < PIPELINED_ROUNDS; round++) {
+    for (const p of rotate(paths, round)) {
+      const ms = await withCpu(p, cpu, threads, async () => {
+        const start = process.hrtime.bigint();
+        const c = await conns.get(p.name)!.pipeline('NOOP', PIPELINED_NOOPS);
+        if (c.status !== 'OK') throw new Error(`pipelined NOOPs: ${c.line}`);
+        return Number(process.hrtime.bigint() - start) / 1e6;
+      });
+      times.get(p.name)!.push(ms);
+    }
+  }
+  for (const d of conns.values()) await d.logout();
+  const base = median(times.get('plain relay')!);
+  return paths.map((p) => {
+    const value = median(times.get(p.name)!);
+    progress(`  ${p.name}: ${f0(value)} ms (median)`);
+    const seconds = cpu.get(p.name);
+    return {
+      path: p.name,
+      value,
+      ratio: value / base,
+      target: '',
+      pass: null,
+      extra: {
+        msPerRound: times.get(p.name)!.map((v) => Math.round(v)),
+        cpuMsPer1000:
+          seconds === undefined ? null : (seconds * 1e6) / (PIPELINED_NOOPS * PIPELINED_ROUNDS),
+      },
+    };
+  });
+}
+
 /** Rows of a CPU figure for the relaying processes (not the direct path), ratio to the plain relay. */
 function cpuRows(
   paths: Path[],
@@ -514,6 +584,7 @@ function figures(
   | 'inspectionGapBytes'
   | 'intrinsic'
   | 'many'
+  | 'pipelined'
   | 'gapBytes'
   | 'threads'
 > {

@@ -15,6 +15,8 @@ import {
   BULK_WARMUPS,
   MANY_SESSIONS,
   NOOP_BLOCKS,
+  PIPELINED_NOOPS,
+  PIPELINED_ROUNDS,
   NOOP_COUNT,
   NOOP_WARMUP,
   SESSION_ROUNDS,
@@ -77,7 +79,7 @@ export const GAP_NA = {
   decoder: 'in process, nothing relayed',
   restarts: 'only a greeting relayed per start',
   startup: 'no session relayed',
-  pipelined: 'SessionPipeline in process, no relay to fall behind',
+  pipelined: "SessionPipeline in process, nothing relayed; the relay section's (e) relays them",
   archiveScale: 'queries a generated archive, nothing relayed',
   viewer: 'docs/viewer-figures.md predates the figure (test/viewer/figures.ts writes it)',
 } as const;
@@ -208,10 +210,37 @@ function threadCpuTable(t: ThreadCpuTable): string {
   );
 }
 
-/** (e): imapscope's CPU by thread beside the plain relay's, for (a) per MB and (c) per session. */
+/** (e): pipelined NOOPs, every path, time and CPU; not judged. */
+function pipelinedRelaySection(rows: RelayRow[], gap: number | undefined): string[] {
+  return [
+    `### (e) ${fmt(PIPELINED_NOOPS)} pipelined NOOPs`,
+    '',
+    `${fmt(PIPELINED_NOOPS)} \`NOOP\`s written at once on one connection per path (after LOGIN, ` +
+      `SELECT INBOX and one such warm-up), ${PIPELINED_ROUNDS} rounds interleaved; time from the ` +
+      'write to the last completion, median; CPU of the relaying process per 1,000 commands ' +
+      'over the rounds. Not judged: here commands come faster than one per round-trip, so ' +
+      'inspection has the most to keep up with per byte.',
+    '',
+    table(
+      ['Path', 'Time (ms, median)', 'Rounds (ms)', 'Ratio to plain relay', 'CPU ms/1,000 commands'],
+      rows.map((x) => [
+        x.path,
+        fmt(x.value),
+        (x.extra!.msPerRound as number[]).map((v) => fmt(v)).join(', '),
+        relayRatio(x),
+        typeof x.extra!.cpuMsPer1000 === 'number' ? fmt(x.extra!.cpuMsPer1000, 2) : '—',
+      ]),
+    ),
+    '',
+    gapLine(gap),
+    '',
+  ];
+}
+
+/** (f): imapscope's CPU by thread beside the plain relay's, for (a) per MB and (c) per session. */
 function whereTimeGoes(t: { bulk: ThreadCpuTable; sessions: ThreadCpuTable }): string[] {
   return [
-    '### (e) Where the time goes',
+    '### (f) Where the time goes',
     '',
     'CPU time of each relaying process thread by thread (user + system from ' +
       '/proc/PID/task/TID/stat, in 10 ms ticks), over the same windows as the CPU tables of (a) ' +
@@ -368,6 +397,7 @@ export function relaySection(o: Outcome<RelayResult>): string[] {
     gapLine(r.gapBytes?.sessions),
     '',
     ...(r.many ? [...manySection(r.many), gapLine(r.gapBytes?.many), ''] : []),
+    ...(r.pipelined ? pipelinedRelaySection(r.pipelined, r.gapBytes?.pipelined) : []),
     ...(r.threads ? whereTimeGoes(r.threads) : []),
     `imapscope logged ${r.imapscopeWarnings} warning or error line(s) during the relay rounds, ` +
       `${r.inspectionGaps} of them "inspection gap": ${fmt(r.inspectionGapBytes / 1e6, 1)} MB ` +
@@ -573,7 +603,7 @@ function tlsThreads(rows: TlsRow[]): string[] {
   if (!rows.some((r) => r.cpuByThread)) return [];
   return [
     'Where the time goes: CPU ms per MB thread by thread over the same rounds (threads named ' +
-      "as in the relay section's (e)):",
+      "as in the relay section's (f)):",
     '',
     ...[false, true].flatMap((compress) => {
       const mode = rows.filter((r) => r.compress === compress && r.cpuByThread);

@@ -56,10 +56,13 @@ function relay(gap: number): RelayResult {
       ...r,
       extra: { completed: 1000, lost: 0, summaryLagMs: 0, cpuMsPerSession: 1, errors: [] },
     })),
+    pipelined: (['direct', 'plain relay', 'imapscope'] as const).map((p) =>
+      row(p, { msPerRound: [1], cpuMsPer1000: 1 }),
+    ),
     imapscopeWarnings: 0,
     inspectionGaps: 0,
     inspectionGapBytes: gap,
-    gapBytes: { bulk: gap, noop: 0, sessions: 0, many: 0 },
+    gapBytes: { bulk: gap, noop: 0, sessions: 0, many: 0, pipelined: 0 },
     threads: { bulk: threads('MB'), sessions: threads('session') },
     intrinsic: { sha256MsPerMB: 1, appendMsPerMB: 1 },
   };
@@ -134,6 +137,7 @@ describe('the benchmark report', () => {
       '(b) NOOP round-trips',
       '(c) 200 concurrent sessions',
       '(d) 1,000 concurrent sessions',
+      '(e) 10,000 pipelined NOOPs',
       'TLS both legs',
       'TLS both legs + COMPRESS',
       '200-session rounds, viewer + archive on',
@@ -159,8 +163,8 @@ describe('the benchmark report', () => {
 
   it("shows the relay's gap per subsection and imapscope's CPU per thread beside the plain relay's", () => {
     const text = relaySection({ ok: true, value: relay(0) }).join('\n');
-    expect(text.match(/Inspection gap through imapscope[^\n]*\*\*0 MB\*\*/g)).toHaveLength(4);
-    expect(text).toContain('### (e) Where the time goes');
+    expect(text.match(/Inspection gap through imapscope[^\n]*\*\*0 MB\*\*/g)).toHaveLength(5);
+    expect(text).toContain('### (f) Where the time goes');
     expect(text).toMatch(/\| Thread +\| plain relay CPU ms\/MB +\| of it kernel +\| imapscope CPU/);
     expect(text).toMatch(/\| inspection thread +\| 0 /);
     expect(text).toContain('imapscope CPU ms/session');
