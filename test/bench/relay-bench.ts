@@ -79,7 +79,7 @@ interface Path {
   port: number;
   /** The relaying process, for its CPU time; none for the direct path. */
   pid?: number;
-  /** Its threads' names (test/bench/thread-names.mjs), for CPU per thread. */
+  /** Its threads' names (test/bench/thread-names.cjs), for CPU per thread. */
   names?: ThreadNames;
 }
 

@@ -13,7 +13,7 @@
  * Every section that relays through imapscope gives its inspection gap (bytes relayed but not
  * decoded) per subsection, gathered at the top of the report (test/bench/gap-section.ts, a
  * judged target: 0 MB); relay and TLS give imapscope's CPU beside their baseline's, in all and
- * thread by thread (test/bench/thread-names.mjs names the threads).
+ * thread by thread (test/bench/thread-names.cjs names the threads).
  *
  * BENCH_ONLY=relay,hub runs only the sections named; BENCH_RENDER=1 only rewrites
  * BENCHMARKS.md from BENCHMARKS.json (after a change to the report's wording); BENCH_OUT=DIR

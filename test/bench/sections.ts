@@ -245,11 +245,11 @@ function whereTimeGoes(t: { bulk: ThreadCpuTable; sessions: ThreadCpuTable }): s
     'CPU time of each relaying process thread by thread (user + system from ' +
       '/proc/PID/task/TID/stat, in 10 ms ticks), over the same windows as the CPU tables of (a) ' +
       'and (c). Node 20 names every thread "node", so both processes preload ' +
-      'test/bench/thread-names.mjs, which records which thread is the main one (the relay, ' +
+      'test/bench/thread-names.cjs, which records which thread is the main one (the relay, ' +
       "and the plain relay's only JavaScript thread), which worker runs which entry (the " +
-      "inspection thread, the raw archive's writer), and which threads existed before any " +
-      "application code ran: V8's platform threads (concurrent GC and compiler jobs) and " +
-      "libuv's pool, told apart by creation order. 'Whole process' is /proc/PID/stat over " +
+      "inspection thread, the raw archive's writer), which threads existed before any " +
+      "JavaScript ran (V8's platform threads: concurrent GC and compiler jobs) and which " +
+      "libuv's pool added when the preload started it. 'Whole process' is /proc/PID/stat over " +
       'the same windows (it also counts threads that ended). On a machine with 2 cores, ' +
       "everything above the plain relay's total competes with the client and Dovecot for them.",
     '',

@@ -120,11 +120,12 @@ export function addThreadCpu(sum: Map<number, ThreadCpu>, delta: Map<number, Thr
   }
 }
 
-/** What test/bench/thread-names.mjs wrote for one process, read back. */
+/** What test/bench/thread-names.cjs wrote for one process, read back. */
 interface ThreadNameLine {
   tid?: number;
   threadId?: number;
-  startup?: number[];
+  v8?: number[];
+  pool?: number[];
   entry?: string;
 }
 
@@ -140,26 +141,21 @@ export const THREAD_KINDS = [
 ] as const;
 export type ThreadKind = (typeof THREAD_KINDS)[number];
 
-/** libuv's pool size (UV_THREADPOOL_SIZE, 4 by default). */
-const UV_POOL = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-
 /**
- * Each thread of `pid` by kind, from the lines test/bench/thread-names.mjs wrote to `namesFile`
- * (undefined: only the main thread is known, the rest are "other threads").
+ * Each thread of `pid` by kind, from the lines test/bench/thread-names.cjs wrote to
+ * `namesFile` (undefined or unreadable: only the main thread is known, the rest are "other
+ * threads").
  *
  * Worker threads are known by their entry: the inspection thread's (thread-entry.mjs from the
  * sources, thread.js compiled) and the raw archive's writer (an eval'd body that writes with
- * writeSync). Threads started before any application code ran are, in creation order (so in
- * thread id order): the main thread, V8's delayed-task thread and its 4 platform workers (the
- * concurrent GC and compiler jobs), the idle SIGUSR1 watchdog, then libuv's pool (4 threads:
- * Node's ESM loader starts it reading the entry). Checked on Node 20 by burning CPU in each
- * (GC churn lands on the platform workers, async pbkdf2 on the pool); the last UV_POOL of
- * those startup threads are taken for the pool. Anything else (tsx's module-hooks thread) is
- * "other threads".
+ * writeSync). V8's threads are those that existed when the preload ran, before any
+ * JavaScript: its delayed-task thread and platform workers (concurrent GC and compiler jobs),
+ * and the idle SIGUSR1 watchdog; libuv's pool the threads its first job created. Checked on
+ * Node 20 by burning CPU in each: GC churn lands on the first, async pbkdf2 on the second.
+ * Anything else (tsx's module-hooks thread) is "other threads".
  */
 export function threadKinds(pid: number, namesFile: string | undefined): Map<number, ThreadKind> {
   const out = new Map<number, ThreadKind>();
-  out.set(pid, 'relay (main) thread');
   let lines: ThreadNameLine[] = [];
   try {
     if (namesFile) {
@@ -174,6 +170,8 @@ export function threadKinds(pid: number, namesFile: string | undefined): Map<num
   const entries = new Map<number, string>();
   for (const l of lines) if (l.entry !== undefined) entries.set(l.threadId!, l.entry);
   for (const l of lines) {
+    for (const t of l.v8 ?? []) out.set(t, 'V8 platform threads (GC, compiler)');
+    for (const t of l.pool ?? []) out.set(t, 'libuv pool (async fs, crypto, zlib)');
     if (l.tid === undefined || l.tid === pid) continue;
     const entry = entries.get(l.threadId!) ?? '';
     out.set(
@@ -185,18 +183,7 @@ export function threadKinds(pid: number, namesFile: string | undefined): Map<num
           : 'other worker threads',
     );
   }
-  const startup = (lines.find((l) => l.startup)?.startup ?? [])
-    .filter((t) => t !== pid)
-    .sort((a, b) => a - b);
-  startup.forEach((tid, i) => {
-    if (out.has(tid)) return;
-    out.set(
-      tid,
-      i >= startup.length - UV_POOL && startup.length > UV_POOL
-        ? 'libuv pool (async fs, crypto, zlib)'
-        : 'V8 platform threads (GC, compiler)',
-    );
-  });
+  out.set(pid, 'relay (main) thread');
   return out;
 }
 

@@ -7,6 +7,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
+import { until } from '../helpers/poll.ts';
+import { converse } from '../helpers/raw-imap.ts';
 import { gapRows, gapSection, gapVerdict } from './gap-section.ts';
 import type { RelayResult, RelayRow } from './relay-bench.ts';
 import type { Report } from './report.ts';
@@ -199,17 +201,29 @@ describe('the thread-naming preload', () => {
     await scope?.stop();
   });
 
-  it("tells imapscope's inspection thread and V8's threads from its relay thread", async () => {
+  it("tells imapscope's relay, inspection and raw writer threads, V8's and libuv's apart", async () => {
     const names = threadNames('smoke');
     try {
       scope = await startImapscope([], names.env, names.nodeArgs);
       const pid = scope.process.pid!;
-      const kinds = threadKinds(pid, names.file);
-      const seen = new Set([...threadCpuMs(pid).keys()].map((tid) => kinds.get(tid)));
-      expect(seen).toContain('relay (main) thread');
-      expect(seen).toContain('inspection thread');
-      expect(seen).toContain('V8 platform threads (GC, compiler)');
-      expect(seen).toContain('libuv pool (async fs, crypto, zlib)');
+      // A session through the practice server: its raw bytes start the archive's writer.
+      await converse(scope.listen.host, scope.listen.port, ['LOGIN learner practice', 'LOGOUT']);
+      const seen = await until('the raw archive writer thread', async () => {
+        const kinds = threadKinds(pid, names.file);
+        const seen = new Set([...threadCpuMs(pid).keys()].map((tid) => kinds.get(tid)));
+        return seen.has('raw archive writer thread') ? seen : undefined;
+      });
+      expect([...seen].sort()).toEqual(
+        [
+          'relay (main) thread',
+          'inspection thread',
+          'raw archive writer thread',
+          // tsx's module-hooks threads, one per thread that registers tsx
+          'other worker threads',
+          'V8 platform threads (GC, compiler)',
+          'libuv pool (async fs, crypto, zlib)',
+        ].sort(),
+      );
     } finally {
       names.remove();
     }

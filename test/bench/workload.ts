@@ -18,7 +18,7 @@ import { msSince, progress } from './stats.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RELAY_SCRIPT = fileURLToPath(new URL('./relay.ts', import.meta.url));
-const THREAD_NAMES = fileURLToPath(new URL('./thread-names.mjs', import.meta.url));
+const THREAD_NAMES = fileURLToPath(new URL('./thread-names.cjs', import.meta.url));
 
 // The workloads; issue 2 fixes the first figures of each.
 export const BULK_MESSAGES = 20;
@@ -40,7 +40,7 @@ export interface Child extends Endpoint {
 }
 
 /**
- * Where test/bench/thread-names.mjs, preloaded into a measured process, writes its threads'
+ * Where test/bench/thread-names.cjs, preloaded into a measured process, writes its threads'
  * names (see {@link threadKinds} in stats.ts), with the node flags and environment that load
  * it; `remove()` deletes the file.
  */
@@ -57,7 +57,7 @@ export function threadNames(label: string): ThreadNames {
   rmSync(file, { force: true });
   return {
     file,
-    nodeArgs: ['--import', THREAD_NAMES],
+    nodeArgs: ['--require', THREAD_NAMES],
     env: { IMAPSCOPE_BENCH_THREADS: file },
     remove: () => rmSync(file, { force: true }),
   };
@@ -79,7 +79,7 @@ export function gapBytes(logs: readonly LogLine[], from = 0): number {
 
 /**
  * Starts test/bench/relay.ts as its own Node process and waits for its listen line; `names`
- * preloads test/bench/thread-names.mjs (per-thread CPU).
+ * preloads test/bench/thread-names.cjs (per-thread CPU).
  */
 export async function startPlainRelay(upstream: Endpoint, names?: ThreadNames): Promise<Child> {
   const child = spawn(
@@ -124,7 +124,7 @@ export async function startPlainRelay(upstream: Endpoint, names?: ThreadNames): 
  * Starts the real imapscope command at its default log level (info), as an operator runs it,
  * with `extra` flags after --upstream; retries for a while if it cannot start yet. The child's
  * environment gets `env` (e.g. NODE_OPTIONS=--cpu-prof for a profile); `names` preloads
- * test/bench/thread-names.mjs (per-thread CPU).
+ * test/bench/thread-names.cjs (per-thread CPU).
  */
 export async function startScope(
   upstream: Endpoint,
