@@ -186,7 +186,7 @@ export function intrinsicCosts(): IntrinsicCosts {
 
 const f0 = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-/** Runs (a), (b) and (c) against `dovecot` (whose mail {@link prepareMail} put there). */
+/** Runs (a) to (e) against `dovecot` (whose mail {@link prepareMail} put there). */
 export async function benchRelay(dovecot: Dovecot): Promise<RelayResult> {
   progress('relay: starting the plain relay and imapscope (each its own process)');
   const relayNames = threadNames('plain-relay');
@@ -292,7 +292,10 @@ function threadTable(
       .filter((p) => p.pid !== undefined)
       .map((p) => {
         const per = units(p.name);
-        const byKind = cpuByKind(threads.get(p.name)!, threadKinds(p.pid!, p.names?.file));
+        const byKind = cpuByKind(
+          threads.get(p.name) ?? new Map(),
+          threadKinds(p.pid!, p.names?.file),
+        );
         const byThread: Partial<Record<ThreadKind, ThreadCpu>> = {};
         for (const [kind, t] of Object.entries(byKind) as [ThreadKind, ThreadCpu][]) {
           byThread[kind] = { ms: t.ms / per, sys: t.sys / per };
