@@ -5,7 +5,7 @@
  * longer than a section may) and carries the last figures over.
  */
 import type { Outcome } from './sections.ts';
-import { fmt } from './sections.ts';
+import { fmt, GAP_NA, gapNa } from './sections.ts';
 
 /** Each list query and the audit query answers in this many ms or less (issue 13). */
 export const ARCHIVE_QUERY_TARGET_MS = 200;
@@ -112,6 +112,8 @@ export function archiveScaleSection(o: Outcome<ArchiveScaleResult> | undefined):
     `| Query | HTTP (median) | In-process | Total | Target |`,
     `| --- | --- | --- | --- | --- |`,
     ...rows.map((x) => `| ${x.join(' | ')} |`),
+    '',
+    gapNa(GAP_NA.archiveScale),
     '',
   ];
 }

@@ -18,7 +18,7 @@ import type { Dovecot } from '../helpers/dovecot.ts';
 import type { Imapscope } from '../helpers/imapscope.ts';
 import { memory, progress } from './stats.ts';
 import { countEvents, Viewer } from './viewer.ts';
-import { concurrentSessions, settle, startScope } from './workload.ts';
+import { concurrentSessions, gapBytes, settle, startScope } from './workload.ts';
 
 const STALL_MS = 12_000;
 const RSS_SAMPLE_MS = 50;
@@ -44,6 +44,8 @@ export interface StallResult {
   viewerAfterResume: { eventsDelivered: number; gapNotices: number; skipped: number };
   /** Sessions completed by each process during the stall. */
   sessions: { stalled: number; twin: number };
+  /** Each process's inspection gap over its whole life (absent before the figure existed). */
+  gapBytes?: { stalled: number; twin: number };
 }
 
 interface Peaks {
@@ -148,6 +150,7 @@ export async function stalledViewer(dovecot: Dovecot): Promise<StallResult> {
           skipped: viewer.skipped,
         },
         sessions: { stalled: run.sessions[0]!, twin: run.sessions[1]! },
+        gapBytes: { stalled: gapBytes(stalled.logs), twin: gapBytes(twin.logs) },
       };
     } finally {
       await viewer.close();

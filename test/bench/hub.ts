@@ -31,6 +31,7 @@ import {
   bulkConnection,
   bulkFetch,
   concurrentSessions,
+  gapBytes,
   oneSession,
   prepareMail,
   settle,
@@ -86,6 +87,16 @@ export async function benchHub(dovecot: Dovecot): Promise<HubResult> {
     cleanups.unshift(() => viewer.close());
 
     const { user, password } = dovecot.user2;
+    // Each side's inspection gap per phase: its log lines between marks.
+    const marks = new Map(sides.map((s) => [s.name, s.scope.logs.length]));
+    const gapSinceMark = (): Record<Side['name'], number> => {
+      const out = {} as Record<Side['name'], number>;
+      for (const s of sides) {
+        out[s.name] = gapBytes(s.scope.logs, marks.get(s.name));
+        marks.set(s.name, s.scope.logs.length);
+      }
+      return out;
+    };
     progress(`hub (i) ${SESSIONS} concurrent sessions: ${SESSION_ROUNDS} rounds per side`);
     for (const s of sides) await oneSession(s.ep, user, password);
     const sessMs = new Map<string, number[]>(sides.map((s) => [s.name, []]));
@@ -109,6 +120,7 @@ export async function benchHub(dovecot: Dovecot): Promise<HubResult> {
       progress(`  round ${round + 1}/${SESSION_ROUNDS}: ${line.join(', ')}`);
     }
     const recorded = viewer.events();
+    const sessionsGap = gapSinceMark();
 
     progress(`hub (i) bulk FETCH: 1 warm-up + ${BULK_ROUNDS} rounds per side`);
     const conns = new Map<string, ImapDriver>();
@@ -128,6 +140,7 @@ export async function benchHub(dovecot: Dovecot): Promise<HubResult> {
       progress(`  round ${round + 1}/${BULK_ROUNDS}: ${line.join(', ')}`);
     }
     for (const d of conns.values()) await d.logout();
+    const bulkGap = gapSinceMark();
     const viewerGaps = viewer.gaps;
     const rssAfterTraffic = { on: memory(on.process.pid), off: memory(off.process.pid) };
     await viewer.close();
@@ -220,14 +233,12 @@ export async function benchHub(dovecot: Dovecot): Promise<HubResult> {
         viewerEventsRecorded: recorded.length,
         viewerGapsWhileReading: viewerGaps,
         rssAfterTraffic,
-        inspectionGapBytes: Object.fromEntries(
-          sides.map((x) => [
-            x.name,
-            x.scope.logs
-              .filter((l) => l.msg === 'inspection gap')
-              .reduce((a, l) => a + Number(l.droppedBytes ?? 0), 0),
-          ]),
-        ),
+        inspectionGapBytes: Object.fromEntries(sides.map((x) => [x.name, gapBytes(x.scope.logs)])),
+        gapBytes: {
+          sessions: sessionsGap,
+          bulk: bulkGap,
+          stall: stall.gapBytes,
+        },
         ingest,
         stall,
       },

@@ -72,6 +72,16 @@ export class ImapDriver {
     return c;
   }
 
+  /**
+   * Sends `count` copies of the command `text` in one write, pipelined (the first count − 1
+   * tagged p1, p2…, their completions not waited for), and resolves at the last one's
+   * completion: a server completes a connection's NOOPs in order.
+   */
+  pipeline(text: string, count: number): Promise<Completion> {
+    const head = Array.from({ length: count - 1 }, (_, i) => `p${i + 1} ${text}\r\n`).join('');
+    return this.send(text, undefined, head);
+  }
+
   /** APPENDs one message with a synchronizing literal (waits for the server's `+`). */
   async append(mailbox: string, message: Buffer): Promise<Completion> {
     const c = await this.send(`APPEND ${mailbox} {${message.length}}`, () => {
@@ -93,13 +103,13 @@ export class ImapDriver {
     this.socket.destroy();
   }
 
-  private send(text: string, onContinue?: () => void): Promise<Completion> {
+  private send(text: string, onContinue?: () => void, before = ''): Promise<Completion> {
     if (this.closedError) return Promise.reject(this.closedError);
     if (this.pending) return Promise.reject(new Error('a command is already in flight'));
     const tag = `b${(++this.seq).toString(36)}`;
     return new Promise<Completion>((resolve, reject) => {
       this.pending = { tag, untagged: 0, resolve, reject, ...(onContinue ? { onContinue } : {}) };
-      this.socket.write(`${tag} ${text}\r\n`);
+      this.socket.write(`${before}${tag} ${text}\r\n`);
     });
   }
 

@@ -14,7 +14,6 @@
  *   PROFILE_VIEWER=0 runs the sessions without a viewer
  *   PROFILE_ARGS="--log-level warn ..." more imapscope flags (to see what one part costs)
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -22,7 +21,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { startDovecot } from '../helpers/dovecot.ts';
 import { startImapscope, type Imapscope } from '../helpers/imapscope.ts';
-import { cpuSeconds, progress } from './stats.ts';
+import { cpuSeconds, progress, threadCpuDelta, threadCpuMs, threadKinds } from './stats.ts';
 import { Viewer } from './viewer.ts';
 import {
   BULK_MESSAGES,
@@ -32,6 +31,7 @@ import {
   concurrentSessions,
   login,
   prepareMail,
+  threadNames,
   type Endpoint,
 } from './workload.ts';
 
@@ -43,26 +43,6 @@ interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
-}
-
-/**
- * CPU ms of each thread of `pid`, by thread id: user + system, and system alone (kernel time:
- * socket I/O, page cache copies of the raw archive's writes).
- */
-function threadCpuMs(pid: number | undefined): Map<string, { ms: number; sys: number }> {
-  const out = new Map<string, { ms: number; sys: number }>();
-  if (pid === undefined) return out;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const sys = Number(fields[12]) * 10; // USER_HZ 100
-      out.set(tid, { ms: Number(fields[11]) * 10 + sys, sys });
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
 }
 
 /**
@@ -146,6 +126,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'imapscope-profile-'));
   progress('starting Dovecot and writing the bulk mail');
   const dovecot = await startDovecot();
+  const names = threadNames('profile');
   let scope: Imapscope | undefined;
   try {
     await prepareMail(dovecot);
@@ -156,27 +137,32 @@ async function main(): Promise<void> {
         `${dovecot.host}:${dovecot.port}`,
         ...(process.env.PROFILE_ARGS ? process.env.PROFILE_ARGS.split(' ') : []),
       ],
-      {},
-      process.env.PROFILE_NODE_ARGS
-        ? process.env.PROFILE_NODE_ARGS.split(' ')
-        : cpuOnly
-          ? []
-          : ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+      names.env,
+      [
+        ...names.nodeArgs,
+        ...(process.env.PROFILE_NODE_ARGS
+          ? process.env.PROFILE_NODE_ARGS.split(' ')
+          : cpuOnly
+            ? []
+            : ['--cpu-prof', `--cpu-prof-dir=${dir}`]),
+      ],
     );
     const pid = scope.process.pid;
+    // Each thread by kind (inspection, raw writer, V8 platform...) rather than by number.
+    const label = (tid: number): string =>
+      pid === undefined
+        ? String(tid)
+        : `${threadKinds(pid, names.file).get(tid) ?? 'other'} ${tid}`;
     let cpuMark = cpuSeconds(pid) ?? 0;
     let threadMark = threadCpuMs(pid);
     const cpuSince = (what: string): void => {
       const now = cpuSeconds(pid) ?? 0;
       const threads = threadCpuMs(pid);
-      const busy = [...threads]
-        .map(([tid, t]) => {
-          const was = threadMark.get(tid) ?? { ms: 0, sys: 0 };
-          return { tid, ms: t.ms - was.ms, sys: t.sys - was.sys };
-        })
+      const busy = [...threadCpuDelta(threadMark, threads)]
+        .map(([tid, t]) => ({ tid, ...t }))
         .filter((t) => t.ms > 0)
         .sort((a, b) => b.ms - a.ms)
-        .map((t) => `${t.tid === String(pid) ? 'main' : t.tid} ${t.ms} (sys ${t.sys})`);
+        .map((t) => `${label(t.tid)}: ${t.ms} (sys ${t.sys})`);
       console.log(
         `imapscope CPU for ${what}: ${((now - cpuMark) * 1000).toFixed(0)} ms ` +
           `(per thread, ms, of it kernel time: ${busy.join(', ')})`,
@@ -250,6 +236,7 @@ async function main(): Promise<void> {
     // Also on a failure: a profiled process left behind keeps its sampler threads busy.
     await scope?.stop();
     await dovecot.stop();
+    names.remove();
   }
 }
 

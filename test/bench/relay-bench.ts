@@ -7,9 +7,12 @@
  *   (c) 200 concurrent sessions, each LOGIN, SELECT INBOX, FETCH 1:50 (FLAGS ENVELOPE), LOGOUT
  *   (d) 1,000 concurrent sessions of the same kind, one round through each relay: all must
  *       complete, and imapscope must have inspected every one (its per-session summary line)
+ *   (e) 10,000 NOOPs pipelined in one write on one connection per path: time to the last
+ *       completion and the relay's CPU (not judged: the inspection gap is the point here)
  *
  * (a) and (c) also give the relaying process's CPU time, per MB and per session, for imapscope
- * and the plain relay side by side.
+ * and the plain relay side by side, in all and thread by thread ("where the time goes"); every
+ * subsection gives imapscope's inspection gap (bytes relayed but not decoded).
  *
  * The paths are interleaved (a different order each round) so that drift on a noisy machine
  * spreads over all of them. Every figure is also given as a ratio to the plain relay measured
@@ -21,21 +24,35 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Dovecot } from '../helpers/dovecot.ts';
 import type { ImapDriver } from './imap-driver.ts';
-import { cpuSeconds, median, percentile, progress, rotate } from './stats.ts';
+import {
+  addThreadCpu,
+  cpuByKind,
+  cpuSeconds,
+  median,
+  percentile,
+  progress,
+  rotate,
+  threadCpuDelta,
+  threadCpuMs,
+  threadKinds,
+} from './stats.ts';
+import type { ThreadCpu, ThreadKind } from './stats.ts';
 import {
   BULK_MESSAGE_BYTES,
   BULK_MESSAGES,
   bulkConnection,
   bulkFetch,
   concurrentSessions,
+  gapBytes,
   login,
   oneSession,
   settle,
   SESSIONS,
   startPlainRelay,
   startScope,
+  threadNames,
 } from './workload.ts';
-import type { BulkSample, SessionsSample } from './workload.ts';
+import type { BulkSample, SessionsSample, ThreadNames } from './workload.ts';
 
 export const BULK_ROUNDS = 9;
 export const BULK_WARMUPS = 2;
@@ -45,6 +62,9 @@ export const NOOP_WARMUP = 200;
 export const SESSION_ROUNDS = 5;
 /** (d): one round per relay, so that its run time stays modest. */
 export const MANY_SESSIONS = 1_000;
+/** (e): NOOPs pipelined in one write, and timed rounds per path (after one warm-up). */
+export const PIPELINED_NOOPS = 10_000;
+export const PIPELINED_ROUNDS = 3;
 
 // Targets (issues 2 and 12), as ratios to the plain relay.
 const TARGET_THROUGHPUT_RATIO = 0.9;
@@ -59,6 +79,8 @@ interface Path {
   port: number;
   /** The relaying process, for its CPU time; none for the direct path. */
   pid?: number;
+  /** Its threads' names (test/bench/thread-names.cjs), for CPU per thread. */
+  names?: ThreadNames;
 }
 
 /** One path's figure in one table, with its ratio to the plain relay. */
@@ -82,13 +104,44 @@ export interface RelayResult {
   cpuPerSession?: RelayRow[];
   /** (d) 1,000 concurrent sessions, plain relay and imapscope (absent before issue 12). */
   many?: RelayRow[];
+  /** (e) pipelined NOOPs, every path (absent before the subsection existed). */
+  pipelined?: RelayRow[];
   /** Warning or error lines imapscope logged while relaying. */
   imapscopeWarnings: number;
   /** "inspection gap" lines among them: chunks relayed but not decoded, and their bytes. */
   inspectionGaps: number;
   inspectionGapBytes: number;
+  /** The same bytes subsection by subsection (absent before the figure existed). */
+  gapBytes?: RelayGaps;
+  /** CPU by thread of imapscope and of the plain relay (absent before the figure existed). */
+  threads?: { bulk: ThreadCpuTable; sessions: ThreadCpuTable };
   /** Per-byte work imapscope does on a bulk FETCH that a relay does not, measured in process. */
   intrinsic: IntrinsicCosts;
+}
+
+/** imapscope's inspection gap in bytes, per subsection: (a), (b), (c), (d), (e). */
+export interface RelayGaps {
+  bulk: number;
+  noop: number;
+  sessions: number;
+  many: number;
+  /** Absent in reports from before (e) existed. */
+  pipelined?: number;
+}
+
+/**
+ * "Where the time goes": CPU ms per unit (MB relayed for (a), session for (c)) by kind of
+ * thread, for each relaying process, and its whole process's figure over the same windows
+ * (which also counts threads that ended).
+ */
+export interface ThreadCpuTable {
+  unit: 'MB' | 'session';
+  paths: {
+    /** A path of this section (or of the TLS section, which shares the table). */
+    path: string;
+    byThread: Partial<Record<ThreadKind, ThreadCpu>>;
+    process: number;
+  }[];
 }
 
 export interface IntrinsicCosts {
@@ -133,28 +186,43 @@ export function intrinsicCosts(): IntrinsicCosts {
 
 const f0 = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-/** Runs (a), (b) and (c) against `dovecot` (whose mail {@link prepareMail} put there). */
+/** Runs (a) to (e) against `dovecot` (whose mail {@link prepareMail} put there). */
 export async function benchRelay(dovecot: Dovecot): Promise<RelayResult> {
   progress('relay: starting the plain relay and imapscope (each its own process)');
-  const relay = await startPlainRelay(dovecot);
-  const scope = await startScope(dovecot).catch(async (err: unknown) => {
+  const relayNames = threadNames('plain-relay');
+  const scopeNames = threadNames('imapscope');
+  const relay = await startPlainRelay(dovecot, relayNames);
+  const scope = await startScope(dovecot, [], {}, scopeNames).catch(async (err: unknown) => {
     await relay.stop();
     throw err;
   });
   try {
     const paths: Path[] = [
       { name: 'direct', host: dovecot.host, port: dovecot.port },
-      { name: 'plain relay', ...relay },
-      { name: 'imapscope', ...scope.listen, pid: scope.process.pid },
+      { name: 'plain relay', ...relay, names: relayNames },
+      { name: 'imapscope', ...scope.listen, pid: scope.process.pid, names: scopeNames },
     ];
+    // The gap of each subsection: log lines between marks taken as it starts and ends.
+    let mark = scope.logs.length;
+    const gapSinceMark = (): number => {
+      const bytes = gapBytes(scope.logs, mark);
+      mark = scope.logs.length;
+      return bytes;
+    };
     const bulk = await measureBulk(paths, dovecot);
+    const bulkGap = gapSinceMark();
     const noops = await measureNoops(paths, dovecot);
+    const noopGap = gapSinceMark();
     const sessions = await measureSessions(paths, dovecot);
+    const sessionsGap = gapSinceMark();
     const many = await measureMany(
       paths.filter((p) => p.name !== 'direct'),
       dovecot,
       () => scope.logs.filter((l) => l.msg === 'session close').length,
     );
+    const manyGap = gapSinceMark();
+    const pipelined = await measurePipelined(paths, dovecot);
+    const pipelinedGap = gapSinceMark();
     // imapscope must not have complained while relaying (pino levels: 40 warn, 50 error).
     const complaints = scope.logs.filter((l) => typeof l.level === 'number' && l.level >= 40);
     const gaps = complaints.filter((l) => l.msg === 'inspection gap');
@@ -170,20 +238,101 @@ export async function benchRelay(dovecot: Dovecot): Promise<RelayResult> {
     return {
       ...figures(paths, bulk, noops, sessions),
       many,
+      pipelined,
       imapscopeWarnings: complaints.length,
       inspectionGaps: gaps.length,
       inspectionGapBytes,
+      gapBytes: {
+        bulk: bulkGap,
+        noop: noopGap,
+        sessions: sessionsGap,
+        many: manyGap,
+        pipelined: pipelinedGap,
+      },
+      threads: {
+        bulk: threadTable(paths, bulk.threads, 'MB', (n) => bulk.cpu.get(n)!, bulkMB(bulk)),
+        sessions: threadTable(
+          paths,
+          sessions.threads,
+          'session',
+          (n) => sessions.cpu.get(n)!,
+          () => SESSIONS * SESSION_ROUNDS,
+        ),
+      },
       intrinsic: intrinsicCosts(),
     };
   } finally {
     await scope.stop().catch(() => undefined);
     await relay.stop().catch(() => undefined);
+    relayNames.remove();
+    scopeNames.remove();
   }
+}
+
+const bulkMB =
+  (bulk: BulkRun) =>
+  (n: PathName): number =>
+    bulk.samples.get(n)!.reduce((a, s) => a + s.bytes, 0) / 1e6;
+
+/**
+ * CPU per unit by kind of thread for each relaying path: `threads` summed over the measured
+ * windows, `processSeconds` the process's own figure over the same windows, `units` how many
+ * MB or sessions they relayed.
+ */
+function threadTable(
+  paths: Path[],
+  threads: Map<PathName, Map<number, ThreadCpu>>,
+  unit: ThreadCpuTable['unit'],
+  processSeconds: (n: PathName) => number,
+  units: (n: PathName) => number,
+): ThreadCpuTable {
+  return {
+    unit,
+    paths: paths
+      .filter((p) => p.pid !== undefined)
+      .map((p) => {
+        const per = units(p.name);
+        const byKind = cpuByKind(
+          threads.get(p.name) ?? new Map(),
+          threadKinds(p.pid!, p.names?.file),
+        );
+        const byThread: Partial<Record<ThreadKind, ThreadCpu>> = {};
+        for (const [kind, t] of Object.entries(byKind) as [ThreadKind, ThreadCpu][]) {
+          byThread[kind] = { ms: t.ms / per, sys: t.sys / per };
+        }
+        return { path: p.name, byThread, process: (processSeconds(p.name) * 1000) / per };
+      }),
+  };
+}
+
+/**
+ * Runs `work` and adds the CPU `p`'s process used meanwhile to `cpu` (seconds) and, thread by
+ * thread, to `threads` (ms); nothing for the direct path.
+ */
+async function withCpu<T>(
+  p: Path,
+  cpu: Map<PathName, number>,
+  threads: Map<PathName, Map<number, ThreadCpu>>,
+  work: () => Promise<T>,
+): Promise<T> {
+  const before = cpuSeconds(p.pid);
+  const threadsBefore = threadCpuMs(p.pid);
+  const value = await work();
+  const after = cpuSeconds(p.pid);
+  if (before !== undefined && after !== undefined) {
+    cpu.set(p.name, (cpu.get(p.name) ?? 0) + after - before);
+    const sum = threads.get(p.name) ?? new Map<number, ThreadCpu>();
+    addThreadCpu(sum, threadCpuDelta(threadsBefore, threadCpuMs(p.pid)));
+    threads.set(p.name, sum);
+  }
+  return value;
 }
 
 interface BulkRun {
   samples: Map<PathName, BulkSample[]>;
   cpu: Map<PathName, number>;
+  /** CPU ms by thread of each relaying process over the timed rounds. */
+  threads: Map<PathName, Map<number, ThreadCpu>>;
 }
 
 async function measureBulk(paths: Path[], dovecot: Dovecot): Promise<BulkRun> {
@@ -191,6 +340,7 @@ async function measureBulk(paths: Path[], dovecot: Dovecot): Promise<BulkRun> {
   const conns = new Map<PathName, ImapDriver>();
   const samples = new Map<PathName, BulkSample[]>();
   const cpu = new Map<PathName, number>();
+  const threads = new Map<PathName, Map<number, ThreadCpu>>();
   for (const p of paths) {
     const d = await bulkConnection(p, dovecot);
     // Warm-up: page cache, Dovecot's index and cache, TCP windows, the relays' JIT.
@@ -202,19 +352,14 @@ async function measureBulk(paths: Path[], dovecot: Dovecot): Promise<BulkRun> {
   for (let round = 0; round < BULK_ROUNDS; round++) {
     const line: string[] = [];
     for (const p of rotate(paths, round)) {
-      const before = cpuSeconds(p.pid);
-      const s = await bulkFetch(conns.get(p.name)!);
-      const after = cpuSeconds(p.pid);
-      if (before !== undefined && after !== undefined) {
-        cpu.set(p.name, cpu.get(p.name)! + after - before);
-      }
+      const s = await withCpu(p, cpu, threads, () => bulkFetch(conns.get(p.name)!));
       samples.get(p.name)!.push(s);
       line.push(`${p.name} ${f0(s.mbPerS)} MB/s`);
     }
     progress(`  round ${round + 1}/${BULK_ROUNDS}: ${line.join(', ')}`);
   }
   for (const d of conns.values()) await d.logout();
-  return { samples, cpu };
+  return { samples, cpu, threads };
 }
 
 async function measureNoops(paths: Path[], dovecot: Dovecot): Promise<Map<PathName, number[]>> {
@@ -251,6 +396,8 @@ interface SessionsRun {
   samples: Map<PathName, SessionsSample[]>;
   /** CPU seconds of the relaying process over all rounds, the settling pause after each included. */
   cpu: Map<PathName, number>;
+  /** The same, CPU ms by thread. */
+  threads: Map<PathName, Map<number, ThreadCpu>>;
 }
 
 async function measureSessions(paths: Path[], dovecot: Dovecot): Promise<SessionsRun> {
@@ -258,6 +405,7 @@ async function measureSessions(paths: Path[], dovecot: Dovecot): Promise<Session
   const { user, password } = dovecot.user2;
   const samples = new Map<PathName, SessionsSample[]>();
   const cpu = new Map<PathName, number>();
+  const threads = new Map<PathName, Map<number, ThreadCpu>>();
   for (const p of paths) {
     await oneSession(p, user, password);
     samples.set(p.name, []);
@@ -266,21 +414,20 @@ async function measureSessions(paths: Path[], dovecot: Dovecot): Promise<Session
   for (let round = 0; round < SESSION_ROUNDS; round++) {
     const line: string[] = [];
     for (const p of rotate(paths, round)) {
-      const before = cpuSeconds(p.pid);
-      const s = await concurrentSessions(p, user, password);
+      const s = await withCpu(p, cpu, threads, async () => {
+        const s = await concurrentSessions(p, user, password);
+        // The settling pause counts: imapscope's inspection and archive finish a round's work
+        // after its last session closed.
+        await settle();
+        return s;
+      });
       samples.get(p.name)!.push(s);
       line.push(`${p.name} ${s.completed}/${SESSIONS} in ${f0(s.totalMs)} ms`);
       for (const e of s.errors) progress(`    ${p.name} error: ${e}`);
-      // The settling pause counts: imapscope's inspection and archive finish a round's work
-      // after its last session closed.
-      await settle();
-      const after = cpuSeconds(p.pid);
-      if (before !== undefined && after !== undefined)
-        cpu.set(p.name, cpu.get(p.name)! + after - before);
     }
     progress(`  round ${round + 1}/${SESSION_ROUNDS}: ${line.join(', ')}`);
   }
-  return { samples, cpu };
+  return { samples, cpu, threads };
 }
 
 /**
@@ -355,6 +502,58 @@ async function measureMany(
   });
 }
 
+/**
+ * (e): {@link PIPELINED_NOOPS} NOOPs in one write on one connection per path, a warm-up and
+ * {@link PIPELINED_ROUNDS} timed rounds interleaved; the figure is the median time from the
+ * write to the last completion, with the relaying process's CPU per 1,000 commands.
+ */
+async function measurePipelined(paths: Path[], dovecot: Dovecot): Promise<RelayRow[]> {
+  progress(
+    `relay (e) ${f0(PIPELINED_NOOPS)} pipelined NOOPs: 1 warm-up + ${PIPELINED_ROUNDS} rounds per path`,
+  );
+  const conns = new Map<PathName, ImapDriver>();
+  const times = new Map<PathName, number[]>();
+  const cpu = new Map<PathName, number>();
+  const threads = new Map<PathName, Map<number, ThreadCpu>>();
+  for (const p of paths) {
+    const d = await login(p, dovecot.user2.user, dovecot.user2.password);
+    await d.ok('SELECT INBOX');
+    await d.pipeline('NOOP', PIPELINED_NOOPS);
+    conns.set(p.name, d);
+    times.set(p.name, []);
+  }
+  for (let round = 0; round < PIPELINED_ROUNDS; round++) {
+    for (const p of rotate(paths, round)) {
+      const ms = await withCpu(p, cpu, threads, async () => {
+        const start = process.hrtime.bigint();
+        const c = await conns.get(p.name)!.pipeline('NOOP', PIPELINED_NOOPS);
+        if (c.status !== 'OK') throw new Error(`pipelined NOOPs: ${c.line}`);
+        return Number(process.hrtime.bigint() - start) / 1e6;
+      });
+      times.get(p.name)!.push(ms);
+    }
+  }
+  for (const d of conns.values()) await d.logout();
+  const base = median(times.get('plain relay')!);
+  return paths.map((p) => {
+    const value = median(times.get(p.name)!);
+    progress(`  ${p.name}: ${f0(value)} ms (median)`);
+    const seconds = cpu.get(p.name);
+    return {
+      path: p.name,
+      value,
+      ratio: value / base,
+      target: '',
+      pass: null,
+      extra: {
+        msPerRound: times.get(p.name)!.map((v) => Math.round(v)),
+        cpuMsPer1000:
+          seconds === undefined ? null : (seconds * 1e6) / (PIPELINED_NOOPS * PIPELINED_ROUNDS),
+      },
+    };
+  });
+}
+
 /** Rows of a CPU figure for the relaying processes (not the direct path), ratio to the plain relay. */
 function cpuRows(
   paths: Path[],
@@ -383,7 +582,14 @@ function figures(
   sessionsRun: SessionsRun,
 ): Omit<
   RelayResult,
-  'imapscopeWarnings' | 'inspectionGaps' | 'inspectionGapBytes' | 'intrinsic' | 'many'
+  | 'imapscopeWarnings'
+  | 'inspectionGaps'
+  | 'inspectionGapBytes'
+  | 'intrinsic'
+  | 'many'
+  | 'pipelined'
+  | 'gapBytes'
+  | 'threads'
 > {
   const sessions = sessionsRun.samples;
   const bulkMedian = (n: PathName): number => median(bulk.samples.get(n)!.map((s) => s.mbPerS));
@@ -439,11 +645,9 @@ function figures(
       },
     };
   });
-  const bulkMB = (n: PathName): number =>
-    bulk.samples.get(n)!.reduce((a, s) => a + s.bytes, 0) / 1e6;
   const cpuPerMB = cpuRows(
     paths,
-    (n) => (bulk.cpu.get(n)! * 1000) / bulkMB(n),
+    (n) => (bulk.cpu.get(n)! * 1000) / bulkMB(bulk)(n),
     TARGET_CPU_PER_MB_RATIO,
   );
   const cpuPerSession = cpuRows(

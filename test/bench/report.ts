@@ -5,11 +5,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ArchiveScaleResult } from './archive-scale-section.ts';
 import { archiveScaleSection, archiveScaleVerdicts } from './archive-scale-section.ts';
+import { gapSection, gapVerdict } from './gap-section.ts';
 import type { HubResult } from './hub.ts';
 import type { RecoveryResult } from './recovery.ts';
 import type { RelayResult } from './relay-bench.ts';
@@ -187,6 +188,14 @@ export function verdicts(report: Report): Verdict[] {
   for (const v of archiveScaleVerdicts(report.archiveScale)) {
     out.push({ section: 'archive-scale', ...v });
   }
+  const gap = gapVerdict(report, viewerFigures());
+  if (gap) {
+    out.push({
+      section: 'inspection gap',
+      figure: `${gap.pass ? '0 MB' : 'bytes not decoded'} in ${gap.measured} subsections through imapscope`,
+      pass: gap.pass,
+    });
+  }
   return out;
 }
 
@@ -206,13 +215,26 @@ async function formatted(text: string, filepath: string): Promise<string> {
  * docs/viewer-figures.md); the latest of them is repeated here so every figure is in one file.
  */
 function viewerSection(): string[] {
-  const file = path.join(REPO_ROOT, 'docs', 'viewer-figures.md');
-  if (!existsSync(file))
+  const figures = viewerFigures();
+  if (figures === undefined)
     return ['## Viewer (issue 7)', '', 'Not measured: docs/viewer-figures.md is missing.', ''];
-  const body = readFileSync(file, 'utf8')
-    .replace(/^# .*\n/, '')
-    .trim();
+  const body = figures.replace(/^# .*\n/, '').trim();
   return ['## Viewer (issue 7)', '', body, ''];
+}
+
+/** docs/viewer-figures.md, or undefined when it is missing. */
+function viewerFigures(): string | undefined {
+  const file = path.join(REPO_ROOT, 'docs', 'viewer-figures.md');
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+}
+
+/**
+ * Where BENCHMARKS.md and BENCHMARKS.json are written (and BENCH_RENDER=1 reads the figures):
+ * the repository root, or the directory BENCH_OUT names (a trial run that must not touch the
+ * committed report, e.g. `BENCH_ONLY=tls BENCH_OUT=/tmp/b npm run bench`).
+ */
+export function reportDir(): string {
+  return process.env.BENCH_OUT ? path.resolve(process.env.BENCH_OUT) : REPO_ROOT;
 }
 
 /** The figures of the last run (BENCHMARKS.json), or undefined when there are none. */
@@ -241,6 +263,7 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
       `${m.cores} cores). Figures move by tens of percent between runs; compare ratios within ` +
       'one run, not absolute figures across runs or machines.',
     '',
+    ...gapSection(report, viewerFigures()),
     ...relaySection(report.relay),
     ...decodeSection(report.decode),
     ...tlsSection(report.tls),
@@ -277,8 +300,9 @@ export async function writeReports(report: Report): Promise<{ md: string; json: 
     archiveScale: report.archiveScale,
     targetsMet: all.every((v) => v.pass),
   };
-  const mdPath = path.join(REPO_ROOT, 'BENCHMARKS.md');
-  const jsonPath = path.join(REPO_ROOT, 'BENCHMARKS.json');
+  await mkdir(reportDir(), { recursive: true });
+  const mdPath = path.join(reportDir(), 'BENCHMARKS.md');
+  const jsonPath = path.join(reportDir(), 'BENCHMARKS.json');
   await writeFile(mdPath, await formatted(md.join('\n'), mdPath));
   await writeFile(jsonPath, await formatted(JSON.stringify(json, null, 2), jsonPath));
   return { md: mdPath, json: jsonPath };

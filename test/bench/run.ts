@@ -10,8 +10,14 @@
  *   startup (issue 15) test/bench/startup.ts     --help, spawn to ready, idle RSS: compiled vs tsx
  *   pipelined (issue 11) test/bench/pipelined-noops.ts  inspection time for 100,000 pipelined NOOPs
  *
+ * Every section that relays through imapscope gives its inspection gap (bytes relayed but not
+ * decoded) per subsection, gathered at the top of the report (test/bench/gap-section.ts, a
+ * judged target: 0 MB); relay and TLS give imapscope's CPU beside their baseline's, in all and
+ * thread by thread (test/bench/thread-names.cjs names the threads).
+ *
  * BENCH_ONLY=relay,hub runs only the sections named; BENCH_RENDER=1 only rewrites
- * BENCHMARKS.md from BENCHMARKS.json (after a change to the report's wording).
+ * BENCHMARKS.md from BENCHMARKS.json (after a change to the report's wording); BENCH_OUT=DIR
+ * writes (and renders from) DIR instead of the repository root.
  *
  * Relay and hub share one private Dovecot (prepared once); TLS starts its own. A section that
  * throws is reported as "not measured: <reason>" and the run goes on. Exit code 0 whether or
@@ -19,12 +25,13 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { startDovecot } from '../helpers/dovecot.ts';
 import type { Dovecot } from '../helpers/dovecot.ts';
 import { benchHub } from './hub.ts';
 import { benchRecovery } from './recovery.ts';
 import { benchRelay } from './relay-bench.ts';
-import { machineInfo, savedReport, verdicts, writeReports } from './report.ts';
+import { machineInfo, reportDir, savedReport, verdicts, writeReports } from './report.ts';
 import { benchStartup } from './startup.ts';
 import { benchPipelinedNoops } from './pipelined-noops.ts';
 import type { Outcome, Report } from './report.ts';
@@ -107,7 +114,7 @@ async function optional(file: string, exported: string, args: unknown[]): Promis
 /** BENCH_RENDER=1: BENCHMARKS.md again from BENCHMARKS.json, same figures, no measuring. */
 async function render(): Promise<void> {
   const saved = JSON.parse(
-    readFileSync(new URL('../../BENCHMARKS.json', import.meta.url), 'utf8'),
+    readFileSync(path.join(reportDir(), 'BENCHMARKS.json'), 'utf8'),
   ) as Report;
   const { machine, relay, hub, decode, tls, recovery, startup, pipelined, archiveScale } = saved;
   const written = await writeReports({

@@ -4,7 +4,9 @@
  */
 import type { HubResult } from './hub.ts';
 import type { RecoveryResult } from './recovery.ts';
-import type { RelayResult, RelayRow } from './relay-bench.ts';
+import type { RelayResult, RelayRow, ThreadCpuTable } from './relay-bench.ts';
+import { THREAD_KINDS } from './stats.ts';
+import type { ThreadKind } from './stats.ts';
 import type { StartupResult } from './startup.ts';
 import type { PipelinedNoopsRow } from './pipelined-noops.ts';
 import { HELP_TARGET_MS, IDLE_RSS_TARGET_BYTES, READY_TARGET_MS } from './startup.ts';
@@ -13,6 +15,8 @@ import {
   BULK_WARMUPS,
   MANY_SESSIONS,
   NOOP_BLOCKS,
+  PIPELINED_NOOPS,
+  PIPELINED_ROUNDS,
   NOOP_COUNT,
   NOOP_WARMUP,
   SESSION_ROUNDS,
@@ -69,6 +73,31 @@ const mib = (b: number | undefined): string =>
   b === undefined || Number.isNaN(b) ? '?' : `${fmt(b / 2 ** 20)} MiB`;
 
 const notMeasured = (o: { reason: string }): string => `_Not measured in this run: ${o.reason}._`;
+
+/** Why a section that relays nothing through imapscope has no inspection gap: one phrase each. */
+export const GAP_NA = {
+  decoder: 'in process, nothing relayed',
+  restarts: 'only a greeting relayed per start',
+  startup: 'no session relayed',
+  pipelined: "SessionPipeline in process, nothing relayed; the relay section's (e) relays them",
+  archiveScale: 'queries a generated archive, nothing relayed',
+  viewer: 'docs/viewer-figures.md predates the figure (test/viewer/figures.ts writes it)',
+} as const;
+
+/** The line a section that relays nothing through imapscope ends with. */
+export const gapNa = (why: string): string => `Inspection gap: n/a (${why}).`;
+
+/** An inspection gap in MB (10^6 bytes): exactly "0 MB" when nothing was lost. */
+export function gapMB(bytes: number): string {
+  return bytes === 0 ? '0 MB' : `${fmt(bytes / 1e6, 3)} MB`;
+}
+
+/** The line under a subsection that relayed through imapscope: its inspection gap. */
+function gapLine(bytes: number | undefined, through = 'imapscope'): string {
+  return bytes === undefined
+    ? `Inspection gap through ${through}: not recorded in this report.`
+    : `Inspection gap through ${through} (bytes relayed but not decoded): **${gapMB(bytes)}**.`;
+}
 
 // Relay ------------------------------------------------------------------------------------
 
@@ -160,6 +189,81 @@ function manySection(rows: RelayRow[]): string[] {
   ];
 }
 
+/** One "where the time goes" table: CPU per unit by kind of thread, each relaying process. */
+function threadCpuTable(t: ThreadCpuTable): string {
+  const unit = `CPU ms/${t.unit}`;
+  const kinds = THREAD_KINDS.filter((k) => t.paths.some((p) => (p.byThread[k]?.ms ?? 0) > 0));
+  const cells = (v: { ms: number; sys: number } | undefined): string[] =>
+    v === undefined ? ['0', '0'] : [fmt(v.ms, 2), fmt(v.sys, 2)];
+  const sum = (p: ThreadCpuTable['paths'][number]): { ms: number; sys: number } =>
+    Object.values(p.byThread).reduce((a, v) => ({ ms: a.ms + v.ms, sys: a.sys + v.sys }), {
+      ms: 0,
+      sys: 0,
+    });
+  return table(
+    ['Thread', ...t.paths.flatMap((p) => [`${p.path} ${unit}`, 'of it kernel'])],
+    [
+      ...kinds.map((k) => [k, ...t.paths.flatMap((p) => cells(p.byThread[k]))]),
+      ['all threads', ...t.paths.flatMap((p) => cells(sum(p)))],
+      ['whole process (/proc/PID/stat)', ...t.paths.flatMap((p) => [fmt(p.process, 2), '—'])],
+    ],
+  );
+}
+
+/** (e): pipelined NOOPs, every path, time and CPU; not judged. */
+function pipelinedRelaySection(rows: RelayRow[], gap: number | undefined): string[] {
+  return [
+    `### (e) ${fmt(PIPELINED_NOOPS)} pipelined NOOPs`,
+    '',
+    `${fmt(PIPELINED_NOOPS)} \`NOOP\`s written at once on one connection per path (after LOGIN, ` +
+      `SELECT INBOX and one such warm-up), ${PIPELINED_ROUNDS} rounds interleaved; time from the ` +
+      'write to the last completion, median; CPU of the relaying process per 1,000 commands ' +
+      'over the rounds. Not judged: here commands come faster than one per round-trip, so ' +
+      'inspection has the most to keep up with per byte.',
+    '',
+    table(
+      ['Path', 'Time (ms, median)', 'Rounds (ms)', 'Ratio to plain relay', 'CPU ms/1,000 commands'],
+      rows.map((x) => [
+        x.path,
+        fmt(x.value),
+        (x.extra!.msPerRound as number[]).map((v) => fmt(v)).join(', '),
+        relayRatio(x),
+        typeof x.extra!.cpuMsPer1000 === 'number' ? fmt(x.extra!.cpuMsPer1000, 2) : '—',
+      ]),
+    ),
+    '',
+    gapLine(gap),
+    '',
+  ];
+}
+
+/** (f): imapscope's CPU by thread beside the plain relay's, for (a) per MB and (c) per session. */
+function whereTimeGoes(t: { bulk: ThreadCpuTable; sessions: ThreadCpuTable }): string[] {
+  return [
+    '### (f) Where the time goes',
+    '',
+    'CPU time of each relaying process thread by thread (user + system from ' +
+      '/proc/PID/task/TID/stat, in 10 ms ticks), over the same windows as the CPU tables of (a) ' +
+      'and (c). Node 20 names every thread "node", so both processes preload ' +
+      'test/bench/thread-names.cjs, which records which thread is the main one (the relay, ' +
+      "and the plain relay's only JavaScript thread), which worker runs which entry (the " +
+      "inspection thread, the raw archive's writer), which threads existed before any " +
+      "JavaScript ran (V8's platform threads: concurrent GC and compiler jobs) and which " +
+      "libuv's pool added when the preload started it. 'Whole process' is /proc/PID/stat over " +
+      'the same windows (it also counts threads that ended). On a machine with 2 cores, ' +
+      "everything above the plain relay's total competes with the client and Dovecot for them.",
+    '',
+    '(a) bulk FETCH, per MB relayed:',
+    '',
+    threadCpuTable(t.bulk),
+    '',
+    `(c) ${SESSIONS} concurrent sessions, per session:`,
+    '',
+    threadCpuTable(t.sessions),
+    '',
+  ];
+}
+
 export function relaySection(o: Outcome<RelayResult>): string[] {
   const head = [
     '## Relay (issue 2)',
@@ -220,6 +324,8 @@ export function relaySection(o: Outcome<RelayResult>): string[] {
     '',
     intrinsicNote(r),
     '',
+    gapLine(r.gapBytes?.bulk),
+    '',
     '### (b) NOOP round-trips',
     '',
     `${NOOP_COUNT} sequential \`NOOP\`s on one connection per path (after LOGIN, SELECT INBOX ` +
@@ -241,6 +347,8 @@ export function relaySection(o: Outcome<RelayResult>): string[] {
         ];
       }),
     ),
+    '',
+    gapLine(r.gapBytes?.noop),
     '',
     `### (c) ${SESSIONS} concurrent sessions`,
     '',
@@ -286,7 +394,11 @@ export function relaySection(o: Outcome<RelayResult>): string[] {
           '',
         ]
       : []),
-    ...(r.many ? manySection(r.many) : []),
+    gapLine(r.gapBytes?.sessions),
+    '',
+    ...(r.many ? [...manySection(r.many), gapLine(r.gapBytes?.many), ''] : []),
+    ...(r.pipelined ? pipelinedRelaySection(r.pipelined, r.gapBytes?.pipelined) : []),
+    ...(r.threads ? whereTimeGoes(r.threads) : []),
     `imapscope logged ${r.imapscopeWarnings} warning or error line(s) during the relay rounds, ` +
       `${r.inspectionGaps} of them "inspection gap": ${fmt(r.inspectionGapBytes / 1e6, 1)} MB ` +
       'relayed but not decoded (the inspection thread fell behind and its queue overflowed).',
@@ -395,6 +507,8 @@ export function decodeSection(o: Outcome<unknown[]>): string[] {
       decodeVerdicts(o.value).map((v) => v.cells),
     ),
     '',
+    gapNa(GAP_NA.decoder),
+    '',
   ];
 }
 
@@ -408,6 +522,10 @@ interface TlsRow {
   ratioToPlainRelay: number;
   target: number | null;
   pass: boolean | null;
+  cpuMsPerMB?: number | null;
+  cpuRatioToPlainRelay?: number | null;
+  gapBytes?: number | null;
+  cpuByThread?: Partial<Record<ThreadKind, { ms: number; sys: number }>>;
 }
 
 export function isTlsRows(rows: unknown[]): rows is TlsRow[] {
@@ -429,7 +547,12 @@ export function tlsSection(o: Outcome<unknown[]>): string[] {
       'on both legs against its own Dovecot, imapscope (verifying the upstream) vs a plain Node ' +
       'TLS-terminating relay (`tls.createServer` → `tls.connect` → `pipe`), each its own ' +
       'process, interleaved, without and with COMPRESS=DEFLATE; MB/s of decrypted, inflated ' +
-      'IMAP, median of rounds; baseline: the plain TLS relay of this run.',
+      'IMAP, median of rounds; baseline: the plain TLS relay of this run. CPU ms/MB: user + ' +
+      'system time of the relaying process (from /proc) per MB it relayed over the timed ' +
+      "rounds, as in the relay section's (a). **relay only** is imapscope's relay and TLS " +
+      '(proxy/net) in a process of its own with nothing behind the tap (diagnostic, not ' +
+      'judged). Inspection gap: bytes imapscope relayed but did not decode over the rounds ' +
+      '(n/a where nothing inspects).',
     '',
   ];
   if (!o.ok) return [...head, notMeasured(o), ''];
@@ -445,6 +568,9 @@ export function tlsSection(o: Outcome<unknown[]>): string[] {
         'Ratio to plain TLS relay',
         'Target',
         'Result',
+        'CPU ms/MB',
+        'CPU ratio to plain TLS relay',
+        'Inspection gap',
       ],
       o.value.map((r) => [
         r.compress ? 'on' : 'off',
@@ -454,9 +580,48 @@ export function tlsSection(o: Outcome<unknown[]>): string[] {
         r.path === 'plain TLS relay' ? '1.00× (baseline)' : `${fmt(r.ratioToPlainRelay, 2)}×`,
         r.target === null ? '—' : `≥ ${r.target}×`,
         verdict(r.pass),
+        typeof r.cpuMsPerMB === 'number' ? fmt(r.cpuMsPerMB, 2) : '—',
+        typeof r.cpuRatioToPlainRelay !== 'number'
+          ? '—'
+          : r.path === 'plain TLS relay'
+            ? '1.00× (baseline)'
+            : `${fmt(r.cpuRatioToPlainRelay, 2)}×`,
+        r.gapBytes === undefined
+          ? 'not recorded'
+          : r.gapBytes === null
+            ? 'n/a (no inspection)'
+            : `**${gapMB(r.gapBytes)}**`,
       ]),
     ),
     '',
+    ...tlsThreads(o.value),
+  ];
+}
+
+/** The TLS rounds' CPU per MB thread by thread, each path side by side, per COMPRESS mode. */
+function tlsThreads(rows: TlsRow[]): string[] {
+  if (!rows.some((r) => r.cpuByThread)) return [];
+  return [
+    'Where the time goes: CPU ms per MB thread by thread over the same rounds (threads named ' +
+      "as in the relay section's (f)):",
+    '',
+    ...[false, true].flatMap((compress) => {
+      const mode = rows.filter((r) => r.compress === compress && r.cpuByThread);
+      if (mode.length === 0) return [];
+      return [
+        `COMPRESS ${compress ? 'on' : 'off'}:`,
+        '',
+        threadCpuTable({
+          unit: 'MB',
+          paths: mode.map((r) => ({
+            path: r.path,
+            byThread: r.cpuByThread!,
+            process: r.cpuMsPerMB ?? NaN,
+          })),
+        }),
+        '',
+      ];
+    }),
   ];
 }
 
@@ -495,6 +660,11 @@ export function hubSection(o: Outcome<HubResult>): string[] {
     viewerGapsWhileReading: number;
     rssAfterTraffic: { on?: { rss: number }; off?: { rss: number } };
     inspectionGapBytes: Record<string, number>;
+    gapBytes?: {
+      sessions: Record<string, number>;
+      bulk: Record<string, number>;
+      stall?: { stalled: number; twin: number };
+    };
     sessionsIncomplete: number;
   };
   return [
@@ -527,12 +697,40 @@ export function hubSection(o: Outcome<HubResult>): string[] {
       `(hub off); before the stall ${mib(d.stall.rssBefore.stalled)} (stalled), ` +
       `${mib(d.stall.rssBefore.twin)} (twin). ` +
       `The reading viewer got ${d.viewerGapsWhileReading} gap notice(s); ` +
-      `${d.sessionsIncomplete} session(s) did not complete. Bytes relayed but not decoded ` +
-      '("inspection gap"): ' +
-      Object.entries(d.inspectionGapBytes)
-        .map(([k, v]) => `${k} ${fmt(v / 1e6, 1)} MB`)
-        .join(', ') +
-      '.',
+      `${d.sessionsIncomplete} session(s) did not complete.` +
+      (d.gapBytes
+        ? ''
+        : ' Bytes relayed but not decoded ("inspection gap"): ' +
+          Object.entries(d.inspectionGapBytes)
+            .map(([k, v]) => `${k} ${fmt(v / 1e6, 1)} MB`)
+            .join(', ') +
+          '.'),
+    '',
+    ...(d.gapBytes ? hubGaps(d.gapBytes) : []),
+  ];
+}
+
+/** The hub's inspection gaps, phase by phase and process by process. */
+function hubGaps(g: {
+  sessions: Record<string, number>;
+  bulk: Record<string, number>;
+  stall?: { stalled: number; twin: number };
+}): string[] {
+  const cell = (v: number | undefined): string => (v === undefined ? '—' : `**${gapMB(v)}**`);
+  return [
+    'Inspection gap (bytes relayed but not decoded) of each imapscope, phase by phase:',
+    '',
+    table(
+      ['Phase', 'imapscope', 'Inspection gap'],
+      [
+        [`${SESSIONS}-session rounds`, 'hub on (viewer + archive)', cell(g.sessions['hub on'])],
+        [`${SESSIONS}-session rounds`, 'hub off (archive off)', cell(g.sessions['hub off'])],
+        ['bulk FETCH rounds', 'hub on (viewer + archive)', cell(g.bulk['hub on'])],
+        ['bulk FETCH rounds', 'hub off (archive off)', cell(g.bulk['hub off'])],
+        ['stalled viewer (whole run)', 'viewer stalled', cell(g.stall?.stalled)],
+        ['stalled viewer (whole run)', 'twin, no viewer', cell(g.stall?.twin)],
+      ],
+    ),
     '',
   ];
 }
@@ -574,6 +772,8 @@ export function recoverySection(o: Outcome<RecoveryResult>): string[] {
       ]),
     ),
     '',
+    `Inspection gap of these restarts: n/a (${GAP_NA.restarts}).`,
+    '',
     ...(r.loss ? lossLines(r.loss) : []),
   ];
 }
@@ -606,6 +806,11 @@ function lossLines(l: RecoveryResult['loss']): string[] {
         ],
       ],
     ),
+    '',
+    l.gapBytes === undefined
+      ? 'Inspection gap under that load: not recorded in this report.'
+      : 'Inspection gap under that load (from the lines imapscope logged before the kill): ' +
+        `**${gapMB(l.gapBytes)}**.`,
     '',
   ];
 }
@@ -656,6 +861,8 @@ export function startupSection(o: Outcome<StartupResult> | undefined): string[] 
     '',
     table(['Path', '`--help` (median)', 'Spawn to ready (median)', 'Idle RSS (median)'], rows),
     '',
+    gapNa(GAP_NA.startup),
+    '',
   ];
 }
 
@@ -695,6 +902,8 @@ export function pipelinedSection(o: Outcome<PipelinedNoopsRow[]> | undefined): s
         fmt(r.events),
       ]),
     ),
+    '',
+    gapNa(GAP_NA.pipelined),
     '',
   ];
 }

@@ -15,6 +15,7 @@ import type { Dovecot } from '../helpers/dovecot.ts';
 import { startImapscope } from '../helpers/imapscope.ts';
 import { connectViewer } from '../helpers/viewer-client.ts';
 import { progress } from './stats.ts';
+import { gapBytes } from './workload.ts';
 
 const LOAD_MS = 8_000;
 const BULK_CLIENTS = 6;
@@ -30,6 +31,11 @@ export interface SigkillLoss {
   viewerEventsLost: number;
   oldestLostEventMs: number | null;
   bulkMB: number;
+  /**
+   * imapscope's inspection gap over the load, from the log lines it wrote before the kill
+   * (absent before the figure existed).
+   */
+  gapBytes?: number;
 }
 
 /** Sends everything at once, resolves with the local port when the last tag's OK arrives. */
@@ -156,6 +162,7 @@ export async function benchSigkillLoss(dovecot: Dovecot): Promise<SigkillLoss> {
     viewerEventsLost: lostEvents.length,
     oldestLostEventMs: oldest(lostEvents),
     bulkMB: bulkBytes / 1e6,
+    gapBytes: gapBytes(scope.logs),
   };
   progress(`  recovery: SIGKILL under load: ${JSON.stringify(result)}`);
   return result;

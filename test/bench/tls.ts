@@ -8,7 +8,8 @@
  *   node --import tsx test/bench/tls.ts --plain-tls-relay UP_HOST UP_PORT CERT KEY CA
  *                                                  # (internal) the baseline relay process
  *
- * `benchTls()` returns one row per (compress, path), with the ratio to the plain relay.
+ * `benchTls()` returns one row per (compress, path), with the ratio to the plain relay, the
+ * relaying process's CPU time per MB beside the plain relay's, and imapscope's inspection gap.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,20 @@ import { startDovecot } from '../helpers/dovecot.ts';
 import { REPO_ROOT, startImapscope } from '../helpers/imapscope.ts';
 import { makeMessage } from '../helpers/mail.ts';
 import { ImapDriver } from './imap-driver.ts';
-import { median, msSince, rotate } from './stats.ts';
+import {
+  addThreadCpu,
+  cpuByKind,
+  cpuSeconds,
+  median,
+  msSince,
+  rotate,
+  threadCpuDelta,
+  threadCpuMs,
+  threadKinds,
+} from './stats.ts';
+import type { ThreadCpu, ThreadKind } from './stats.ts';
+import { gapBytes, threadNames } from './workload.ts';
+import type { ThreadNames } from './workload.ts';
 
 const MESSAGES = 20;
 const MESSAGE_BYTES = 5 * 1024 * 1024;
@@ -39,6 +53,16 @@ export interface TlsBenchRow {
   ratioToPlainRelay: number;
   target: number | null;
   pass: boolean | null;
+  /**
+   * CPU ms (user + system, /proc) of the relaying process per MB of IMAP it relayed over the
+   * timed rounds, and its ratio to the plain TLS relay's (absent in reports before the figure).
+   */
+  cpuMsPerMB?: number | null;
+  cpuRatioToPlainRelay?: number | null;
+  /** imapscope's inspection gap over the rounds, bytes; null on paths that do not inspect. */
+  gapBytes?: number | null;
+  /** The CPU ms per MB by kind of thread (as the relay section's (e)). */
+  cpuByThread?: Partial<Record<ThreadKind, ThreadCpu>>;
 }
 
 const SELF = fileURLToPath(import.meta.url);
@@ -167,12 +191,18 @@ class TlsBulkClient {
 
 async function startPlainTlsRelay(
   args: string[],
-  mode = '--plain-tls-relay',
-): Promise<{ port: number; out: string; stop(): void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, mode, ...args], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  mode: string,
+  names: ThreadNames,
+): Promise<{ port: number; pid: number | undefined; out: string; stop(): void }> {
+  const child = spawn(
+    process.execPath,
+    [...names.nodeArgs, '--import', 'tsx', SELF, mode, ...args],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...names.env },
+    },
+  );
   let out = '';
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout.on('data', (c: Buffer) => {
@@ -182,14 +212,22 @@ async function startPlainTlsRelay(
     });
     child.on('exit', () => reject(new Error('plain TLS relay exited')));
   });
-  return { port, out, stop: () => void child.kill('SIGTERM') };
+  return { port, pid: child.pid, out, stop: () => void child.kill('SIGTERM') };
 }
 
 /** Runs the TLS bulk-FETCH benchmark against a private Dovecot; `log` gets progress lines. */
 export async function benchTls(log: (m: string) => void = () => {}): Promise<TlsBenchRow[]> {
   log('tls: starting Dovecot');
   const dovecot = await startDovecot();
-  const cleanups: (() => unknown)[] = [() => dovecot.stop()];
+  const names = {
+    plain: threadNames('tls-plain'),
+    scope: threadNames('tls-imapscope'),
+    bare: threadNames('tls-relay-only'),
+  };
+  const cleanups: (() => unknown)[] = [
+    () => dovecot.stop(),
+    ...Object.values(names).map((n) => () => n.remove()),
+  ];
   try {
     log('tls: appending the messages');
     const d = await ImapDriver.connect(dovecot.host, dovecot.port);
@@ -202,25 +240,33 @@ export async function benchTls(log: (m: string) => void = () => {}): Promise<Tls
     const tlsDir = path.join(dovecot.dir, 'tls');
     const caFile = path.join(dovecot.dir, 'dovecot-ca.pem');
     writeFileSync(caFile, dovecot.certPem);
-    const plain = await startPlainTlsRelay([
-      dovecot.host,
-      String(dovecot.tlsPort),
-      path.join(tlsDir, 'cert.pem'),
-      path.join(tlsDir, 'key.pem'),
-      caFile,
-    ]);
+    const plain = await startPlainTlsRelay(
+      [
+        dovecot.host,
+        String(dovecot.tlsPort),
+        path.join(tlsDir, 'cert.pem'),
+        path.join(tlsDir, 'key.pem'),
+        caFile,
+      ],
+      '--plain-tls-relay',
+      names.plain,
+    );
     cleanups.push(() => plain.stop());
     log(`tls: plain TLS relay on ${plain.port}; starting imapscope`);
-    const scope = await startImapscope([
-      '--upstream',
-      `${dovecot.host}:${dovecot.tlsPort}`,
-      '--client-tls',
-      'implicit',
-      '--upstream-tls',
-      'implicit',
-      '--upstream-ca',
-      caFile,
-    ]);
+    const scope = await startImapscope(
+      [
+        '--upstream',
+        `${dovecot.host}:${dovecot.tlsPort}`,
+        '--client-tls',
+        'implicit',
+        '--upstream-tls',
+        'implicit',
+        '--upstream-ca',
+        caFile,
+      ],
+      names.scope.env,
+      names.scope.nodeArgs,
+    );
     cleanups.push(() => scope.stop());
     const caOut = execFileSync(process.execPath, [
       path.join(REPO_ROOT, 'proxy', 'imapscope.mjs'),
@@ -234,42 +280,90 @@ export async function benchTls(log: (m: string) => void = () => {}): Promise<Tls
     const bare = await startPlainTlsRelay(
       [dovecot.host, String(dovecot.tlsPort), caFile, path.join(dovecot.dir, 'bare-relay-data')],
       '--relay-only',
+      names.bare,
     );
     cleanups.push(() => bare.stop());
     const bareCa = (JSON.parse(bare.out.split('\n')[0]!) as { ca: string }).ca;
     const rows: TlsBenchRow[] = [];
     for (const compress of [false, true]) {
       const paths = [
-        { name: 'plain TLS relay' as const, port: plain.port, ca: dovecot.certPem },
-        { name: 'imapscope' as const, port: scope.listen.port, ca: scopeCa },
-        { name: 'relay only' as const, port: bare.port, ca: bareCa },
+        {
+          name: 'plain TLS relay' as const,
+          port: plain.port,
+          ca: dovecot.certPem,
+          pid: plain.pid,
+          names: names.plain,
+        },
+        {
+          name: 'imapscope' as const,
+          port: scope.listen.port,
+          ca: scopeCa,
+          pid: scope.process.pid,
+          names: names.scope,
+        },
+        {
+          name: 'relay only' as const,
+          port: bare.port,
+          ca: bareCa,
+          pid: bare.pid,
+          names: names.bare,
+        },
       ];
       const clients = new Map<string, TlsBulkClient>();
       const samples = new Map<string, number[]>();
+      // CPU seconds and MB relayed over the timed rounds, per path (as the relay section's (a)).
+      const cpu = new Map<
+        string,
+        { seconds: number; mb: number; threads: Map<number, ThreadCpu> }
+      >();
       for (const p of paths) {
         clients.set(
           p.name,
           await TlsBulkClient.open(p.port, p.ca, dovecot.user, dovecot.password, compress),
         );
         samples.set(p.name, []);
+        cpu.set(p.name, { seconds: 0, mb: 0, threads: new Map() });
       }
+      const gapMark = scope.logs.length;
       let n = 0;
       for (let round = 0; round < WARMUPS + ROUNDS; round++) {
         for (const p of rotate(paths, round)) {
+          const before = cpuSeconds(p.pid);
+          const threadsBefore = threadCpuMs(p.pid);
           const s = await clients.get(p.name)!.fetchRound(++n);
+          const after = cpuSeconds(p.pid);
+          const threadsAfter = threadCpuMs(p.pid);
           if (s.bytes < MESSAGES * MESSAGE_BYTES)
             throw new Error(`${p.name}: only ${s.bytes} bytes`);
           const mbps = s.bytes / 1e6 / (s.ms / 1000);
-          if (round >= WARMUPS) samples.get(p.name)!.push(mbps);
+          if (round >= WARMUPS) {
+            samples.get(p.name)!.push(mbps);
+            const c = cpu.get(p.name)!;
+            if (before !== undefined && after !== undefined) c.seconds += after - before;
+            addThreadCpu(c.threads, threadCpuDelta(threadsBefore, threadsAfter));
+            c.mb += s.bytes / 1e6;
+          }
           log(`tls${compress ? '+compress' : ''} ${p.name}: ${mbps.toFixed(0)} MB/s`);
         }
       }
       for (const c of clients.values()) c.close();
+      const gap = gapBytes(scope.logs, gapMark);
       const base = median(samples.get('plain TLS relay')!);
+      const cpuPerMB = (name: string): number => {
+        const c = cpu.get(name)!;
+        return (c.seconds * 1000) / c.mb;
+      };
       for (const p of paths) {
         const value = median(samples.get(p.name)!);
         const ratio = value / base;
         const judged = p.name === 'imapscope';
+        const cpuMsPerMB = cpuPerMB(p.name);
+        const c = cpu.get(p.name)!;
+        const cpuByThread: Partial<Record<ThreadKind, ThreadCpu>> = {};
+        const byKind = cpuByKind(c.threads, threadKinds(p.pid ?? -1, p.names.file));
+        for (const [kind, t] of Object.entries(byKind) as [ThreadKind, ThreadCpu][]) {
+          cpuByThread[kind] = { ms: t.ms / c.mb, sys: t.sys / c.mb };
+        }
         rows.push({
           compress,
           path: p.name,
@@ -278,6 +372,10 @@ export async function benchTls(log: (m: string) => void = () => {}): Promise<Tls
           ratioToPlainRelay: Math.round(ratio * 100) / 100,
           target: judged ? TARGET_TLS_RATIO : null,
           pass: judged ? ratio >= TARGET_TLS_RATIO : null,
+          cpuMsPerMB: Math.round(cpuMsPerMB * 100) / 100,
+          cpuRatioToPlainRelay: Math.round((cpuMsPerMB / cpuPerMB('plain TLS relay')) * 100) / 100,
+          gapBytes: p.name === 'imapscope' ? gap : null,
+          cpuByThread,
         });
       }
     }

@@ -4,10 +4,13 @@
  * workloads (bulk FETCH, 200 concurrent sessions), all driven by test/bench/imap-driver.ts.
  */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Dovecot } from '../helpers/dovecot.ts';
 import { startImapscope } from '../helpers/imapscope.ts';
-import type { Imapscope } from '../helpers/imapscope.ts';
+import type { Imapscope, LogLine } from '../helpers/imapscope.ts';
 import { makeMessage } from '../helpers/mail.ts';
 import { parseHostPort } from '../helpers/net.ts';
 import { ImapDriver } from './imap-driver.ts';
@@ -15,6 +18,7 @@ import { msSince, progress } from './stats.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RELAY_SCRIPT = fileURLToPath(new URL('./relay.ts', import.meta.url));
+const THREAD_NAMES = fileURLToPath(new URL('./thread-names.cjs', import.meta.url));
 
 // The workloads; issue 2 fixes the first figures of each.
 export const BULK_MESSAGES = 20;
@@ -35,12 +39,64 @@ export interface Child extends Endpoint {
   stop(): Promise<void>;
 }
 
-/** Starts test/bench/relay.ts as its own Node process and waits for its listen line. */
-export async function startPlainRelay(upstream: Endpoint): Promise<Child> {
+/**
+ * Where test/bench/thread-names.cjs, preloaded into a measured process, writes its threads'
+ * names (see {@link threadKinds} in stats.ts), with the node flags and environment that load
+ * it; `remove()` deletes the file.
+ */
+export interface ThreadNames {
+  file: string;
+  nodeArgs: string[];
+  env: Record<string, string>;
+  remove(): void;
+}
+
+/** A fresh {@link ThreadNames} for one process; `label` tells the files apart. */
+export function threadNames(label: string): ThreadNames {
+  const file = path.join(os.tmpdir(), `imapscope-bench-threads-${process.pid}-${label}.jsonl`);
+  rmSync(file, { force: true });
+  return {
+    file,
+    nodeArgs: ['--require', THREAD_NAMES],
+    env: { IMAPSCOPE_BENCH_THREADS: file },
+    remove: () => rmSync(file, { force: true }),
+  };
+}
+
+/**
+ * Bytes imapscope relayed but did not decode (the "inspection gap": a best-effort inspection
+ * that fell behind dropped them; lossless, the default, pauses the relay instead): the sum of
+ * droppedBytes over its "inspection gap" log lines (warn, logged at the default level) from
+ * `logs[from]` on. A gap logged after the caller's mark counts for whatever comes next.
+ */
+export function gapBytes(logs: readonly LogLine[], from = 0): number {
+  let bytes = 0;
+  for (let i = from; i < logs.length; i++) {
+    if (logs[i]!.msg === 'inspection gap') bytes += Number(logs[i]!.droppedBytes ?? 0);
+  }
+  return bytes;
+}
+
+/**
+ * Starts test/bench/relay.ts as its own Node process and waits for its listen line; `names`
+ * preloads test/bench/thread-names.cjs (per-thread CPU).
+ */
+export async function startPlainRelay(upstream: Endpoint, names?: ThreadNames): Promise<Child> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', RELAY_SCRIPT, upstream.host, String(upstream.port)],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      ...(names?.nodeArgs ?? []),
+      '--import',
+      'tsx',
+      RELAY_SCRIPT,
+      upstream.host,
+      String(upstream.port),
+    ],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...names?.env },
+    },
   );
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -67,18 +123,20 @@ export async function startPlainRelay(upstream: Endpoint): Promise<Child> {
 /**
  * Starts the real imapscope command at its default log level (info), as an operator runs it,
  * with `extra` flags after --upstream; retries for a while if it cannot start yet. The child's
- * environment gets `env` (e.g. NODE_OPTIONS=--cpu-prof for a profile).
+ * environment gets `env` (e.g. NODE_OPTIONS=--cpu-prof for a profile); `names` preloads
+ * test/bench/thread-names.cjs (per-thread CPU).
  */
 export async function startScope(
   upstream: Endpoint,
   extra: string[] = [],
   env: Record<string, string> = {},
+  names?: ThreadNames,
 ): Promise<Imapscope> {
   const args = ['--upstream', `${upstream.host}:${upstream.port}`, ...extra];
   let lastError: unknown;
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
-      return await startImapscope(args, env);
+      return await startImapscope(args, { ...env, ...names?.env }, names?.nodeArgs);
     } catch (err) {
       lastError = err;
       // Only an early exit (e.g. a module still being written) is worth another try.

@@ -13,6 +13,14 @@ import { REPO_ROOT, startImapscope } from '../helpers/imapscope.ts';
 import { ensureViewerBuilt, launchChromium } from './browser.ts';
 
 const EXCHANGES = 10_000;
+
+/** imapscope's inspection gap ("inspection gap" log lines), in MB: exactly "0 MB" if none. */
+function gapMB(logs: readonly { msg?: string; droppedBytes?: unknown }[]): string {
+  const bytes = logs
+    .filter((l) => l.msg === 'inspection gap')
+    .reduce((a, l) => a + Number(l.droppedBytes ?? 0), 0);
+  return bytes === 0 ? '0 MB' : `${(bytes / 1e6).toFixed(3)} MB`;
+}
 const BATCH = 100;
 
 /** Logs in, then sends `n` NOOPs in pipelined batches, then LOGOUT; resolves when closed. */
@@ -127,6 +135,7 @@ in the session view (${runs[0]!.events.toLocaleString('en')} events; median of $
 | frames per second while scrolling (60 px per frame, 3 s) | ${fps.fps.toFixed(1)} |
 | 95th percentile frame time while scrolling | ${fps.p95FrameMs.toFixed(1)} ms |
 | timeline rows in the DOM while scrolling | ${fps.rowsInDom} |
+| inspection gap of the session (bytes relayed but not decoded) | ${gapMB(scope.logs)} |
 `;
   writeFileSync(path.join(REPO_ROOT, 'docs', 'viewer-figures.md'), md);
   console.log(md);
