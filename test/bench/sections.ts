@@ -355,7 +355,8 @@ export function relaySection(o: Outcome<RelayResult>): string[] {
     `${SESSIONS} sessions started at once, each on its own connection: LOGIN, SELECT INBOX, ` +
       `FETCH 1:${SESSION_FETCH} (FLAGS ENVELOPE), LOGOUT (waiting for the server to close), on ` +
       `a mailbox of ${SMALL_MESSAGES} small messages. Total time is from the first connect to ` +
-      `the last close; ${SESSION_ROUNDS} rounds per path, the figure is the median; a session ` +
+      `the last close; one warm-up round per path (not counted), then ${SESSION_ROUNDS} rounds per ` +
+      `path, the figure is the median; a session ` +
       'counts as completed when every command got OK; the result uses the worst round.',
     '',
     table(
