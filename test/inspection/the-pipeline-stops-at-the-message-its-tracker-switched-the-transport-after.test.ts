@@ -196,6 +196,20 @@ describe('TransportFollower driven by the tracker', () => {
     ]);
   });
 
+  it('holds nothing and switches nothing for a second COMPRESS inside the deflate streams', () => {
+    const { inner, record } = followedPipeline();
+    const f = new TransportFollower(inner, false);
+    const client = deflated('a2 COMPRESS DEFLATE\r\na3 NOOP\r\n');
+    const server = deflated('a2 NO [COMPRESSIONACTIVE] once is enough\r\na3 OK noop\r\n');
+    f.chunks([chunk('s2c', GREETING), chunk('c2s', COMMAND), chunk('s2c', OK)]);
+    f.chunks([chunk('c2s', client), chunk('s2c', server)]);
+    expect(taken(record, 'c2s')).toBe(COMMAND + 'a2 COMPRESS DEFLATE\r\na3 NOOP\r\n');
+    expect(taken(record, 's2c')).toBe(
+      GREETING + OK + 'a2 NO [COMPRESSIONACTIVE] once is enough\r\na3 OK noop\r\n',
+    );
+    expect(record.transport.map((e) => e.type)).toEqual(['compress.started']);
+  });
+
   it('inflates client bytes in the same batch right behind the OK, every byte split', () => {
     const server = Buffer.concat([b(OK), deflated('* 4 EXISTS\r\n')]);
     const client = deflated('a2 NOOP\r\n');
