@@ -102,11 +102,7 @@ export class TransportFollower implements SessionInspector {
         continue;
       }
       const cut = run[boundary.index]!;
-      const rest: TapChunk[] = [];
-      if (boundary.end < cut.data.length)
-        rest.push({ ...cut, data: cut.data.subarray(boundary.end) });
-      for (let k = i + boundary.index + 1; k < todo.length; k++) rest.push(todo[k]!);
-      todo = this.switched(boundary, cut, rest);
+      todo = this.switched(boundary, cut, untaken(cut, boundary.end, todo, i + boundary.index + 1));
       i = 0;
     }
   }
@@ -215,9 +211,7 @@ export class TransportFollower implements SessionInspector {
       const b = this.inner.chunks(todo);
       if (b === null) return;
       const cut = todo[b.index]!;
-      const rest: TapChunk[] = [];
-      if (b.end < cut.data.length) rest.push({ ...cut, data: cut.data.subarray(b.end) });
-      for (let k = b.index + 1; k < todo.length; k++) rest.push(todo[k]!);
+      const rest = untaken(cut, b.end, todo, b.index + 1);
       if (b.kind === 'starttls' && !this.interceptsStarttls) this.switched(b, cut, rest);
       todo = rest;
     }
@@ -240,4 +234,12 @@ export class TransportFollower implements SessionInspector {
       at: Date.now(),
     });
   }
+}
+
+/** What a boundary left untaken: `cut`'s bytes from `end` (views, used at once), then `todo` from `next`. */
+function untaken(cut: TapChunk, end: number, todo: readonly TapChunk[], next: number): TapChunk[] {
+  const rest: TapChunk[] = [];
+  if (end < cut.data.length) rest.push({ ...cut, data: cut.data.subarray(end) });
+  for (let k = next; k < todo.length; k++) rest.push(todo[k]!);
+  return rest;
 }
