@@ -15,7 +15,12 @@ import type { FramerMode } from '../wire/framer.ts';
 import { LITERAL_PREVIEW_BYTES } from '../limits.ts';
 import { RawMasker } from '../session/raw-masker.ts';
 import { type MaskSpan, redactMalformedClient } from '../session/redact.ts';
-import { type CloseInfo, SessionTracker, type TrackerOptions } from '../session/tracker.ts';
+import {
+  type CloseInfo,
+  SessionTracker,
+  type TrackerOptions,
+  type TransportSwitch,
+} from '../session/tracker.ts';
 
 export interface PipelineOptions extends Omit<TrackerOptions, 'clientLiteralPending'> {
   /**
@@ -32,7 +37,21 @@ export interface PipelineOptions extends Omit<TrackerOptions, 'clientLiteralPend
    * `afterSeq`) were published already, so none is published again.
    */
   resumed?: boolean;
+  /**
+   * A TransportFollower stands in front and takes the bytes after a transport switch: {@link
+   * SessionPipeline.push} stops right after the message that switched and says where
+   * (PipelineOutput.boundary). Without it the bytes after a switch are fed on (and, once the
+   * tracker is opaque, passed on undecoded), as a rawlog import wants.
+   */
+  stopAtSwitch?: boolean;
 }
+
+/**
+ * Where the pipeline stopped taking a batch: the transport switched right after byte `end` of
+ * the chunk at `index` (chunks before it were taken whole; that chunk's bytes from `end` on and
+ * the chunks after it were not).
+ */
+export type TransportBoundary = TransportSwitch & { index: number; end: number };
 
 /** What one step of the pipeline produced: events, and raw bytes with secrets masked. */
 export interface PipelineOutput {
@@ -43,6 +62,8 @@ export interface PipelineOutput {
    * pushed: hand them on before those buffers are reused.
    */
   raw: RawChunk[];
+  /** With `stopAtSwitch`, where a transport switch ended the batch's plaintext; else absent. */
+  boundary?: TransportBoundary;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -69,6 +90,9 @@ export class SessionPipeline {
   private readonly masker: RawMasker;
   /** The client message in progress began or ran in SASL mode. */
   private saslMessage = false;
+  private readonly stopAtSwitch: boolean;
+  /** Stream offset of the next s2c byte (the c2s one is the masker's fedBytes). */
+  private s2cFed = 0;
 
   constructor(options: PipelineOptions) {
     this.session = options.session;
@@ -77,6 +101,7 @@ export class SessionPipeline {
     this.s2c = new WireDecoder('s2c', framing);
     this.reveal = options.revealSecrets === true;
     this.masker = new RawMasker(this.reveal);
+    this.stopAtSwitch = options.stopAtSwitch === true;
     this.tracker = new SessionTracker({
       ...options,
       clientLiteralPending: () => this.c2s.pendingSyncLiteral !== null,
@@ -85,10 +110,15 @@ export class SessionPipeline {
       this.tracker.open(options.client, options.upstream, options.startedAt);
   }
 
-  /** Feeds chunks in arrival order; returns the events and raw bytes they produced. */
+  /**
+   * Feeds chunks in arrival order; returns the events and raw bytes they produced. With
+   * `stopAtSwitch` it stops right after a message that switched the transport (the boundary
+   * says where; a switch at a chunk's last byte ends the batch too).
+   */
   push(batch: readonly TapChunk[]): PipelineOutput {
     const raw: RawChunk[] = [];
-    for (const chunk of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const chunk = batch[i]!;
       const { direction, at } = chunk;
       if (this.closed || this.tracker.opaque) {
         // Not decoded (ciphertext, or after the end): nothing decides about client bytes.
@@ -102,20 +132,47 @@ export class SessionPipeline {
         continue;
       }
       if (direction === 's2c') {
-        this.feed(this.s2c.push(chunk.data), at);
-        raw.push({ session: this.session, direction, at, data: chunk.data });
+        const start = this.s2cFed;
+        this.s2cFed += chunk.data.length;
+        const cut = this.feed(this.s2c.push(chunk.data), at, 's2c');
+        const data = cut === null ? chunk.data : this.cut(this.s2c, cut, start, chunk.data);
+        raw.push({ session: this.session, direction, at, data });
         // A refused literal may have completed client messages.
         this.take(EMPTY, at, raw);
+        if (cut !== null) return this.stopped(raw, cut, i, data.length);
         continue;
       }
       const before = this.masker.messageStart;
       const mode = this.clientMode;
-      const fresh = before === this.masker.fedBytes;
-      this.feed(this.c2s.push(chunk.data), at);
+      const start = this.masker.fedBytes;
+      const fresh = before === start;
+      const cut = this.feed(this.c2s.push(chunk.data), at, 'c2s');
+      const data = cut === null ? chunk.data : this.cut(this.c2s, cut, start, chunk.data);
       if (fresh || this.masker.messageStart !== before) this.saslMessage = mode === 'sasl';
-      this.take(chunk.data, at, raw);
+      this.take(data, at, raw);
+      if (cut !== null) return this.stopped(raw, cut, i, data.length);
     }
     return { events: this.tracker.take(), raw };
+  }
+
+  /**
+   * The decoder was fed `data` (from stream offset `start`) whole, but its bytes after the
+   * message that switched the transport are not this transport's: the decoder starts again
+   * where that message ended, fresh (the switch is at a message's end, where nothing is in
+   * progress). Returns the part of `data` that was plaintext.
+   */
+  private cut(decoder: WireDecoder, cut: SwitchAt, start: number, data: Buffer): Buffer {
+    const end = Math.min(Math.max(cut.end - start, 0), data.length);
+    decoder.restart(cut.end);
+    if (decoder === this.c2s) {
+      decoder.setMode(this.clientMode);
+      this.announced = -1;
+    } else this.s2cFed = cut.end;
+    return end === data.length ? data : data.subarray(0, end);
+  }
+
+  private stopped(raw: RawChunk[], cut: SwitchAt, index: number, end: number): PipelineOutput {
+    return { events: this.tracker.take(), raw, boundary: { ...cut.switch, index, end } };
   }
 
   /** Hands the client bytes just fed (or none) to the masker; what may go joins `raw`. */
@@ -147,6 +204,7 @@ export class SessionPipeline {
     // stands for all of it, rather than a Malformed event per line of someone's attachment.
     const decoder = direction === 'c2s' ? this.c2s : this.s2c;
     decoder.restart();
+    if (direction === 's2c') this.s2cFed = 0;
     if (direction === 'c2s') {
       decoder.setMode(this.clientMode);
       this.announced = -1;
@@ -187,10 +245,16 @@ export class SessionPipeline {
     return out;
   }
 
-  private feed(messages: Message[], at: number): void {
+  /**
+   * Feeds decoded messages to the tracker. With `stopAtSwitch`, returns at the first message
+   * of direction `cutIn` that switched the transport (the rest are not this transport's bytes):
+   * where it ended and the switch. A switch by a message of the other direction (a client
+   * command replayed after a refused literal) ends nothing: its bytes were decoded already.
+   */
+  private feed(messages: Message[], at: number, cutIn: Direction | null = null): SwitchAt | null {
     const t = this.tracker;
     for (const m of messages) {
-      if (t.opaque) return;
+      if (t.opaque) return null;
       if (this.resyncing[m.direction]) {
         if (m.type === 'malformed') {
           if (m.direction === 'c2s') this.skipped(m);
@@ -205,12 +269,16 @@ export class SessionPipeline {
         this.feed(this.c2s.refuseLiteral(), at);
       }
       this.one(m, at);
+      const switched = t.transportSwitch;
+      if (switched !== null && m.direction === cutIn && this.stopAtSwitch)
+        return { end: m.offset + m.length, switch: switched };
       if (m.type === 'continuation' && pending?.size === 0) {
         // A `{0}` has no body to wait for: the `+` completes it (the tracker holds the `+` first).
         this.feed(this.c2s.acceptLiteral(), at);
       }
     }
     this.announce(at);
+    return null;
   }
 
   /** Whether a tagged completion is for the command the client is still sending. */
@@ -250,6 +318,12 @@ export class SessionPipeline {
   }
 }
 
+/** A transport switch and the stream offset just past the message that made it. */
+interface SwitchAt {
+  end: number;
+  switch: TransportSwitch;
+}
+
 /**
  * Bytes of one direction as they crossed the relay, after masking (secrets masked, same
  * length, so offsets in events still point at the right bytes).
@@ -277,10 +351,17 @@ export interface InspectorOptions {
   tls?: boolean;
   /** Inspection restarted while the session was open: continue after this seq, no session.open. */
   resume?: { afterSeq: number };
+  /** See PipelineOptions.stopAtSwitch (a TransportFollower stands in front). */
+  stopAtSwitch?: boolean;
 }
 
 /** The relay's inspector plus the session.close hook the application calls with the summary. */
 export interface TrackingInspector extends SessionInspector {
+  /**
+   * See SessionInspector.chunks; with `stopAtSwitch`, returns where a transport switch ended
+   * the batch's plaintext (the bytes from there were not taken), else null.
+   */
+  chunks(batch: readonly TapChunk[]): TransportBoundary | null;
   /** Publishes session.close with the relay's figures (bytes, reason); once. */
   closed(info: CloseInfo): void;
 }
@@ -298,6 +379,7 @@ export function createSessionInspector(
     revealSecrets: options.revealSecrets,
     hashLiterals: options.hashLiterals,
     tls: options.tls,
+    stopAtSwitch: options.stopAtSwitch,
     ...(options.resume ? { resumed: true, afterSeq: options.resume.afterSeq } : {}),
   });
   const hub = options.hub;
@@ -310,7 +392,9 @@ export function createSessionInspector(
   send(pipeline.push([]));
   return {
     chunks(batch) {
-      send(pipeline.push(batch));
+      const out = pipeline.push(batch);
+      send(out);
+      return out.boundary ?? null;
     },
     gap(direction, droppedChunks, droppedBytes, at) {
       send(pipeline.gap(direction, droppedChunks, droppedBytes, at));

@@ -137,6 +137,7 @@ async function main(): Promise<void> {
           hub,
           revealSecrets: config.revealSecrets,
           hashLiterals: config.literalHashes,
+          stopAtSwitch: true,
           ...(afterSeq > 0 ? { resume: { afterSeq } } : {}),
         });
         const follower = new TransportFollower(tracking, m.interceptsStarttls, {

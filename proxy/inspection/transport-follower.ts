@@ -1,19 +1,19 @@
 /**
  * COMPRESS=DEFLATE (RFC 4978) for inspection, on the inspection thread. The relay forwards
- * compressed bytes unchanged and tees them as they are; this inspector, placed in front of the
- * session's pipeline, finds the COMPRESS command and its tagged OK in the plaintext and from
- * then on hands on inflated bytes: s2c from the byte after the OK line, c2s from the byte after
- * the command line (the client sends nothing in between; if it did, those bytes are compressed
- * only if the answer is OK).
- *
- * It also ends inspection where the bytes stop being IMAP for an observer: after a STARTTLS
- * that succeeded end to end without imapscope in it (--client-tls none), and after corrupt
- * deflate data or a gap inside a deflate stream. The relay is never affected: it runs in
- * another thread and neither scans nor inflates (issue 12).
+ * compressed bytes unchanged and tees them as they are; this follower, placed in front of the
+ * session's pipeline, hands the pipeline plaintext. It reads no IMAP itself: the pipeline's
+ * tracker says where the transport switched (TransportBoundary: the chunk and the byte just
+ * past the message that did it), and the follower takes the bytes from there:
+ * - after the client's COMPRESS command, it holds the client's bytes (a copy) until the answer;
+ * - after the OK, it inflates both directions: s2c from the byte after the OK, c2s from the
+ *   byte after the command (what it held first); after NO or BAD it hands on what it held;
+ * - after a STARTTLS OK passed through end to end (--client-tls none), and after corrupt
+ *   deflate data or a gap inside a deflate stream, it stops: the bytes are not IMAP for an
+ *   observer any more.
+ * The relay is never affected: it runs in another thread and neither scans nor inflates.
  */
 import type { Direction } from '../../shared/direction.ts';
 import { MAX_TRANSPORT_HOLD_BYTES } from '../limits.ts';
-import { LineScanner, commandOf, taggedStatus } from '../net/lines.ts';
 import type {
   SessionInspector,
   TapChunk,
@@ -21,6 +21,7 @@ import type {
   TransportNoticeCode,
 } from '../transport.ts';
 import { StreamingInflater } from './inflate.ts';
+import type { TransportBoundary } from './pipeline.ts';
 
 /**
  * Where a session's stream stands once it stopped being plain IMAP text: `compressed` after
@@ -38,21 +39,25 @@ export interface FollowerOptions {
 }
 
 /**
+ * What the follower hands plaintext to: an inspector that takes a batch up to the first
+ * transport switch in it and says where that was (null: it took the whole batch). The
+ * session's pipeline with `stopAtSwitch` (createSessionInspector) is one.
+ */
+export interface SwitchingInspector extends SessionInspector {
+  chunks(batch: readonly TapChunk[]): TransportBoundary | null;
+}
+
+/**
  * Wraps a session's inspector: passes chunks through (inflated after COMPRESS), transport
  * events through in order, and adds compress.started and its own notices.
  */
 export class TransportFollower implements SessionInspector {
-  private readonly lines: Record<Direction, LineScanner> = {
-    c2s: new LineScanner(),
-    s2c: new LineScanner(),
-  };
   private readonly inflaters: Partial<Record<Direction, StreamingInflater>> = {};
-  private compressTag: string | null = null;
-  private starttlsTag: string | null = null;
-  private heldC2s: TapChunk[] = [];
+  /** The client sent COMPRESS and the server has not answered: its bytes wait in `held`. */
+  private compressing = false;
+  private held: TapChunk[] = [];
   private heldBytes = 0;
   private stopped = false;
-  private out: TapChunk[] = [];
 
   /**
    * @param inner the session's inspector
@@ -60,7 +65,7 @@ export class TransportFollower implements SessionInspector {
    *   starttls); when not, a successful STARTTLS means ciphertext from there on
    */
   constructor(
-    private readonly inner: SessionInspector,
+    private readonly inner: SwitchingInspector,
     private readonly interceptsStarttls: boolean,
     private readonly options: FollowerOptions = {},
   ) {
@@ -77,15 +82,32 @@ export class TransportFollower implements SessionInspector {
   }
 
   chunks(batch: readonly TapChunk[]): void {
-    for (const chunk of batch) {
-      if (this.stopped) break;
-      this.one(chunk);
+    let todo = batch;
+    let i = 0;
+    while (i < todo.length && !this.stopped) {
+      if (this.inflaters.s2c) return this.inflateAll(todo, i);
+      if (this.compressing && todo[i]!.direction === 'c2s') {
+        this.hold(todo[i++]!);
+        continue;
+      }
+      // The longest run the pipeline may take as it is: all of it, but for client bytes that
+      // wait for a COMPRESS answer.
+      let n = i + 1;
+      if (this.compressing) while (n < todo.length && todo[n]!.direction === 's2c') n++;
+      else n = todo.length;
+      const run = i === 0 && n === todo.length ? todo : todo.slice(i, n);
+      const boundary = this.inner.chunks(run);
+      if (boundary === null) {
+        i = n;
+        continue;
+      }
+      const cut = run[boundary.index]!;
+      todo = this.switched(boundary, cut, untaken(cut, boundary.end, todo, i + boundary.index + 1));
+      i = 0;
     }
-    this.flush();
   }
 
   gap(direction: Direction, droppedChunks: number, droppedBytes: number, at?: number): void {
-    this.flush();
     // Passed on even once inspection stopped: the raw bytes behind it have the hole too.
     this.inner.gap(direction, droppedChunks, droppedBytes, at);
     if (!this.stopped && this.inflaters[direction]) {
@@ -98,119 +120,104 @@ export class TransportFollower implements SessionInspector {
   }
 
   transport(event: TransportEvent): void {
-    this.flush();
     this.inner.transport?.(event);
   }
 
   close(): void {
-    this.flush();
     for (const inflater of Object.values(this.inflaters)) inflater.close();
     this.inner.close();
   }
 
-  private one(chunk: TapChunk): void {
-    if (this.stopped) return;
-    const { direction, data } = chunk;
-    const inflater = this.inflaters[direction];
-    if (inflater) return this.inflate(inflater, chunk, data);
-    if (direction === 'c2s' && this.compressTag !== null) {
-      // Held past this call, and chunks are only lent for it (slabs.ts): a copy.
-      this.heldC2s.push({ ...chunk, data: Buffer.from(data) });
-      this.heldBytes += data.length;
-      if (this.heldBytes > MAX_TRANSPORT_HOLD_BYTES) {
+  /**
+   * Acts on the switch the pipeline found in `cut`; returns the chunks to go on with: `rest`
+   * (the bytes after the switch, then the batch's later chunks), after the held ones if the
+   * switch released them.
+   */
+  private switched(b: TransportBoundary, cut: TapChunk, rest: TapChunk[]): TapChunk[] {
+    if (b.kind === 'starttls') {
+      if (this.interceptsStarttls) return rest;
+      this.stop(
+        'STARTTLS_PASSTHROUGH',
+        null,
+        'STARTTLS went end to end between client and server; from here the bytes are ciphertext ' +
+          '(run with --client-tls starttls to inspect inside)',
+      );
+      return [];
+    }
+    if (b.status === null) {
+      this.compressing = true;
+      return rest;
+    }
+    const held = this.held;
+    this.compressing = false;
+    this.held = [];
+    this.heldBytes = 0;
+    if (b.status === 'OK') {
+      this.inner.transport?.({
+        type: 'compress.started',
+        algorithm: 'DEFLATE',
+        tag: b.tag,
+        at: cut.at,
+      });
+      this.options.onState?.('compressed');
+      this.inflaters.s2c = new StreamingInflater();
+      this.inflaters.c2s = new StreamingInflater();
+    }
+    return held.length === 0 ? rest : [...held, ...rest];
+  }
+
+  private hold(chunk: TapChunk): void {
+    // Held past this call, and chunks are only lent for it (slabs.ts): a copy.
+    this.held.push({ ...chunk, data: Buffer.from(chunk.data) });
+    this.heldBytes += chunk.data.length;
+    if (this.heldBytes > MAX_TRANSPORT_HOLD_BYTES) {
+      this.stop(
+        'COMPRESS_CORRUPT',
+        'c2s',
+        'the client sent too much while COMPRESS was unanswered',
+      );
+    }
+  }
+
+  /** Inflates `todo` from `from` and hands the plaintext on, in one batch. */
+  private inflateAll(todo: readonly TapChunk[], from: number): void {
+    const out: TapChunk[] = [];
+    for (let i = from; i < todo.length; i++) {
+      const chunk = todo[i]!;
+      const r = this.inflaters[chunk.direction]!.push(chunk.data);
+      if (!r.ok) {
+        this.handOn(out);
+        if (this.stopped) return;
         this.stop(
           'COMPRESS_CORRUPT',
-          'c2s',
-          'the client sent too much while COMPRESS was unanswered',
-        );
-      }
-      return;
-    }
-    const scanner = this.lines[direction];
-    let pos = 0;
-    for (let line = scanner.next(data, pos); line; line = scanner.next(data, pos)) {
-      pos = line.end;
-      if (direction === 'c2s') {
-        const cmd = commandOf(line);
-        if (cmd?.name === 'COMPRESS' && /^ DEFLATE$/i.test(cmd.rest)) {
-          this.compressTag = cmd.tag;
-          this.emit(chunk, data.subarray(0, line.end));
-          if (line.end < data.length) this.one({ ...chunk, data: data.subarray(line.end) });
-          return;
-        }
-        if (cmd?.name === 'STARTTLS' && cmd.rest === '' && !this.interceptsStarttls)
-          this.starttlsTag = cmd.tag;
-        continue;
-      }
-      if (this.compressTag !== null) {
-        const status = taggedStatus(line, this.compressTag);
-        if (status) {
-          this.emit(chunk, data.subarray(0, line.end));
-          this.answerCompress(status, chunk, data.subarray(line.end));
-          return;
-        }
-      }
-      if (this.starttlsTag !== null && taggedStatus(line, this.starttlsTag) === 'OK') {
-        this.emit(chunk, data.subarray(0, line.end));
-        this.stop(
-          'STARTTLS_PASSTHROUGH',
-          null,
-          'STARTTLS went end to end between client and server; from here the bytes are ciphertext ' +
-            '(run with --client-tls starttls to inspect inside)',
+          chunk.direction,
+          `corrupt deflate data: ${r.error}; inspection of this session stops`,
         );
         return;
       }
+      if (r.data.length > 0) out.push({ direction: chunk.direction, data: r.data, at: chunk.at });
     }
-    this.emit(chunk, data);
+    this.handOn(out);
   }
 
-  private answerCompress(status: 'OK' | 'NO' | 'BAD', chunk: TapChunk, rest: Buffer): void {
-    const tag = this.compressTag!;
-    this.compressTag = null;
-    const held = this.heldC2s;
-    this.heldC2s = [];
-    this.heldBytes = 0;
-    if (status !== 'OK') {
-      for (const h of held) this.one(h);
-      if (rest.length > 0) this.one({ ...chunk, data: rest });
-      return;
+  /**
+   * Hands inflated plaintext to the pipeline. A switch inside it can only be a STARTTLS (a
+   * second COMPRESS switches nothing): passed through end to end it stops inspection; else the
+   * pipeline takes the rest, already plaintext.
+   */
+  private handOn(plain: TapChunk[]): void {
+    let todo = plain;
+    while (todo.length > 0 && !this.stopped) {
+      const b = this.inner.chunks(todo);
+      if (b === null) return;
+      const cut = todo[b.index]!;
+      const rest = untaken(cut, b.end, todo, b.index + 1);
+      if (b.kind === 'starttls' && !this.interceptsStarttls) this.switched(b, cut, rest);
+      todo = rest;
     }
-    this.flush();
-    this.inner.transport?.({ type: 'compress.started', algorithm: 'DEFLATE', tag, at: chunk.at });
-    this.options.onState?.('compressed');
-    this.inflaters.s2c = new StreamingInflater();
-    this.inflaters.c2s = new StreamingInflater();
-    for (const h of held) this.one(h);
-    if (rest.length > 0) this.one({ ...chunk, data: rest });
-  }
-
-  private inflate(inflater: StreamingInflater, chunk: TapChunk, data: Buffer): void {
-    const r = inflater.push(data);
-    if (!r.ok) {
-      this.stop(
-        'COMPRESS_CORRUPT',
-        chunk.direction,
-        `corrupt deflate data: ${r.error}; inspection of this session stops`,
-      );
-      return;
-    }
-    this.emit(chunk, r.data);
-  }
-
-  private emit(chunk: TapChunk, data: Buffer): void {
-    if (data.length === 0) return;
-    this.out.push(data === chunk.data ? chunk : { direction: chunk.direction, data, at: chunk.at });
-  }
-
-  private flush(): void {
-    if (this.out.length === 0) return;
-    const batch = this.out;
-    this.out = [];
-    this.inner.chunks(batch);
   }
 
   private stop(code: TransportNoticeCode, direction: Direction | null, message: string): void {
-    this.flush();
     this.stopped = true;
     for (const inflater of Object.values(this.inflaters)) inflater.close();
     this.options.onState?.('opaque');
@@ -227,4 +234,12 @@ export class TransportFollower implements SessionInspector {
       at: Date.now(),
     });
   }
+}
+
+/** What a boundary left untaken: `cut`'s bytes from `end` (views, used at once), then `todo` from `next`. */
+function untaken(cut: TapChunk, end: number, todo: readonly TapChunk[], next: number): TapChunk[] {
+  const rest: TapChunk[] = [];
+  if (end < cut.data.length) rest.push({ ...cut, data: cut.data.subarray(end) });
+  for (let k = next; k < todo.length; k++) rest.push(todo[k]!);
+  return rest;
 }

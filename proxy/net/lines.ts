@@ -1,5 +1,7 @@
 /**
- * A minimal IMAP line finder for the net layer's watchers (STARTTLS, COMPRESS): it finds
+ * A minimal IMAP line finder for the net layer's STARTTLS watcher (starttls.ts, used with
+ * --client-tls starttls until login: the part of following the transport that must act on the
+ * sockets; inspection finds COMPRESS and STARTTLS with its own decoder and tracker): it finds
  * where each line ends in a byte stream and skips literal bodies (`{n}`, `{n+}`, `{n-}`,
  * `~{n}`) by count, so text inside a message body never looks like a command. It keeps only
  * the head and the tail of the current line, never the line itself. It is not the framer

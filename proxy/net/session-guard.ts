@@ -16,6 +16,9 @@ const CR = 0x0d;
 const EMPTY = Buffer.alloc(0);
 const LITERAL_END = Buffer.from('}\r\n');
 
+/** Bytes kept of a client message's start: its tag, `UID` and command name. */
+const HEAD_BYTES = 40;
+
 /**
  * Where one direction's bytes stand: at the end of a whole line, or inside one (a partial
  * line, a literal being sent, the rest of a line after a literal). Deliberately rough: it
@@ -24,18 +27,44 @@ const LITERAL_END = Buffer.from('}\r\n');
  * so it looks at bytes, not strings, and skips literal bytes by count. The client's direction
  * is read line by line (its command names are watched: STARTTLS, COMPRESS); the server's, which
  * carries the bulk, only from one literal announcement to the next.
+ *
+ * This is the relay thread's one IMAP scan, and it cannot move to the inspection thread (issue
+ * 12): a BYE is placed among the bytes written to the client's socket by now, which inspection
+ * (behind the outbox, perhaps restarting) may not have read yet, and a COMPRESS or STARTTLS
+ * must stop it before the first byte that is no longer plaintext, not when inspection says so.
  */
 export class LineBoundary {
   private literalLeft = 0;
   /** The last bytes of the current line when it began in an earlier chunk. */
   private tail: Buffer = EMPTY;
   private open = false;
-  /** The first bytes of the current message (its tag and command name), when watching commands. */
-  private head = '';
-  /** The command name (after the tag and UID) of the last complete line; with `watchCommands`. */
-  lastCommand = '';
+  /** The first bytes of the current message, when watching commands; `headLen` of them are set. */
+  private head: Buffer = EMPTY;
+  private headLen = 0;
+  /** The same of the last complete message (swapped with `head` when a message ends). */
+  private last: Buffer = EMPTY;
+  private lastLen = 0;
+  /**
+   * A complete client message was STARTTLS or COMPRESS (`watchCommands`): the bytes after it
+   * may not be plaintext. Stays set.
+   */
+  transportAsked = false;
 
-  constructor(private readonly watchCommands = false) {}
+  constructor(private readonly watchCommands = false) {
+    if (watchCommands) {
+      this.head = Buffer.allocUnsafe(HEAD_BYTES);
+      this.last = Buffer.allocUnsafe(HEAD_BYTES);
+    }
+  }
+
+  /**
+   * The command name (after the tag and UID, upper-cased) of the last complete line, or '';
+   * with `watchCommands`.
+   */
+  get lastCommand(): string {
+    const [from, to] = commandName(this.last, this.lastLen);
+    return this.last.toString('latin1', from, to).toUpperCase();
+  }
 
   feed(data: Buffer): void {
     let i = 0;
@@ -62,8 +91,9 @@ export class LineBoundary {
     const nl = data.indexOf(LF, i);
     const end = nl < 0 ? data.length : nl;
     if (this.watchCommands) {
-      if (!this.open) this.head = '';
-      if (this.head.length < 40) this.head += data.toString('latin1', i, Math.min(end, i + 40));
+      if (!this.open) this.headLen = 0;
+      const n = Math.min(end - i, HEAD_BYTES - this.headLen);
+      if (n > 0) this.headLen += data.copy(this.head, this.headLen, i, i + n);
     }
     if (nl < 0) {
       this.keepTail(data, i);
@@ -81,9 +111,21 @@ export class LineBoundary {
       return nl + 1;
     }
     this.open = false;
-    if (this.watchCommands)
-      this.lastCommand = /^\S+ (?:UID )?([A-Za-z]+)/i.exec(this.head)?.[1]?.toUpperCase() ?? '';
+    if (this.watchCommands) this.ended();
     return nl + 1;
+  }
+
+  /** A client message ended: it becomes the last one, and is checked for STARTTLS/COMPRESS. */
+  private ended(): void {
+    const head = this.head;
+    this.head = this.last;
+    this.last = head;
+    this.lastLen = this.headLen;
+    this.headLen = 0;
+    if (this.transportAsked) return;
+    const [from, to] = commandName(head, this.lastLen);
+    if (to - from === 8 && (isWord(head, from, STARTTLS) || isWord(head, from, COMPRESS)))
+      this.transportAsked = true;
   }
 
   /**
@@ -147,6 +189,41 @@ export class LineBoundary {
   }
 }
 
+const STARTTLS = Buffer.from('STARTTLS');
+const COMPRESS = Buffer.from('COMPRESS');
+const SPACE = 0x20;
+
+const isLetter = (b: number): boolean => (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7a;
+
+/**
+ * Where the command name of a message head lies: the letters after the tag (bytes up to the
+ * first space) and a space, and after `UID ` when letters follow it. [0, 0] when there is none.
+ */
+function commandName(head: Buffer, len: number): [number, number] {
+  let i = 0;
+  while (i < len && head[i]! > SPACE) i++;
+  if (i === 0 || i >= len || head[i] !== SPACE) return [0, 0];
+  let from = i + 1;
+  if (
+    from + 4 < len &&
+    (head[from]! | 0x20) === 0x75 &&
+    (head[from + 1]! | 0x20) === 0x69 &&
+    (head[from + 2]! | 0x20) === 0x64 &&
+    head[from + 3] === SPACE &&
+    isLetter(head[from + 4]!)
+  )
+    from += 4;
+  let to = from;
+  while (to < len && isLetter(head[to]!)) to++;
+  return [from, to];
+}
+
+/** Whether `word` (upper case) is at `at` in `head`, in any case. */
+function isWord(head: Buffer, at: number, word: Buffer): boolean {
+  for (let k = 0; k < word.length; k++) if ((head[at + k]! & 0xdf) !== word[k]) return false;
+  return true;
+}
+
 /**
  * The relay's hooks for limits and shutdown, one per session: TCP keepalive on both legs, the
  * idle timeout (no bytes either way for `idleTimeoutMs`), and a BYE that is only written when
@@ -182,8 +259,7 @@ export class SessionGuard {
     if (this.transportChanged) return;
     const b = this.boundary[direction];
     b.feed(data);
-    if (direction === 'c2s' && (b.lastCommand === 'STARTTLS' || b.lastCommand === 'COMPRESS'))
-      this.transportChanged = true;
+    if (b.transportAsked) this.transportChanged = true;
     if (this.pendingBye !== null) this.bye(this.pendingBye);
   }
 

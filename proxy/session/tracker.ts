@@ -69,6 +69,21 @@ export interface TrackerOptions {
   startsAfterLogin?: string;
 }
 
+/**
+ * A change of transport under the bytes that one message brought about ({@link
+ * SessionTracker.transportSwitch}); the bytes of that message's direction after it are not
+ * this transport's any more:
+ * - `compress` with status null: the client sent COMPRESS; its bytes after the command are
+ *   deflate data if the answer is OK, plaintext again if it is NO or BAD (RFC 4978 §3);
+ * - `compress` with a status: the server answered that COMPRESS; after an OK both directions
+ *   are deflate data from the byte after the answer (the client's from after its command);
+ * - `starttls`: the server answered STARTTLS with OK; unless imapscope terminates the client's
+ *   TLS itself, both directions are ciphertext from here.
+ */
+export type TransportSwitch =
+  | { kind: 'compress'; tag: string; status: 'OK' | 'NO' | 'BAD' | null }
+  | { kind: 'starttls'; tag: string };
+
 /** What the relay knows when a session closes. */
 export interface CloseInfo {
   bytes: Record<Direction, number>;
@@ -109,6 +124,7 @@ export class SessionTracker extends SessionEvents {
   private stopped = false;
   /** The net layer reported TLS established through STARTTLS. */
   private startTlsDone = false;
+  private switched: TransportSwitch | null = null;
   private readonly reveal: boolean;
   private readonly literalPending: () => boolean;
   /** Client bytes masked in the events since the last {@link takeMasked} (rule 6, raw side). */
@@ -140,6 +156,16 @@ export class SessionTracker extends SessionEvents {
     this.inflight = new InFlightTable(options.work ?? { ops: 0 });
     this.maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT_COMMANDS;
     this.priorLogin = options.startsAfterLogin ?? null;
+  }
+
+  /**
+   * The transport change the last message given to {@link message} brought about, or null (as
+   * for nearly every message). A COMPRESS is reported only while the stream is not compressed
+   * already and only if the command is tracked (past the in-flight cap its answer could not
+   * be told), so every COMPRESS sent is followed by its answer's switch unless bytes are lost.
+   */
+  get transportSwitch(): TransportSwitch | null {
+    return this.switched;
   }
 
   /** Whether a command with this tag is waiting for its completion. O(1). */
@@ -264,6 +290,7 @@ export class SessionTracker extends SessionEvents {
   /** One decoded message; `at` is the time of the chunk that completed it. */
   message(m: Message, at: number): void {
     this.lastAt = at;
+    this.switched = null;
     const seq = this.seq + 1; // every case below emits the message's own event first
     this.dispatch(m, at);
     if (m.bareLf && !this.bareLfSeen[m.direction]) {
@@ -360,6 +387,8 @@ export class SessionTracker extends SessionEvents {
     p.user = cmd.name === 'LOGIN' ? tokenText(cmd.args[0]) : null;
     if (cmd.name === 'AUTHENTICATE') p.user = saslUser(cmd);
     if (held.length > 0) p.continuationSeqs = [...held, ...p.continuationSeqs];
+    if (cmd.name === 'COMPRESS' && !this.model.compressed)
+      this.switched = { kind: 'compress', tag: cmd.tag, status: null };
     if (p.early !== null) this.complete(p, p.early, at);
   }
 
@@ -446,6 +475,7 @@ export class SessionTracker extends SessionEvents {
           m.forgetCapabilities();
           // Unless the net layer already reported the handshake, the bytes are ciphertext now.
           if (!this.startTlsDone) this.opaque = true;
+          this.switched = { kind: 'starttls', tag: p.tag };
           break;
         case 'COMPRESS':
           if (!m.compressed) this.opaque = true;
@@ -461,6 +491,8 @@ export class SessionTracker extends SessionEvents {
         else m.closeMailbox();
       }
     }
+    if (name === 'COMPRESS' && !m.compressed)
+      this.switched = { kind: 'compress', tag: p.tag, status: res.status };
     this.inflight.remove(p, before, m.state);
     this.exchange(p, done, at);
     // A login names the user from here on: its facts follow its exchange at once, not at the

@@ -32,11 +32,12 @@ export class WireDecoder {
   }
 
   /**
-   * Forgets the message in progress (after a hole in the stream): the next byte starts a new
-   * line in normal mode, and on s2c it is not taken for the greeting.
+   * Forgets the message in progress (after a hole in the stream, or bytes it was fed past a
+   * transport change): the next byte starts a new line in normal mode at stream offset `at`
+   * (default 0), and on s2c it is not taken for the greeting.
    */
-  restart(): void {
-    this.framerNow = new Framer(this.direction, this.options);
+  restart(at = 0): void {
+    this.framerNow = new Framer(this.direction, this.options, at);
     this.greetingPending = false;
     this.headOffset = -1;
   }

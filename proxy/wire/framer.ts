@@ -63,8 +63,13 @@ export class Framer {
   private held: Buffer[] = [];
   private heldBytes = 0;
 
-  constructor(direction: Direction, options: FramerOptions = {}) {
+  /**
+   * @param startAt stream offset of the first byte pushed (a framer restarted where the stream
+   *   goes on, as after a transport change at a message's end); frames' offsets count from it
+   */
+  constructor(direction: Direction, options: FramerOptions = {}, startAt = 0) {
     this.direction = direction;
+    this.pos = this.lineStart = startAt;
     this.maxLine = options.maxLineBytes ?? MAX_LINE_BYTES;
     this.previewCap = options.previewBytes ?? LITERAL_PREVIEW_BYTES;
     this.maxMessage = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;

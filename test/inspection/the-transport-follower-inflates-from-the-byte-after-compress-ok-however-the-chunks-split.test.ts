@@ -14,6 +14,7 @@ import {
 } from '../../proxy/inspection/transport-follower.ts';
 import type { Direction } from '../../shared/direction.ts';
 import type { TapChunk, TransportEvent } from '../../proxy/transport.ts';
+import { followedPipeline, taken } from '../helpers/followed-pipeline.ts';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const deflated = (s: string): Buffer =>
@@ -28,9 +29,10 @@ interface Seen {
 }
 
 /**
- * Feeds `steps` (each one tap batch) to a fresh follower; returns what its inner inspector got.
- * `lent`: each batch's bytes are lent for the call only (as the inspection thread's slabs are):
- * scribbled over after it, and the inner inspector copies what it gets at once.
+ * Feeds `steps` (each one tap batch) to a fresh follower in front of the session's pipeline
+ * (whose tracker finds the switches); returns the plaintext the pipeline took and what else
+ * its inspector got. `lent`: each batch's bytes are lent for the call only (as the inspection
+ * thread's slabs are): scribbled over after it; the recorder copies what it gets at once.
  */
 function follow(
   steps: TapChunk[][],
@@ -38,29 +40,22 @@ function follow(
   options: Omit<FollowerOptions, 'onState'> = {},
   lent = false,
 ): Seen {
-  const chunks: TapChunk[] = [];
   const seen: Seen = { c2s: '', s2c: '', events: [], gaps: [], states: [] };
-  const f = new TransportFollower(
-    {
-      chunks: (batch) =>
-        chunks.push(...batch.map((c) => (lent ? { ...c, data: Buffer.from(c.data) } : c))),
-      gap: (d) => seen.gaps.push(d),
-      transport: (e) => seen.events.push(e),
-      close() {},
-    },
-    interceptsStarttls,
-    { ...options, onState: (s) => seen.states.push(s) },
-  );
+  const { inner, record } = followedPipeline();
+  const f = new TransportFollower(inner, interceptsStarttls, {
+    ...options,
+    onState: (s) => seen.states.push(s),
+  });
   for (const step of steps) {
     const batch = lent ? step.map((c) => ({ ...c, data: Buffer.from(c.data) })) : step;
     f.chunks(batch);
     if (lent) for (const c of batch) c.data.fill(0x23);
   }
   f.close();
-  for (const d of ['c2s', 's2c'] as const)
-    seen[d] = Buffer.concat(chunks.filter((c) => c.direction === d).map((c) => c.data)).toString(
-      'latin1',
-    );
+  seen.c2s = taken(record, 'c2s');
+  seen.s2c = taken(record, 's2c');
+  seen.events = record.transport;
+  seen.gaps = record.gaps;
   return seen;
 }
 
@@ -211,23 +206,12 @@ describe('TransportFollower in a restarted inspection thread', () => {
   });
 
   it('stays quiet about a session that was opaque already, and still passes gaps on', () => {
-    const chunks: TapChunk[] = [];
-    const gaps: Direction[] = [];
-    const events: TransportEvent[] = [];
-    const f = new TransportFollower(
-      {
-        chunks: (c) => chunks.push(...c),
-        gap: (d) => gaps.push(d),
-        transport: (e) => events.push(e),
-        close() {},
-      },
-      false,
-      { resumedIn: 'opaque' },
-    );
+    const { inner, record } = followedPipeline();
+    const f = new TransportFollower(inner, false, { resumedIn: 'opaque' });
     f.gap('s2c', 1, 100, 5);
     f.chunks([chunk('s2c', b('\x17\x03\x03 ciphertext'))]);
-    expect(chunks).toEqual([]);
-    expect(events).toEqual([]);
-    expect(gaps).toEqual(['s2c']);
+    expect(record.chunks).toEqual([]);
+    expect(record.transport).toEqual([]);
+    expect(record.gaps).toEqual(['s2c']);
   });
 });

@@ -96,6 +96,25 @@ describe('SessionGuard.bye', () => {
     },
   );
 
+  it.each(['STARTTLS', 'COMPRESS DEFLATE', 'compress deflate'])(
+    'never writes a BYE once the client asked for %s, even with more commands behind it in the chunk',
+    (command) => {
+      const { g, byes } = guard();
+      g.seen('c2s', Buffer.from(`a1 ${command}\r\na2 NOOP\r\n`));
+      g.seen('s2c', Buffer.from('a1 OK begin\r\n'));
+      expect(g.bye('* BYE x\r\n')).toBe(false);
+      expect(byes).toEqual([]);
+    },
+  );
+
+  it('still writes a BYE after commands that only look like STARTTLS or COMPRESS', () => {
+    const { g, byes } = guard();
+    g.seen('c2s', Buffer.from('a1 COMPRESSX\r\na2 STARTTLSY\r\na3 FETCH 1 (COMPRESS)\r\n'));
+    g.seen('s2c', Buffer.from('a3 OK done\r\n'));
+    expect(g.bye('* BYE x\r\n')).toBe(true);
+    expect(byes).toEqual(['* BYE x\r\n']);
+  });
+
   it('writes nothing after stop', () => {
     const { g, byes } = guard();
     g.stop();

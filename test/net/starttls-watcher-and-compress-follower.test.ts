@@ -4,7 +4,8 @@ import { TransportFollower } from '../../proxy/inspection/transport-follower.ts'
 import { StreamingInflater } from '../../proxy/inspection/inflate.ts';
 import { LineScanner } from '../../proxy/net/lines.ts';
 import { StarttlsWatcher } from '../../proxy/net/starttls.ts';
-import type { TapChunk, TransportEvent } from '../../proxy/net/tap.ts';
+import type { TransportEvent } from '../../proxy/net/tap.ts';
+import { followedPipeline, taken } from '../helpers/followed-pipeline.ts';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -100,17 +101,14 @@ describe('StreamingInflater', () => {
 });
 
 describe('TransportFollower', () => {
+  /** A follower in front of the session's pipeline, whose tracker finds the switches. */
   function follow(interceptsStarttls = false) {
-    const chunks: TapChunk[] = [];
-    const events: TransportEvent[] = [];
-    const f = new TransportFollower(
-      { chunks: (c) => chunks.push(...c), gap() {}, transport: (e) => events.push(e), close() {} },
-      interceptsStarttls,
-    );
+    const { inner, record } = followedPipeline();
+    const events: TransportEvent[] = record.transport;
+    const f = new TransportFollower(inner, interceptsStarttls);
     const push = (direction: 'c2s' | 's2c', data: Buffer): void =>
       f.chunks([{ direction, data, at: 1 }]);
-    const text = (d: 'c2s' | 's2c'): string =>
-      Buffer.concat(chunks.filter((c) => c.direction === d).map((c) => c.data)).toString('latin1');
+    const text = (d: 'c2s' | 's2c'): string => taken(record, d);
     return { push, text, events, f };
   }
 

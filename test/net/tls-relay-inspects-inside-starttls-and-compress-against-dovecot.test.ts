@@ -16,10 +16,10 @@ import { WireDecoder } from '../../proxy/wire/index.ts';
 import { startListener } from '../../proxy/net/listener.ts';
 import { relayConnection } from '../../proxy/net/relay.ts';
 import type { SessionSummary } from '../../proxy/net/relay.ts';
-import type { TapChunk, TransportEvent } from '../../proxy/net/tap.ts';
 import { prepareTls } from '../../proxy/net/tls.ts';
 import type { TlsMode } from '../../proxy/net/tls.ts';
 import { startDovecot, type Dovecot } from '../helpers/dovecot.ts';
+import { followedPipeline, type PipelineRecord } from '../helpers/followed-pipeline.ts';
 import { readRawlogs } from '../helpers/dovecot-rawlog.ts';
 import { makeMessage } from '../helpers/mail.ts';
 import { ScriptedClient } from './scripted-client.ts';
@@ -42,11 +42,7 @@ afterAll(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-interface Session {
-  chunks: TapChunk[];
-  transport: TransportEvent[];
-  closed: boolean;
-}
+type Session = PipelineRecord;
 
 interface Harness {
   port: number;
@@ -91,18 +87,11 @@ async function harness(
       log,
       tls: setup,
       inspect: (_info, _flow, transport) => {
-        const s: Session = { chunks: [], transport: [], closed: false };
+        const s: Session = { chunks: [], transport: [], gaps: [], closed: false };
         h.sessions.push(s);
-        // As the inspection thread does (thread.ts): the relay tees the bytes as they crossed.
-        return new TransportFollower(
-          {
-            chunks: (b) => s.chunks.push(...b),
-            gap() {},
-            transport: (e) => s.transport.push(e),
-            close: () => (s.closed = true),
-          },
-          transport.interceptsStarttls,
-        );
+        // As the inspection thread does (thread.ts): the relay tees the bytes as they crossed,
+        // the follower in front of the session's pipeline takes them from where it switched.
+        return new TransportFollower(followedPipeline(s).inner, transport.interceptsStarttls);
       },
       onClose: (summary) => h.summaries.push(summary),
     }),

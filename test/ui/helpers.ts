@@ -99,8 +99,9 @@ export async function fetchLoad(
     { hub },
   );
   let at = Date.now();
-  const feed = (direction: 'c2s' | 's2c', text: string): void =>
+  const feed = (direction: 'c2s' | 's2c', text: string): void => {
     inspector.chunks([{ direction, data: Buffer.from(text, 'latin1'), at: ++at }]);
+  };
   feed('s2c', '* OK ready\r\n');
   feed('c2s', 'a1 SELECT INBOX\r\n');
   feed('s2c', `* ${count} EXISTS\r\na1 OK [READ-WRITE] done\r\n`);
