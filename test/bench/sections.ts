@@ -548,7 +548,7 @@ export function tlsSection(o: Outcome<unknown[]>): string[] {
       'on both legs against its own Dovecot, imapscope (verifying the upstream) vs a plain Node ' +
       'TLS-terminating relay (`tls.createServer` → `tls.connect` → `pipe`), each its own ' +
       'process, interleaved, without and with COMPRESS=DEFLATE; MB/s of decrypted, inflated ' +
-      'IMAP, median of rounds; baseline: the plain TLS relay of this run. CPU ms/MB: user + ' +
+      'IMAP, median of rounds after 2 warm-up rounds per path; baseline: the plain TLS relay of this run. CPU ms/MB: user + ' +
       'system time of the relaying process (from /proc) per MB it relayed over the timed ' +
       "rounds, as in the relay section's (a). **relay only** is imapscope's relay and TLS " +
       '(proxy/net) in a process of its own with nothing behind the tap (diagnostic, not ' +

@@ -38,7 +38,7 @@ import type { ThreadNames } from './workload.ts';
 
 const MESSAGES = 20;
 const MESSAGE_BYTES = 5 * 1024 * 1024;
-const WARMUPS = 1;
+const WARMUPS = 2;
 const ROUNDS = Number(process.env.TLS_BENCH_ROUNDS ?? 5);
 /** Target of issue 5: imapscope's throughput as a ratio to the plain TLS relay. */
 export const TARGET_TLS_RATIO = 0.85;
