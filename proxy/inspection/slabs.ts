@@ -73,11 +73,26 @@ export class SlabPacker {
         this.used = 0;
       }
       new Uint8Array(slab, this.used, d.length).set(d);
-      buffers.push(slab);
-      offsets.push(this.used);
-      lengths.push(d.length);
-      directions.push(c.direction);
-      ats.push(c.at);
+      // A chunk that goes on the one before it (same direction, same millisecond, right after
+      // it in the same slab) joins it: nothing the chunks say is lost (their times are whole
+      // milliseconds), and everything after this costs per chunk. TLS reads come a few KiB at
+      // a time: 230 chunks per MB against 16 for plain TCP's 64 KiB reads.
+      const k = lengths.length - 1;
+      if (
+        k >= 0 &&
+        buffers[k] === slab &&
+        offsets[k]! + lengths[k]! === this.used &&
+        directions[k] === c.direction &&
+        ats[k] === c.at
+      ) {
+        lengths[k]! += d.length;
+      } else {
+        buffers.push(slab);
+        offsets.push(this.used);
+        lengths.push(d.length);
+        directions.push(c.direction);
+        ats.push(c.at);
+      }
       this.used += d.length;
       this.packed += d.length;
       this.expected = Math.max(0, this.expected - d.length);

@@ -134,11 +134,12 @@ describe('the inspection outbox', () => {
   it('posts right after the current callback once the queued tap bytes reach the post threshold, and not one byte before', () => {
     const h = harness({ postBytes: 100 });
     h.outbox.open('a', flow());
-    h.outbox.chunk('a', chunk('s2c', 60));
-    h.outbox.chunk('a', chunk('s2c', 39));
+    // Reads of different milliseconds (reads of one millisecond travel as one chunk: slabs.ts).
+    h.outbox.chunk('a', chunk('s2c', 60, 1));
+    h.outbox.chunk('a', chunk('s2c', 39, 2));
     expect(h.afterCallback()).toBe(0); // 99 queued: the interval decides
-    h.outbox.chunk('a', chunk('s2c', 1));
-    h.outbox.chunk('a', chunk('s2c', 5));
+    h.outbox.chunk('a', chunk('s2c', 1, 3));
+    h.outbox.chunk('a', chunk('s2c', 5, 4));
     // Not inside chunk(): once the read's callback is done, so its hand-offs go out together.
     expect(h.posts).toEqual([]);
     expect(h.afterCallback()).toBe(1); // one post due, however many chunks came meanwhile
@@ -166,7 +167,8 @@ describe('the inspection outbox', () => {
     const h = harness({ postBytes: INSPECTION_POST_BYTES });
     h.outbox.open('a', flow());
     const read = 64 * 1024;
-    for (let i = 0; i <= INSPECTION_POST_BYTES / read; i++) h.outbox.chunk('a', chunk('s2c', read));
+    for (let i = 0; i <= INSPECTION_POST_BYTES / read; i++)
+      h.outbox.chunk('a', chunk('s2c', read, i));
     expect(h.afterCallback()).toBe(1);
     expect(h.transfers).toHaveLength(1);
     expect(h.transfers[0]).toHaveLength(1);

@@ -78,6 +78,33 @@ describe('SlabPacker', () => {
     expect(packer.pooledBytes).toBe(0);
   });
 
+  it('joins a chunk to the one before it when it has the same direction and millisecond and follows it in the slab, and only then', () => {
+    const packer = new SlabPacker();
+    const pieces = ['a1 FETCH 1 ', '(BODY[] {5}\r\nhello', ')\r\n', 'a1 OK\r\n', 'b1 NOOP\r\n'];
+    const p = packer.pack([
+      chunk('s2c', Buffer.from(pieces[0]!), 7),
+      chunk('s2c', Buffer.from(pieces[1]!), 7),
+      chunk('s2c', Buffer.from(pieces[2]!), 7),
+      chunk('s2c', Buffer.from(pieces[3]!), 8),
+      chunk('c2s', Buffer.from(pieces[4]!), 8),
+    ]);
+    expect(p.directions).toEqual(['s2c', 's2c', 'c2s']);
+    expect(p.ats).toEqual([7, 8, 8]);
+    expect(unpacked(p).map((b) => b.toString())).toEqual([
+      pieces.slice(0, 3).join(''),
+      pieces[3],
+      pieces[4],
+    ]);
+    expect(p.bytes).toBe(pieces.join('').length);
+    // A chunk that needs a new slab starts a new one, even in the same millisecond.
+    const big = new SlabPacker();
+    const first = randomBytes(10);
+    const second = randomBytes(INSPECTION_SLAB_SIZES[0]!);
+    const q = big.pack([chunk('s2c', first, 9), chunk('s2c', second, 9)]);
+    expect(q.lengths).toHaveLength(2);
+    expect(Buffer.concat(unpacked(q)).equals(Buffer.concat([first, second]))).toBe(true);
+  });
+
   it('pools at most its bound; odd sizes and detached buffers are never pooled', () => {
     const packer = new SlabPacker(2 * LARGEST);
     packer.give([1, 2, 3].map(() => new ArrayBuffer(LARGEST)));
