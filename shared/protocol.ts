@@ -74,6 +74,7 @@ export const SESSION_SORTS = [
   'bytes',
   'events',
   'exchanges',
+  'gaps',
   'no',
   'bad',
   'lints',

@@ -87,6 +87,7 @@ export const SORT_SQL: Record<SessionSort, string> = {
   bytes: 'coalesce(bytes_c2s, 0) + coalesce(bytes_s2c, 0)',
   events: 'events',
   exchanges: 'exchanges',
+  gaps: 'gaps',
   no: 'nos',
   bad: 'bads',
   lints: 'lints',

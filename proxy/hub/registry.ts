@@ -133,6 +133,8 @@ function sortKey(sort: SessionSort): (r: SessionRow) => number | string {
       return (r) => r.events;
     case 'exchanges':
       return (r) => r.exchangeCount;
+    case 'gaps':
+      return (r) => r.gapCount;
     case 'no':
       return (r) => r.noCount;
     case 'bad':

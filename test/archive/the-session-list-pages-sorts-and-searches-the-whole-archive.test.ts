@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Archive } from '../../proxy/archive/archive.ts';
 import { getSession, querySessions } from '../../proxy/archive/read.ts';
 import { Hub } from '../../proxy/hub/hub.ts';
+import { createSessionInspector } from '../../proxy/inspection/pipeline.ts';
 import { SessionRegistry } from '../../proxy/hub/registry.ts';
 import { play } from '../hub/helpers.ts';
 
@@ -194,6 +195,45 @@ describe('the session list over the whole archive', () => {
     expect(querySessions(archive.db, { reason: 'closed' }).total).toBe(2);
     expect(querySessions(archive.db, { reason: 'client-reset' }).total).toBe(0);
     expect(registry.query({ reason: 'closed', limit: 1 })).toMatchObject({ total: 2 });
+  });
+
+  it('sorts by inspection gaps (best-effort sessions that lost bytes first), in the archive and the registry alike', () => {
+    const { archive, registry, hub } = setup();
+    login(hub, 'clean', 'erin', 1_000);
+    // A best-effort session whose inspection fell behind twice: two gaps before its LOGOUT.
+    const gappy = createSessionInspector(
+      {
+        id: 'gappy',
+        client: { host: '127.0.0.1', port: 50001 },
+        upstream: { host: '127.0.0.1', port: 143 },
+        startedAt: 2_000,
+      },
+      { hub },
+    );
+    gappy.chunks([{ direction: 's2c', data: Buffer.from('* OK ready\r\n'), at: 2_001 }]);
+    gappy.gap('s2c', 3, 4_096, 2_002);
+    gappy.gap('c2s', 1, 20, 2_003);
+    gappy.chunks([{ direction: 'c2s', data: Buffer.from('a9 LOGOUT\r\n'), at: 2_004 }]);
+    gappy.close();
+    gappy.closed({ bytes: { c2s: 32, s2c: 4_108 }, reason: 'closed', durationMs: 4 });
+    login(hub, 'also-clean', 'fay', 3_000);
+    archive.flush();
+    for (const page of [
+      querySessions(archive.db, { sort: 'gaps', order: 'desc' }),
+      registry.query({ sort: 'gaps', order: 'desc' }),
+    ]) {
+      expect(page.sessions.map((r) => [r.id, r.gapCount])).toEqual([
+        ['gappy', 2],
+        ['also-clean', 0],
+        ['clean', 0],
+      ]);
+    }
+    for (const page of [
+      querySessions(archive.db, { sort: 'gaps', order: 'asc' }),
+      registry.query({ sort: 'gaps', order: 'asc' }),
+    ]) {
+      expect(page.sessions.map((r) => r.id)).toEqual(['also-clean', 'clean', 'gappy']);
+    }
   });
 
   it('forgets a pruned session’s search text with the session', () => {

@@ -45,7 +45,7 @@ const COLUMNS: [string, SessionSort | null, 'asc' | 'desc', string, string?][] =
   ['Bytes ↑ / ↓', 'bytes', 'desc', 'wide'],
   [
     'Gaps',
-    null,
+    'gaps',
     'desc',
     '',
     'Inspection gaps (--inspection best-effort): bytes relayed that inspection never saw',
