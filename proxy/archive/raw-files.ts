@@ -160,11 +160,6 @@ export class RawFiles {
     return this.current?.direct != null;
   }
 
-  /** Bytes appended and not yet sent to the writer thread (see {@link send}). */
-  get stagedBytes(): number {
-    return this.fill - this.tail;
-  }
-
   /**
    * Copies the buffers, in order, into the writer thread's memory and returns where the first
    * starts (the rest follow it) and which writes hold them. A full slot is sent at once; the
